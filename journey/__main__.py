@@ -1,0 +1,3 @@
+from journey.cli.main import main
+
+main()

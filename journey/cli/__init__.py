@@ -1,0 +1,1 @@
+"""Thin click commands: parse arguments, call one stage function, report, exit."""

@@ -1,0 +1,379 @@
+"""The plain, frozen data every stage passes along.
+
+The compiler produces a :class:`Plan`; the engine reads plans, contacts and
+events; the renderer produces :class:`Message`; channels deliver them. Times are
+aware datetimes in UTC inside; only ``localtime`` and the renderer look at a
+contact's zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+JourneyKind = Literal[
+    "onboarding", "engagement", "churn_prevention", "reactivation", "referral", "loyalty"
+]
+JOURNEY_KINDS: tuple[str, ...] = (
+    "onboarding",
+    "engagement",
+    "churn_prevention",
+    "reactivation",
+    "referral",
+    "loyalty",
+)
+RESERVED_EXIT_REASONS: frozenset[str] = frozenset(
+    {
+        "completed",
+        "goal",
+        "exit_when",
+        "archived",
+        "journey_removed",
+        "step_removed",
+        "contact_deleted",
+        "error",
+    }
+)
+END = "end"  # the reserved step target that completes a journey
+RESERVED_CONTACT_KEYS: frozenset[str] = frozenset(
+    {"id", "email", "phone", "locale", "timezone", "created_at", "consent"}
+)
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# --------------------------------------------------------------------------- time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Duration:
+    """`1w2d3h`: calendar days (applied first, in the contact's zone) + elapsed seconds."""
+
+    calendar_days: int = 0
+    seconds: int = 0
+    text: str = ""
+
+    @property
+    def is_zero(self) -> bool:
+        return self.calendar_days == 0 and self.seconds == 0
+
+    def approx_seconds(self) -> int:
+        """Length assuming 24h days; for windows and comparisons, never for scheduling."""
+        return self.calendar_days * 86400 + self.seconds
+
+
+# ----------------------------------------------------------------------- triggers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventTrigger:
+    event: str
+    where: str | None = None
+    kind: Literal["event"] = "event"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SegmentTrigger:
+    condition: str
+    include_existing: bool = False
+    recheck: Duration = Duration(seconds=3600, text="1h")
+    kind: Literal["segment"] = "segment"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateTrigger:
+    attribute: str
+    offset: Duration = Duration()  # calendar days may be negative
+    at: str = "09:00"
+    repeat: Literal["yearly"] | None = None
+    catch_up: Duration = Duration(seconds=86400, text="24h")
+    kind: Literal["date"] = "date"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleTrigger:
+    cron: str
+    timezone: str | None = None  # "contact", an IANA zone, or None (the journey's zone)
+    kind: Literal["schedule"] = "schedule"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InactivityTrigger:
+    event: str
+    for_: Duration
+    kind: Literal["inactivity"] = "inactivity"
+
+
+Trigger = EventTrigger | SegmentTrigger | DateTrigger | ScheduleTrigger | InactivityTrigger
+
+
+# -------------------------------------------------------------------------- steps
+# Every step knows its resolved successor: `next` is a step id or END. Targets in
+# branch/split/wait_for are resolved too, so the engine never searches by position.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendStep:
+    id: str
+    next: str
+    channel: str
+    template: str
+    message: Literal["email", "sms", "push"] = "email"  # what the channel carries
+    kind: Literal["send"] = "send"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitStep:
+    id: str
+    next: str
+    duration: Duration
+    kind: Literal["wait"] = "wait"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitUntilStep:
+    id: str
+    next: str
+    time: str  # "HH:MM", contact-local
+    days: tuple[str, ...] = WEEKDAYS
+    kind: Literal["wait_until"] = "wait_until"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitForStep:
+    id: str
+    next: str  # where a matching event leads
+    event: str
+    timeout: Duration
+    on_timeout: str  # where the timeout leads
+    where: str | None = None
+    kind: Literal["wait_for"] = "wait_for"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchArm:
+    condition: str
+    goto: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchStep:
+    id: str
+    next: str  # the `else` target, or the following step
+    arms: tuple[BranchArm, ...]
+    kind: Literal["branch"] = "branch"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitArm:
+    weight: int
+    goto: str
+    name: str  # the arm's `name`, else its `goto`
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitStep:
+    id: str
+    next: str
+    arms: tuple[SplitArm, ...]
+    kind: Literal["split"] = "split"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttributeUpdate:
+    attribute: str
+    value: Any = None  # a literal (None deletes)
+    expr: str | None = None  # or an expression evaluated at run time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateStep:
+    id: str
+    next: str
+    updates: tuple[AttributeUpdate, ...]
+    kind: Literal["update"] = "update"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookStep:
+    id: str
+    next: str
+    channel: str | None = None
+    url: str | None = None
+    path: str | None = None
+    body: Any = None  # JSON-able; string leaves are Jinja templates
+    on_failure: Literal["continue", "exit"] = "continue"
+    kind: Literal["webhook"] = "webhook"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExitStep:
+    id: str
+    reason: str
+    next: str = END
+    kind: Literal["exit"] = "exit"
+
+
+Step = (
+    SendStep
+    | WaitStep
+    | WaitUntilStep
+    | WaitForStep
+    | BranchStep
+    | SplitStep
+    | UpdateStep
+    | WebhookStep
+    | ExitStep
+)
+STEP_KINDS: tuple[str, ...] = (
+    "send",
+    "wait",
+    "wait_until",
+    "wait_for",
+    "branch",
+    "split",
+    "update",
+    "webhook",
+    "exit",
+)
+
+
+# ------------------------------------------------------------------ journey rules
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExitCondition:
+    """One `exit_when` item: an event (optionally filtered) or an expression."""
+
+    event: str | None = None
+    where: str | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Goal:
+    event: str
+    within: Duration
+    where: str | None = None
+    exit: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuietHours:
+    start: str  # "HH:MM" contact-local; [start, end), spans midnight when start > end
+    end: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrequencyCap:
+    max: int
+    per: Duration
+    on_cap: Literal["skip", "defer"] = "skip"
+    max_defer: Duration = Duration(calendar_days=3, text="3d")
+
+
+Reentry = Literal["never", "always"] | Duration
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A compiled journey: what the engine runs. `plan_hash` names this version.
+
+    `quiet_hours`/`frequency_cap` are None when the journey says nothing (the
+    workspace's apply) and False when the journey turns them off.
+    """
+
+    journey_id: str
+    name: str
+    kind: str
+    category: Literal["marketing", "transactional"] = "marketing"
+    status: Literal["active", "paused", "archived"] = "active"
+    description: str = ""
+    owner: str = ""
+    locales: tuple[str, ...] = ("en",)
+    timezone: str | None = None
+    trigger: Trigger
+    audience: str | None = None
+    reentry: Reentry = "never"
+    exit_when: tuple[ExitCondition, ...] = ()
+    goal: Goal | None = None
+    quiet_hours: QuietHours | Literal[False] | None = None
+    frequency_cap: FrequencyCap | Literal[False] | None = None
+    max_trigger_age: Duration = Duration(seconds=86400, text="24h")
+    on_change: Literal["keep", "migrate"] = "keep"
+    steps: tuple[Step, ...]
+    plan_hash: str = ""
+    source: str = ""  # the journey file's path, for messages only
+
+    @property
+    def first_step(self) -> str:
+        return self.steps[0].id if self.steps else END
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+# ---------------------------------------------------------------------- workspace
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    name: str
+    kind: Literal["smtp", "webhook", "outbox"]
+    message: Literal["email", "sms", "push", "webhook"] = "email"
+    settings: dict[str, Any] = field(default_factory=dict)  # `${ENV}` still unexpanded
+    rate_limit: str | None = None
+
+
+# --------------------------------------------------------------- contacts, events
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    id: str
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    created_at: datetime | None = None
+    consent: dict[str, bool] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def has_consent(self, channel_message: str) -> bool:
+        return bool(self.consent.get(channel_message, False))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    id: str
+    name: str
+    contact_id: str
+    timestamp: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    received_at: datetime | None = None
+
+
+# ------------------------------------------------------------------------ messages
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A rendered message, ready for a channel. `delivery_key` makes resends recognisable."""
+
+    delivery_key: str
+    channel: str
+    message: Literal["email", "sms", "push"]
+    to: str
+    locale: str
+    subject: str | None = None
+    preheader: str | None = None
+    text: str = ""
+    html: str | None = None
+    title: str | None = None  # push
+    headers: dict[str, str] = field(default_factory=dict)
+    journey_id: str = ""
+    step_id: str = ""
+    contact_id: str = ""
