@@ -1,0 +1,272 @@
+"""Wall-clock arithmetic: the only place that turns local times into instants.
+
+Everything else keeps aware UTC datetimes. The rules of the DSL live here: a
+calendar day keeps the local time across DST, a local time that does not exist
+(spring forward) moves forward by the gap, an ambiguous one (fall back) takes the
+first occurrence, 29 February becomes 28 February in common years, and cron is
+evaluated in local wall time with the same rules.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from journey.model import WEEKDAYS, Duration, QuietHours
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone called `name`, or None when there is no such zone."""
+    if not name or not isinstance(name, str):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def resolve_zone(*candidates: str | None) -> ZoneInfo:
+    """The first valid zone of contact, journey, workspace (an invalid one falls through)."""
+    for name in candidates:
+        if name:
+            found = zone(name)
+            if found is not None:
+                return found
+    return UTC_ZONE
+
+
+def parse_hhmm(text: str) -> tuple[int, int]:
+    hours, minutes = text.strip().split(":")
+    return int(hours), int(minutes)
+
+
+def localize(naive_local: datetime, tz: ZoneInfo) -> datetime:
+    """A local wall time in `tz` -> the UTC instant, by the DSL's gap and fold rules.
+
+    With fold=0, zoneinfo reads a time in a spring-forward gap with the offset from
+    before the gap, which is exactly "moved forward by the gap"; and an ambiguous
+    time with fold=0 is its first occurrence.
+    """
+    return naive_local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz)
+
+
+def add_duration(instant: datetime, duration: Duration, tz: ZoneInfo) -> datetime:
+    """Calendar days first in local wall time (keeping the local time), then elapsed seconds."""
+    result = instant.astimezone(UTC)
+    if duration.calendar_days:
+        local = result.astimezone(tz)
+        shifted = local.replace(tzinfo=None) + timedelta(days=duration.calendar_days)
+        result = localize(shifted, tz)
+    if duration.seconds:
+        result = result + timedelta(seconds=duration.seconds)
+    return result
+
+
+def subtract_duration(instant: datetime, duration: Duration, tz: ZoneInfo) -> datetime:
+    """The start of a window of length `duration` ending at `instant`."""
+    negated = Duration(calendar_days=-duration.calendar_days, seconds=-duration.seconds)
+    return add_duration(instant, negated, tz)
+
+
+def local_time_on(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
+    """The instant at which it is `hhmm` on `day` in `tz` (gap: forward; fold: first)."""
+    hours, minutes = parse_hhmm(hhmm)
+    return localize(datetime.combine(day, time(hours, minutes)), tz)
+
+
+def next_wall_time(after: datetime, hhmm: str, days: Iterable[str], tz: ZoneInfo) -> datetime:
+    """The earliest instant at or after `after` whose local time is `hhmm` on one of `days`.
+
+    Entering exactly at the time continues at once (the result equals `after`).
+    """
+    allowed = {WEEKDAYS.index(d) for d in days} or set(range(7))
+    local_day = after.astimezone(tz).date()
+    for offset in range(8):
+        day = local_day + timedelta(days=offset)
+        if day.weekday() not in allowed:
+            continue
+        candidate = local_time_on(day, hhmm, tz)
+        if candidate >= after:
+            return candidate
+    raise AssertionError("a weekday recurs within eight days")  # pragma: no cover
+
+
+def quiet_until(instant: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime | None:
+    """When the quiet interval containing `instant` ends, or None if `instant` is not quiet.
+
+    The interval is contact-local [start, end); start > end spans midnight.
+    """
+    local = instant.astimezone(tz)
+    start, end = parse_hhmm(quiet.start), parse_hhmm(quiet.end)
+    now_hm = (local.hour, local.minute)
+    today = local.date()
+    if start < end:
+        if not start <= now_hm < end:
+            return None
+        end_day = today
+    elif now_hm >= start:
+        end_day = today + timedelta(days=1)
+    elif now_hm < end:
+        end_day = today
+    else:
+        return None
+    result = local_time_on(end_day, quiet.end, tz)
+    return result if result > instant else None
+
+
+def yearly_occurrence(month: int, day: int, year: int) -> date:
+    """Month and day in `year`; 29 February becomes 28 February in common years."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+# ---------------------------------------------------------------------- cron
+
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        start=1,
+    )
+}
+_DAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}))
+_MONTH_FIELD = ("month", 1, 12, _MONTHS)
+_DOW_FIELD = ("day of week", 0, 7, _DAYS)
+_MAX_SEARCH_DAYS = 366 * 8 + 2  # 29 February may be eight years away (2096 -> 2104)
+
+
+@dataclass(frozen=True, slots=True)
+class CronSpec:
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days_of_month: frozenset[int]
+    months: frozenset[int]
+    days_of_week: frozenset[int]  # 0 = Sunday .. 6 = Saturday
+    dom_restricted: bool
+    dow_restricted: bool
+
+    def day_matches(self, day: date) -> bool:
+        if day.month not in self.months:
+            return False
+        dom_ok = day.day in self.days_of_month
+        dow_ok = (day.isoweekday() % 7) in self.days_of_week
+        if self.dom_restricted and self.dow_restricted:
+            return dom_ok or dow_ok
+        return dom_ok and dow_ok
+
+
+def _value(token: str, low: int, high: int, names: dict[str, int], field: str) -> int:
+    upper = token.upper()
+    if upper in names:
+        return names[upper]
+    if not token.isdigit():
+        raise ValueError(f"`{token}` is not a valid {field}")
+    number = int(token)
+    if not low <= number <= high:
+        raise ValueError(f"{field} `{token}` is out of range {low}-{high}")
+    return number
+
+
+def _parse_field(text: str, low: int, high: int, names: dict[str, int], field: str) -> set[int]:
+    result: set[int] = set()
+    for part in text.split(","):
+        if not part:
+            raise ValueError(f"empty item in {field} `{text}`")
+        base, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ValueError(f"`{step_text}` is not a valid step in {field}")
+            step = int(step_text)
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            a, _, b = base.partition("-")
+            first, last = (_value(a, low, high, names, field), _value(b, low, high, names, field))
+            if first > last:
+                raise ValueError(f"range `{base}` in {field} runs backwards")
+        else:
+            first = _value(base, low, high, names, field)
+            last = high if step_text else first
+        result.update(range(first, last + 1, step))
+    return result
+
+
+@lru_cache(maxsize=256)
+def parse_cron(expr: str) -> CronSpec:
+    """A standard five-field cron expression; raises ValueError with a plain message."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"`{expr}` needs five fields (minute hour day month weekday)")
+    minute, hour, dom = (
+        _parse_field(fields[i], low, high, names, name)
+        for i, (name, low, high, names) in enumerate(_FIELDS)
+    )
+    months = _parse_field(fields[3], *_MONTH_FIELD[1:3], _MONTH_FIELD[3], _MONTH_FIELD[0])
+    dow = _parse_field(fields[4], *_DOW_FIELD[1:3], _DOW_FIELD[3], _DOW_FIELD[0])
+    dow = {d % 7 for d in dow}  # 7 is Sunday too
+    return CronSpec(
+        minutes=tuple(sorted(minute)),
+        hours=tuple(sorted(hour)),
+        days_of_month=frozenset(dom),
+        months=frozenset(months),
+        days_of_week=frozenset(dow),
+        dom_restricted=not fields[2].startswith("*"),
+        dow_restricted=not fields[4].startswith("*"),
+    )
+
+
+def next_cron_time(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
+    """The first fire time strictly after `after`, evaluated in local wall time of `tz`.
+
+    None when the expression can never fire (e.g. `0 0 30 2 *`).
+    """
+    spec = parse_cron(expr)
+    day = after.astimezone(tz).date()
+    for _ in range(_MAX_SEARCH_DAYS):
+        if spec.day_matches(day):
+            for hour in spec.hours:
+                for minute in spec.minutes:
+                    candidate = localize(datetime.combine(day, time(hour, minute)), tz)
+                    if candidate > after:
+                        return candidate
+        day += timedelta(days=1)
+    return None
+
+
+def parse_instant(value: str) -> datetime:
+    """RFC 3339 text -> aware UTC datetime; a naive timestamp is a ValueError."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"`{value}` has no time zone; add `Z` or an offset such as +01:00")
+    return parsed.astimezone(UTC)
+
+
+def parse_date_value(value: object) -> date | None:
+    """A `YYYY-MM-DD` date or a datetime (text or object) -> its calendar date, else None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
