@@ -142,7 +142,11 @@ _MONTHS = {
     )
 }
 _DAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
-_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}))
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+)
 _MONTH_FIELD = ("month", 1, 12, _MONTHS)
 _DOW_FIELD = ("day of week", 0, 7, _DAYS)
 _MAX_SEARCH_DAYS = 366 * 8 + 2  # 29 February may be eight years away (2096 -> 2104)
