@@ -1,0 +1,217 @@
+"""The deliver stage's contract: what every channel accepts, returns and raises.
+
+The daemon hands a rendered :class:`~journey.model.Message` (or a webhook
+step's :class:`WebhookRequest`) to a channel and gets a :class:`DeliveryReceipt`
+back, or a :class:`~journey.errors.DeliveryError` whose ``permanent`` flag
+decides between retry and dead-letter. The classifiers here are pure so the
+retry policy can be tested without a server.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from journey.errors import DeliveryError, JourneyError
+from journey.model import Message
+
+Clock = Callable[[], datetime]
+Outcome = Literal["ok", "transient", "permanent"]
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def utc_now() -> datetime:
+    """The shell's wall clock; channels take a ``clock`` so tests can pin it."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReceipt:
+    """Proof that the far side accepted a delivery.
+
+    ``message_id`` is what the recipient system sees and can deduplicate on
+    (the email Message-ID, the webhook Idempotency-Key); ``provider_id`` is
+    whatever the provider answered with (an SMTP queue line, a JSON ``id``).
+    """
+
+    message_id: str
+    accepted_at: datetime
+    provider_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookRequest:
+    """One call of a webhook step, its body already rendered.
+
+    ``url`` replaces the channel's base URL (steps with ``url:``); otherwise
+    ``path`` is joined to it.
+    """
+
+    delivery_key: str
+    body: Any = None
+    url: str | None = None
+    path: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    journey_id: str = ""
+    step_id: str = ""
+    contact_id: str = ""
+
+
+class ChannelImpl(Protocol):
+    """A configured channel. Implementations: outbox, smtp, webhook.
+
+    Calls may come from several worker threads; implementations serialise what
+    must be serialised (a shared SMTP connection, a file offset).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def deliver(self, message: Message) -> DeliveryReceipt: ...
+
+    def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def expand_env(
+    settings: Mapping[str, Any], env: Mapping[str, str], *, channel: str
+) -> dict[str, Any]:
+    """Replace ``${VAR}`` in every string of ``settings`` from ``env``.
+
+    A missing variable is an environment failure naming the variable and the
+    setting, never the value of anything (settings hold secrets).
+    """
+
+    def expand(value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            return _ENV_REFERENCE.sub(lambda m: _lookup(m.group(1), where), value)
+        if isinstance(value, Mapping):
+            return {k: expand(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    def _lookup(variable: str, where: str) -> str:
+        if variable not in env:
+            raise JourneyError(
+                f"channel '{channel}': setting '{where}' refers to ${{{variable}}}, "
+                f"but the environment variable {variable} is not set"
+            )
+        return env[variable]
+
+    return {key: expand(value, key) for key, value in settings.items()}
+
+
+def check_known_settings(
+    channel: str, kind: str, settings: Mapping[str, Any], known: set[str]
+) -> None:
+    """Reject a misspelt setting rather than silently using a default."""
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise JourneyError(
+            f"channel '{channel}' ({kind}): unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+
+
+def setting_str(
+    channel: str, settings: Mapping[str, Any], key: str, default: str | None = None
+) -> str | None:
+    value = settings.get(key, default)
+    if value is None or isinstance(value, str):
+        return value
+    raise JourneyError(f"channel '{channel}': setting '{key}' must be a string")
+
+
+def setting_bool(channel: str, settings: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = settings.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"  # an expanded ${ENV} is always a string
+    raise JourneyError(f"channel '{channel}': setting '{key}' must be true or false")
+
+
+def setting_number(channel: str, settings: Mapping[str, Any], key: str, default: float) -> float:
+    value = settings.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise JourneyError(f"channel '{channel}': setting '{key}' must be a number") from None
+    if number <= 0:
+        raise JourneyError(f"channel '{channel}': setting '{key}' must be positive")
+    return number
+
+
+# ---------------------------------------------------------------- classification
+
+
+def classify_smtp_code(code: int) -> Outcome:
+    """RFC 5321: 2xx accepted, 4xx try again later, 5xx never."""
+    if 200 <= code < 300:
+        return "ok"
+    if 500 <= code < 600:
+        return "permanent"
+    return "transient"
+
+
+def classify_smtp_error(exc: BaseException) -> DeliveryError:
+    """Turn what smtplib or the socket raised into a retry decision.
+
+    Authentication and TLS trouble are the channel's fault, not the message's:
+    they are transient so that fixing the configuration delivers the backlog
+    instead of dead-lettering it.
+    """
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"SMTP authentication failed ({exc.smtp_code})", permanent=False)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = bool(codes) and all(classify_smtp_code(c) == "permanent" for c in codes)
+        answers = "; ".join(f"{code} {_text(reply)}" for code, reply in exc.recipients.values())
+        return DeliveryError(f"SMTP recipient refused: {answers}", permanent=permanent)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        outcome = classify_smtp_code(exc.smtp_code)
+        return DeliveryError(
+            f"SMTP server answered {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=outcome == "permanent",
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"SMTP server lacks a required extension: {exc}", permanent=False)
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return DeliveryError(f"SMTP TLS failed: {exc}", permanent=False)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return DeliveryError(f"SMTP server disconnected: {exc}", permanent=False)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return DeliveryError("SMTP server timed out", permanent=False)
+    if isinstance(exc, OSError):
+        return DeliveryError(f"SMTP server unreachable: {exc.strerror or exc}", permanent=False)
+    return DeliveryError(f"SMTP failed: {exc}", permanent=False)
+
+
+def classify_http_status(status: int) -> Outcome:
+    """2xx ok; 408, 429 and 5xx may pass later; any other answer will not."""
+    if 200 <= status < 300:
+        return "ok"
+    if status in (408, 429) or 500 <= status < 600:
+        return "transient"
+    return "permanent"
+
+
+def _text(reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        return reply.decode("utf-8", "replace")
+    return str(reply)

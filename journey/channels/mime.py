@@ -1,0 +1,136 @@
+"""Turn a rendered email :class:`~journey.model.Message` into RFC 5322 bytes.
+
+Kept apart from the SMTP connection so the exact headers every email carries
+(deterministic Message-ID, List-Unsubscribe with RFC 8058 one-click) can be
+tested without a server, and reused by any future email-over-HTTP provider.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from urllib.parse import quote
+
+from journey.model import Message
+from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
+
+# 7bit bodies (quoted-printable/base64) pass every relay, 8BITMIME or not.
+POLICY = email.policy.SMTP.clone(cte_type="7bit")
+UTF8_POLICY = POLICY.clone(utf8=True)
+DELIVERY_KEY_HEADER = "X-Journey-Delivery-Key"
+# Headers the channel owns; a template's header of the same name is ignored.
+_OWN_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "reply-to",
+        DELIVERY_KEY_HEADER.lower(),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailIdentity:
+    """Who sends, and how unsubscribe links are made when the message has none."""
+
+    sender: str  # the From header, e.g. "Acme <news@acme.example>"
+    reply_to: str | None = None
+    message_id_domain: str = ""
+    unsubscribe_base_url: str | None = None
+    unsubscribe_mailto: str | None = None
+    unsubscribe_secret: bytes | None = field(default=None, repr=False)
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
+
+    @property
+    def domain(self) -> str:
+        if self.message_id_domain:
+            return self.message_id_domain
+        return self.sender_address.rpartition("@")[2] or "journey.invalid"
+
+
+def message_id_for(delivery_key: str, domain: str) -> str:
+    """``<hash@domain>``: the same key always yields the same id, whatever it contains."""
+    digest = hashlib.sha256(b"journey-message-id\x00" + delivery_key.encode("utf-8")).hexdigest()
+    return f"<{digest[:32]}@{domain}>"
+
+
+def build_email(message: Message, identity: EmailIdentity, *, now: datetime) -> EmailMessage:
+    """Raise ValueError for a message that can never be sent (no subject, header injection)."""
+    if not message.to:
+        raise ValueError("email message has no recipient address")
+    if message.subject is None:
+        raise ValueError("email message has no subject")
+    mail = EmailMessage(policy=POLICY)
+    mail["From"] = identity.sender
+    mail["To"] = message.to
+    mail["Subject"] = message.subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = message_id_for(message.delivery_key, identity.domain)
+    if identity.reply_to:
+        mail["Reply-To"] = identity.reply_to
+    mail[DELIVERY_KEY_HEADER] = message.delivery_key
+    for name, value in message.headers.items():
+        if name.lower() not in _OWN_HEADERS and not name.lower().startswith("list-unsubscribe"):
+            mail[name] = value
+    for name, value in list_unsubscribe_headers(message, identity).items():
+        mail[name] = value
+    mail.set_content(message.text)
+    if message.html is not None:
+        mail.add_alternative(message.html, subtype="html")
+    return mail
+
+
+def list_unsubscribe_headers(message: Message, identity: EmailIdentity) -> dict[str, str]:
+    """Every email gets List-Unsubscribe; one-click (RFC 8058) whenever there is an https URL.
+
+    Precedence: the message's own header (the daemon or template set it), then a
+    signed link from the channel's ``unsubscribe_base_url``, then a mailto to
+    ``unsubscribe_mailto``, Reply-To or From.
+    """
+    given = {k.lower(): v for k, v in message.headers.items()}
+    value = given.get("list-unsubscribe")
+    if value is None:
+        value = ", ".join(f"<{uri}>" for uri in _unsubscribe_uris(message, identity))
+    headers = {"List-Unsubscribe": value}
+    post = given.get("list-unsubscribe-post")
+    if post is None and "<https://" in value:
+        post = "List-Unsubscribe=One-Click"
+    if post is not None:
+        headers["List-Unsubscribe-Post"] = post
+    return headers
+
+
+def _unsubscribe_uris(message: Message, identity: EmailIdentity) -> list[str]:
+    token = None
+    if identity.unsubscribe_secret and message.contact_id:
+        token = make_unsubscribe_token(
+            identity.unsubscribe_secret, message.contact_id, message.journey_id
+        )
+    uris = []
+    if identity.unsubscribe_base_url and token:
+        uris.append(unsubscribe_url(identity.unsubscribe_base_url, token))
+    mailbox = identity.unsubscribe_mailto or parseaddr(identity.reply_to or "")[1]
+    mailbox = mailbox or identity.sender_address
+    subject = f"unsubscribe {token}" if token else "unsubscribe"
+    uris.append(f"mailto:{mailbox}?subject={quote(subject)}")
+    return uris
+
+
+def email_bytes(mail: EmailMessage, *, utf8: bool) -> bytes:
+    """The wire form; ``utf8`` only when the server agreed to SMTPUTF8."""
+    return mail.as_bytes(policy=UTF8_POLICY if utf8 else POLICY)

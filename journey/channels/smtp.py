@@ -1,0 +1,280 @@
+"""Real email delivery over SMTP, one reused connection per channel.
+
+The connection is opened lazily, kept across sends and reopened when the server
+has dropped it. A stale connection is only retried when it fails on ``MAIL
+FROM`` — before that point the server cannot have accepted anything, so the
+retry cannot cause a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from journey.channels.base import (
+    Clock,
+    DeliveryReceipt,
+    WebhookRequest,
+    check_known_settings,
+    classify_smtp_error,
+    setting_bool,
+    setting_number,
+    setting_str,
+    utc_now,
+)
+from journey.channels.mime import EmailIdentity, build_email, email_bytes
+from journey.errors import DeliveryError, JourneyError
+from journey.model import Message
+from journey.unsubscribe import load_secret
+
+log = logging.getLogger(__name__)
+
+KNOWN_SETTINGS = {
+    "host",
+    "port",
+    "starttls",
+    "ssl",
+    "username",
+    "password",
+    "from",
+    "reply_to",
+    "timeout",
+    "unsubscribe_base_url",
+    "unsubscribe_mailto",
+    "message_id_domain",
+    "ca_file",
+    "tls_verify",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmtpSettings:
+    host: str
+    port: int
+    identity: EmailIdentity
+    starttls: bool = False
+    use_ssl: bool = False  # implicit TLS (port 465)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+    ca_file: str | None = None
+    tls_verify: bool = True
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if not self.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+class SmtpChannel:
+    """Sends email messages; thread-safe (one send at a time on the shared connection)."""
+
+    def __init__(self, *, name: str, settings: SmtpSettings, clock: Clock = utc_now) -> None:
+        self._name = name
+        self.settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: smtplib.SMTP | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def deliver(self, message: Message) -> DeliveryReceipt:
+        if message.message != "email":
+            raise DeliveryError(
+                f"channel '{self._name}' is SMTP and carries email, not {message.message}",
+                permanent=True,
+            )
+        now = self._clock()
+        try:
+            mail = build_email(message, self.settings.identity, now=now)
+        except ValueError as exc:
+            raise DeliveryError(f"cannot build email: {exc}", permanent=True) from exc
+        sender = self.settings.identity.sender_address
+        with self._lock:
+            reply = self._send(mail, sender, message.to)
+        return DeliveryReceipt(
+            message_id=str(mail["Message-ID"]), accepted_at=now, provider_id=reply, detail=reply
+        )
+
+    def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt:
+        raise DeliveryError(
+            f"channel '{self._name}' is SMTP; a webhook step needs a webhook channel",
+            permanent=True,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop(polite=True)
+
+    # ------------------------------------------------------------------ internals
+
+    def _send(self, mail: Any, sender: str, recipient: str) -> str:
+        reused = self._conn is not None
+        try:
+            conn = self._connection()
+            utf8 = not (sender.isascii() and recipient.isascii())
+            if utf8 and not conn.has_extn("smtputf8"):
+                raise DeliveryError(
+                    "address is not ASCII and the server does not support SMTPUTF8",
+                    permanent=True,
+                )
+            options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+            data = email_bytes(mail, utf8=utf8)
+            return self._transmit(conn, sender, recipient, data, options, reused=reused)
+        except Exception as exc:
+            error = classify_smtp_error(exc)
+            self._recover(exc)
+            raise error from exc
+
+    def _transmit(
+        self,
+        conn: smtplib.SMTP,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        options: list[str],
+        *,
+        reused: bool,
+    ) -> str:
+        try:
+            code, reply = conn.mail(sender, options)
+        except smtplib.SMTPServerDisconnected:
+            if not reused:
+                raise
+            log.info("SMTP channel %s: connection went stale, reconnecting", self._name)
+            self._drop(polite=False)
+            conn = self._connection()
+            code, reply = conn.mail(sender, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = conn.rcpt(recipient)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        code, reply = conn.data(data)
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+        return f"{code} {reply.decode('utf-8', 'replace')}"
+
+    def _recover(self, exc: BaseException) -> None:
+        """Keep a healthy connection after a refusal; drop it after anything else."""
+        if (
+            self._conn is not None
+            and isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+            and getattr(exc, "smtp_code", 0) != 421
+        ):
+            try:
+                self._conn.rset()
+                return
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop(polite=False)
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        conn: smtplib.SMTP
+        if s.use_ssl:
+            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            conn.ehlo()
+            if s.starttls:
+                # Never fall back to plain text: starttls raises if the server lacks it.
+                conn.starttls(context=s.tls_context())
+                conn.ehlo()
+            if s.username:
+                conn.login(s.username, s.password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _drop(self, *, polite: bool) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if polite:
+                conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            conn.close()
+
+
+def build_smtp(
+    name: str,
+    message_kind: str,
+    settings: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    root: Path,
+    clock: Clock = utc_now,
+) -> SmtpChannel:
+    """Check and convert already-expanded settings; mistakes are environment failures."""
+    if message_kind != "email":
+        raise JourneyError(f"channel '{name}' is SMTP, which carries email, not {message_kind}")
+    check_known_settings(name, "smtp", settings, KNOWN_SETTINGS)
+    use_ssl = setting_bool(name, settings, "ssl", False)
+    starttls = setting_bool(name, settings, "starttls", False)
+    if use_ssl and starttls:
+        raise JourneyError(f"channel '{name}': choose either ssl (port 465) or starttls, not both")
+    host = setting_str(name, settings, "host") or "localhost"
+    port = _port(name, settings.get("port", 465 if use_ssl else 587 if starttls else 25))
+    sender = setting_str(name, settings, "from")
+    if not sender or "@" not in sender:
+        raise JourneyError(f"channel '{name}': setting 'from' must be an email address")
+    username = setting_str(name, settings, "username")
+    if settings.get("password") is not None and not username:
+        raise JourneyError(f"channel '{name}': 'password' is set but 'username' is not")
+    base_url = setting_str(name, settings, "unsubscribe_base_url")
+    ca_file = setting_str(name, settings, "ca_file")
+    identity = EmailIdentity(
+        sender=sender,
+        reply_to=setting_str(name, settings, "reply_to"),
+        message_id_domain=setting_str(name, settings, "message_id_domain") or "",
+        unsubscribe_base_url=base_url,
+        unsubscribe_mailto=setting_str(name, settings, "unsubscribe_mailto"),
+        unsubscribe_secret=load_secret(env) if base_url else None,
+    )
+    return SmtpChannel(
+        name=name,
+        settings=SmtpSettings(
+            host=host,
+            port=port,
+            identity=identity,
+            starttls=starttls,
+            use_ssl=use_ssl,
+            username=username,
+            password=setting_str(name, settings, "password"),
+            timeout=setting_number(name, settings, "timeout", 10.0),
+            ca_file=str(root / ca_file) if ca_file else None,
+            tls_verify=setting_bool(name, settings, "tls_verify", True),
+        ),
+        clock=clock,
+    )
+
+
+def _port(name: str, value: Any) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = -1
+    if not 0 < port < 65536:
+        raise JourneyError(f"channel '{name}': setting 'port' must be a TCP port number")
+    return port

@@ -1,0 +1,94 @@
+"""One-click unsubscribe tokens (RFC 8058) for `/v1/unsubscribe/{token}`.
+
+A token names the contact and the journey and carries an HMAC-SHA256 over both,
+keyed with ``JOURNEY_SECRET``: the daemon can honour it without a lookup table,
+and nobody can unsubscribe someone else by editing the URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+
+from journey.errors import JourneyError
+
+SECRET_ENV = "JOURNEY_SECRET"
+_SEPARATOR = "\x1f"
+# Domain separation: the same secret may sign other things later.
+_PURPOSE = b"journey-unsubscribe-v1\x00"
+_MAC_BYTES = 32
+_B64_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def load_secret(env: Mapping[str, str]) -> bytes:
+    """The signing key from the environment; its absence is the operator's to fix."""
+    value = env.get(SECRET_ENV, "")
+    if not value:
+        raise JourneyError(
+            f"the environment variable {SECRET_ENV} is not set; "
+            "it signs unsubscribe links (use a long random string)"
+        )
+    return value.encode("utf-8")
+
+
+def make_unsubscribe_token(secret: bytes, contact_id: str, journey_id: str) -> str:
+    """``payload.mac``, both urlsafe base64 without padding."""
+    if not secret:
+        raise ValueError("the unsubscribe secret is empty")
+    if not contact_id or _SEPARATOR in contact_id or _SEPARATOR in journey_id:
+        raise ValueError("contact and journey ids must be non-empty and free of control characters")
+    payload = f"{contact_id}{_SEPARATOR}{journey_id}".encode()
+    return f"{_b64encode(payload)}.{_b64encode(_mac(secret, payload))}"
+
+
+def verify_unsubscribe_token(secret: bytes, token: str) -> tuple[str, str]:
+    """Return ``(contact_id, journey_id)``; ValueError for anything forged or mangled."""
+    if not secret:
+        raise ValueError("the unsubscribe secret is empty")
+    encoded_payload, dot, encoded_mac = token.partition(".")
+    if not dot:
+        raise ValueError("malformed unsubscribe token")
+    payload = _b64decode(encoded_payload)
+    given_mac = _b64decode(encoded_mac)
+    if not hmac.compare_digest(given_mac, _mac(secret, payload)):
+        raise ValueError("unsubscribe token signature does not match")
+    try:
+        contact_id, separator, journey_id = payload.decode("utf-8").partition(_SEPARATOR)
+    except UnicodeDecodeError:
+        raise ValueError("malformed unsubscribe token") from None
+    if not separator or not contact_id:
+        raise ValueError("malformed unsubscribe token")
+    return contact_id, journey_id
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/unsubscribe/{token}"
+
+
+def _mac(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, _PURPOSE + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    """Strict decoding: only the canonical spelling of some bytes is accepted.
+
+    The stdlib decoder drops foreign characters and ignores trailing spare bits,
+    so two different tokens could otherwise decode to the same bytes.
+    """
+    if not _B64_ALPHABET.fullmatch(text):
+        raise ValueError("malformed unsubscribe token")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("malformed unsubscribe token") from None
+    if _b64encode(data) != text:
+        raise ValueError("malformed unsubscribe token")
+    return data
