@@ -54,7 +54,7 @@ def uses_minutes(value: str) -> bool:
 def parse_hhmm(value: object) -> tuple[int, int]:
     """`09:30` (or `9:30`) -> (9, 30). Raises ValueError."""
     if not isinstance(value, str) or not _HHMM.match(value.strip()):
-        raise ValueError(f"`{value}` is not a time of day; write it as HH:MM, e.g. \"09:30\"")
+        raise ValueError(f'`{value}` is not a time of day; write it as HH:MM, e.g. "09:30"')
     hours, minutes = value.strip().split(":")
     return int(hours), int(minutes)
 

@@ -51,7 +51,7 @@ class Duration:
 
     calendar_days: int = 0
     seconds: int = 0
-    text: str = ""
+    text: str = field(default="", compare=False)  # as written; `7d` and `1w` are equal
 
     @property
     def is_zero(self) -> bool:

@@ -64,7 +64,7 @@ class LazyGroup(click.Group):
     "--workspace",
     type=click.Path(file_okay=False, path_type=str),
     default=None,
-    help="Workspace folder (default: walk up to the first workspace.yaml, else the current folder).",
+    help="Workspace folder (default: the first folder upwards with workspace.yaml).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.pass_context
@@ -95,12 +95,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+    except Exception as exc:
         if "--debug" in args:
             traceback.print_exc()
         else:
             click.echo(
-                f"journey: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                f"journey: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for details)",
                 err=True,
             )
         sys.exit(2)

@@ -48,7 +48,7 @@ class BoolWord(str):
         return self.lower() in {"yes", "on", "y"}
 
 
-class _CoreResolverLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _CoreResolverLoader(_BaseLoader):
     """A loader whose implicit resolvers follow the YAML 1.2 core schema."""
 
 
@@ -233,6 +233,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
@@ -267,7 +268,9 @@ class _Builder:
             )
             return None
         if not isinstance(node, yaml.ScalarNode):
-            self._add("invalid-key", "a mapping key must be a plain word, not a list or mapping", node)
+            self._add(
+                "invalid-key", "a mapping key must be a plain word, not a list or mapping", node
+            )
             return None
         return str(node.value)
 
@@ -326,7 +329,7 @@ def _syntax_error(doc: Document, exc: yaml.MarkedYAMLError) -> Document:
     if "found character '\\t'" in problem or "\\t" in problem:
         hint = "YAML does not allow tabs for indentation; use spaces."
     elif "mapping values are not allowed" in problem:
-        hint = "A value containing `: ` must be quoted, e.g. \"Note: text\"."
+        hint = 'A value containing `: ` must be quoted, e.g. "Note: text".'
     elif "found undefined alias" in problem:
         hint = "Define the `&anchor` before using `*alias`."
     doc.diagnostics.append(

@@ -1,0 +1,153 @@
+"""Check stage: load every file, run the schema pass then the semantic passes.
+
+All problems in all files are collected and returned together: one bad file
+never hides another. The semantic passes run even where the schema pass found
+problems (they tolerate any shape), but a problem already reported at the same
+place is not reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from journey.errors import Diagnostic, Location
+from journey.loader import Document, load_yaml
+from journey.workspace import Workspace, build_workspace, load_workspace_document
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    workspace: Workspace
+    documents: list[Document] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+    def valid_documents(self) -> list[Document]:
+        """Journey documents with no error of their own."""
+        broken = {d.location.path for d in self.diagnostics if d.is_error}
+        return [doc for doc in self.documents if doc.path not in broken and doc.data is not None]
+
+
+def discover_journey_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders searched for *.yaml/*.yml, leaving out *.test.yaml."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            found.extend(
+                p for p in candidates if p.is_file() and not p.name.endswith(TEST_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def check_workspace(root: Path) -> tuple[Workspace, list[Diagnostic], Document | None]:
+    """Load and check workspace.yaml (if any) and build the Workspace from it."""
+    doc = load_workspace_document(root)
+    if doc is None:
+        return build_workspace(root, {}), [], None
+    diagnostics = list(doc.diagnostics)
+    if doc.data is not None:
+        diagnostics += _checked(doc, "workspace", None)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    workspace = build_workspace(root, data, config_path=Path(doc.path))
+    return workspace, diagnostics, doc
+
+
+def validate_paths(
+    paths: Sequence[Path], workspace: Workspace, *, templates: bool = True
+) -> list[Diagnostic]:
+    """Validate journey files (folders searched) against an already-built workspace."""
+    return validate_files(discover_journey_files(paths), workspace, templates=templates).diagnostics
+
+
+def validate_files(
+    files: Sequence[Path], workspace: Workspace, *, templates: bool = True
+) -> ValidationResult:
+    result = ValidationResult(workspace=workspace, files=len(files))
+    for path in files:
+        doc = load_yaml(path)
+        result.documents.append(doc)
+        result.diagnostics += validate_document(doc, workspace, templates=templates)
+    result.diagnostics += _check_across([doc for doc in result.documents if doc.data is not None])
+    return result
+
+
+def validate_document(
+    doc: Document, workspace: Workspace, *, templates: bool = True
+) -> list[Diagnostic]:
+    diagnostics = list(doc.diagnostics)
+    if doc.data is None:
+        return diagnostics
+    if not isinstance(doc.data, dict):
+        diagnostics.append(
+            Diagnostic(
+                code="wrong-type",
+                message="a journey file must be a mapping of keys such as `id:` and `steps:`",
+                location=doc.location(()),
+            )
+        )
+        return diagnostics
+    diagnostics += _checked(doc, "journey", workspace)
+    if templates and not any(d.is_error for d in diagnostics):
+        diagnostics += _check_templates(doc, workspace)
+    return diagnostics
+
+
+def _checked(doc: Document, schema: str, workspace: Workspace | None) -> list[Diagnostic]:
+    from journey.validator.schema_pass import check_schema
+    from journey.validator.yaml_values import normalise_bool_words
+
+    declared = workspace.contact_attributes if workspace else None
+    found = normalise_bool_words(doc, schema, declared)
+    found += check_schema(doc, schema)
+    if schema == "workspace":
+        from journey.validator.semantic import check_workspace_doc
+
+        semantic = check_workspace_doc(doc)
+    else:
+        from journey.validator.semantic import check_semantics
+
+        assert workspace is not None
+        semantic = check_semantics(doc, workspace)
+    return _merge(found, semantic)
+
+
+def _merge(first: list[Diagnostic], second: list[Diagnostic]) -> list[Diagnostic]:
+    """Keep `first`; add from `second` what is not at an already-reported place."""
+    seen = {_place(d.location) for d in first}
+    merged = list(first)
+    for diagnostic in second:
+        if _place(diagnostic.location) not in seen:
+            merged.append(diagnostic)
+            seen.add(_place(diagnostic.location))
+    return merged
+
+
+def _place(location: Location) -> tuple[str, int, int]:
+    return (location.path, location.line, location.col)
+
+
+def _check_across(docs: list[Document]) -> list[Diagnostic]:
+    from journey.validator.semantic import check_across
+
+    found: list[Diagnostic] = check_across(docs)
+    return found
+
+
+def _check_templates(doc: Document, workspace: Workspace) -> list[Diagnostic]:
+    try:
+        from journey.validator.templates_check import check_document_templates
+    except ImportError:  # the render stage is optional for a bare checkout
+        return []
+    found: list[Diagnostic] = check_document_templates(doc, workspace)
+    return found

@@ -1,0 +1,228 @@
+"""The workspace: a folder holding workspace.yaml, journeys/, templates/ and locales/.
+
+Every key of workspace.yaml has a default, so a bare folder is a workspace.
+Building the dataclass is tolerant (a wrong value falls back to its default);
+reporting what is wrong is the validator's job, which reads the same document.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from journey.durations import normalise_hhmm, parse_duration
+from journey.loader import Document, load_yaml
+from journey.model import Channel, Duration, FrequencyCap, QuietHours
+
+WORKSPACE_FILE = "workspace.yaml"
+
+DEFAULT_CHANNELS: dict[str, Channel] = {
+    name: Channel(name=name, kind="outbox", message=name) for name in ("email", "sms", "push")
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    token_env: str = "JOURNEY_TOKEN"
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workspace:
+    root: Path
+    config_path: Path | None = None
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
+    channels: dict[str, Channel] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))
+    frequency_cap: FrequencyCap | None = None
+    quiet_hours: QuietHours | None = None
+    database: Path = Path(".journey/state.db")
+    contact_attributes: dict[str, str] | None = None
+    events: dict[str, dict[str, str]] | None = None
+    event_retention: Duration = Duration(calendar_days=400, text="400d")  # noqa: RUF009
+    max_trigger_age: Duration = Duration(seconds=86400, text="24h")  # noqa: RUF009
+    segment_recheck: Duration = Duration(seconds=3600, text="1h")  # noqa: RUF009
+    max_defer: Duration = Duration(calendar_days=3, text="3d")  # noqa: RUF009
+    http: HttpSettings = HttpSettings()
+    unsubscribe_base_url: str | None = None
+
+    @property
+    def journeys_dir(self) -> Path:
+        return self.root / "journeys"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def database_path(self) -> Path:
+        return self.database if self.database.is_absolute() else self.root / self.database
+
+
+def find_workspace_root(
+    override: str | os.PathLike[str] | None = None, start: Path | None = None
+) -> Path:
+    """`--workspace DIR`, else the first folder upwards with workspace.yaml, else the cwd."""
+    if override is not None:
+        return Path(override).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    return here
+
+
+def load_workspace_document(root: Path) -> Document | None:
+    path = root / WORKSPACE_FILE
+    return load_yaml(path) if path.is_file() else None
+
+
+def load_workspace(root: Path) -> tuple[Workspace, Document | None]:
+    """The workspace (defaults where a value is missing or wrong) and its document."""
+    doc = load_workspace_document(root)
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    config_path = Path(doc.path) if doc is not None else None
+    return build_workspace(root, data, config_path=config_path), doc
+
+
+def build_workspace(
+    root: Path, data: dict[str, Any], *, config_path: Path | None = None
+) -> Workspace:
+    defaults = Workspace(root=root)
+    return Workspace(
+        root=root,
+        config_path=config_path,
+        default_locale=_str(data.get("default_locale"), defaults.default_locale),
+        default_timezone=_str(data.get("default_timezone"), defaults.default_timezone),
+        channels=_channels(data.get("channels")),
+        frequency_cap=_rule(build_frequency_cap(data.get("frequency_cap"), defaults.max_defer)),
+        quiet_hours=_rule(build_quiet_hours(data.get("quiet_hours"))),
+        database=Path(_str(data.get("database"), str(defaults.database))),
+        contact_attributes=_str_map(data.get("contact_attributes")),
+        events=_events(data.get("events")),
+        event_retention=_duration(data.get("event_retention"), defaults.event_retention),
+        max_trigger_age=_duration(data.get("max_trigger_age"), defaults.max_trigger_age),
+        segment_recheck=_duration(data.get("segment_recheck"), defaults.segment_recheck),
+        max_defer=_duration(data.get("max_defer"), defaults.max_defer),
+        http=_http(data.get("http")),
+        unsubscribe_base_url=data.get("unsubscribe_base_url")
+        if isinstance(data.get("unsubscribe_base_url"), str)
+        else None,
+    )
+
+
+def build_quiet_hours(value: Any) -> QuietHours | Literal[False] | None:
+    """`{start, end}` -> QuietHours; `false`/`off` -> False; anything else -> None."""
+    if value is False or (isinstance(value, str) and value.lower() in {"off", "no", "false"}):
+        return False
+    if not isinstance(value, dict):
+        return None
+    try:
+        start, end = normalise_hhmm(value["start"]), normalise_hhmm(value["end"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    return QuietHours(start=start, end=end) if start != end else None
+
+
+def build_frequency_cap(
+    value: Any, default_max_defer: Duration
+) -> FrequencyCap | Literal[False] | None:
+    """`{max, per, on_cap}` -> FrequencyCap; `false`/`off` -> False; else None."""
+    if value is False or (isinstance(value, str) and value.lower() in {"off", "no", "false"}):
+        return False
+    if not isinstance(value, dict):
+        return None
+    try:
+        maximum = value["max"]
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 0:
+            return None
+        on_cap = value.get("on_cap", "skip")
+        return FrequencyCap(
+            max=maximum,
+            per=parse_duration(value["per"]),
+            on_cap=on_cap if on_cap in ("skip", "defer") else "skip",
+            max_defer=_duration(value.get("max_defer"), default_max_defer),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _rule(value: Any) -> Any:
+    """The workspace has no inherited rule to turn off: `false` means none."""
+    return value or None
+
+
+def _channels(value: Any) -> dict[str, Channel]:
+    if not isinstance(value, dict):
+        return dict(DEFAULT_CHANNELS)
+    channels: dict[str, Channel] = {}
+    for name, config in value.items():
+        if not isinstance(config, dict):
+            continue
+        kind = config.get("kind")
+        if kind not in ("smtp", "webhook", "outbox"):
+            continue
+        message = config.get("message", "webhook" if kind == "webhook" else "email")
+        settings = {k: v for k, v in config.items() if k not in ("kind", "message", "rate_limit")}
+        nested = settings.pop("settings", None)
+        if isinstance(nested, dict):
+            settings.update(nested)
+        channels[str(name)] = Channel(
+            name=str(name),
+            kind=kind,
+            message=message if message in ("email", "sms", "push", "webhook") else "email",
+            settings=settings,
+            rate_limit=config.get("rate_limit")
+            if isinstance(config.get("rate_limit"), str)
+            else None,
+        )
+    return channels
+
+
+def _http(value: Any) -> HttpSettings:
+    if not isinstance(value, dict):
+        return HttpSettings()
+    base = HttpSettings()
+    port = value.get("port", base.port)
+    max_body = value.get("max_body_bytes", base.max_body_bytes)
+    return HttpSettings(
+        host=_str(value.get("host"), base.host),
+        port=port if isinstance(port, int) and not isinstance(port, bool) else base.port,
+        token_env=_str(value.get("token_env"), base.token_env),
+        max_body_bytes=max_body
+        if isinstance(max_body, int) and max_body > 0
+        else base.max_body_bytes,
+    )
+
+
+def _str(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def _str_map(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _events(value: Any) -> dict[str, dict[str, str]] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(k): (_str_map(v) or {}) for k, v in value.items()}
+
+
+def _duration(value: Any, default: Duration) -> Duration:
+    if value is None:
+        return default
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return default
