@@ -1,0 +1,196 @@
+"""The StateStore contract: what the runner and the daemon need from persistence.
+
+Narrow on purpose: every method is one query or one write that a PostgreSQL
+backend can implement in its own module without touching the engine. Claims
+(`claim_due_*`) hand out due work in batches with a lease, so several workers
+never take the same enrollment or delivery.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from journey.engine.state import DeliveryRecord, Enrollment, StepRecord, TriggerState
+from journey.model import Contact, Event, Plan
+
+
+@dataclass(slots=True, kw_only=True)
+class StepCounts:
+    entered: int = 0
+    waiting: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)  # sent, suppressed, capped, failed…
+
+
+@dataclass(slots=True, kw_only=True)
+class JourneyCounts:
+    """What `journey status` shows for one journey."""
+
+    journey_id: str
+    entered: int = 0
+    active: int = 0
+    converted: int = 0
+    exited: dict[str, int] = field(default_factory=dict)
+    deliveries: dict[str, int] = field(default_factory=dict)  # by delivery status
+    steps: dict[str, StepCounts] = field(default_factory=dict)
+
+
+class StateStore(ABC):
+    # ------------------------------------------------------------ housekeeping
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together (nested calls join the outer one)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    # ---------------------------------------------------------------- contacts
+    @abstractmethod
+    def get_contact(self, contact_id: str) -> Contact | None: ...
+
+    @abstractmethod
+    def get_contacts(self, contact_ids: Sequence[str]) -> dict[str, Contact]: ...
+
+    @abstractmethod
+    def put_contact(self, contact: Contact) -> None:
+        """Insert or replace the whole contact (merging is the caller's job)."""
+
+    @abstractmethod
+    def delete_contact(self, contact_id: str) -> bool:
+        """Remove every row about the contact; True if it existed."""
+
+    @abstractmethod
+    def iter_contacts(self, batch_size: int = 1000) -> Iterator[list[Contact]]: ...
+
+    @abstractmethod
+    def count_contacts(self) -> int: ...
+
+    # ------------------------------------------------------------------ events
+    @abstractmethod
+    def add_event(self, event: Event) -> bool:
+        """Store the event; False if its id is already stored (deduplication)."""
+
+    @abstractmethod
+    def count_events(
+        self, contact_id: str, name: str, since: datetime | None, until: datetime
+    ) -> int:
+        """Events of `name` for the contact with since <= timestamp <= until."""
+
+    @abstractmethod
+    def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
+
+    @abstractmethod
+    def delete_events_before(self, cutoff: datetime) -> int:
+        """Retention: forget events older than the workspace's event_retention."""
+
+    # ------------------------------------------------------------------- plans
+    @abstractmethod
+    def save_plan(self, plan: Plan) -> None: ...
+
+    @abstractmethod
+    def get_plan(self, plan_hash: str) -> Plan | None: ...
+
+    # ------------------------------------------------------------- enrollments
+    @abstractmethod
+    def insert_enrollment(self, enrollment: Enrollment) -> bool:
+        """False when the contact already has an active enrollment in that journey."""
+
+    @abstractmethod
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        """Persist a new version and release any claim on it."""
+
+    @abstractmethod
+    def get_enrollment(self, enrollment_id: str) -> Enrollment | None: ...
+
+    @abstractmethod
+    def active_enrollments(self, contact_id: str) -> list[Enrollment]: ...
+
+    @abstractmethod
+    def latest_enrollment(self, journey_id: str, contact_id: str) -> Enrollment | None: ...
+
+    @abstractmethod
+    def count_enrollments(self, journey_id: str, contact_id: str) -> int: ...
+
+    @abstractmethod
+    def unconverted_enrollments(self, journey_id: str, contact_id: str) -> list[Enrollment]: ...
+
+    @abstractmethod
+    def active_enrollments_in(self, journey_id: str, limit: int) -> list[Enrollment]: ...
+
+    @abstractmethod
+    def claim_due_enrollments(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        skip_journeys: Iterable[str] = (),
+    ) -> list[Enrollment]:
+        """Active enrollments due at or before `now`, not claimed by a live lease."""
+
+    @abstractmethod
+    def add_step_records(self, records: Sequence[StepRecord]) -> None: ...
+
+    @abstractmethod
+    def step_records(self, enrollment_id: str) -> list[StepRecord]: ...
+
+    # -------------------------------------------------------------- deliveries
+    @abstractmethod
+    def add_delivery(self, delivery: DeliveryRecord) -> bool:
+        """Write before sending; False if the key exists (a retried step, not a new send)."""
+
+    @abstractmethod
+    def get_delivery(self, key: str) -> DeliveryRecord | None: ...
+
+    @abstractmethod
+    def update_delivery(self, key: str, **changes: Any) -> None:
+        """Change status, attempts, next_attempt_at, last_error or sent_at."""
+
+    @abstractmethod
+    def claim_due_deliveries(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[DeliveryRecord]:
+        """Pending deliveries whose next attempt is due, not claimed by a live lease."""
+
+    @abstractmethod
+    def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
+        """When marketing messages (any journey) went to the contact since `since`, oldest first."""
+
+    # ----------------------------------------------------------- trigger state
+    @abstractmethod
+    def get_trigger_state(self, journey_id: str, contact_id: str) -> TriggerState | None: ...
+
+    @abstractmethod
+    def put_trigger_states(self, states: Sequence[TriggerState]) -> None: ...
+
+    @abstractmethod
+    def due_trigger_states(
+        self, now: datetime, limit: int, journey_ids: Iterable[str]
+    ) -> list[TriggerState]: ...
+
+    @abstractmethod
+    def get_journey_state(self, journey_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def put_journey_state(self, journey_id: str, state: dict[str, Any]) -> None: ...
+
+    # ----------------------------------------------------------------- reports
+    @abstractmethod
+    def next_due_at(self, skip_journeys: Iterable[str] = ()) -> datetime | None:
+        """The earliest moment any enrollment, trigger or delivery needs attention."""
+
+    @abstractmethod
+    def journey_counts(self, journey_id: str) -> JourneyCounts: ...
+
+    @abstractmethod
+    def journey_ids(self) -> list[str]:
+        """Every journey with at least one enrollment (for status of removed journeys)."""

@@ -1,0 +1,191 @@
+"""Row <-> record conversion for the SQL stores: instants as fixed-width UTC text, JSON blobs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from journey.engine.state import DeliveryRecord, Enrollment, Entry, TriggerState
+from journey.model import Contact, Event
+
+
+def ts(value: datetime | None) -> str | None:
+    """Fixed-width ISO text in UTC, so text order is time order."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes"
+
+
+def contact_row(contact: Contact) -> tuple[Any, ...]:
+    return (
+        contact.id,
+        contact.email,
+        contact.phone,
+        contact.locale,
+        contact.timezone,
+        ts(contact.created_at),
+        dumps(contact.consent),
+        dumps(contact.attributes),
+    )
+
+
+def contact_from_row(row: tuple[Any, ...]) -> Contact:
+    return Contact(
+        id=row[0],
+        email=row[1],
+        phone=row[2],
+        locale=row[3],
+        timezone=row[4],
+        created_at=from_ts(row[5]),
+        consent=json.loads(row[6]),
+        attributes=json.loads(row[7]),
+    )
+
+
+def event_row(event: Event) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.contact_id,
+        event.name,
+        ts(event.timestamp),
+        ts(event.received_at or event.timestamp),
+        dumps(event.properties),
+    )
+
+
+ENROLLMENT_COLUMNS = (
+    "id, journey_id, contact_id, plan_hash, status, step_id, step_entered_at, due_at,"
+    " entered_at, entry, split_arm, exit_reason, exited_at, converted_at, state"
+)
+
+
+def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
+    entry: dict[str, Any] = {"name": e.entry.name, "timestamp": ts(e.entry.timestamp)}
+    entry["properties"] = e.entry.properties
+    state = {"phase": e.phase, "visits": e.visits, "defer_since": ts(e.defer_since)}
+    return (
+        e.id,
+        e.journey_id,
+        e.contact_id,
+        e.plan_hash,
+        e.status,
+        e.step_id,
+        ts(e.step_entered_at),
+        ts(e.due_at) if e.is_active else None,
+        ts(e.entered_at),
+        dumps(entry),
+        e.split_arm,
+        e.exit_reason,
+        ts(e.exited_at),
+        ts(e.converted_at),
+        dumps(state),
+    )
+
+
+def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
+    entry = json.loads(row[9])
+    state = json.loads(row[14])
+    return Enrollment(
+        id=row[0],
+        journey_id=row[1],
+        contact_id=row[2],
+        plan_hash=row[3],
+        status=row[4],
+        step_id=row[5],
+        step_entered_at=datetime.fromisoformat(row[6]),
+        due_at=from_ts(row[7]),
+        entered_at=datetime.fromisoformat(row[8]),
+        entry=Entry(
+            name=entry["name"],
+            timestamp=datetime.fromisoformat(entry["timestamp"]),
+            properties=entry.get("properties") or {},
+        ),
+        split_arm=row[10],
+        exit_reason=row[11],
+        exited_at=from_ts(row[12]),
+        converted_at=from_ts(row[13]),
+        phase=state.get("phase", "enter"),
+        visits=state.get("visits") or {},
+        defer_since=from_ts(state.get("defer_since")),
+    )
+
+
+DELIVERY_COLUMNS = (
+    "delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind, category,"
+    " payload, status, attempts, created_at, next_attempt_at, last_error, sent_at"
+)
+
+
+def delivery_row(d: DeliveryRecord) -> tuple[Any, ...]:
+    return (
+        d.delivery_key,
+        d.enrollment_id,
+        d.journey_id,
+        d.step_id,
+        d.contact_id,
+        d.channel,
+        d.kind,
+        d.category,
+        dumps(d.payload),
+        d.status,
+        d.attempts,
+        ts(d.created_at),
+        ts(d.next_attempt_at),
+        d.last_error,
+        ts(d.sent_at),
+    )
+
+
+def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_key=row[0],
+        enrollment_id=row[1],
+        journey_id=row[2],
+        step_id=row[3],
+        contact_id=row[4],
+        channel=row[5],
+        kind=row[6],
+        category=row[7],
+        payload=json.loads(row[8]),
+        status=row[9],
+        attempts=row[10],
+        created_at=datetime.fromisoformat(row[11]),
+        next_attempt_at=from_ts(row[12]),
+        last_error=row[13],
+        sent_at=from_ts(row[14]),
+    )
+
+
+def trigger_row(t: TriggerState) -> tuple[Any, ...]:
+    match = None if t.segment_match is None else int(t.segment_match)
+    return (t.journey_id, t.contact_id, ts(t.next_fire_at), ts(t.last_fired_at), match)
+
+
+def trigger_from_row(row: tuple[Any, ...]) -> TriggerState:
+    return TriggerState(
+        journey_id=row[0],
+        contact_id=row[1],
+        next_fire_at=from_ts(row[2]),
+        last_fired_at=from_ts(row[3]),
+        segment_match=None if row[4] is None else bool(row[4]),
+    )

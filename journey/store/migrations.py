@@ -1,0 +1,63 @@
+"""The SQLite schema as an ordered list of migrations; the store applies the missing ones."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """CREATE TABLE contacts (
+                id TEXT PRIMARY KEY, email TEXT, phone TEXT, locale TEXT, timezone TEXT,
+                created_at TEXT, consent TEXT NOT NULL DEFAULT '{}',
+                attributes TEXT NOT NULL DEFAULT '{}')""",
+            """CREATE TABLE events (
+                id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, name TEXT NOT NULL,
+                timestamp TEXT NOT NULL, received_at TEXT NOT NULL,
+                properties TEXT NOT NULL DEFAULT '{}')""",
+            "CREATE INDEX events_contact_name_ts ON events (contact_id, name, timestamp)",
+            "CREATE INDEX events_timestamp ON events (timestamp)",
+            """CREATE TABLE plans (
+                hash TEXT PRIMARY KEY, journey_id TEXT NOT NULL, plan TEXT NOT NULL,
+                stored_at TEXT)""",
+            """CREATE TABLE enrollments (
+                id TEXT PRIMARY KEY, journey_id TEXT NOT NULL, contact_id TEXT NOT NULL,
+                plan_hash TEXT NOT NULL, status TEXT NOT NULL, step_id TEXT NOT NULL,
+                step_entered_at TEXT NOT NULL, due_at TEXT, entered_at TEXT NOT NULL,
+                entry TEXT NOT NULL, split_arm TEXT, exit_reason TEXT, exited_at TEXT,
+                converted_at TEXT, state TEXT NOT NULL DEFAULT '{}',
+                claimed_by TEXT, claim_expires_at TEXT)""",
+            "CREATE INDEX enrollments_due ON enrollments (status, due_at)",
+            "CREATE INDEX enrollments_contact ON enrollments (contact_id, journey_id)",
+            """CREATE UNIQUE INDEX enrollments_one_active
+                ON enrollments (journey_id, contact_id) WHERE status = 'active'""",
+            """CREATE TABLE step_history (
+                id INTEGER PRIMARY KEY, enrollment_id TEXT NOT NULL, journey_id TEXT NOT NULL,
+                contact_id TEXT NOT NULL, step_id TEXT NOT NULL, outcome TEXT NOT NULL,
+                at TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
+            "CREATE INDEX step_history_enrollment ON step_history (enrollment_id)",
+            "CREATE INDEX step_history_journey ON step_history (journey_id, step_id, outcome)",
+            "CREATE INDEX step_history_contact ON step_history (contact_id)",
+            """CREATE TABLE deliveries (
+                delivery_key TEXT PRIMARY KEY, enrollment_id TEXT NOT NULL,
+                journey_id TEXT NOT NULL, step_id TEXT NOT NULL, contact_id TEXT NOT NULL,
+                channel TEXT NOT NULL, kind TEXT NOT NULL, category TEXT NOT NULL,
+                payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL, next_attempt_at TEXT, last_error TEXT, sent_at TEXT,
+                claimed_by TEXT, claim_expires_at TEXT)""",
+            "CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)",
+            "CREATE INDEX deliveries_contact ON deliveries (contact_id, category, created_at)",
+            "CREATE INDEX deliveries_journey ON deliveries (journey_id, step_id, status)",
+            """CREATE TABLE trigger_state (
+                journey_id TEXT NOT NULL, contact_id TEXT NOT NULL, next_fire_at TEXT,
+                last_fired_at TEXT, segment_match INTEGER,
+                PRIMARY KEY (journey_id, contact_id))""",
+            "CREATE INDEX trigger_state_due ON trigger_state (next_fire_at)",
+            "CREATE INDEX trigger_state_contact ON trigger_state (contact_id)",
+            """CREATE TABLE journey_state (
+                journey_id TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT '{}')""",
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,234 @@
+"""The SQLite store: schema from empty, dedupe, one active enrollment, claims, erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from journey.engine.state import (
+    DeliveryRecord,
+    Enrollment,
+    Entry,
+    StepRecord,
+    TriggerState,
+    delivery_key,
+)
+from journey.model import Contact, Event
+from journey.store.migrations import LATEST_VERSION
+from journey.store.sqlite import SQLiteStore
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    return SQLiteStore(tmp_path / "state.db")
+
+
+def enrollment(number: int = 1, *, due: datetime | None = T0, journey: str = "j1") -> Enrollment:
+    return Enrollment(
+        id=f"{journey}:c1:{number}",
+        journey_id=journey,
+        contact_id="c1",
+        plan_hash="h",
+        entered_at=T0,
+        entry=Entry(name="signed_up", timestamp=T0, properties={"plan": "trial"}),
+        step_id="welcome",
+        step_entered_at=T0,
+        due_at=due,
+        visits={"welcome": 1},
+    )
+
+
+def delivery(key: str, *, at: datetime = T0, category: str = "marketing") -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_key=key,
+        enrollment_id="j1:c1:1",
+        journey_id="j1",
+        step_id="welcome",
+        contact_id="c1",
+        channel="email",
+        kind="email",
+        category=category,
+        payload={"subject": "Hi"},
+        created_at=at,
+        next_attempt_at=at,
+    )
+
+
+def test_migrates_an_empty_file_to_the_latest_version(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "new" / "state.db")
+    assert store.schema_version == LATEST_VERSION
+    assert {"contacts", "events", "plans", "enrollments", "step_history", "deliveries"} <= set(
+        store.table_names()
+    )
+    store.close()
+    again = SQLiteStore(tmp_path / "new" / "state.db")  # reopening applies nothing twice
+    assert again.schema_version == LATEST_VERSION
+    mode = again._conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_events_with_the_same_id_are_stored_once(store: SQLiteStore) -> None:
+    event = Event(id="e1", name="order_placed", contact_id="c1", timestamp=T0)
+    assert store.add_event(event) is True
+    assert store.add_event(event) is False
+    assert store.count_events("c1", "order_placed", None, T0) == 1
+    assert store.last_event_at("c1", "order_placed", T0 + timedelta(days=1)) == T0
+    assert (
+        store.count_events(
+            "c1",
+            "order_placed",
+            T0 + timedelta(seconds=1),
+            T0 + timedelta(days=1),
+        )
+        == 0
+    )
+
+
+def test_one_active_enrollment_per_journey_and_contact(store: SQLiteStore) -> None:
+    assert store.insert_enrollment(enrollment(1)) is True
+    assert store.insert_enrollment(enrollment(2)) is False
+    assert store.insert_enrollment(enrollment(1, journey="j2")) is True
+    first = store.get_enrollment("j1:c1:1")
+    assert first is not None and first.entry.properties == {"plan": "trial"}
+    from dataclasses import replace
+
+    store.save_enrollment(replace(first, status="exited", exit_reason="completed", exited_at=T0))
+    assert store.insert_enrollment(enrollment(2)) is True
+    latest = store.latest_enrollment("j1", "c1")
+    assert latest is not None and latest.id == "j1:c1:2"
+    assert store.count_enrollments("j1", "c1") == 2
+
+
+def test_claims_hand_out_due_work_once_until_the_lease_expires(store: SQLiteStore) -> None:
+    store.insert_enrollment(enrollment(1))
+    store.insert_enrollment(enrollment(1, journey="j2", due=T0 + timedelta(hours=1)))
+    lease = T0 + timedelta(minutes=5)
+    claimed = store.claim_due_enrollments(T0, 10, worker="a", lease_until=lease)
+    assert [e.id for e in claimed] == ["j1:c1:1"]
+    assert store.claim_due_enrollments(T0, 10, worker="b", lease_until=lease) == []
+    later = T0 + timedelta(minutes=10)
+    again = store.claim_due_enrollments(later, 10, worker="b", lease_until=later)
+    assert [e.id for e in again] == ["j1:c1:1"]
+    skipped = store.claim_due_enrollments(
+        T0 + timedelta(hours=2), 10, worker="c", lease_until=later, skip_journeys=["j1"]
+    )
+    assert [e.journey_id for e in skipped] == ["j2"]
+
+
+def test_delivery_keys_are_idempotent_and_deterministic(store: SQLiteStore) -> None:
+    key = delivery_key("j1:c1:1", "welcome", 1)
+    assert key == delivery_key("j1:c1:1", "welcome", 1)
+    assert key != delivery_key("j1:c1:1", "welcome", 2)
+    assert store.add_delivery(delivery(key)) is True
+    assert store.add_delivery(delivery(key)) is False
+    claimed = store.claim_due_deliveries(T0, 5, worker="w", lease_until=T0 + timedelta(minutes=1))
+    assert [d.delivery_key for d in claimed] == [key]
+    store.update_delivery(key, status="sent", attempts=1, sent_at=T0)
+    stored = store.get_delivery(key)
+    assert stored is not None and stored.status == "sent" and stored.sent_at == T0
+
+
+def test_marketing_send_times_count_marketing_only(store: SQLiteStore) -> None:
+    store.add_delivery(delivery("a", at=T0))
+    store.add_delivery(delivery("b", at=T0 + timedelta(hours=1), category="transactional"))
+    store.add_delivery(delivery("c", at=T0 + timedelta(hours=2)))
+    assert store.marketing_send_times("c1", T0 + timedelta(minutes=1)) == [T0 + timedelta(hours=2)]
+
+
+def test_delete_contact_removes_every_row_about_the_contact(store: SQLiteStore) -> None:
+    store.put_contact(Contact(id="c1", email="a@example.com", created_at=T0))
+    store.put_contact(Contact(id="c2", created_at=T0))
+    store.add_event(Event(id="e1", name="x", contact_id="c1", timestamp=T0))
+    store.insert_enrollment(enrollment(1))
+    store.add_step_records(
+        [
+            StepRecord(
+                enrollment_id="j1:c1:1",
+                journey_id="j1",
+                contact_id="c1",
+                step_id="welcome",
+                outcome="sent",
+                at=T0,
+            )
+        ]
+    )
+    store.add_delivery(delivery("k"))
+    store.put_trigger_states([TriggerState(journey_id="j1", contact_id="c1", next_fire_at=T0)])
+    assert store.delete_contact("c1") is True
+    for table in (
+        "contacts",
+        "events",
+        "enrollments",
+        "step_history",
+        "deliveries",
+        "trigger_state",
+    ):
+        column = "id" if table == "contacts" else "contact_id"
+        count = store._conn.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {column} = 'c1'"
+        ).fetchone()[0]
+        assert count == 0, table
+    assert store.get_contact("c2") is not None
+    assert store.delete_contact("c1") is False
+
+
+def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
+    assert store.next_due_at() is None
+    store.insert_enrollment(enrollment(1, due=T0 + timedelta(hours=3)))
+    store.put_trigger_states(
+        [TriggerState(journey_id="j", contact_id="c", next_fire_at=T0 + timedelta(hours=2))]
+    )
+    store.put_journey_state(
+        "j", {"next_fire_at": (T0 + timedelta(hours=1)).isoformat(timespec="microseconds")}
+    )
+    assert store.next_due_at() == T0 + timedelta(hours=1)
+
+
+def test_transaction_rolls_back_on_error(store: SQLiteStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_contact(Contact(id="c9", created_at=T0))
+        raise RuntimeError("boom")
+    assert store.get_contact("c9") is None
+
+
+def test_contacts_round_trip_and_iterate_in_batches(store: SQLiteStore) -> None:
+    for number in range(5):
+        store.put_contact(
+            Contact(
+                id=f"c{number}",
+                consent={"email": True},
+                attributes={"plan": "trial"},
+                created_at=T0,
+            )
+        )
+    batches = list(store.iter_contacts(batch_size=2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert batches[0][0].consent == {"email": True}
+    assert store.count_contacts() == 5
+    assert set(store.get_contacts(["c1", "c3", "nobody"])) == {"c1", "c3"}
+
+
+def test_counts_for_status(store: SQLiteStore) -> None:
+    store.insert_enrollment(enrollment(1))
+    store.add_step_records(
+        [
+            StepRecord(
+                enrollment_id="j1:c1:1",
+                journey_id="j1",
+                contact_id="c1",
+                step_id="welcome",
+                outcome="sent",
+                at=T0,
+            )
+        ]
+    )
+    store.add_delivery(delivery("k"))
+    counts = store.journey_counts("j1")
+    assert counts.entered == 1 and counts.active == 1
+    assert counts.steps["welcome"].outcomes == {"sent": 1}
+    assert counts.steps["welcome"].waiting == 1
+    assert counts.deliveries == {"pending": 1}
