@@ -12,19 +12,18 @@ from pathlib import Path
 
 from journey.channels.base import (
     ChannelImpl,
-    Clock,
     DeliveryReceipt,
     WebhookRequest,
     classify_http_status,
     classify_smtp_code,
     classify_smtp_error,
     expand_env,
-    utc_now,
 )
 from journey.channels.outbox import OutboxChannel, build_outbox, read_outbox
 from journey.channels.retry import RetryPolicy, backoff_delay, next_retry_at
 from journey.channels.smtp import SmtpChannel, build_smtp
 from journey.channels.webhook import WebhookChannel, build_webhook
+from journey.clock import Clock, SystemClock
 from journey.errors import JourneyError
 from journey.model import Channel
 
@@ -45,9 +44,11 @@ __all__ = [
     "read_outbox",
 ]
 
+_SYSTEM_CLOCK = SystemClock()
+
 
 def build_channel(
-    config: Channel, *, root: Path, env: Mapping[str, str], clock: Clock = utc_now
+    config: Channel, *, root: Path, env: Mapping[str, str], clock: Clock = _SYSTEM_CLOCK
 ) -> ChannelImpl:
     """Expand ``${ENV}`` references and build the channel; misconfiguration is a JourneyError.
 

@@ -13,23 +13,17 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
 
-Clock = Callable[[], datetime]
 Outcome = Literal["ok", "transient", "permanent"]
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def utc_now() -> datetime:
-    """The shell's wall clock; channels take a ``clock`` so tests can pin it."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,19 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from journey.channels.base import (
-    Clock,
     DeliveryReceipt,
     WebhookRequest,
     check_known_settings,
     setting_bool,
     setting_str,
-    utc_now,
 )
+from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
 
 DEFAULT_PATH = Path(".journey") / "outbox.jsonl"
 KNOWN_SETTINGS = {"path", "fsync"}
+
+_SYSTEM_CLOCK = SystemClock()
 
 
 def message_record(message: Message, *, written_at: str) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class OutboxChannel:
     """Appends deliveries to ``path``; safe across threads and appending processes."""
 
     def __init__(
-        self, *, name: str, path: Path, fsync: bool = True, clock: Clock = utc_now
+        self, *, name: str, path: Path, fsync: bool = True, clock: Clock = _SYSTEM_CLOCK
     ) -> None:
         self._name = name
         self.path = path
@@ -94,13 +95,13 @@ class OutboxChannel:
     def deliver_many(self, messages: Iterable[Message]) -> list[DeliveryReceipt]:
         """Write a batch with one write and one fsync: all of it is durable, or none."""
         batch = list(messages)
-        now = self._clock()
+        now = self._clock.now()
         stamp = now.isoformat()
         self._append(message_record(m, written_at=stamp) for m in batch)
         return [self._receipt(m.delivery_key, now) for m in batch]
 
     def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt:
-        now = self._clock()
+        now = self._clock.now()
         self._append([webhook_record(request, channel=self._name, written_at=now.isoformat())])
         return self._receipt(request.delivery_key, now)
 
@@ -208,7 +209,7 @@ def read_outbox(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def build_outbox(
-    name: str, settings: Mapping[str, Any], *, root: Path, clock: Clock = utc_now
+    name: str, settings: Mapping[str, Any], *, root: Path, clock: Clock = _SYSTEM_CLOCK
 ) -> OutboxChannel:
     check_known_settings(name, "outbox", settings, KNOWN_SETTINGS)
     raw_path = setting_str(name, settings, "path")

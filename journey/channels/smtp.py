@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from journey.channels.base import (
-    Clock,
     DeliveryReceipt,
     WebhookRequest,
     check_known_settings,
@@ -26,9 +25,9 @@ from journey.channels.base import (
     setting_bool,
     setting_number,
     setting_str,
-    utc_now,
 )
 from journey.channels.mime import EmailIdentity, build_email, email_bytes
+from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
 from journey.unsubscribe import load_secret
@@ -51,6 +50,8 @@ KNOWN_SETTINGS = {
     "ca_file",
     "tls_verify",
 }
+
+_SYSTEM_CLOCK = SystemClock()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +78,7 @@ class SmtpSettings:
 class SmtpChannel:
     """Sends email messages; thread-safe (one send at a time on the shared connection)."""
 
-    def __init__(self, *, name: str, settings: SmtpSettings, clock: Clock = utc_now) -> None:
+    def __init__(self, *, name: str, settings: SmtpSettings, clock: Clock = _SYSTEM_CLOCK) -> None:
         self._name = name
         self.settings = settings
         self._clock = clock
@@ -94,7 +95,7 @@ class SmtpChannel:
                 f"channel '{self._name}' is SMTP and carries email, not {message.message}",
                 permanent=True,
             )
-        now = self._clock()
+        now = self._clock.now()
         try:
             mail = build_email(message, self.settings.identity, now=now)
         except ValueError as exc:
@@ -224,7 +225,7 @@ def build_smtp(
     *,
     env: Mapping[str, str],
     root: Path,
-    clock: Clock = utc_now,
+    clock: Clock = _SYSTEM_CLOCK,
 ) -> SmtpChannel:
     """Check and convert already-expanded settings; mistakes are environment failures."""
     if message_kind != "email":

@@ -20,16 +20,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from journey.channels.base import (
-    Clock,
     DeliveryReceipt,
     WebhookRequest,
     check_known_settings,
     classify_http_status,
     setting_number,
     setting_str,
-    utc_now,
 )
 from journey.channels.outbox import message_record
+from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
 
@@ -38,6 +37,8 @@ log = logging.getLogger(__name__)
 KNOWN_SETTINGS = {"url", "headers", "timeout", "max_response_bytes"}
 USER_AGENT = "journey-webhook/0.1"
 _DETAIL_CHARS = 200
+
+_SYSTEM_CLOCK = SystemClock()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +57,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class WebhookChannel:
     """POSTs JSON; safe across threads (each call is its own HTTP connection)."""
 
-    def __init__(self, *, name: str, settings: WebhookSettings, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, *, name: str, settings: WebhookSettings, clock: Clock = _SYSTEM_CLOCK
+    ) -> None:
         self._name = name
         self.settings = settings
         self._clock = clock
@@ -77,7 +80,7 @@ class WebhookChannel:
 
     def deliver(self, message: Message) -> DeliveryReceipt:
         url = self._target(None, None)
-        body = message_record(message, written_at=self._clock().isoformat())
+        body = message_record(message, written_at=self._clock.now().isoformat())
         headers = {"X-Journey-Id": message.journey_id, "X-Journey-Step": message.step_id}
         return self._post(url, body, message.delivery_key, headers)
 
@@ -111,7 +114,7 @@ class WebhookChannel:
             request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         except ValueError as exc:
             raise DeliveryError(f"bad webhook URL {url!r}: {exc}", permanent=True) from exc
-        now = self._clock()
+        now = self._clock.now()
         try:
             with self._opener.open(request, timeout=self.settings.timeout) as response:
                 status = response.status
@@ -178,7 +181,7 @@ def _provider_id(reply: bytes) -> str | None:
 
 
 def build_webhook(
-    name: str, settings: Mapping[str, Any], *, clock: Clock = utc_now
+    name: str, settings: Mapping[str, Any], *, clock: Clock = _SYSTEM_CLOCK
 ) -> WebhookChannel:
     check_known_settings(name, "webhook", settings, KNOWN_SETTINGS)
     url = setting_str(name, settings, "url")

@@ -1,0 +1,1 @@
+"""Real peers for tests (SMTP, HTTP, TLS certificates), shared by channel and daemon tests."""
