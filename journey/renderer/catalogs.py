@@ -1,0 +1,175 @@
+"""Gettext catalogs read straight from `.po` with Babel; strict by design.
+
+Babel's own loader quietly returns empty translations when a file is missing;
+here a missing or unparseable catalog is an error, and fuzzy entries or empty
+plural forms count as untranslated (they fall back to the source text at render
+time and are reported by validation).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po
+
+from journey.errors import JourneyError
+
+DOMAIN = "messages"
+
+# (msgctxt or None, msgid) - the singular id for plural entries.
+MessageKey = tuple[str | None, str]
+
+
+class CatalogError(JourneyError):
+    """A catalog is missing or cannot be read. Raised here; the renderer turns it
+    into RenderError, validation into a `missing-catalog`/`catalog-error` diagnostic."""
+
+    def __init__(self, message: str, *, path: Path, line: int = 1) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+def catalog_path(locales_dir: Path, locale: str) -> Path:
+    return locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+class CatalogTranslations(gettext.NullTranslations):
+    """gettext over complete entries only; anything else returns the source text."""
+
+    def __init__(
+        self,
+        singles: dict[MessageKey, str],
+        plurals: dict[MessageKey, tuple[str, ...]],
+        plural_index: Callable[[int], int],
+    ) -> None:
+        super().__init__()
+        self._singles = singles
+        self._plurals = plurals
+        self._plural_index = plural_index
+
+    def gettext(self, message: str) -> str:
+        return self._singles.get((None, message), message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        forms = self._plurals.get((None, msgid1))
+        if forms is None:
+            return msgid1 if n == 1 else msgid2
+        index = self._plural_index(n)
+        return forms[index] if 0 <= index < len(forms) else forms[-1]
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._singles.get((context, message), message)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        forms = self._plurals.get((context, msgid1))
+        if forms is None:
+            return msgid1 if n == 1 else msgid2
+        index = self._plural_index(n)
+        return forms[index] if 0 <= index < len(forms) else forms[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCatalog:
+    """A parsed catalog: its translations and which message ids are complete."""
+
+    locale: str
+    path: Path
+    translations: CatalogTranslations
+    translated: frozenset[MessageKey]
+    mtime_ns: int
+
+
+def _is_complete(string: str | tuple[str, ...] | list[str], num_plurals: int, plural: bool) -> bool:
+    if not plural:
+        return isinstance(string, str) and string != ""
+    forms = (string,) if isinstance(string, str) else tuple(string)
+    return len(forms) >= num_plurals and all(form != "" for form in forms)
+
+
+def parse_catalog(locale: str, path: Path) -> LoadedCatalog:
+    """Read one `.po`; raises CatalogError (with the line when Babel knows it)."""
+    try:
+        raw = path.read_bytes()
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise CatalogError(f"no catalog for locale {locale!r} (expected {path})", path=path) from exc
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc.strerror}", path=path) from exc
+    try:
+        catalog: Catalog = read_po(io.BytesIO(raw), locale=None, abort_invalid=True)
+    except PoFileError as exc:
+        line = int(getattr(exc, "lineno", 1) or 1)
+        raise CatalogError(f"catalog {path} is malformed: {exc}", path=path, line=line) from exc
+    except (ValueError, UnicodeDecodeError, SyntaxError) as exc:
+        raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path) from exc
+    return _build(locale, path, catalog, stat.st_mtime_ns)
+
+
+def _plural_function(catalog: Catalog, path: Path) -> Callable[[int], int]:
+    try:
+        return gettext.c2py(catalog.plural_expr)
+    except (ValueError, SyntaxError) as exc:
+        raise CatalogError(f"catalog {path} has a bad Plural-Forms header: {exc}", path=path) from exc
+
+
+def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int) -> LoadedCatalog:
+    singles: dict[MessageKey, str] = {}
+    plurals: dict[MessageKey, tuple[str, ...]] = {}
+    translated: set[MessageKey] = set()
+    num_plurals = int(catalog.num_plurals)
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        plural = isinstance(message.id, (tuple, list))
+        singular = message.id[0] if plural else message.id
+        key: MessageKey = (message.context, singular)
+        if not _is_complete(message.string, num_plurals, plural):
+            continue
+        translated.add(key)
+        if plural:
+            plurals[key] = tuple(message.string)
+        else:
+            singles[key] = message.string
+    translations = CatalogTranslations(singles, plurals, _plural_function(catalog, path))
+    return LoadedCatalog(
+        locale=locale,
+        path=path,
+        translations=translations,
+        translated=frozenset(translated),
+        mtime_ns=mtime_ns,
+    )
+
+
+class CatalogStore:
+    """Loads each locale's catalog once; `reload()` drops them after a change on disk."""
+
+    def __init__(self, locales_dir: Path) -> None:
+        self.locales_dir = locales_dir
+        self._loaded: dict[str, LoadedCatalog] = {}
+        self._lock = threading.Lock()
+
+    def get(self, locale: str) -> LoadedCatalog:
+        """The catalog for `locale`; raises CatalogError when missing or broken."""
+        loaded = self._loaded.get(locale)
+        if loaded is not None:
+            return loaded
+        with self._lock:
+            loaded = self._loaded.get(locale)
+            if loaded is None:
+                loaded = parse_catalog(locale, catalog_path(self.locales_dir, locale))
+                self._loaded[locale] = loaded
+            return loaded
+
+    def has(self, locale: str) -> bool:
+        return catalog_path(self.locales_dir, locale).is_file()
+
+    def reload(self) -> None:
+        with self._lock:
+            self._loaded.clear()

@@ -1,0 +1,67 @@
+"""Builds the one sandboxed environment that loads, compiles and caches templates.
+
+Translations are installed once as callables that look up the active render's
+catalog, so switching locale per message never recompiles a template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+
+from journey.renderer import filters, guards, sandbox, state
+
+I18N_EXTENSION = "jinja2.ext.i18n"
+# Keep extraction (i18n extract, validation) and rendering on the same msgids.
+EXTRACT_OPTIONS: dict[str, str] = {
+    "extensions": I18N_EXTENSION,
+    "trimmed": "true",
+    "newstyle_gettext": "true",
+}
+TEMPLATE_CACHE_SIZE = 2_000
+
+
+def autoescape_for(name: str | None) -> bool:
+    """Only HTML parts are escaped; subjects, text bodies, SMS and push are plain text."""
+    return name is not None and name.endswith((".html", ".htm"))
+
+
+def _gettext(message: str) -> str:
+    return state.current().translations.gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return state.current().translations.ngettext(singular, plural, n)
+
+
+def _pgettext(context: str, message: str) -> str:
+    return state.current().translations.pgettext(context, message)
+
+
+def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return state.current().translations.npgettext(context, singular, plural, n)
+
+
+def build_environment(templates_dir: Path | None) -> sandbox.JourneySandbox:
+    """The sandbox every template goes through (render, preview, validation)."""
+    loader = FileSystemLoader(str(templates_dir)) if templates_dir is not None else None
+    env = sandbox.JourneySandbox(
+        loader=loader,
+        autoescape=autoescape_for,
+        undefined=StrictUndefined,
+        extensions=[I18N_EXTENSION],
+        optimized=False,
+        auto_reload=True,
+        cache_size=TEMPLATE_CACHE_SIZE,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    install: Any = env.install_gettext_callables  # type: ignore[attr-defined]
+    install(_gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext)
+    env.globals.pop("lipsum", None)  # lipsum(10**6) is a CPU bomb and no message needs it
+    env.filters.update(guards.SAFE_FILTERS)
+    env.filters.update(filters.FILTERS)
+    env.filters[sandbox.LOOP_GUARD] = sandbox.loop_guard
+    env.filters[sandbox.CONCAT_GUARD] = sandbox.concat_guard
+    return env

@@ -1,0 +1,132 @@
+"""Babel-backed filters: dates and times in the contact's zone, numbers,
+currencies, percentages and relative times in the contact's full locale.
+
+They read the contact's settings from the active render state, so one set of
+filters serves every render without re-binding.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel import dates, numbers
+from jinja2 import pass_context
+
+from journey.renderer import state
+
+
+def _as_datetime(value: Any, what: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{what}: {value!r} is not an ISO date-time") from exc
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"{what} expects a date-time, got {type(value).__name__}")
+
+
+def _as_date(value: Any) -> date:
+    """A date as the contact sees it: date-times move into the contact's zone first."""
+    if isinstance(value, datetime):
+        return _as_datetime(value, "format_date").astimezone(state.current().tz).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return _as_datetime(value, "format_date").astimezone(state.current().tz).date()
+    raise TypeError(f"format_date expects a date, got {type(value).__name__}")
+
+
+def _as_number(value: Any, what: str) -> int | float | Decimal:
+    if isinstance(value, bool):
+        raise TypeError(f"{what} expects a number, got a boolean")
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:
+            raise ValueError(f"{what}: {value!r} is not a number") from exc
+    raise TypeError(f"{what} expects a number, got {type(value).__name__}")
+
+
+def format_date(value: Any, format: str = "medium") -> str:
+    return str(dates.format_date(_as_date(value), format, locale=state.current().locale))
+
+
+def format_time(value: Any, format: str = "short") -> str:
+    current = state.current()
+    moment = _as_datetime(value, "format_time")
+    return str(dates.format_time(moment, format, tzinfo=current.tz, locale=current.locale))
+
+
+def format_datetime(value: Any, format: str = "medium") -> str:
+    current = state.current()
+    moment = _as_datetime(value, "format_datetime")
+    return str(dates.format_datetime(moment, format, tzinfo=current.tz, locale=current.locale))
+
+
+def format_number(value: Any) -> str:
+    number = _as_number(value, "format_number")
+    return str(numbers.format_decimal(number, locale=state.current().locale))
+
+
+def format_currency(value: Any, currency: str) -> str:
+    if not isinstance(currency, str) or len(currency) != 3:
+        raise ValueError(f"format_currency needs a 3-letter currency code, got {currency!r}")
+    number = _as_number(value, "format_currency")
+    return str(numbers.format_currency(number, currency.upper(), locale=state.current().locale))
+
+
+def format_percent(value: Any) -> str:
+    number = _as_number(value, "format_percent")
+    return str(numbers.format_percent(number, locale=state.current().locale))
+
+
+def format_relative(value: Any) -> str:
+    """`in 3 days` / `2 hours ago`: a timedelta, or a date-time measured from `now`."""
+    current = state.current()
+    if isinstance(value, timedelta):
+        delta = value
+    else:
+        if current.now is None:
+            raise ValueError("format_relative needs the render time")
+        delta = _as_datetime(value, "format_relative") - current.now
+    return str(
+        dates.format_timedelta(delta, add_direction=True, format="long", locale=current.locale)
+    )
+
+
+def _runtime_only(func: Callable[..., str]) -> Callable[..., str]:
+    """Mark a filter as needing the render context, which stops Jinja from
+    evaluating it at compile time with constant arguments (the locale and zone
+    are only known per render)."""
+
+    @pass_context
+    @functools.wraps(func)
+    def filter_at_render_time(_context: Any, *args: Any, **kwargs: Any) -> str:
+        return func(*args, **kwargs)
+
+    return filter_at_render_time
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    func.__name__: _runtime_only(func)
+    for func in (
+        format_date,
+        format_time,
+        format_datetime,
+        format_number,
+        format_currency,
+        format_percent,
+        format_relative,
+    )
+}

@@ -1,0 +1,247 @@
+"""The render stage: (template, contact, journey context, time) -> message parts.
+
+One Renderer per workspace builds the sandbox once; compiled templates and
+loaded catalogs are cached, and each message only sets its contact's locale,
+zone and clock in the render state.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Template, TemplateNotFound
+
+from journey.errors import RenderError
+from journey.model import Contact
+from journey.renderer import state
+from journey.renderer.catalogs import CatalogError, CatalogStore
+from journey.renderer.contact import contact_view
+from journey.renderer.environment import build_environment
+from journey.renderer.failures import describe_failure
+from journey.renderer.locale import formatting_locale, negotiate_locale
+
+MessageKind = Literal["email", "sms", "push"]
+MAX_OUTPUT = 1_000_000  # characters in one rendered part
+
+# message kind -> (RenderedMessage field, file in the template folder, required)
+PARTS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "email": (
+        ("subject", "subject.txt", True),
+        ("preheader", "preheader.txt", False),
+        ("html", "body.html", True),
+        ("text", "body.txt", True),
+    ),
+    "sms": (("text", "sms.txt", True),),
+    "push": (("text", "push.txt", True), ("title", "push_title.txt", False)),
+}
+_ONE_LINE_FIELDS = frozenset({"subject", "preheader", "title"})
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderedMessage:
+    """The parts of one message; `locale` is the copy locale that was negotiated."""
+
+    locale: str
+    subject: str | None = None
+    preheader: str | None = None
+    text: str = ""
+    html: str | None = None
+    title: str | None = None
+    format_locale: str = ""
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str | None) -> tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class Renderer:
+    """Renders messages for one workspace; safe to share with one daemon thread."""
+
+    def __init__(
+        self,
+        templates_dir: Path,
+        locales_dir: Path,
+        *,
+        default_timezone: str = "UTC",
+        declared_attributes: Iterable[str] = (),
+    ) -> None:
+        self.templates_dir = Path(templates_dir)
+        self.catalogs = CatalogStore(Path(locales_dir))
+        self.environment = build_environment(self.templates_dir)
+        self.default_zone = _zone(default_timezone) or ZoneInfo("UTC")
+        self.declared_attributes = tuple(declared_attributes)
+        self._absent: set[str] = set()
+        self._strings: dict[tuple[str, bool], Template] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public
+
+    def render(
+        self,
+        *,
+        template: str,
+        message: MessageKind,
+        contact: Contact,
+        locales: Sequence[str],
+        context: Mapping[str, Any],
+        now: datetime,
+        locale: str | None = None,
+        timezone: str | None = None,
+    ) -> RenderedMessage:
+        """Render every part of `template` for `contact`; raises RenderError.
+
+        `locale` overrides the contact's (preview); `timezone` is the journey's
+        zone for contacts without one.
+        """
+        if message not in PARTS:
+            raise RenderError(f"unknown message kind {message!r}")
+        if now.tzinfo is None:
+            raise RenderError("the render time must be timezone-aware")
+        requested = locale if locale is not None else contact.locale
+        copy_locale = negotiate_locale(requested, locales)
+        render_state = self._state(requested, copy_locale, locales, contact.timezone, timezone)
+        render_state.now = now
+        variables = dict(context)
+        variables.update(
+            contact=contact_view(contact, self.declared_attributes), now=now, locale=copy_locale
+        )
+        parts: dict[str, str | None] = {}
+        with state.active(render_state):
+            for field_name, filename, required in PARTS[message]:
+                loaded = self._template(f"{template}/{filename}", required)
+                if loaded is None:
+                    parts[field_name] = None
+                    continue
+                render_state.operations_left = state.MAX_OPERATIONS
+                text = self._run(loaded, variables)
+                parts[field_name] = _one_line(text) if field_name in _ONE_LINE_FIELDS else text
+        return RenderedMessage(
+            locale=copy_locale,
+            subject=parts.get("subject"),
+            preheader=parts.get("preheader"),
+            text=parts.get("text") or "",
+            html=parts.get("html"),
+            title=parts.get("title"),
+            format_locale=str(render_state.locale),
+        )
+
+    def render_string(
+        self, source: str, context: Mapping[str, Any], *, autoescape: bool = False
+    ) -> str:
+        """A one-off template (webhook body values) in the same sandbox, no catalog."""
+        compiled = self._compile_string(source, autoescape)
+        variables = dict(context)
+        contact = variables.get("contact")
+        if isinstance(contact, Contact):
+            variables["contact"] = contact_view(contact, self.declared_attributes)
+        now = variables.get("now")
+        render_state = state.RenderState(
+            tz=_zone(getattr(contact, "timezone", None)) or self.default_zone,
+            now=now if isinstance(now, datetime) else None,
+        )
+        with state.active(render_state):
+            return self._run(compiled, variables)
+
+    def reload(self) -> None:
+        """Forget cached catalogs and missing parts after files changed on disk.
+
+        Templates are re-checked against their mtime on every lookup already.
+        """
+        self.catalogs.reload()
+        with self._lock:
+            self._absent.clear()
+            self._strings.clear()
+
+    # ---------------------------------------------------------------- internals
+
+    def _state(
+        self,
+        requested: str | None,
+        copy_locale: str,
+        locales: Sequence[str],
+        contact_zone: str | None,
+        journey_zone: str | None,
+    ) -> state.RenderState:
+        try:
+            fmt = formatting_locale(requested, copy_locale)
+        except ValueError as exc:
+            raise RenderError(f"cannot format for locale {copy_locale!r}: {exc}") from exc
+        zone = _zone(contact_zone) or _zone(journey_zone) or self.default_zone
+        return state.RenderState(
+            translations=self._translations(copy_locale, locales), locale=fmt, tz=zone
+        )
+
+    def _translations(self, copy_locale: str, locales: Sequence[str]) -> gettext.NullTranslations:
+        is_fallback = not locales or copy_locale == locales[0]
+        if is_fallback and not self.catalogs.has(copy_locale):
+            return gettext.NullTranslations()
+        try:
+            return self.catalogs.get(copy_locale).translations
+        except CatalogError as exc:
+            raise RenderError(str(exc)) from exc
+
+    def _template(self, name: str, required: bool) -> Template | None:
+        if not required and name in self._absent:
+            return None
+        try:
+            return self.environment.get_template(name)
+        except TemplateNotFound as exc:
+            if not required and exc.name == name:
+                with self._lock:
+                    self._absent.add(name)
+                return None
+            raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
+        except Exception as exc:  # noqa: BLE001 - syntax errors and the like, with location
+            raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
+
+    def _compile_string(self, source: str, autoescape: bool) -> Template:
+        key = (source, autoescape)
+        compiled = self._strings.get(key)
+        if compiled is None:
+            text = f"{{% autoescape true %}}{source}{{% endautoescape %}}" if autoescape else source
+            try:
+                compiled = self.environment.from_string(text)
+            except Exception as exc:  # noqa: BLE001
+                raise RenderError(describe_failure(exc, None, "<string>")) from exc
+            with self._lock:
+                if len(self._strings) > 1_000:
+                    self._strings.clear()
+                self._strings[key] = compiled
+        return compiled
+
+    def _run(self, template: Template, variables: dict[str, Any]) -> str:
+        context = template.new_context(variables)
+        chunks: list[str] = []
+        size = 0
+        try:
+            for chunk in template.root_render_func(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise RenderError(f"the output is larger than {MAX_OUTPUT:,} characters")
+                chunks.append(chunk)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a RenderError
+            name = template.name or "<string>"
+            raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
+        return "".join(chunks)
+
+
+def _one_line(text: str) -> str:
+    """Header-like parts: whitespace (newlines included) collapses, so contact data
+    can never inject a header line."""
+    return _WHITESPACE.sub(" ", text).strip()

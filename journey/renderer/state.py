@@ -1,0 +1,56 @@
+"""What one render needs beyond the template variables: catalog, formatting
+locale, time zone, clock and the work budget.
+
+It lives in a ContextVar so the compiled templates, the gettext callables and
+the filters stay shared across renders (nothing is rebuilt per message) while
+each render - on any thread - sees its own contact's settings.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+from babel import Locale
+from jinja2.sandbox import SecurityError
+
+# Work a single template part may do: loop iterations plus calls. Real messages
+# need a few hundred; a loop bomb hits this in well under a second.
+MAX_OPERATIONS = 200_000
+
+
+@dataclass(slots=True)
+class RenderState:
+    translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
+    locale: Locale = field(default_factory=lambda: Locale("en"))
+    tz: tzinfo = UTC
+    now: datetime | None = None
+    operations_left: int = MAX_OPERATIONS
+
+    def charge(self, amount: int = 1) -> None:
+        self.operations_left -= amount
+        if self.operations_left < 0:
+            raise SecurityError(
+                f"the template does too much work (more than {MAX_OPERATIONS} loop"
+                " iterations and calls); simplify its loops"
+            )
+
+
+CURRENT: ContextVar[RenderState] = ContextVar("journey_render_state", default=RenderState())
+
+
+def current() -> RenderState:
+    return CURRENT.get()
+
+
+@contextmanager
+def active(state: RenderState) -> Iterator[RenderState]:
+    token = CURRENT.set(state)
+    try:
+        yield state
+    finally:
+        CURRENT.reset(token)
