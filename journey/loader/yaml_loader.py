@@ -170,21 +170,12 @@ def load_yaml_text(text: str, path: str) -> Document:
         finally:
             loader.dispose()
     except yaml.composer.ComposerError as exc:
-        if "expected a single document" in str(exc.problem):
-            mark = exc.problem_mark
-            doc.diagnostics.append(
-                _diag(
-                    path,
-                    "multiple-documents",
-                    "the file holds more than one YAML document",
-                    mark.line + 1 if mark else 1,
-                    mark.column + 1 if mark else 1,
-                    hint="Put one journey in each file and remove the extra `---`.",
-                )
-            )
-            return doc
+        if "single document" in str(exc.problem) or "another document" in str(exc.problem):
+            return _multiple_documents(doc, exc)
         return _syntax_error(doc, exc)
     except yaml.MarkedYAMLError as exc:
+        if "another document" in str(exc.problem):
+            return _multiple_documents(doc, exc)
         return _syntax_error(doc, exc)
     except yaml.YAMLError as exc:
         doc.diagnostics.append(_diag(path, "yaml-syntax", f"invalid YAML: {exc}", 1, 1))
@@ -259,7 +250,9 @@ class _Builder:
         return result
 
     def _key(self, node: yaml.Node) -> str | None:
-        if node.tag == "tag:yaml.org,2002:merge":
+        if node.tag == "tag:yaml.org,2002:merge" or (
+            isinstance(node, yaml.ScalarNode) and node.value == "<<" and not node.style
+        ):
             self._add(
                 "unsupported-yaml-merge",
                 "YAML merge keys (`<<:`) are not supported",
@@ -321,12 +314,28 @@ def _failed(
     return Document(path=path, diagnostics=[_diag(path, code, message, line, 1, hint=hint)])
 
 
+def _multiple_documents(doc: Document, exc: yaml.MarkedYAMLError) -> Document:
+    mark = exc.problem_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    doc.diagnostics.append(
+        _diag(
+            doc.path,
+            "multiple-documents",
+            "the file holds more than one YAML document",
+            line,
+            col,
+            hint="Put one journey in each file and remove the extra `---`.",
+        )
+    )
+    return doc
+
+
 def _syntax_error(doc: Document, exc: yaml.MarkedYAMLError) -> Document:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
     hint = None
-    if "found character '\\t'" in problem or "\\t" in problem:
+    if "tab" in problem or "\\t" in problem:
         hint = "YAML does not allow tabs for indentation; use spaces."
     elif "mapping values are not allowed" in problem:
         hint = 'A value containing `: ` must be quoted, e.g. "Note: text".'
