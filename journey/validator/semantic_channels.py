@@ -1,0 +1,113 @@
+"""Channels: sends and webhooks must name a channel that exists and carries the right thing;
+secrets in channel settings must be `${ENV_VAR}` references, never literal text in git.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from journey.loader import JsonPath
+from journey.validator.semantic_context import Checker, mapping, steps, text, walk
+from journey.validator.suggest import did_you_mean, listing, sentence
+
+MESSAGE_KINDS = frozenset({"email", "sms", "push"})
+_SECRET_KEY = re.compile(
+    r"(?:^|[-_ .])(?:password|passwd|pass|secret|token|auth|authorization|credentials?"
+    r"|api[-_ ]?key|apikey|private[-_ ]?key|access[-_ ]?key|client[-_ ]?secret)(?:$|[-_ .])",
+    re.IGNORECASE,
+)
+_ENV_ONLY = re.compile(
+    r"^(?:(?:Bearer|Basic|Token|Bot|ApiKey)\s+)?\$\{[A-Za-z_][A-Za-z0-9_]*\}$", re.IGNORECASE
+)
+_URL_PASSWORD = re.compile(r"://[^/@:\s]*:(?P<password>[^/@\s]+)@")
+
+
+def check_journey_channels(checker: Checker) -> None:
+    for view in steps(checker.data):
+        if view.action not in ("send", "webhook"):
+            continue
+        body = mapping(view.body)
+        name = text(body.get("channel"))
+        if name is not None:
+            _check_channel_use(checker, name, view.action, (*view.body_path, "channel"))
+        url = body.get("url")
+        if view.action == "webhook" and isinstance(url, str) and _url_has_password(url):
+            checker.add(
+                "literal-secret",
+                "the webhook URL contains a password",
+                (*view.body_path, "url"),
+                hint="Move the URL to a webhook channel in workspace.yaml and write the "
+                "password as a `${ENV_VAR}` reference there.",
+            )
+
+
+def _check_channel_use(checker: Checker, name: str, action: str, path: JsonPath) -> None:
+    channels = checker.workspace.channels if checker.workspace else {}
+    channel = channels.get(name)
+    if channel is None:
+        checker.add(
+            "unknown-channel",
+            f"there is no channel `{name}` in workspace.yaml",
+            path,
+            hint=sentence(did_you_mean(name, channels), f"channels: {listing(channels)}."),
+        )
+        return
+    if action == "send" and channel.message not in MESSAGE_KINDS:
+        fitting = [n for n, c in channels.items() if c.message in MESSAGE_KINDS]
+        checker.add(
+            "channel-message-mismatch",
+            f"channel `{name}` carries {channel.message} calls, not messages a `send` can use",
+            path,
+            hint=f"Use an email, sms or push channel: {listing(fitting)}.",
+        )
+    elif action == "webhook" and channel.message != "webhook":
+        fitting = [n for n, c in channels.items() if c.message == "webhook"]
+        checker.add(
+            "channel-message-mismatch",
+            f"channel `{name}` carries {channel.message} messages, not webhook calls",
+            path,
+            hint=f"Use a channel with `message: webhook`: {listing(fitting)}; "
+            "or a `send` step for messages.",
+        )
+
+
+def check_channel_secrets(checker: Checker) -> None:
+    """`literal-secret` for a secret-looking setting that is not an environment reference."""
+    for name, config in mapping(checker.data.get("channels")).items():
+        for path, value in walk(config, ("channels", name)):
+            if isinstance(value, (dict, list)) or value is None or isinstance(value, bool):
+                continue
+            key = next((part for part in reversed(path) if isinstance(part, str)), "")
+            if _is_literal_secret(key, value):
+                checker.add(
+                    "literal-secret",
+                    f"channel `{name}` has a literal secret in `{key}`",
+                    path,
+                    hint=f"Secrets never go into git: write `${{{_env_name(name, key)}}}` and "
+                    "set that environment variable where `journey run` runs.",
+                )
+            elif isinstance(value, str) and _url_has_password(value):
+                checker.add(
+                    "literal-secret",
+                    f"channel `{name}` has a password inside the URL in `{key}`",
+                    path,
+                    hint="Write the password as a `${ENV_VAR}` reference.",
+                )
+
+
+def _is_literal_secret(key: str, value: Any) -> bool:
+    if not _SECRET_KEY.search(key) or key.lower().endswith("_env"):
+        return False
+    if isinstance(value, str):
+        return bool(value.strip()) and not _ENV_ONLY.match(value.strip())
+    return True  # a number as a password or token is still a literal
+
+
+def _url_has_password(url: str) -> bool:
+    match = _URL_PASSWORD.search(url)
+    return bool(match and not _ENV_ONLY.match(match.group("password")))
+
+
+def _env_name(channel: str, key: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", f"{channel}_{key}".upper()).strip("_")
