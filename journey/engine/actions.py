@@ -1,0 +1,74 @@
+"""What the engine asks the shell to do; the shell performs, the engine never does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from journey.engine.state import Enrollment, StepOutcome
+from journey.model import Contact, SendStep, WebhookStep
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send:
+    """Render the step's template and write a pending delivery under `delivery_key`."""
+
+    step: SendStep
+    delivery_key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipSend:
+    """Record a send that did not go out (`suppressed` or `capped`) under its key."""
+
+    step: SendStep
+    delivery_key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallWebhook:
+    step: WebhookStep
+    delivery_key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """A line of step history."""
+
+    step_id: str
+    outcome: StepOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exit:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Convert:
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enter:
+    """A new enrollment was created (by a trigger)."""
+
+    entry_name: str
+
+
+Action = Send | SkipSend | CallWebhook | Record | Exit | Convert | Enter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transition:
+    """The new enrollment, the contact if a step changed it, and what to perform."""
+
+    enrollment: Enrollment
+    actions: tuple[Action, ...] = ()
+    contact: Contact | None = None  # set when an update step changed the contact
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.actions) or self.contact is not None

@@ -1,0 +1,156 @@
+"""What the engine knows besides the plan: settings, the contact's history, expression context.
+
+`History` is a read-only view of one contact's past (events, marketing sends)
+that the shell binds to a store; the engine only asks it questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from journey.durations import parse_duration
+from journey.engine.state import Entry
+from journey.expressions import compile_expression
+from journey.localtime import parse_date_value, resolve_zone, subtract_duration
+from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours
+
+
+class History(Protocol):
+    """One contact's past, as far back as the workspace keeps it."""
+
+    def count_events(self, name: str, since: datetime | None, until: datetime) -> int: ...
+
+    def marketing_send_times(self, since: datetime) -> list[datetime]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineSettings:
+    """The workspace's rules that the engine applies on top of each plan."""
+
+    default_timezone: str = "UTC"
+    quiet_hours: QuietHours | None = None
+    frequency_cap: FrequencyCap | None = None
+    event_retention: Duration = Duration(calendar_days=400, text="400d")  # noqa: RUF009
+    declared_attributes: tuple[str, ...] = ()
+    max_steps_per_run: int = 500  # a guard; validation already forbids loops without a wait
+
+    @classmethod
+    def from_workspace(cls, workspace: Any) -> EngineSettings:
+        return cls(
+            default_timezone=workspace.default_timezone,
+            quiet_hours=workspace.quiet_hours or None,
+            frequency_cap=workspace.frequency_cap or None,
+            event_retention=workspace.event_retention,
+            declared_attributes=tuple(workspace.contact_attributes or ()),
+        )
+
+
+def contact_zone(contact: Contact, plan: Plan, settings: EngineSettings) -> ZoneInfo:
+    """Contact's zone, else the journey's, else the workspace's (invalid ones fall through)."""
+    return resolve_zone(contact.timezone, plan.timezone, settings.default_timezone)
+
+
+def contact_values(contact: Contact, declared: Iterable[str] = ()) -> dict[str, Any]:
+    """`contact` as expressions see it: attributes, reserved keys, declared ones as none."""
+    values: dict[str, Any] = dict.fromkeys(declared)
+    values.update(contact.attributes)
+    values.update(
+        id=contact.id,
+        email=contact.email,
+        phone=contact.phone,
+        locale=contact.locale,
+        timezone=contact.timezone,
+        created_at=contact.created_at,
+        consent=dict(contact.consent),
+    )
+    return values
+
+
+def _within(value: Any) -> Duration | None:
+    if value is None:
+        return None
+    if isinstance(value, Duration):
+        return value
+    return parse_duration(value)
+
+
+def _days_since(now: datetime) -> Callable[[Any], int | None]:
+    def days_since(value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and len(value) > 10:
+            try:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                value = parse_date_value(value)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                return None
+            return (now - value).days
+        day = parse_date_value(value) if not isinstance(value, date) else value
+        return None if day is None else (now.date() - day).days
+
+    return days_since
+
+
+@dataclass(slots=True, kw_only=True)
+class EvalScope:
+    """Everything an expression may read for one contact at one moment."""
+
+    contact: Contact
+    history: History
+    now: datetime
+    zone: ZoneInfo
+    settings: EngineSettings
+    entry: Entry | None = None
+    event: Event | None = None
+
+    def variables(self) -> dict[str, Any]:
+        retention_start = subtract_duration(self.now, self.settings.event_retention, self.zone)
+
+        def since(within: Any) -> datetime:
+            duration = _within(within)
+            if duration is None:
+                return retention_start
+            return max(retention_start, subtract_duration(self.now, duration, self.zone))
+
+        def has_event(name: str, within: Any = None) -> bool:
+            return self.history.count_events(name, since(within), self.now) > 0
+
+        def event_count(name: str, within: Any = None) -> int:
+            return self.history.count_events(name, since(within), self.now)
+
+        return {
+            "contact": contact_values(self.contact, self.settings.declared_attributes),
+            "event": _event_values(self.event),
+            "entry": self.entry.as_context() if self.entry else None,
+            "now": self.now,
+            "has_event": has_event,
+            "event_count": event_count,
+            "days_since": _days_since(self.now),
+        }
+
+    def holds(self, source: str | None) -> bool:
+        """True when the expression is truthy (an absent expression holds)."""
+        if not source:
+            return True
+        return bool(compile_expression(source).evaluate(self.variables()))
+
+    def value(self, source: str) -> Any:
+        return compile_expression(source).evaluate(self.variables())
+
+
+def _event_values(event: Event | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "name": event.name,
+        "timestamp": event.timestamp,
+        "properties": event.properties,
+        "contact_id": event.contact_id,
+    }
