@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -189,7 +188,7 @@ def classify_smtp_error(exc: BaseException) -> DeliveryError:
         return DeliveryError(f"SMTP TLS failed: {exc}", permanent=False)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryError(f"SMTP server disconnected: {exc}", permanent=False)
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError):
         return DeliveryError("SMTP server timed out", permanent=False)
     if isinstance(exc, OSError):
         return DeliveryError(f"SMTP server unreachable: {exc.strerror or exc}", permanent=False)

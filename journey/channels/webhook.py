@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -164,7 +163,7 @@ def _status_error(status: int, reply: bytes) -> DeliveryError:
 
 def _transport_error(exc: BaseException) -> DeliveryError:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, TimeoutError | socket.timeout):
+    if isinstance(reason, TimeoutError):
         return DeliveryError("webhook timed out", permanent=False)
     # Refused, reset, DNS, TLS: the receiver or the network may recover.
     return DeliveryError(f"webhook unreachable: {reason}", permanent=False)

@@ -265,6 +265,7 @@ def test_an_untrusted_certificate_is_refused_not_bypassed(
         assert server.received == []
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_a_wrong_password_is_transient_so_fixing_the_config_delivers_the_backlog(
     tmp_path: Path, clock: VirtualClock, make_message: Callable[..., Message]
 ) -> None:
@@ -287,7 +288,7 @@ def test_starttls_missing_on_the_server_never_falls_back_to_plain_text(
 ) -> None:
     tls_channel = smtp_channel(smtp_server, tmp_path, clock, starttls=True)
 
-    with pytest.raises(DeliveryError, match="STARTTLS|extension") as caught:
+    with pytest.raises(DeliveryError, match="STARTTLS") as caught:
         tls_channel.deliver(make_message())
 
     assert caught.value.permanent is False

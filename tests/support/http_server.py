@@ -6,6 +6,7 @@ script statuses (503, 400, ...) or a slow answer to provoke a client timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -104,10 +105,8 @@ class HttpTestServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client gave up (timeout test)
                     self.wfile.write(reply.body)
-                except OSError:
-                    pass  # the client gave up (timeout test)
 
             do_PUT = do_POST
 
