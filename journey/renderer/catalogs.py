@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
@@ -99,13 +100,15 @@ def parse_catalog(locale: str, path: Path) -> LoadedCatalog:
         raw = path.read_bytes()
         stat = path.stat()
     except FileNotFoundError as exc:
-        raise CatalogError(f"no catalog for locale {locale!r} (expected {path})", path=path) from exc
+        raise CatalogError(
+            f"no catalog for locale {locale!r} (expected {path})", path=path
+        ) from exc
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror}", path=path) from exc
     try:
         catalog: Catalog = read_po(io.BytesIO(raw), locale=None, abort_invalid=True)
     except PoFileError as exc:
-        line = int(getattr(exc, "lineno", 1) or 1)
+        line = int(getattr(exc, "lineno", 0) or 0) + 1  # Babel counts from 0
         raise CatalogError(f"catalog {path} is malformed: {exc}", path=path, line=line) from exc
     except (ValueError, UnicodeDecodeError, SyntaxError) as exc:
         raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path) from exc
@@ -116,7 +119,9 @@ def _plural_function(catalog: Catalog, path: Path) -> Callable[[int], int]:
     try:
         return gettext.c2py(catalog.plural_expr)
     except (ValueError, SyntaxError) as exc:
-        raise CatalogError(f"catalog {path} has a bad Plural-Forms header: {exc}", path=path) from exc
+        raise CatalogError(
+            f"catalog {path} has a bad Plural-Forms header: {exc}", path=path
+        ) from exc
 
 
 def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int) -> LoadedCatalog:
@@ -127,16 +132,17 @@ def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int) -> LoadedCa
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        plural = isinstance(message.id, (tuple, list))
-        singular = message.id[0] if plural else message.id
-        key: MessageKey = (message.context, singular)
-        if not _is_complete(message.string, num_plurals, plural):
+        msgid: Any = message.id
+        string: Any = message.string or ""
+        plural = isinstance(msgid, (tuple, list))
+        key: MessageKey = (message.context, str(msgid[0] if plural else msgid))
+        if not _is_complete(string, num_plurals, plural):
             continue
         translated.add(key)
         if plural:
-            plurals[key] = tuple(message.string)
+            plurals[key] = tuple(string)
         else:
-            singles[key] = message.string
+            singles[key] = string
     translations = CatalogTranslations(singles, plurals, _plural_function(catalog, path))
     return LoadedCatalog(
         locale=locale,

@@ -10,8 +10,12 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import (
+    SecurityError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 
 from journey.errors import RenderError
 
@@ -45,7 +49,7 @@ def template_position(tb: TracebackType | None) -> tuple[str, int] | None:
 
 def _explain(exc: BaseException) -> str:
     if isinstance(exc, UndefinedError):
-        return str(exc.message or exc).replace(_CONTACT_REPR, "'contact'")
+        return str(exc.message or exc).replace(_CONTACT_REPR, "contact")
     if isinstance(exc, SecurityError):
         return f"not allowed in templates: {exc}"
     if isinstance(exc, TemplateNotFound):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from jinja2 import filters as jinja_filters
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 from jinja2.utils import pass_environment, pass_eval_context
 
 MAX_STRING = 500_000  # characters in any one string a template builds
@@ -45,16 +45,16 @@ def _limit_for(value: Any) -> int:
 
 def guarded_mul(left: Any, right: Any) -> Any:
     for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, _SEQUENCES) and isinstance(times, int):
-            if len(seq) * max(times, 0) > _limit_for(seq):
-                raise _fail(f"repeating a {type(seq).__name__} {times:,} times")
+        is_repeat = isinstance(seq, _SEQUENCES) and isinstance(times, int)
+        if is_repeat and len(seq) * max(times, 0) > _limit_for(seq):
+            raise _fail(f"repeating a {type(seq).__name__} {times:,} times")
     return operator.mul(left, right)
 
 
 def guarded_pow(left: Any, right: Any) -> Any:
-    if isinstance(left, int) and isinstance(right, int) and right > 0:
-        if max(abs(left), 2).bit_length() * right > MAX_POWER_BITS:
-            raise _fail(f"{left} ** {right}")
+    is_int_power = isinstance(left, int) and isinstance(right, int) and right > 0
+    if is_int_power and max(abs(left), 2).bit_length() * right > MAX_POWER_BITS:
+        raise _fail(f"{left} ** {right}")
     return operator.pow(left, right)
 
 
@@ -175,11 +175,13 @@ def safe_batch(value: Iterable[Any], linecount: int, fill_with: Any = None) -> A
 def safe_slice(value: Iterable[Any], slices: int, fill_with: Any = None) -> Any:
     if isinstance(slices, int) and slices > MAX_ITEMS:
         raise _fail(f"{slices:,} slices")
-    return jinja_filters.sync_do_slice(value, slices, fill_with)
+    return jinja_filters.sync_do_slice(list(value), slices, fill_with)
 
 
 @pass_environment
-def safe_sum(environment: Any, iterable: Iterable[Any], attribute: Any = None, start: Any = 0) -> Any:
+def safe_sum(
+    environment: Any, iterable: Iterable[Any], attribute: Any = None, start: Any = 0
+) -> Any:
     if not isinstance(start, (int, float)) or isinstance(start, bool):
         raise SecurityError("sum() adds numbers only in templates")
     return jinja_filters.sync_do_sum(environment, iterable, attribute, start)

@@ -7,7 +7,7 @@ even when the copy is `en`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -41,7 +41,7 @@ def _likely_script(parts: LocaleParts) -> str | None:
     """The script CLDR's likely-subtags data implies (`zh_TW` -> Hant, `zh` -> Hans)."""
     if parts.script:
         return parts.script
-    likely: dict[str, str] = get_global("likely_subtags")
+    likely: Mapping[str, str] = get_global("likely_subtags")
     keys = [parts.language]
     if parts.territory:
         keys = [f"{parts.language}_{parts.territory}", f"und_{parts.territory}", parts.language]

@@ -207,7 +207,7 @@ class Renderer:
                     self._absent.add(name)
                 return None
             raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
-        except Exception as exc:  # noqa: BLE001 - syntax errors and the like, with location
+        except Exception as exc:
             raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
 
     def _compile_string(self, source: str, autoescape: bool) -> Template:
@@ -217,7 +217,7 @@ class Renderer:
             text = f"{{% autoescape true %}}{source}{{% endautoescape %}}" if autoescape else source
             try:
                 compiled = self.environment.from_string(text)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise RenderError(describe_failure(exc, None, "<string>")) from exc
             with self._lock:
                 if len(self._strings) > 1_000:
@@ -235,9 +235,9 @@ class Renderer:
                 if size > MAX_OUTPUT:
                     raise RenderError(f"the output is larger than {MAX_OUTPUT:,} characters")
                 chunks.append(chunk)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a RenderError
-            name = template.name or "<string>"
-            raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
+        except Exception as exc:
+            folder = self.templates_dir if template.name else None
+            raise RenderError(describe_failure(exc, folder, template.name or "<string>")) from exc
         return "".join(chunks)
 
 

@@ -88,8 +88,8 @@ class JourneySandbox(ImmutableSandboxedEnvironment):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        state.current().charge()
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        state.current().charge(state.CALL_COST)
         if isinstance(__obj, (types.BuiltinMethodType, types.MethodType)):
             owner = getattr(__obj, "__self__", None)
             if isinstance(owner, str):

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from babel import Locale
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
-# Work a single template part may do: loop iterations plus calls. Real messages
-# need a few hundred; a loop bomb hits this in well under a second.
+# Work a single template part may do: a loop iteration costs 1, a call (macro,
+# method, gettext) CALL_COST, as a call is some 20 times slower. Real messages
+# need a few thousand; a loop or recursion bomb hits this in well under a second.
 MAX_OPERATIONS = 200_000
+CALL_COST = 10
 
 
 @dataclass(slots=True)
@@ -35,16 +37,17 @@ class RenderState:
         self.operations_left -= amount
         if self.operations_left < 0:
             raise SecurityError(
-                f"the template does too much work (more than {MAX_OPERATIONS} loop"
-                " iterations and calls); simplify its loops"
+                "the template does too much work (too many loop iterations or calls);"
+                " simplify its loops and macros"
             )
 
 
-CURRENT: ContextVar[RenderState] = ContextVar("journey_render_state", default=RenderState())
+CURRENT: ContextVar[RenderState | None] = ContextVar("journey_render_state", default=None)
 
 
 def current() -> RenderState:
-    return CURRENT.get()
+    """The active render's state (a throw-away default outside any render)."""
+    return CURRENT.get() or RenderState()
 
 
 @contextmanager

@@ -1,0 +1,64 @@
+"""Catalogs are read straight from .po, strictly: broken or missing is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journey.renderer.catalogs import CatalogError, CatalogStore, parse_catalog
+from tests.renderer.conftest import LOCALES
+
+HEADER = 'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+
+
+def write_po(tmp_path: Path, body: str, header: str = HEADER) -> Path:
+    path = tmp_path / "messages.po"
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def test_only_complete_entries_count_as_translated(tmp_path: Path) -> None:
+    path = write_po(
+        tmp_path,
+        'msgid "done"\nmsgstr "klar"\n\n'
+        '#, fuzzy\nmsgid "guess"\nmsgstr "gissning"\n\n'
+        'msgid "empty"\nmsgstr ""\n\n'
+        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "en"\nmsgstr[1] ""\n\n'
+        'msgid "apple"\nmsgid_plural "apples"\nmsgstr[0] "äpple"\nmsgstr[1] "äpplen"\n\n'
+        'msgctxt "button"\nmsgid "Go"\nmsgstr "Kör"\n',
+    )
+    catalog = parse_catalog("sv", path)
+    assert catalog.translated == {(None, "done"), (None, "apple"), ("button", "Go")}
+    translations = catalog.translations
+    assert translations.gettext("guess") == "guess"
+    assert translations.ngettext("one", "many", 2) == "many"
+    assert translations.ngettext("apple", "apples", 2) == "äpplen"
+    assert translations.pgettext("button", "Go") == "Kör"
+
+
+def test_malformed_catalog_reports_its_line(tmp_path: Path) -> None:
+    path = write_po(tmp_path, 'msgid "a"\nmsgstr "b"\ngarbage\n')
+    with pytest.raises(CatalogError, match="malformed") as caught:
+        parse_catalog("sv", path)
+    assert caught.value.line == 7
+
+
+def test_catalog_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "messages.po"
+    path.write_bytes(b'msgid "a"\nmsgstr "\xff"\n')
+    with pytest.raises(CatalogError, match="cannot be parsed"):
+        parse_catalog("sv", path)
+
+
+def test_missing_catalog_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="no catalog for locale 'de'"):
+        CatalogStore(tmp_path).get("de")
+
+
+def test_store_caches_until_reload() -> None:
+    store = CatalogStore(LOCALES)
+    first = store.get("sv")
+    assert store.get("sv") is first
+    store.reload()
+    assert store.get("sv") is not first
