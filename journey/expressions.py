@@ -152,7 +152,9 @@ def _dotted(node: nodes.Node) -> str | None:
 def called_functions(source: str) -> list[tuple[str, list[Any]]]:
     """`has_event('x', within='7d')` calls with their constant arguments, for checks."""
     calls: list[tuple[str, list[Any]]] = []
-    for call in _parse(source).find_all(nodes.Call):
+    root = _parse(source)
+    found = root.find_all(nodes.Call)  # descendants only: the root itself is added below
+    for call in [root, *found] if isinstance(root, nodes.Call) else found:
         if isinstance(call.node, nodes.Name):
             args = [a.value if isinstance(a, nodes.Const) else None for a in call.args]
             args += [
