@@ -22,10 +22,11 @@ from journey.channels.base import (
 from journey.channels.outbox import OutboxChannel, build_outbox, read_outbox
 from journey.channels.retry import RetryPolicy, backoff_delay, next_retry_at
 from journey.channels.smtp import SmtpChannel, build_smtp
-from journey.channels.webhook import WebhookChannel, build_webhook
+from journey.channels.webhook import WebhookChannel, build_webhook, direct_webhook
 from journey.clock import Clock, SystemClock
 from journey.errors import JourneyError
 from journey.model import Channel
+from journey.workspace import Workspace
 
 __all__ = [
     "ChannelImpl",
@@ -37,9 +38,11 @@ __all__ = [
     "WebhookRequest",
     "backoff_delay",
     "build_channel",
+    "build_workspace_channels",
     "classify_http_status",
     "classify_smtp_code",
     "classify_smtp_error",
+    "direct_webhook",
     "next_retry_at",
     "read_outbox",
 ]
@@ -48,18 +51,44 @@ _SYSTEM_CLOCK = SystemClock()
 
 
 def build_channel(
-    config: Channel, *, root: Path, env: Mapping[str, str], clock: Clock = _SYSTEM_CLOCK
+    config: Channel,
+    *,
+    root: Path,
+    env: Mapping[str, str],
+    clock: Clock = _SYSTEM_CLOCK,
+    unsubscribe_base_url: str | None = None,
 ) -> ChannelImpl:
     """Expand ``${ENV}`` references and build the channel; misconfiguration is a JourneyError.
 
     Connections are opened lazily, on the first delivery, so building every
     channel of a workspace at start-up costs nothing and needs no network.
+    ``unsubscribe_base_url`` is the workspace's default for email channels.
     """
     settings = expand_env(config.settings, env, channel=config.name)
     if config.kind == "outbox":
         return build_outbox(config.name, settings, root=root, clock=clock)
     if config.kind == "smtp":
+        if unsubscribe_base_url and "unsubscribe_base_url" not in settings:
+            settings["unsubscribe_base_url"] = expand_env(
+                {"unsubscribe_base_url": unsubscribe_base_url}, env, channel=config.name
+            )["unsubscribe_base_url"]
         return build_smtp(config.name, config.message, settings, env=env, root=root, clock=clock)
     if config.kind == "webhook":
         return build_webhook(config.name, settings, clock=clock)
     raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+
+
+def build_workspace_channels(
+    workspace: Workspace, *, env: Mapping[str, str], clock: Clock = _SYSTEM_CLOCK
+) -> dict[str, ChannelImpl]:
+    """Every channel of a workspace, by name; the first misconfigured one raises."""
+    return {
+        name: build_channel(
+            config,
+            root=workspace.root,
+            env=env,
+            clock=clock,
+            unsubscribe_base_url=workspace.unsubscribe_base_url,
+        )
+        for name, config in workspace.channels.items()
+    }

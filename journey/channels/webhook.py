@@ -201,3 +201,8 @@ def build_webhook(
         ),
         clock=clock,
     )
+
+
+def direct_webhook(*, timeout: float = 10.0, clock: Clock = _SYSTEM_CLOCK) -> WebhookChannel:
+    """For webhook steps that give ``url:`` instead of a channel (nothing secret to hold)."""
+    return WebhookChannel(name="(url)", settings=WebhookSettings(timeout=timeout), clock=clock)
