@@ -21,7 +21,7 @@ from journey.validator.semantic_context import (
     steps,
     text,
 )
-from journey.validator.suggest import did_you_mean, sentence
+from journey.validator.suggest import closest, did_you_mean, sentence
 
 WAITING_KINDS = frozenset({"wait", "wait_until", "wait_for"})
 EXIT_REASON = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -48,8 +48,16 @@ def check_graph(checker: Checker) -> None:
     index_of = _check_ids(checker, views)
     edges = [edge for position in range(len(views)) for edge in _edges(position, views)]
     _check_targets(checker, edges, index_of)
-    _check_reachable(checker, views, edges, index_of)
-    _check_loops(checker, views, edges, index_of)
+    # a misspelt target is followed to the step it probably meant, so the step it was
+    # meant to reach is not also reported as unreachable
+    likely = dict(index_of)
+    for edge in edges:
+        if edge.target not in likely and edge.target != END and not edge.target.startswith("#"):
+            guess = closest(edge.target, index_of)
+            if guess:
+                likely[edge.target] = index_of[guess[0]]
+    _check_reachable(checker, views, edges, likely)
+    _check_loops(checker, views, edges, likely)
     for view in views:
         if view.action == "split":
             _check_split(checker, view)
@@ -170,24 +178,35 @@ def _check_reachable(
     if not views:
         return
     successors = _successors(edges, index_of, len(views))
-    reached = {0}
-    frontier = [0]
+    reached = _reachable_from(0, successors)
+    covered: set[int] = set()
+    for position, view in enumerate(views):
+        if position in reached or position in covered:
+            continue
+        # only the first step of an unreachable stretch is reported; the rest follow from it
+        stretch = _reachable_from(position, successors) - reached
+        covered |= stretch
+        name = f"step `{view.id}`" if view.id else "this step"
+        more = len(stretch) - 1
+        checker.add(
+            "unreachable-step",
+            f"{name} can never be reached: no path from the first step leads to it"
+            + (f"; the {more} step{'s' * (more > 1)} it leads to cannot be either" if more else ""),
+            (*view.path, "id") if view.id else view.path,
+            hint="Point a `next`, `goto` or `else` at it, or remove the `next`/`exit` "
+            "before it, or delete the step.",
+        )
+
+
+def _reachable_from(start: int, successors: list[list[int]]) -> set[int]:
+    reached = {start}
+    frontier = [start]
     while frontier:
         for target in successors[frontier.pop()]:
             if target not in reached:
                 reached.add(target)
                 frontier.append(target)
-    for position, view in enumerate(views):
-        if position in reached:
-            continue
-        name = f"step `{view.id}`" if view.id else "this step"
-        checker.add(
-            "unreachable-step",
-            f"{name} can never be reached: no path from the first step leads to it",
-            (*view.path, "id") if view.id else view.path,
-            hint="Point a `next`, `goto` or `else` at it, or remove the `next`/`exit` "
-            "before it, or delete the step.",
-        )
+    return reached
 
 
 def _check_loops(

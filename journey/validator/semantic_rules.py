@@ -136,6 +136,6 @@ def _check_date_attribute(checker: Checker) -> None:
             path,
             hint=sentence(
                 did_you_mean(attribute, [*declared, "created_at"]),
-                "date attributes: " + ", ".join(f"`{d}`" for d in [*sorted(dates), "created_at"]),
+                "date attributes: " + ", ".join(f"`{d}`" for d in [*sorted(dates), "created_at"]) + ".",
             ),
         )

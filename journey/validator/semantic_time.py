@@ -150,7 +150,7 @@ def check_timezone(
     zone = text(value)
     if zone is None or zone in known_zones() or (contact_ok and zone == "contact"):
         return
-    matches = closest(zone, known_zones(), limit=3, cutoff=0.7)
+    matches = closest(zone, known_zones(), limit=2, cutoff=0.85)
     suggestion = "did you mean " + " or ".join(f"`{m}`" for m in matches) + "?" if matches else None
     checker.add(
         "unknown-timezone",

@@ -36,12 +36,9 @@ def did_you_mean(word: str, candidates: Iterable[str], *, limit: int = 1) -> str
 
 
 def sentence(*parts: str | None) -> str | None:
-    """Join hint fragments into one sentence-cased hint, skipping the empty ones."""
-    kept = [p for p in parts if p]
-    if not kept:
-        return None
-    text = " ".join(kept)
-    return text[0].upper() + text[1:]
+    """Join hint fragments, each starting with a capital, skipping the empty ones."""
+    kept = [p[0].upper() + p[1:] for p in parts if p]
+    return " ".join(kept) if kept else None
 
 
 def listing(names: Iterable[str], *, limit: int = 12) -> str:
