@@ -1,0 +1,98 @@
+"""JSON Lines, read one line at a time with a bound on each line.
+
+Files of millions of lines are never held in memory; a broken line becomes a
+:class:`LineError` value carrying its line number, so the caller reports it and
+goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+MAX_LINE_BYTES = 1_048_576
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineError:
+    line: int
+    message: str
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """json.loads without NaN/Infinity and without silently dropped duplicate keys."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+
+
+def read_jsonl(
+    source: str | Path | IO[bytes], *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, Any | LineError]]:
+    """Yield `(line_no, value)` for each non-blank line, or `(line_no, LineError)`."""
+    if isinstance(source, str | Path):
+        with open(source, "rb") as stream:
+            yield from _read(stream, max_line_bytes)
+    else:
+        yield from _read(source, max_line_bytes)
+
+
+def _read(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, Any | LineError]]:
+    line_no = 0
+    while True:
+        raw = stream.readline(max_line_bytes + 1)
+        if not raw:
+            return
+        line_no += 1
+        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            _skip_rest_of_line(stream)
+            yield (
+                line_no,
+                LineError(
+                    line=line_no, message=f"line is longer than {max_line_bytes} bytes; skipped"
+                ),
+            )
+            continue
+        if raw.strip():
+            yield line_no, parse_json_line(raw, line_no)
+
+
+def parse_json_line(raw: bytes, line_no: int) -> Any | LineError:
+    """One non-blank line of JSONL -> its value, or a LineError."""
+    try:
+        text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        return LineError(line=line_no, message=f"not UTF-8 text (byte {exc.start + 1})")
+    try:
+        return loads_strict(text)
+    except json.JSONDecodeError as exc:
+        return LineError(line=line_no, message=f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except (_DuplicateKey, ValueError) as exc:
+        return LineError(line=line_no, message=f"invalid JSON: {exc}")
+    except RecursionError:
+        return LineError(line=line_no, message="invalid JSON: nested too deeply")
+
+
+def _skip_rest_of_line(stream: IO[bytes]) -> None:
+    while True:
+        chunk = stream.readline(65536)
+        if not chunk or chunk.endswith(b"\n"):
+            return
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(f"duplicate key `{key}`")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"`{name}` is not valid JSON")

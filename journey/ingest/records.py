@@ -1,0 +1,291 @@
+"""Contacts and events as the outside world sends them -> validated model records.
+
+One implementation of section 1 of the spec, shared by `journey ingest`,
+`journey contacts import`, the daemon's HTTP endpoint, `journey simulate` and
+`journey test`, so a line that one of them accepts is accepted by all.
+Problems are raised as :class:`RecordError` with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from journey.localtime import parse_instant, zone
+from journey.model import Contact, Event
+
+_CONTACT_TEXT_KEYS = ("email", "phone", "locale")
+_EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
+_MAX_ID_LENGTH = 256
+
+
+class RecordError(ValueError):
+    """A contact or event that breaks the spec; the message names the key at fault."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactChange:
+    """An upsert (or, with `delete`, an erasure) of one contact.
+
+    `fields` holds the reserved keys the record mentions (None clears one);
+    `attributes` the other keys (None deletes the attribute). Keys the record
+    does not mention are left as they are.
+    """
+
+    id: str
+    delete: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------- contacts
+
+
+def parse_contact(obj: Any) -> ContactChange:
+    """A contact record (JSON object) -> the change it asks for."""
+    record = _mapping(obj, "a contact")
+    contact_id = _identifier(record.get("id"), "id")
+    if "delete" in record:
+        if record["delete"] is not True:
+            raise RecordError(
+                "`delete` must be true (it erases the contact); leave it out otherwise"
+            )
+        others = sorted(k for k in record if k not in ("id", "delete"))
+        if others:
+            raise RecordError(
+                f"a deletion carries only `id` and `delete: true`, not {_keys(others)}"
+            )
+        return ContactChange(id=contact_id, delete=True)
+    fields: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in record.items():
+        if not isinstance(key, str) or not key:
+            raise RecordError("attribute names must be non-empty strings")
+        if key == "id":
+            continue
+        if key in _CONTACT_TEXT_KEYS:
+            fields[key] = _optional_text(value, key)
+        elif key == "timezone":
+            fields[key] = _timezone(value)
+        elif key == "created_at":
+            fields[key] = None if value is None else _instant(value, "created_at")
+        elif key == "consent":
+            fields[key] = _consent(value)
+        else:
+            attributes[key] = plain(value)
+    return ContactChange(id=contact_id, fields=fields, attributes=attributes)
+
+
+def apply_contact_change(
+    existing: Contact | None, change: ContactChange, *, now: datetime | None = None
+) -> Contact | None:
+    """Upsert: reserved keys replace, consent and attributes merge key by key; None = erased.
+
+    A new contact without `created_at` gets `now` when given: inactivity
+    triggers count from it, so "first seen" is the best stand-in.
+    """
+    if change.delete:
+        return None
+    base = existing if existing is not None else Contact(id=change.id, created_at=now)
+    updates: dict[str, Any] = {}
+    for key, value in change.fields.items():
+        if key == "consent":
+            updates[key] = {} if value is None else _merge(base.consent, value)
+        else:
+            updates[key] = value
+    if change.attributes:
+        updates["attributes"] = _merge(base.attributes, change.attributes)
+    return replace(base, **updates) if updates else base
+
+
+def contact_from_record(obj: Any, *, now: datetime | None = None) -> Contact:
+    """A complete contact from one record (tests, preview, simulate): no merging."""
+    change = parse_contact(obj)
+    if change.delete:
+        raise RecordError("expected a contact, got a deletion request")
+    contact = apply_contact_change(None, change, now=now)
+    assert contact is not None
+    return contact
+
+
+def _merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _consent(value: Any) -> dict[str, bool | None] | None:
+    if value is None:
+        return None
+    consent = _mapping(value, "`consent`")
+    for channel, granted in consent.items():
+        if granted is not None and not isinstance(granted, bool):
+            raise RecordError(
+                f"`consent.{channel}` must be true or false, not {_describe(granted)}"
+            )
+    return dict(consent)
+
+
+def _timezone(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or zone(value) is None:
+        raise RecordError(
+            f"`timezone` must be an IANA time zone such as Europe/Stockholm, not {_describe(value)}"
+        )
+    return value
+
+
+def _optional_text(value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"`{key}` must be a string, not {_describe(value)}")
+    return value
+
+
+# --------------------------------------------------------------------------- events
+
+
+def parse_event(obj: Any, *, received_at: datetime) -> Event:
+    """An event record -> an Event; a missing timestamp means `received_at`.
+
+    A missing id is the SHA-256 of the canonical JSON of the other fields, the
+    timestamp included as resolved: a file re-ingested is deduplicated as long
+    as its lines carry a timestamp, and two identical timestamp-less events
+    received at different moments stay two events.
+    """
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    record = _mapping(obj, "an event")
+    unknown = sorted(str(k) for k in record if k not in _EVENT_KEYS)
+    if unknown:
+        raise RecordError(
+            f"unknown key {_keys(unknown)} (an event has id, name, contact_id, timestamp,"
+            " properties)"
+        )
+    name = _identifier(record.get("name"), "name")
+    contact_id = _identifier(record.get("contact_id"), "contact_id")
+    raw_timestamp = record.get("timestamp")
+    timestamp = (
+        received_at.astimezone(UTC)
+        if raw_timestamp is None
+        else _instant(raw_timestamp, "timestamp")
+    )
+    properties = record.get("properties")
+    properties = {} if properties is None else plain(dict(_mapping(properties, "`properties`")))
+    event_id = record.get("id")
+    if event_id is None:
+        event_id = event_fingerprint(name, contact_id, timestamp, properties)
+    else:
+        event_id = _identifier(event_id, "id")
+    return Event(
+        id=event_id,
+        name=name,
+        contact_id=contact_id,
+        timestamp=timestamp,
+        properties=properties,
+        received_at=received_at.astimezone(UTC),
+    )
+
+
+def event_fingerprint(
+    name: str, contact_id: str, timestamp: datetime, properties: Mapping[str, Any]
+) -> str:
+    """The id of an event that came without one: SHA-256 of its canonical JSON."""
+    canonical = json.dumps(
+        {
+            "contact_id": contact_id,
+            "name": name,
+            "properties": properties,
+            "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def plain(value: Any) -> Any:
+    """Dates a YAML test file produced become text, as JSON would carry them."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RecordError(f"{what} must be a JSON object, not {_describe(value)}")
+    return value
+
+
+def _identifier(value: Any, key: str) -> str:
+    if value is None:
+        raise RecordError(f"`{key}` is required")
+    if not isinstance(value, str):
+        hint = (
+            f' (write "{value}")'
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else ""
+        )
+        raise RecordError(f"`{key}` must be a string, not {_describe(value)}{hint}")
+    if not value.strip():
+        raise RecordError(f"`{key}` must not be empty")
+    if len(value) > _MAX_ID_LENGTH:
+        raise RecordError(f"`{key}` is longer than {_MAX_ID_LENGTH} characters")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise RecordError(f"`{key}` must not contain control characters")
+    return value
+
+
+def _instant(value: Any, key: str) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise RecordError(f"`{key}` has no time zone; add `Z` or an offset such as +01:00")
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise RecordError(f"`{key}` must be an RFC 3339 timestamp, not {_describe(value)}")
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        message = str(exc)
+        if "time zone" not in message:
+            message = f"`{value}` is not an RFC 3339 timestamp such as 2026-03-02T14:05:00Z"
+        raise RecordError(f"`{key}`: {message}") from None
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"`{value}`" if len(value) <= 60 else "a long string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _keys(keys: list[str]) -> str:
+    return ", ".join(f"`{k}`" for k in keys)
