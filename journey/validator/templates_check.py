@@ -1,0 +1,219 @@
+"""Template and translation checks for `send` steps (spec sections 5 and 6).
+
+Each send must name a template folder with the parts its channel needs; the
+templates must compile, read only names the renderer provides (and declared
+contact attributes), and every string they use must be translated in each
+non-fallback locale the journey lists.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from journey.errors import Diagnostic, Location
+from journey.loader import Document
+from journey.model import RESERVED_CONTACT_KEYS
+from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, parse_catalog
+from journey.renderer.failures import display_path
+from journey.renderer.introspect import TemplateFacts, all_template_names, template_closure
+from journey.renderer.render import PARTS
+from journey.workspace import Workspace
+
+SendRef = tuple[str, str, Location]  # (template name, message kind, where the send is)
+
+
+@dataclass(slots=True)
+class _Checker:
+    templates_dir: Path
+    locales_dir: Path
+    declared: frozenset[str] | None
+    found: list[Diagnostic]
+    seen: set[tuple[str, str, int, str]]
+
+    def add(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
+        key = (code, location.path, location.line, message)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.found.append(Diagnostic(code=code, message=message, location=location, hint=hint))
+
+    def at(self, name: str, line: int) -> Location:
+        return Location(path=display_path(self.templates_dir, name), line=line, col=1)
+
+
+def check_send_templates(
+    sends: Iterable[SendRef],
+    locales: Sequence[str],
+    templates_dir: Path,
+    locales_dir: Path,
+    declared_attributes: Mapping[str, str] | Iterable[str] | None = None,
+    *,
+    locale_locations: Mapping[str, Location] | None = None,
+) -> list[Diagnostic]:
+    """Diagnostics for one journey's sends; problems in templates point into them."""
+    declared = None if declared_attributes is None else frozenset(declared_attributes)
+    checker = _Checker(templates_dir, locales_dir, declared, [], set())
+    used: list[TemplateFacts] = []
+    first_location: Location | None = None
+    for template, message, location in sends:
+        first_location = first_location or location
+        part_names = _check_parts(checker, template, message, location)
+        used += template_closure(templates_dir, part_names)
+    for facts in _unique(used):
+        _check_facts(checker, facts)
+    if first_location is not None and locales:
+        where = dict(locale_locations or {})
+        _check_translations(checker, used, locales, where, first_location)
+    return checker.found
+
+
+def _unique(facts: list[TemplateFacts]) -> list[TemplateFacts]:
+    return list({f.name: f for f in facts}.values())
+
+
+def _check_parts(checker: _Checker, template: str, message: str, location: Location) -> list[str]:
+    folder = checker.templates_dir / template
+    parts = PARTS.get(message, PARTS["email"])
+    if not folder.is_dir():
+        checker.add(
+            "unknown-template",
+            f"template `{template}` does not exist"
+            f" (no folder {display_path(checker.templates_dir, template)}/)",
+            location,
+            hint=_suggest_template(checker.templates_dir, template, parts),
+        )
+        return []
+    present: list[str] = []
+    for _field, filename, required in parts:
+        if (folder / filename).is_file():
+            present.append(f"{template}/{filename}")
+        elif required:
+            checker.add(
+                "missing-template-part",
+                f"template `{template}` has no {filename}, which a {message} message needs",
+                location,
+                hint=f"create {display_path(checker.templates_dir, template)}/{filename}",
+            )
+    return present
+
+
+def _suggest_template(templates_dir: Path, template: str, parts: Any) -> str:
+    folders = sorted({name.rsplit("/", 1)[0] for name in all_template_names(templates_dir)})
+    close = difflib.get_close_matches(template, folders, n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    files = ", ".join(filename for _f, filename, required in parts if required)
+    return f"create the folder templates/{template}/ with {files}"
+
+
+def _check_facts(checker: _Checker, facts: TemplateFacts) -> None:
+    if facts.syntax_error is not None:
+        message, line = facts.syntax_error
+        checker.add("template-syntax", message, checker.at(facts.name, line))
+        return
+    for reference, line in facts.references:
+        if not (checker.templates_dir / reference).is_file():
+            checker.add(
+                "unknown-template",
+                f"`{reference}` does not exist",
+                checker.at(facts.name, line),
+                hint="layouts live in templates/layouts/; check the name in {% extends %}",
+            )
+    for name, line in facts.names.items():
+        checker.add(
+            "unknown-template-variable",
+            f"`{name}` is not available to templates",
+            checker.at(facts.name, line),
+            hint="templates receive contact, entry, journey, now, locale, unsubscribe_url"
+            " and message_id",
+        )
+    if checker.declared is None:
+        return
+    known = checker.declared | RESERVED_CONTACT_KEYS
+    for attribute, line in facts.contact_attributes.items():
+        if attribute not in known:
+            close = difflib.get_close_matches(attribute, sorted(known), n=1)
+            hint = (
+                f"did you mean `contact.{close[0]}`?"
+                if close
+                else ("declare it under contact_attributes in workspace.yaml")
+            )
+            checker.add(
+                "unknown-template-variable",
+                f"`contact.{attribute}` is not a declared contact attribute",
+                checker.at(facts.name, line),
+                hint=hint,
+            )
+
+
+def _load(checker: _Checker, locale: str, where: Location) -> LoadedCatalog | None:
+    path = catalog_path(checker.locales_dir, locale)
+    try:
+        return parse_catalog(locale, path)
+    except CatalogError as exc:
+        if not path.exists():
+            checker.add(
+                "missing-catalog",
+                f"locale `{locale}` is listed but has no catalog",
+                where,
+                hint=f"create {path} (run `journey i18n extract`, then translate messages.pot)",
+            )
+        else:
+            checker.add("catalog-error", str(exc), Location(path=str(path), line=exc.line, col=1))
+        return None
+
+
+def _check_translations(
+    checker: _Checker,
+    used: list[TemplateFacts],
+    locales: Sequence[str],
+    where: Mapping[str, Location],
+    first_location: Location,
+) -> None:
+    fallback = locales[0]
+    if catalog_path(checker.locales_dir, fallback).exists():
+        _load(checker, fallback, where.get(fallback, first_location))  # broken still breaks sends
+    for locale in dict.fromkeys(locales[1:]):
+        if locale == fallback:
+            continue
+        catalog = _load(checker, locale, where.get(locale, first_location))
+        if catalog is None:
+            continue
+        for facts in _unique(used):
+            for message in facts.messages:
+                if message.key not in catalog.translated:
+                    checker.add(
+                        "missing-translation",
+                        f"“{message.text}” is not translated to {locale}",
+                        checker.at(facts.name, message.line),
+                        hint=f"add a non-fuzzy translation in {catalog.path}",
+                    )
+
+
+def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagnostic]:
+    """The validator's entry: the sends of one journey document."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    sends: list[SendRef] = []
+    for index, step in enumerate(data.get("steps") or []):
+        send = step.get("send") if isinstance(step, dict) else None
+        if not isinstance(send, dict) or not isinstance(send.get("template"), str):
+            continue
+        channel = workspace.channels.get(str(send.get("channel")))
+        message = channel.message if channel and channel.message != "webhook" else "email"
+        location = doc.location(("steps", index, "send", "template"))
+        sends.append((send["template"], message, location))
+    locales = [str(x) for x in data.get("locales") or [workspace.default_locale]]
+    locale_locations = {
+        locale: doc.location(("locales", index)) for index, locale in enumerate(locales)
+    }
+    return check_send_templates(
+        sends,
+        locales,
+        workspace.templates_dir,
+        workspace.locales_dir,
+        workspace.contact_attributes,
+        locale_locations=locale_locations,
+    )
