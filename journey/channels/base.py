@@ -163,14 +163,26 @@ def classify_smtp_code(code: int) -> Outcome:
 def classify_smtp_error(exc: BaseException) -> DeliveryError:
     """Turn what smtplib or the socket raised into a retry decision.
 
-    Authentication and TLS trouble are the channel's fault, not the message's:
-    they are transient so that fixing the configuration delivers the backlog
-    instead of dead-lettering it.
+    Only a refusal of *this message* (its recipient, its content) is permanent.
+    Trouble with the connection, greeting, TLS, login or envelope sender is
+    the channel's fault and the same for every message: it stays transient so
+    that fixing the configuration delivers the backlog instead of
+    dead-lettering it.
     """
     if isinstance(exc, DeliveryError):
         return exc
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return DeliveryError(f"SMTP authentication failed ({exc.smtp_code})", permanent=False)
+    if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return DeliveryError(
+            f"SMTP server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=False,
+        )
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return DeliveryError(
+            f"SMTP server refused the sender {exc.sender}: {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=False,
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         permanent = bool(codes) and all(classify_smtp_code(c) == "permanent" for c in codes)

@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ class OutboxChannel:
 
     # ------------------------------------------------------------------ internals
 
-    def _receipt(self, delivery_key: str, now: Any) -> DeliveryReceipt:
+    def _receipt(self, delivery_key: str, now: datetime) -> DeliveryReceipt:
         return DeliveryReceipt(message_id=delivery_key, accepted_at=now, detail=str(self.path))
 
     def _append(self, records: Iterable[Mapping[str, Any]]) -> None:

@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,10 @@ class SmtpChannel:
 
     # ------------------------------------------------------------------ internals
 
-    def _send(self, mail: Any, sender: str, recipient: str) -> str:
+    def _send(self, mail: EmailMessage, sender: str, recipient: str) -> str:
         reused = self._conn is not None
+        conn = self._connection()
         try:
-            conn = self._connection()
             utf8 = not (sender.isascii() and recipient.isascii())
             if utf8 and not conn.has_extn("smtputf8"):
                 raise DeliveryError(
@@ -182,7 +183,12 @@ class SmtpChannel:
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is None:
-            self._conn = self._connect()
+            try:
+                self._conn = self._connect()
+            except Exception as exc:
+                # Connect, greeting, STARTTLS, AUTH: nothing about any message yet.
+                error = classify_smtp_error(exc)
+                raise DeliveryError(str(error), permanent=False) from exc
         return self._conn
 
     def _connect(self) -> smtplib.SMTP:

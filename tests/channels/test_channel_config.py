@@ -154,6 +154,8 @@ def test_http_statuses(status: int, outcome: str) -> None:
         (smtplib.SMTPRecipientsRefused({"a@b": (550, b"no such user")}), True),
         (smtplib.SMTPRecipientsRefused({"a@b": (450, b"greylisted")}), False),
         (smtplib.SMTPAuthenticationError(535, b"bad credentials"), False),
+        (smtplib.SMTPConnectError(554, b"no service for you"), False),
+        (smtplib.SMTPSenderRefused(550, b"sender not allowed", "a@b"), False),
         (smtplib.SMTPServerDisconnected("gone"), False),
         (ConnectionRefusedError(111, "Connection refused"), False),
         (TimeoutError("timed out"), False),

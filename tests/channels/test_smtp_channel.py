@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -182,6 +183,53 @@ def test_550_is_permanent(
 
     assert caught.value.permanent is True
     assert smtp_server.received == []
+
+
+def test_a_refused_recipient_is_permanent(
+    channel: SmtpChannel, smtp_server: SmtpTestServer, make_message: Callable[..., Message]
+) -> None:
+    smtp_server.refuse("RCPT", "550 5.1.1 User unknown")
+
+    with pytest.raises(DeliveryError, match="recipient refused: 550") as caught:
+        channel.deliver(make_message())
+
+    assert caught.value.permanent is True
+
+
+def test_a_refused_sender_is_the_channels_fault_and_transient(
+    channel: SmtpChannel, smtp_server: SmtpTestServer, make_message: Callable[..., Message]
+) -> None:
+    smtp_server.refuse("MAIL", "550 5.7.1 Sender domain not verified")
+
+    with pytest.raises(DeliveryError, match="refused the sender") as caught:
+        channel.deliver(make_message())
+    assert caught.value.permanent is False
+
+    smtp_server.refuse("MAIL", None)
+    channel.deliver(make_message())
+    assert len(smtp_server.received) == 1
+
+
+def test_a_server_refusing_the_session_is_transient(
+    tmp_path: Path, clock: VirtualClock, make_message: Callable[..., Message]
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def greet_and_hang_up() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"554 5.7.1 Your IP is on our blocklist\r\n")
+
+        threading.Thread(target=greet_and_hang_up, daemon=True).start()
+        fake = SmtpTestServer(port=listener.getsockname()[1])
+        channel = smtp_channel(fake, tmp_path, clock)
+
+        with pytest.raises(DeliveryError, match="554") as caught:
+            channel.deliver(make_message())
+
+    assert caught.value.permanent is False
 
 
 def test_server_down_is_transient_and_delivery_resumes_when_it_returns(

@@ -48,6 +48,27 @@ class RecordingHandler:
         self.received: list[ReceivedMail] = []
         self.failures: list[str] = []  # replies for the next DATA commands, in order
         self.always: str | None = None  # a reply for every DATA command
+        self.refuse: dict[str, str] = {}  # "MAIL" or "RCPT" -> reply, for every such command
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        with self.lock:
+            if "MAIL" in self.refuse:
+                return self.refuse["MAIL"]
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        with self.lock:
+            if "RCPT" in self.refuse:
+                return self.refuse["RCPT"]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -122,6 +143,14 @@ class SmtpTestServer:
         """Answer the next ``times`` messages with e.g. ``"451 4.3.0 try later"``."""
         with self.handler.lock:
             self.handler.failures.extend([reply] * times)
+
+    def refuse(self, command: str, reply: str | None) -> None:
+        """Answer every MAIL or RCPT command with ``reply`` (None: accept again)."""
+        with self.handler.lock:
+            if reply is None:
+                self.handler.refuse.pop(command, None)
+            else:
+                self.handler.refuse[command] = reply
 
     def fail_always(self, reply: str | None) -> None:
         with self.handler.lock:
