@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: no input ever produces a Python traceback (unless --debug)."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="journey", standalone_mode=False)
+        # without standalone mode click *returns* the code of ctx.exit(N)
+        result = cli.main(args=args, prog_name="journey", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
@@ -105,4 +106,4 @@ def main(argv: list[str] | None = None) -> None:
                 err=True,
             )
         sys.exit(2)
-    sys.exit(0)
+    sys.exit(result if isinstance(result, int) else 0)
