@@ -39,6 +39,14 @@ class JourneyCounts:
     steps: dict[str, StepCounts] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxItem:
+    seq: int
+    kind: str  # event | contact | delete_contact
+    body: dict[str, Any]
+    received_at: datetime
+
+
 class StateStore(ABC):
     # ------------------------------------------------------------ housekeeping
     @abstractmethod
@@ -107,6 +115,13 @@ class StateStore(ABC):
     def save_enrollment(self, enrollment: Enrollment) -> None:
         """Persist a new version and release any claim on it."""
 
+    def set_enrollment_plan(self, enrollment: Enrollment) -> None:
+        """Move an enrollment to another plan version (hot reload with `on_change: migrate`).
+
+        Persists `plan_hash` together with everything `save_enrollment` writes.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot migrate enrollments")
+
     @abstractmethod
     def get_enrollment(self, enrollment_id: str) -> Enrollment | None: ...
 
@@ -161,9 +176,35 @@ class StateStore(ABC):
     ) -> list[DeliveryRecord]:
         """Pending deliveries whose next attempt is due, not claimed by a live lease."""
 
+    def release_claims(self) -> int:
+        """Drop every lease (enrollments and deliveries); the count of rows released.
+
+        Only for the daemon, which holds the database's exclusive lock: a lease
+        left by a killed process would otherwise delay its work until it expires.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot release claims")
+
     @abstractmethod
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         """When marketing messages (any journey) went to the contact since `since`, oldest first."""
+
+    # ------------------------------------------------------------------- inbox
+    # What the daemon acknowledged (HTTP ingest) but has not processed yet; the
+    # daemon drains it in order and removes items in the transaction that
+    # processed them, so an acknowledged event survives a crash.
+    def enqueue(self, items: Sequence[tuple[str, dict[str, Any]]], received_at: datetime) -> None:
+        """Append (kind, body) items durably (committed when this returns)."""
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
+    def inbox_batch(self, limit: int) -> list[InboxItem]:
+        """The oldest unprocessed items, in arrival order."""
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
+    def remove_from_inbox(self, seqs: Sequence[int]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
+    def inbox_size(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
     # ----------------------------------------------------------- trigger state
     @abstractmethod
@@ -185,8 +226,9 @@ class StateStore(ABC):
 
     # ----------------------------------------------------------------- reports
     @abstractmethod
-    def next_due_at(self, skip_journeys: Iterable[str] = ()) -> datetime | None:
-        """The earliest moment any enrollment, trigger or delivery needs attention."""
+    def next_due_at(self, journey_ids: Iterable[str]) -> datetime | None:
+        """The earliest moment an enrollment or trigger of these journeys, or any pending
+        delivery, needs attention."""
 
     @abstractmethod
     def journey_counts(self, journey_id: str) -> JourneyCounts: ...

@@ -21,7 +21,7 @@ from journey.engine.state import DeliveryRecord, Enrollment, StepRecord, Trigger
 from journey.errors import StoreError
 from journey.model import Contact, Event, Plan
 from journey.store import codec
-from journey.store.abc import JourneyCounts, StateStore
+from journey.store.abc import InboxItem, JourneyCounts, StateStore
 from journey.store.migrations import LATEST_VERSION, MIGRATIONS
 from journey.store.reports import journey_counts
 
@@ -237,6 +237,14 @@ class SQLiteStore(StateStore):
             (row[4], row[5], row[6], row[7], *row[10:15], row[0]),
         )
 
+    def set_enrollment_plan(self, enrollment: Enrollment) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE enrollments SET plan_hash = ? WHERE id = ?",
+                (enrollment.plan_hash, enrollment.id),
+            )
+            self.save_enrollment(enrollment)
+
     def _enrollments(self, where: str, params: Sequence[Any]) -> list[Enrollment]:
         sql = f"SELECT {codec.ENROLLMENT_COLUMNS} FROM enrollments WHERE {where}"
         return [codec.enrollment_from_row(row) for row in self._all(sql, params)]
@@ -379,6 +387,17 @@ class SQLiteStore(StateStore):
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
         return found
 
+    def release_claims(self) -> int:
+        with self.transaction():
+            released = 0
+            for table in ("enrollments", "deliveries"):
+                cursor = self._conn.execute(
+                    f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL"
+                    " WHERE claimed_by IS NOT NULL"
+                )
+                released += cursor.rowcount
+        return released
+
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         rows = self._all(
             "SELECT created_at FROM deliveries WHERE contact_id = ? AND category = 'marketing'"
@@ -387,6 +406,35 @@ class SQLiteStore(StateStore):
             (contact_id, codec.ts(since)),
         )
         return [datetime.fromisoformat(row[0]) for row in rows]
+
+    # ------------------------------------------------------------------- inbox
+    def enqueue(self, items: Sequence[tuple[str, dict[str, Any]]], received_at: datetime) -> None:
+        stamp = codec.ts(received_at)
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT INTO inbox (kind, body, received_at) VALUES (?, ?, ?)",
+                [(kind, codec.dumps(body), stamp) for kind, body in items],
+            )
+
+    def inbox_batch(self, limit: int) -> list[InboxItem]:
+        rows = self._all(
+            "SELECT seq, kind, body, received_at FROM inbox ORDER BY seq LIMIT ?", (limit,)
+        )
+        return [
+            InboxItem(
+                seq=row[0],
+                kind=row[1],
+                body=json.loads(row[2]),
+                received_at=datetime.fromisoformat(row[3]),
+            )
+            for row in rows
+        ]
+
+    def remove_from_inbox(self, seqs: Sequence[int]) -> None:
+        self._conn.executemany("DELETE FROM inbox WHERE seq = ?", [(seq,) for seq in seqs])
+
+    def inbox_size(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM inbox")[0])
 
     # ----------------------------------------------------------- trigger state
     _TRIGGER_COLUMNS = "journey_id, contact_id, next_fire_at, last_fired_at, segment_match"
@@ -429,19 +477,30 @@ class SQLiteStore(StateStore):
         )
 
     # ----------------------------------------------------------------- reports
-    def next_due_at(self, skip_journeys: Iterable[str] = ()) -> datetime | None:
-        skip = list(skip_journeys)
-        skip_sql = f" AND journey_id NOT IN ({','.join('?' * len(skip))})" if skip else ""
+    def next_due_at(self, journey_ids: Iterable[str]) -> datetime | None:
+        ids = list(journey_ids)
+        marks = ",".join("?" * len(ids))
         candidates = [
-            self._one(
-                f"SELECT MIN(due_at) FROM enrollments WHERE status = 'active'{skip_sql}", skip
-            )[0],
-            self._one("SELECT MIN(next_fire_at) FROM trigger_state")[0],
-            self._one("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")[0],
+            self._one("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")[0]
         ]
-        for state_row in self._all("SELECT state FROM journey_state"):
-            next_fire = json.loads(state_row[0]).get("next_fire_at")
-            candidates.append(next_fire)
+        if ids:
+            candidates.append(
+                self._one(
+                    "SELECT MIN(due_at) FROM enrollments WHERE status = 'active'"
+                    f" AND journey_id IN ({marks})",
+                    ids,
+                )[0]
+            )
+            candidates.append(
+                self._one(
+                    f"SELECT MIN(next_fire_at) FROM trigger_state WHERE journey_id IN ({marks})",
+                    ids,
+                )[0]
+            )
+            for (state_text,) in self._all(
+                f"SELECT state FROM journey_state WHERE journey_id IN ({marks})", ids
+            ):
+                candidates.append(json.loads(state_text).get("next_fire_at"))
         found = [c for c in candidates if c]
         return datetime.fromisoformat(min(found)) if found else None
 

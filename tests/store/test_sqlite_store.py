@@ -177,7 +177,7 @@ def test_delete_contact_removes_every_row_about_the_contact(store: SQLiteStore) 
 
 
 def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
-    assert store.next_due_at() is None
+    assert store.next_due_at(["j1", "j"]) is None
     store.insert_enrollment(enrollment(1, due=T0 + timedelta(hours=3)))
     store.put_trigger_states(
         [TriggerState(journey_id="j", contact_id="c", next_fire_at=T0 + timedelta(hours=2))]
@@ -185,7 +185,7 @@ def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
     store.put_journey_state(
         "j", {"next_fire_at": (T0 + timedelta(hours=1)).isoformat(timespec="microseconds")}
     )
-    assert store.next_due_at() == T0 + timedelta(hours=1)
+    assert store.next_due_at(["j1", "j"]) == T0 + timedelta(hours=1)
 
 
 def test_transaction_rolls_back_on_error(store: SQLiteStore) -> None:

@@ -1,0 +1,568 @@
+"""The imperative shell around the engine, shared by `simulate`, `test` and the daemon.
+
+It reads state from the store, asks the pure engine what happens, performs it
+(render, write deliveries, hand them to the sink) and writes the new state.
+Time comes from the caller (`now`) or the clock; nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from journey.clock import Clock
+from journey.engine import scheduling
+from journey.engine.actions import (
+    CallWebhook,
+    Convert,
+    Exit,
+    Record,
+    Send,
+    SkipSend,
+    Transition,
+)
+from journey.engine.context import EngineSettings, History, contact_zone
+from journey.engine.events import on_contact_change, on_event
+from journey.engine.inputs import merge_contact
+from journey.engine.perform import (
+    DeliverySink,
+    Happening,
+    Listener,
+    Renders,
+    attempt,
+    payload_of,
+    pending_delivery,
+    render_message,
+    webhook_request,
+)
+from journey.engine.state import Enrollment, Entry, StepRecord
+from journey.engine.steps import advance, exited, fail
+from journey.engine.triggers import (
+    event_fires,
+    new_enrollment,
+    reentry_allows,
+    scope_for,
+)
+from journey.errors import ExpressionError, RenderError
+from journey.localtime import UTC_ZONE, add_duration
+from journey.model import Contact, Event, Plan, SendStep
+from journey.store.abc import StateStore
+
+
+class StoreHistory:
+    """A contact's past, read from the store on demand."""
+
+    __slots__ = ("contact_id", "store")
+
+    def __init__(self, store: StateStore, contact_id: str) -> None:
+        self.store = store
+        self.contact_id = contact_id
+
+    def count_events(self, name: str, since: datetime | None, until: datetime) -> int:
+        return self.store.count_events(self.contact_id, name, since, until)
+
+    def marketing_send_times(self, since: datetime) -> list[datetime]:
+        return self.store.marketing_send_times(self.contact_id, since)
+
+
+class Runner:
+    def __init__(
+        self,
+        store: StateStore,
+        plans: Mapping[str, Plan],
+        renderer: Renders,
+        clock: Clock,
+        sink: DeliverySink,
+        settings: EngineSettings,
+        *,
+        worker: str = "runner",
+        lease: timedelta = timedelta(minutes=5),
+        batch_size: int = 500,
+        deliver_inline: bool = True,
+        outcome_events: bool = True,
+        listener: Listener | None = None,
+    ) -> None:
+        self.store = store
+        self.renderer = renderer
+        self.clock = clock
+        self.sink = sink
+        self.settings = settings
+        self.worker = worker
+        self.lease = lease
+        self.batch_size = batch_size
+        self.deliver_inline = deliver_inline
+        self.outcome_events = outcome_events
+        self.listener = listener
+        self.transitions = 0
+        self._outcomes: deque[Event] = deque()
+        self._busy = False
+        self.plans: dict[str, Plan] = {}
+        self.set_plans(plans)
+
+    # ------------------------------------------------------------------ plans
+    def set_plans(self, plans: Mapping[str, Plan]) -> None:
+        """Adopt the current plans (the store keeps every version enrollments refer to)."""
+        self.plans = dict(plans)
+        with self.store.transaction():
+            for plan in self.plans.values():
+                self.store.save_plan(plan)
+
+    def activate(self, now: datetime | None = None) -> None:
+        """First sight of each journey: arm time triggers, segment baselines, archive sweep."""
+        now = now or self.clock.now()
+        with self.store.transaction():
+            for plan in self.plans.values():
+                if plan.status == "archived":
+                    self._exit_all(plan, "archived", now)
+                else:
+                    scheduling.activate_journey(self, plan, now)
+        self._drain()
+
+    def _exit_all(self, plan: Plan, reason: str, now: datetime) -> None:
+        while batch := self.store.active_enrollments_in(plan.journey_id, self.batch_size):
+            for enrollment in batch:
+                self._save(exited(enrollment, reason, now), plan, (Exit(reason=reason),), now)
+
+    def plan_for(self, enrollment: Enrollment) -> Plan | None:
+        current = self.plans.get(enrollment.journey_id)
+        if current is not None and current.plan_hash == enrollment.plan_hash:
+            return current
+        return self.store.get_plan(enrollment.plan_hash)
+
+    def paused(self) -> list[str]:
+        return [j for j, p in self.plans.items() if p.status != "active"]
+
+    def next_due_at(self) -> datetime | None:
+        """When the runner next has work (for virtual-time drivers and the daemon's sleep)."""
+        return self.store.next_due_at([j for j, p in self.plans.items() if p.status == "active"])
+
+    def history(self, contact_id: str) -> History:
+        return StoreHistory(self.store, contact_id)
+
+    # --------------------------------------------------------------- contacts
+    def upsert_contact(self, patch: Mapping[str, Any], now: datetime | None = None) -> Contact:
+        """Merge a contact record; a `{"id", "delete": true}` record erases the contact."""
+        now = now or self.clock.now()
+        contact_id = str(patch.get("id"))
+        if patch.get("delete") is True:
+            self.store.delete_contact(contact_id)
+            return Contact(id=contact_id)
+        with self.store.transaction():
+            old = self.store.get_contact(contact_id)
+            contact = merge_contact(old, patch, now)
+            self.store.put_contact(contact)
+            self.contact_changed(contact, now, is_new=old is None)
+        self._drain()
+        return contact
+
+    def contact_changed(self, contact: Contact, now: datetime, *, is_new: bool = False) -> None:
+        """exit_when on in-flight enrollments, then segment edges and time-trigger arming."""
+        history = self.history(contact.id)
+        for enrollment in self.store.active_enrollments(contact.id):
+            plan = self.plan_for(enrollment)
+            if plan is None:
+                continue
+            transition = on_contact_change(plan, enrollment, contact, history, now, self.settings)
+            if transition.changed:
+                self._save(transition.enrollment, plan, transition.actions, now)
+        scheduling.contact_changed(self, contact, now, is_new=is_new)
+
+    def delete_contact(self, contact_id: str) -> bool:
+        return self.store.delete_contact(contact_id)
+
+    # ----------------------------------------------------------------- events
+    def handle_event(self, event: Event, *, history_only: bool = False) -> bool:
+        """Store, exit_when, goal, wait_for, triggers. False when the id was already seen."""
+        now = self.clock.now()
+        if event.received_at is None:
+            event = replace(event, received_at=now)
+        with self.store.transaction():
+            if not self.store.add_event(event):
+                return False
+            if not history_only:
+                self._process_event(event, now)
+        self._drain()
+        return True
+
+    def _process_event(self, event: Event, now: datetime) -> None:
+        contact = self.store.get_contact(event.contact_id)
+        if contact is None:
+            contact = Contact(id=event.contact_id, created_at=now)
+            self.store.put_contact(contact)
+            scheduling.contact_changed(self, contact, now, is_new=True)
+        history = self.history(contact.id)
+        for enrollment in self.store.active_enrollments(contact.id):
+            plan = self.plan_for(enrollment)
+            if plan is None:
+                continue
+            transition = on_event(plan, enrollment, contact, history, event, now, self.settings)
+            contact = self._apply_and_drive(plan, transition, contact, now)
+        self._late_conversions(event, contact, now)
+        for plan in self.plans.values():
+            if plan.status != "active" or self._too_late(event, plan):
+                continue
+            scope = scope_for(plan, contact, history, now, self.settings, event=event)
+            try:
+                fires = event_fires(plan, event, scope)
+            except ExpressionError:
+                fires = False
+            if fires:
+                entry = Entry(
+                    name=event.name, timestamp=event.timestamp, properties=event.properties
+                )
+                self.try_enroll(plan, contact, entry, now, event=event)
+        scheduling.event_seen(self, contact, event, now)
+
+    def _too_late(self, event: Event, plan: Plan) -> bool:
+        received = event.received_at or event.timestamp
+        return received > add_duration(event.timestamp, plan.max_trigger_age, UTC_ZONE)
+
+    def _late_conversions(self, event: Event, contact: Contact, now: datetime) -> None:
+        """A goal counts within `within` of entry even after the enrollment ended."""
+        for plan in self.plans.values():
+            if plan.goal is None or plan.goal.event != event.name:
+                continue
+            for enrollment in self.store.unconverted_enrollments(plan.journey_id, contact.id):
+                if enrollment.is_active:
+                    continue
+                old_plan = self.plan_for(enrollment) or plan
+                history = self.history(contact.id)
+                transition = on_event(
+                    old_plan, enrollment, contact, history, event, now, self.settings
+                )
+                if transition.changed:
+                    self._save(transition.enrollment, old_plan, transition.actions, now)
+
+    # ------------------------------------------------------------- enrolling
+    def try_enroll(
+        self,
+        plan: Plan,
+        contact: Contact,
+        entry: Entry,
+        now: datetime,
+        *,
+        event: Event | None = None,
+    ) -> Enrollment | None:
+        """Reentry, audience, one active enrollment; then run the first steps at once."""
+        if plan.status != "active":
+            return None
+        zone = contact_zone(contact, plan, self.settings)
+        latest = self.store.latest_enrollment(plan.journey_id, contact.id)
+        if not reentry_allows(plan, latest, now, zone):
+            return None
+        history = self.history(contact.id)
+        scope = scope_for(plan, contact, history, now, self.settings, event=event, entry=entry)
+        try:
+            if not scope.holds(plan.audience):
+                return None
+        except ExpressionError:
+            return None
+        number = self.store.count_enrollments(plan.journey_id, contact.id) + 1
+        enrollment = new_enrollment(plan, contact.id, number, entry, now)
+        if not self.store.insert_enrollment(enrollment):
+            return None
+        self._emit("enter", enrollment, now, step_id=plan.first_step, reason=entry.name)
+        self.drive(plan, enrollment, contact, now)
+        return enrollment
+
+    # ---------------------------------------------------------------- driving
+    def drive(
+        self, plan: Plan, enrollment: Enrollment, contact: Contact, now: datetime
+    ) -> tuple[Enrollment, Contact]:
+        """Advance while due and active; writes the final state once."""
+        current = self.plans.get(plan.journey_id)
+        if current is None:
+            self._save(exited(enrollment, "journey_removed", now), plan, (), now)
+            return enrollment, contact
+        if current.status == "archived":
+            self._save(exited(enrollment, "archived", now), plan, (Exit(reason="archived"),), now)
+            return enrollment, contact
+        history = self.history(contact.id)
+        steps = 0
+        changed_contact = False
+        while (
+            current.status == "active"
+            and enrollment.is_active
+            and enrollment.due_at is not None
+            and enrollment.due_at <= now
+        ):
+            steps += 1
+            if steps > self.settings.max_steps_per_run:
+                transition = fail(enrollment, enrollment.step_id, "too many steps at once", now)
+            else:
+                transition = advance(plan, enrollment, contact, history, now, self.settings)
+            transition = self._perform(plan, enrollment, transition, contact, now)
+            self.transitions += 1
+            enrollment = transition.enrollment
+            if transition.contact is not None:
+                contact = transition.contact
+                self.store.put_contact(contact)
+                changed_contact = True
+        self.store.save_enrollment(enrollment)
+        if changed_contact:
+            self.contact_changed(contact, now)
+        return enrollment, contact
+
+    def _apply_and_drive(
+        self, plan: Plan, transition: Transition, contact: Contact, now: datetime
+    ) -> Contact:
+        if not transition.changed:
+            return contact
+        self._save(transition.enrollment, plan, transition.actions, now, write=False)
+        _, contact = self.drive(plan, transition.enrollment, contact, now)
+        return contact
+
+    def _save(
+        self,
+        enrollment: Enrollment,
+        plan: Plan,
+        actions: tuple[Any, ...],
+        now: datetime,
+        *,
+        write: bool = True,
+    ) -> None:
+        self._record(plan, enrollment, actions, now)
+        if write:
+            self.store.save_enrollment(enrollment)
+
+    def _perform(
+        self,
+        plan: Plan,
+        before: Enrollment,
+        transition: Transition,
+        contact: Contact,
+        now: datetime,
+    ) -> Transition:
+        """Do the side effects; a render failure turns the step into `failed` + exit `error`."""
+        actions = transition.actions
+        for action in actions:
+            if isinstance(action, Send):
+                try:
+                    self._send(plan, action.step, transition.enrollment, contact, action, now)
+                except RenderError as exc:
+                    failed = fail(before, action.step.id, str(exc), now)
+                    self._record(plan, failed.enrollment, failed.actions, now)
+                    return failed
+            elif isinstance(action, CallWebhook):
+                transition = self._webhook(plan, action, transition, contact, now)
+        self._record(plan, transition.enrollment, transition.actions, now)
+        return transition
+
+    def _send(
+        self,
+        plan: Plan,
+        step: SendStep,
+        enrollment: Enrollment,
+        contact: Contact,
+        action: Send,
+        now: datetime,
+    ) -> None:
+        message = render_message(
+            self.renderer, plan, step, enrollment, contact, action.delivery_key, now
+        )
+        record = pending_delivery(
+            key=action.delivery_key,
+            enrollment=enrollment,
+            plan=plan,
+            step_id=step.id,
+            contact_id=contact.id,
+            channel=step.channel,
+            kind=step.message,
+            payload=payload_of(message),
+            now=now,
+        )
+        if self.store.add_delivery(record):
+            self._emit("send", enrollment, now, step_id=step.id, message=message)
+            if self.deliver_inline:
+                self._attempt(record, now)
+
+    def _webhook(
+        self,
+        plan: Plan,
+        action: CallWebhook,
+        transition: Transition,
+        contact: Contact,
+        now: datetime,
+    ) -> Transition:
+        enrollment = transition.enrollment
+        step = action.step
+        try:
+            request = webhook_request(
+                self.renderer, plan, step, enrollment, contact, action.delivery_key, now
+            )
+        except RenderError as exc:
+            return fail(enrollment, step.id, str(exc), now)
+        record = pending_delivery(
+            key=action.delivery_key,
+            enrollment=enrollment,
+            plan=plan,
+            step_id=step.id,
+            contact_id=contact.id,
+            channel=step.channel or "webhook",
+            kind="webhook",
+            payload=payload_of(request),
+            now=now,
+        )
+        if not self.store.add_delivery(record):
+            return transition
+        self._emit("webhook", enrollment, now, step_id=step.id)
+        if not self.deliver_inline:
+            return transition
+        result = self._attempt(record, now)
+        if result != "dead":
+            return replace(
+                transition, actions=(*transition.actions, Record(step_id=step.id, outcome="done"))
+            )
+        failed = Record(step_id=step.id, outcome="failed", detail="webhook failed")
+        if step.on_failure == "exit":
+            return Transition(
+                enrollment=exited(enrollment, "error", now),
+                actions=(*transition.actions, failed, Exit(reason="error")),
+            )
+        return replace(transition, actions=(*transition.actions, failed))
+
+    def _record(
+        self, plan: Plan, enrollment: Enrollment, actions: tuple[Any, ...], now: datetime
+    ) -> None:
+        records = []
+        for action in actions:
+            if isinstance(action, Record):
+                records.append(
+                    StepRecord(
+                        enrollment_id=enrollment.id,
+                        journey_id=plan.journey_id,
+                        contact_id=enrollment.contact_id,
+                        step_id=action.step_id,
+                        outcome=action.outcome,
+                        at=now,
+                        detail=action.detail,
+                    )
+                )
+                if action.outcome == "failed":
+                    self._emit(
+                        "fail", enrollment, now, step_id=action.step_id, reason=action.detail
+                    )
+            elif isinstance(action, SkipSend):
+                self.store.add_delivery(
+                    pending_delivery(
+                        key=action.delivery_key,
+                        enrollment=enrollment,
+                        plan=plan,
+                        step_id=action.step.id,
+                        contact_id=enrollment.contact_id,
+                        channel=action.step.channel,
+                        kind=action.step.message,
+                        payload={},
+                        now=now,
+                        status="capped" if action.reason == "capped" else "suppressed",
+                    )
+                )
+                self._emit("skip", enrollment, now, step_id=action.step.id, reason=action.reason)
+            elif isinstance(action, Exit):
+                self._emit(
+                    "exit", enrollment, now, step_id=enrollment.step_id, reason=action.reason
+                )
+            elif isinstance(action, Convert):
+                self._emit("convert", enrollment, action.at)
+        if records:
+            self.store.add_step_records(records)
+
+    def _emit(self, kind: Any, enrollment: Enrollment, at: datetime, **fields: Any) -> None:
+        if self.listener is not None:
+            self.listener(
+                Happening(
+                    kind=kind,
+                    journey_id=enrollment.journey_id,
+                    contact_id=enrollment.contact_id,
+                    enrollment_id=enrollment.id,
+                    at=at,
+                    **fields,
+                )
+            )
+
+    # -------------------------------------------------------------- deliveries
+    def _attempt(self, record: Any, now: datetime) -> str:
+        result = attempt(self.store, self.sink, record, now)
+        if self.outcome_events and result.status in ("sent", "dead"):
+            name = "journey.sent" if result.status == "sent" else "journey.failed"
+            self._outcomes.append(
+                Event(
+                    id=f"{name}:{record.delivery_key}",
+                    name=name,
+                    contact_id=record.contact_id,
+                    timestamp=now,
+                    received_at=now,
+                    properties={
+                        "journey_id": record.journey_id,
+                        "step_id": record.step_id,
+                        "delivery_key": record.delivery_key,
+                    },
+                )
+            )
+        return result.status
+
+    def deliver_pending(self, now: datetime | None = None, limit: int = 1000) -> int:
+        """Attempt due pending deliveries (retries); the daemon may use its own worker."""
+        now = now or self.clock.now()
+        lease_until = now + self.lease
+        batch = self.store.claim_due_deliveries(
+            now, limit, worker=self.worker, lease_until=lease_until
+        )
+        with self.store.transaction():
+            for record in batch:
+                self._attempt(record, now)
+        self._drain()
+        return len(batch)
+
+    # --------------------------------------------------------------- due work
+    def run_due(self, now: datetime | None = None, limit: int | None = None) -> int:
+        """Time triggers, then due enrollments in claimed batches. Returns steps advanced."""
+        now = now or self.clock.now()
+        before = self.transitions
+        scheduling.scan_time_triggers(self, now)
+        done = 0
+        while limit is None or done < limit:
+            size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+            batch = self.store.claim_due_enrollments(
+                now,
+                size,
+                worker=self.worker,
+                lease_until=now + self.lease,
+                skip_journeys=self.paused(),
+            )
+            if not batch:
+                break
+            contacts = self.store.get_contacts([e.contact_id for e in batch])
+            with self.store.transaction():
+                for enrollment in batch:
+                    self._run_claimed(enrollment, contacts, now)
+            done += len(batch)
+            self._drain()
+        if self.deliver_inline:
+            self.deliver_pending(now)
+        return self.transitions - before
+
+    def _run_claimed(
+        self, enrollment: Enrollment, contacts: dict[str, Contact], now: datetime
+    ) -> None:
+        plan = self.plan_for(enrollment)
+        contact = contacts.get(enrollment.contact_id)
+        if plan is None or contact is None:
+            reason = "journey_removed" if plan is None else "contact_deleted"
+            self.store.save_enrollment(exited(enrollment, reason, now))
+            return
+        _, contacts[contact.id] = self.drive(plan, enrollment, contact, now)
+
+    def _drain(self) -> None:
+        """Process outcome events (journey.sent, …) after the work that produced them."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._outcomes:
+                self.handle_event(self._outcomes.popleft())
+        finally:
+            self._busy = False

@@ -1,0 +1,270 @@
+"""Time-driven and state-driven triggers for the runner: date, schedule, inactivity, segment.
+
+Each time trigger is kept as a "next fire" instant (per journey, or per journey
+and contact) that the store indexes, so a scan looks only at what is due. Missed
+fires catch up once (schedule) or within `catch_up` (date); a paused journey's
+fires are dropped, not queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from journey.engine.context import contact_zone
+from journey.engine.state import TriggerState
+from journey.engine.triggers import (
+    ONE_MICROSECOND,
+    date_window_start,
+    inactivity_fire,
+    next_date_fire,
+    next_schedule_fire,
+    schedule_zone,
+    scope_for,
+    trigger_entry,
+)
+from journey.errors import ExpressionError
+from journey.localtime import UTC_ZONE, add_duration, next_cron_time, subtract_duration
+from journey.model import (
+    Contact,
+    DateTrigger,
+    Event,
+    InactivityTrigger,
+    Plan,
+    ScheduleTrigger,
+    SegmentTrigger,
+)
+from journey.store.codec import from_ts, ts
+
+if TYPE_CHECKING:
+    from journey.engine.runner import Runner
+
+
+def _per_contact(plan: Plan) -> bool:
+    trigger = plan.trigger
+    return isinstance(trigger, DateTrigger | InactivityTrigger) or (
+        isinstance(trigger, ScheduleTrigger) and trigger.timezone == "contact"
+    )
+
+
+def _journey_clock(plan: Plan) -> bool:
+    trigger = plan.trigger
+    return isinstance(trigger, SegmentTrigger) or (
+        isinstance(trigger, ScheduleTrigger) and trigger.timezone != "contact"
+    )
+
+
+# ------------------------------------------------------------------- activation
+
+
+def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
+    """The first time a journey is seen: arm triggers for contacts already in the store."""
+    state = runner.store.get_journey_state(plan.journey_id)
+    if state is not None and state.get("trigger") == plan.trigger.kind:
+        return
+    state = {"trigger": plan.trigger.kind, "activated_at": ts(now)}
+    trigger = plan.trigger
+    if isinstance(trigger, ScheduleTrigger) and trigger.timezone != "contact":
+        fire = next_schedule_fire(trigger, now, schedule_zone(plan, trigger, runner.settings))
+        state["next_fire_at"] = ts(fire)
+    if isinstance(trigger, SegmentTrigger):
+        state["next_fire_at"] = ts(add_duration(now, trigger.recheck, UTC_ZONE))
+    runner.store.put_journey_state(plan.journey_id, state)
+    if isinstance(trigger, SegmentTrigger):
+        for batch in runner.store.iter_contacts():
+            for contact in batch:
+                _segment_edge(runner, plan, contact, now, baseline=not trigger.include_existing)
+    elif _per_contact(plan):
+        for batch in runner.store.iter_contacts():
+            runner.store.put_trigger_states(
+                [s for c in batch if (s := _armed(runner, plan, c, now, None)) is not None]
+            )
+
+
+# --------------------------------------------------------------- contact changes
+
+
+def contact_changed(runner: Runner, contact: Contact, now: datetime, *, is_new: bool) -> None:
+    """Re-arm time triggers and check segment edges for one contact."""
+    for plan in runner.plans.values():
+        if plan.status == "archived":
+            continue
+        if isinstance(plan.trigger, SegmentTrigger):
+            _segment_edge(runner, plan, contact, now, baseline=False, is_new=is_new)
+        elif _per_contact(plan):
+            previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
+            state = _armed(runner, plan, contact, now, previous)
+            if state is not None and state != previous:
+                runner.store.put_trigger_states([state])
+
+
+def event_seen(runner: Runner, contact: Contact, event: Event, now: datetime) -> None:
+    """Events re-arm inactivity and may flip segments that use has_event/event_count."""
+    for plan in runner.plans.values():
+        trigger = plan.trigger
+        if isinstance(trigger, InactivityTrigger) and trigger.event == event.name:
+            zone = contact_zone(contact, plan, runner.settings)
+            previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
+            last = runner.store.last_event_at(contact.id, event.name, now) or event.timestamp
+            state = TriggerState(
+                journey_id=plan.journey_id,
+                contact_id=contact.id,
+                next_fire_at=inactivity_fire(trigger, last, zone),
+                last_fired_at=previous.last_fired_at if previous else None,
+            )
+            runner.store.put_trigger_states([state])
+        elif isinstance(trigger, SegmentTrigger) and plan.status == "active":
+            _segment_edge(runner, plan, contact, now, baseline=False)
+
+
+def _armed(
+    runner: Runner, plan: Plan, contact: Contact, now: datetime, previous: TriggerState | None
+) -> TriggerState | None:
+    """The trigger state with its next fire for this contact (None: nothing to arm)."""
+    trigger = plan.trigger
+    zone = contact_zone(contact, plan, runner.settings)
+    last_fired = previous.last_fired_at if previous else None
+    if isinstance(trigger, DateTrigger):
+        start = date_window_start(trigger, now, last_fired, zone)
+        fire = next_date_fire(trigger, contact, zone, start)
+    elif isinstance(trigger, InactivityTrigger):
+        if previous is not None:
+            return previous
+        last = runner.store.last_event_at(contact.id, trigger.event, now)
+        fire = inactivity_fire(trigger, last or contact.created_at or now, zone)
+    else:
+        assert isinstance(trigger, ScheduleTrigger)
+        if (
+            previous is not None
+            and previous.next_fire_at is not None
+            and previous.next_fire_at <= now
+        ):
+            return previous  # due already; the scan fires it
+        fire = next_cron_time(trigger.cron, now, zone)
+    return TriggerState(
+        journey_id=plan.journey_id,
+        contact_id=contact.id,
+        next_fire_at=fire,
+        last_fired_at=last_fired,
+        segment_match=previous.segment_match if previous else None,
+    )
+
+
+def _segment_edge(
+    runner: Runner,
+    plan: Plan,
+    contact: Contact,
+    now: datetime,
+    *,
+    baseline: bool,
+    is_new: bool = False,
+) -> None:
+    """Enter when the condition goes from false to true (a new contact starts at false)."""
+    assert isinstance(plan.trigger, SegmentTrigger)
+    previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
+    scope = scope_for(plan, contact, runner.history(contact.id), now, runner.settings)
+    try:
+        matches = scope.holds(plan.trigger.condition)
+    except ExpressionError:
+        matches = False
+    was = bool(previous.segment_match) if previous is not None else False
+    if previous is None or previous.segment_match != matches:
+        runner.store.put_trigger_states(
+            [TriggerState(journey_id=plan.journey_id, contact_id=contact.id, segment_match=matches)]
+        )
+    if matches and not was and not baseline and plan.status == "active":
+        runner.try_enroll(plan, contact, trigger_entry("segment", now), now)
+
+
+# ------------------------------------------------------------------------ scans
+
+
+def scan_time_triggers(runner: Runner, now: datetime) -> int:
+    """Fire what is due at `now`: journey clocks (schedule, segment recheck), then contacts."""
+    fired = 0
+    for plan in list(runner.plans.values()):
+        if _journey_clock(plan):
+            fired += _journey_tick(runner, plan, now)
+    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p)]
+    while True:
+        due = runner.store.due_trigger_states(now, runner.batch_size, per_contact)
+        if not due:
+            break
+        contacts = runner.store.get_contacts([s.contact_id for s in due])
+        with runner.store.transaction():
+            for state in due:
+                fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
+        runner._drain()
+    return fired
+
+
+def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
+    state = runner.store.get_journey_state(plan.journey_id) or {}
+    due = from_ts(state.get("next_fire_at"))
+    if due is None or due > now:
+        return 0
+    trigger = plan.trigger
+    if isinstance(trigger, ScheduleTrigger):
+        zone = schedule_zone(plan, trigger, runner.settings)
+        state["next_fire_at"] = ts(next_schedule_fire(trigger, now, zone))
+        state["last_fired_at"] = ts(due)
+    else:
+        assert isinstance(trigger, SegmentTrigger)
+        state["next_fire_at"] = ts(add_duration(now, trigger.recheck, UTC_ZONE))
+    with runner.store.transaction():
+        runner.store.put_journey_state(plan.journey_id, state)
+    if plan.status != "active":
+        return 0  # paused: dropped, not queued
+    fired = 0
+    for batch in runner.store.iter_contacts():
+        with runner.store.transaction():
+            for contact in batch:
+                if isinstance(trigger, ScheduleTrigger):
+                    fired += (
+                        runner.try_enroll(plan, contact, trigger_entry("schedule", due), now)
+                        is not None
+                    )
+                else:
+                    _segment_edge(runner, plan, contact, now, baseline=False)
+        runner._drain()
+    return fired
+
+
+def _fire_contact(
+    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime
+) -> int:
+    plan = runner.plans.get(state.journey_id)
+    if plan is None or contact is None or state.next_fire_at is None:
+        return 0
+    fire_at = state.next_fire_at
+    trigger = plan.trigger
+    zone = contact_zone(contact, plan, runner.settings)
+    nxt: datetime | None
+    fire = True
+    if isinstance(trigger, DateTrigger):
+        fire = fire_at >= subtract_duration(now, trigger.catch_up, zone)
+        nxt = next_date_fire(trigger, contact, zone, fire_at + ONE_MICROSECOND)
+    elif isinstance(trigger, InactivityTrigger):
+        nxt = None  # re-armed by the next matching event
+    else:
+        assert isinstance(trigger, ScheduleTrigger)
+        nxt = next_cron_time(trigger.cron, now, zone)
+    runner.store.put_trigger_states(
+        [
+            TriggerState(
+                journey_id=plan.journey_id,
+                contact_id=contact.id,
+                next_fire_at=nxt,
+                last_fired_at=fire_at,
+            )
+        ]
+    )
+    if not fire or plan.status != "active":
+        return 0
+    enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
+    return int(enrolled is not None)
+
+
+def journeys_with_contact_triggers(plans: Iterable[Plan]) -> list[str]:
+    return [p.journey_id for p in plans if _per_contact(p)]

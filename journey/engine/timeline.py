@@ -1,0 +1,38 @@
+"""Driving a runner over virtual time: jump from one due moment to the next.
+
+Used by `simulate`, `test` and the benchmark; the daemon drives the same runner
+on the real clock instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from journey.clock import VirtualClock
+from journey.engine.runner import Runner
+
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def run_until(runner: Runner, clock: VirtualClock, end: datetime, *, inclusive: bool = True) -> int:
+    """Run every timer due up to `end` (or strictly before it); returns steps advanced.
+
+    Timers at an instant run after events at that instant, so callers that feed an
+    event at `t` first run `run_until(t, inclusive=False)`.
+    """
+    limit = end if inclusive else end - ONE_MICROSECOND
+    steps = 0
+    stuck_at: datetime | None = None
+    while True:
+        due = runner.next_due_at()
+        if due is None or due > limit:
+            break
+        if due == stuck_at:
+            break  # nothing could be done at this instant (e.g. a failing sink); move on
+        moment = max(due, clock.now())
+        clock.advance_to(moment)
+        steps += runner.run_due(moment)
+        if runner.next_due_at() == due:
+            stuck_at = due
+    clock.advance_to(limit)
+    return steps
