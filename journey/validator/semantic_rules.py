@@ -6,7 +6,7 @@ from journey.expressions import ExpressionSyntaxError, called_functions
 from journey.loader import BoolWord
 from journey.model import RESERVED_CONTACT_KEYS
 from journey.validator.semantic_context import Checker, mapping, sequence, steps, text
-from journey.validator.suggest import did_you_mean, sentence
+from journey.validator.suggest import did_you_mean, listing, sentence
 
 DATE_TYPES = frozenset({"date", "datetime"})
 
@@ -136,6 +136,6 @@ def _check_date_attribute(checker: Checker) -> None:
             path,
             hint=sentence(
                 did_you_mean(attribute, [*declared, "created_at"]),
-                "date attributes: " + ", ".join(f"`{d}`" for d in [*sorted(dates), "created_at"]) + ".",
+                f"date attributes: {listing([*dates, 'created_at'])}.",
             ),
         )
