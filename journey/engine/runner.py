@@ -26,7 +26,6 @@ from journey.engine.actions import (
 )
 from journey.engine.context import EngineSettings, History, contact_zone
 from journey.engine.events import on_contact_change, on_event
-from journey.engine.inputs import merge_contact
 from journey.engine.perform import (
     DeliverySink,
     Happening,
@@ -47,6 +46,7 @@ from journey.engine.triggers import (
     scope_for,
 )
 from journey.errors import ExpressionError, RenderError
+from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Contact, Event, Plan, SendStep
 from journey.store.abc import StateStore
@@ -145,14 +145,19 @@ class Runner:
     # --------------------------------------------------------------- contacts
     def upsert_contact(self, patch: Mapping[str, Any], now: datetime | None = None) -> Contact:
         """Merge a contact record; a `{"id", "delete": true}` record erases the contact."""
+        change = parse_contact(patch)
+        return self.change_contact(change, now) or Contact(id=change.id)
+
+    def change_contact(self, change: ContactChange, now: datetime | None = None) -> Contact | None:
+        """Apply a parsed upsert or erasure; None when the contact was erased."""
         now = now or self.clock.now()
-        contact_id = str(patch.get("id"))
-        if patch.get("delete") is True:
-            self.store.delete_contact(contact_id)
-            return Contact(id=contact_id)
+        if change.delete:
+            self.store.delete_contact(change.id)
+            return None
         with self.store.transaction():
-            old = self.store.get_contact(contact_id)
-            contact = merge_contact(old, patch, now)
+            old = self.store.get_contact(change.id)
+            contact = apply_contact_change(old, change, now=now)
+            assert contact is not None
             self.store.put_contact(contact)
             self.contact_changed(contact, now, is_new=old is None)
         self._drain()
