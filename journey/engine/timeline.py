@@ -34,5 +34,5 @@ def run_until(runner: Runner, clock: VirtualClock, end: datetime, *, inclusive: 
         steps += runner.run_due(moment)
         if runner.next_due_at() == due:
             stuck_at = due
-    clock.advance_to(limit)
+    clock.advance_to(end)  # exclusive: the caller feeds what happens at `end` first
     return steps

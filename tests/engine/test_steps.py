@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.engine.engine_world import World
-
 from journey.engine.steps import split_arm, split_bucket
 from journey.localtime import parse_instant as at
 from journey.model import (
@@ -26,6 +24,7 @@ from journey.model import (
     WaitUntilStep,
     WebhookStep,
 )
+from tests.engine.engine_world import World
 
 
 def plan(*steps, **options) -> Plan:  # type: ignore[no-untyped-def]
