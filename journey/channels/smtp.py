@@ -14,7 +14,6 @@ import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from journey.channels.base import (
     setting_number,
     setting_str,
 )
-from journey.channels.mime import EmailIdentity, build_email, email_bytes
+from journey.channels.mime import EmailIdentity, EmailLike, build_email, email_bytes
 from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
@@ -120,7 +119,7 @@ class SmtpChannel:
 
     # ------------------------------------------------------------------ internals
 
-    def _send(self, mail: EmailMessage, sender: str, recipient: str) -> str:
+    def _send(self, mail: EmailLike, sender: str, recipient: str) -> str:
         reused = self._conn is not None
         conn = self._connection()
         try:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import pytest
 
-from journey.channels.mime import EmailIdentity, build_email, message_id_for
+from journey.channels.mime import EmailIdentity, build_email, email_bytes, message_id_for
 from journey.model import Message
 
 NOW = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
@@ -59,3 +62,51 @@ def test_a_message_without_recipient_or_subject_cannot_be_built(
 ) -> None:
     with pytest.raises(ValueError, match="no"):
         build_email(make_message(**{field: "" if field == "to" else None}), IDENTITY, now=NOW)
+
+
+def wire(message: Message, identity: EmailIdentity = IDENTITY) -> bytes:
+    return email_bytes(build_email(message, identity, now=NOW), utf8=False)
+
+
+def parse(data: bytes) -> EmailMessage:
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_a_non_ascii_sender_name_is_encoded_and_reads_back(
+    make_message: Callable[..., Message],
+) -> None:
+    identity = EmailIdentity(sender="Åsa på Acme <news@acme.example>")
+    data = wire(make_message(headers={"X-Kampanj": "vår-rea"}), identity)
+
+    assert data.isascii()
+    parsed = parse(data)
+    assert parsed["From"] == "Åsa på Acme <news@acme.example>"
+    assert parsed["X-Kampanj"] == "vår-rea"
+
+
+def test_no_wire_line_is_too_long_even_for_one_line_html(
+    make_message: Callable[..., Message],
+) -> None:
+    html = "<table>" + "<tr><td>cell</td></tr>" * 500 + "</table>"  # 11,000 chars, one line
+    data = wire(make_message(html=html))
+
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    body = parse(data).get_body(("html",))
+    assert body is not None and body.get_content() == html
+
+
+def test_mime_version_appears_once(make_message: Callable[..., Message]) -> None:
+    assert wire(make_message()).count(b"MIME-Version") == 1
+
+
+def test_a_bad_template_header_name_is_refused(make_message: Callable[..., Message]) -> None:
+    with pytest.raises(ValueError, match="header name"):
+        build_email(make_message(headers={"X Bad": "v"}), IDENTITY, now=NOW)
+
+
+def test_an_international_address_needs_smtputf8(make_message: Callable[..., Message]) -> None:
+    data = email_bytes(build_email(make_message(to="åsa@exempel.se"), IDENTITY, now=NOW), utf8=True)
+
+    assert "To: åsa@exempel.se".encode() in data

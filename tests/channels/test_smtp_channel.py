@@ -378,3 +378,14 @@ def test_chinese_subject_and_body_survive_the_wire(
     body = parsed.get_body(("plain",))
     assert body is not None and body.get_content().strip() == "你好，欢迎！"
     assert smtp_server.received[0].data.isascii()  # 7-bit safe for any relay
+
+
+def test_an_international_address_goes_out_with_smtputf8(
+    channel: SmtpChannel, smtp_server: SmtpTestServer, make_message: Callable[..., Message]
+) -> None:
+    channel.deliver(make_message(to="åsa@exempel.se"))
+
+    [mail] = smtp_server.received
+    assert mail.rcpt_tos == ("åsa@exempel.se",)
+    assert mail.message["To"] == "åsa@exempel.se"
+    assert mail.message["Subject"] == "Välkommen, Astrid!"

@@ -70,7 +70,7 @@ def test_a_workspace_yaml_becomes_working_channels(
     for channel in channels.values():
         channel.close()
 
-    link = str(smtp_server.received[0].message["List-Unsubscribe"]).split(",")[0]
+    link = str(smtp_server.received[0].message["List-Unsubscribe"]).split(",")[0].strip()
     token = link.removeprefix("<https://mail.acme.example/v1/unsubscribe/").removesuffix(">")
     assert verify_unsubscribe_token(b"s", token) == ("c-1042", "onboarding-welcome")
     assert http_server.requests[0].path == "/api/hook"
