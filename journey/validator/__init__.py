@@ -123,13 +123,30 @@ def _checked(doc: Document, schema: str, workspace: Workspace | None) -> list[Di
 
 
 def _merge(first: list[Diagnostic], second: list[Diagnostic]) -> list[Diagnostic]:
-    """Keep `first`; add from `second` what is not at an already-reported place."""
-    seen = {_place(d.location) for d in first}
-    merged = list(first)
-    for diagnostic in second:
-        if _place(diagnostic.location) not in seen:
-            merged.append(diagnostic)
-            seen.add(_place(diagnostic.location))
+    """Schema problems (`first`) and semantic ones (`second`) without saying a thing twice.
+
+    A semantic problem at a place the schema pass already reported is dropped,
+    except where the schema only said `invalid-value`: there the semantic
+    problems replace it, their code and hint being the specific ones
+    (`invalid-duration` with the duration's own message, a did-you-mean for a
+    step target). Semantic problems at one place are all kept: one expression
+    can misspell an attribute and an event at once.
+    """
+    semantic_places = {_place(d.location) for d in second}
+    schema_places: dict[tuple[str, int, int], set[str]] = {}
+    for diagnostic in first:
+        schema_places.setdefault(_place(diagnostic.location), set()).add(diagnostic.code)
+    replaced = {
+        place
+        for place, codes in schema_places.items()
+        if codes == {"invalid-value"} and place in semantic_places
+    }
+    merged = [d for d in first if _place(d.location) not in replaced]
+    merged += [
+        d
+        for d in second
+        if _place(d.location) in replaced or _place(d.location) not in schema_places
+    ]
     return merged
 
 
