@@ -2,12 +2,13 @@
 
 jsonschema finds the problems; this module decides how to say them. Each error
 becomes one diagnostic at ``PATH:LINE:COL`` (the key's line for a mapping
-member) with a stable code -- ``unknown-key``, ``missing-key``,
-``invalid-value``, ``wrong-type``, ``step-action``, ``trigger-kind`` -- and a
-hint. ``oneOf``/``anyOf`` failures are resolved to the branch the user meant
-(the action key or trigger kind present, the channel ``kind``, the type of the
-value) so that exactly one precise message comes out, never the validator's
-"is not valid under any of the given schemas".
+member) with a stable code and a hint: ``unknown-key``, ``missing-key``,
+``invalid-value``, ``wrong-type``, ``step-action``, ``trigger-kind``, and for
+formats the semantic passes know too, their codes (``invalid-duration``,
+``invalid-time``, ``invalid-exit-reason``, ``reserved-step-id``, ``empty-steps``).
+A failed ``oneOf``/``anyOf`` is resolved to the branch the user meant (see
+``schema_choices``), so exactly one precise message comes out, never the
+validator's "is not valid under any of the given schemas".
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 from journey.errors import Diagnostic
 from journey.loader import Document, JsonPath
 from journey.schema import load_schema
-from journey.schema.walk import deref, json_type, schema_types
+from journey.schema.walk import deref
+from journey.validator.schema_choices import report_choice
 from journey.validator.schema_phrases import (
     expected_phrase,
     found_phrase,
@@ -31,14 +33,22 @@ from journey.validator.schema_phrases import (
     shown,
     subject,
     ticked,
+    value_code,
 )
 from journey.validator.suggest import closest, did_you_mean
 
-# key groups of a "exactly one of these keys" rule that have their own code and wording
-_STEP_ACTIONS = frozenset(
-    {"send", "wait", "wait_until", "wait_for", "branch", "split", "update", "webhook", "exit"}
+# codes for a value of the wrong shape; one of them per place at most
+_VALUE_CODES = frozenset(
+    {
+        "wrong-type",
+        "invalid-value",
+        "invalid-duration",
+        "invalid-time",
+        "invalid-exit-reason",
+        "reserved-step-id",
+        "empty-steps",
+    }
 )
-_TRIGGER_KINDS = frozenset({"event", "segment", "date", "schedule", "inactivity"})
 
 
 @cache
@@ -52,13 +62,13 @@ def check_schema(doc: Document, schema_name: str) -> list[Diagnostic]:
     """Every schema problem of ``doc`` (data already normalised), each reported once."""
     if doc.data is None:
         return []
-    reporter = _Reporter(doc, schema_name)
+    reporter = Reporter(doc, schema_name)
     for error in _validator(schema_name).iter_errors(doc.data):
         reporter.report(error)
     return reporter.result()
 
 
-class _Reporter:
+class Reporter:
     """Turns validation errors into diagnostics, deduplicated by (code, place, detail)."""
 
     def __init__(self, doc: Document, schema_name: str) -> None:
@@ -79,19 +89,20 @@ class _Reporter:
         *,
         detail: str = "",
     ) -> None:
-        key = (code, path, detail)
-        if key not in self.found:
-            self.found[key] = Diagnostic(
-                code=code, message=message, location=self.doc.location(path), hint=hint
-            )
+        """Record one problem; a value gets one verdict, the wrong type beating the rest."""
+        slot = ("value" if code in _VALUE_CODES else code, path, detail)
+        earlier = self.found.get(slot)
+        if earlier is not None and not (code == "wrong-type" and earlier.code != code):
+            return
+        self.found[slot] = Diagnostic(
+            code=code, message=message, location=self.doc.location(path), hint=hint
+        )
 
     def result(self) -> list[Diagnostic]:
-        wrong_type = {path for code, path, _ in self.found if code == "wrong-type"}
         kept = [
             diagnostic
             for (code, path, detail), diagnostic in self.found.items()
-            if not (code == "invalid-value" and path in wrong_type)
-            and not (code == "missing-key" and (path, detail) in self.suggested)
+            if not (code == "missing-key" and (path, detail) in self.suggested)
         ]
         return sorted(kept, key=Diagnostic.sort_key)
 
@@ -103,7 +114,7 @@ class _Reporter:
         if "propertyNames" in error.absolute_schema_path:
             self._bad_key_name(error, path)
             return
-        handler = _HANDLERS.get(str(error.validator), _Reporter._other)
+        handler = _HANDLERS.get(str(error.validator), Reporter._other)
         handler(self, error, path)
 
     # ------------------------------------------------------------------ keys
@@ -133,9 +144,9 @@ class _Reporter:
         properties = _schema(error).get("properties", {})
         for key in _value(error):
             if key not in _instance(error):
-                self._missing_key(path, key, properties.get(key))
+                self.missing_key(path, key, properties.get(key))
 
-    def _missing_key(self, path: JsonPath, key: str, schema: Any, have: str = "") -> None:
+    def missing_key(self, path: JsonPath, key: str, schema: Any, have: str = "") -> None:
         description = deref(self.root, schema).get("description") if schema else None
         because = f" (it has `{have}`)" if have else ""
         self.add(
@@ -175,9 +186,9 @@ class _Reporter:
 
     def _enum(self, error: ValidationError, path: JsonPath) -> None:
         options = [_value(error)] if error.validator == "const" else list(_value(error))
-        self._bad_choice(path, _instance(error), options)
+        self.bad_choice(path, _instance(error), options)
 
-    def _bad_choice(self, path: JsonPath, value: Any, options: list[Any]) -> None:
+    def bad_choice(self, path: JsonPath, value: Any, options: list[Any]) -> None:
         names = [shown(o) for o in options]
         guess = did_you_mean(value, names) if isinstance(value, str) else None
         allowed = f"allowed: {join_or(ticked(names))}"
@@ -192,7 +203,7 @@ class _Reporter:
         if isinstance(value, str) and value.startswith("-") and "duration" in title:
             hint = f"only a date trigger's `offset` may be negative. {hint or ''}".strip()
         self.add(
-            "invalid-value",
+            value_code(schema, "invalid-value"),
             path,
             f"{self.where(path)}: `{shown(value)}` is not a valid {title}",
             hint,
@@ -203,7 +214,7 @@ class _Reporter:
         expected = expected_phrase(self.root, schema)
         hint = schema.get("patternErrorMessage") or schema.get("description")
         self.add(
-            "wrong-type",
+            value_code(schema, "wrong-type"),
             path,
             f"{self.where(path)} should be {expected}, found {found_phrase(_instance(error))}",
             hint,
@@ -230,7 +241,9 @@ class _Reporter:
         instance = _instance(error)
         description = _schema(error).get("description")
         if not instance:
-            self.add("invalid-value", path, f"{self.where(path)} is empty", description)
+            empty_steps = path == ("steps",) and self.schema_name == "journey"
+            code = "empty-steps" if empty_steps else "invalid-value"
+            self.add(code, path, f"{self.where(path)} is empty", description)
             return
         self.add(
             "invalid-value",
@@ -268,159 +281,19 @@ class _Reporter:
         banned = deref(self.root, _value(error))
         words = [banned["const"]] if "const" in banned else list(banned.get("enum", []))
         value = shown(_instance(error))
+        code = value_code(_schema(error), "invalid-value")
         if value == "end":
+            code = "reserved-step-id"
             hint = "`end` is the built-in target that completes the journey; choose another id"
         else:
             hint = f"reserved here: {join_and(ticked(words))}; choose your own name"
-        self.add("invalid-value", path, f"{self.where(path)}: `{value}` is reserved", hint)
+        self.add(code, path, f"{self.where(path)}: `{value}` is reserved", hint)
 
     def _other(self, error: ValidationError, path: JsonPath) -> None:
         description = deref(self.root, error.schema).get("description")
         self.add("invalid-value", path, f"{self.where(path)} is not valid here", description)
 
-    # ------------------------------------------------------------------ choices
-
-    def _choice(self, error: ValidationError, path: JsonPath) -> None:
-        """A oneOf/anyOf: find the branch the user meant and report only its problems."""
-        branches = list(_value(error))
-        if all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
-            self._exclusive_keys(error, path, [list(b["required"]) for b in branches])
-            return
-        resolved = [deref(self.root, b) for b in branches]
-        discriminator = _const_discriminator(resolved)
-        if discriminator and isinstance(_instance(error), dict):
-            self._by_discriminator(error, path, resolved, discriminator)
-            return
-        kind = json_type(_instance(error))
-        fitting = [i for i, b in enumerate(branches) if kind in schema_types(self.root, b)]
-        if not fitting:
-            expected = join_or([expected_phrase(self.root, b) for b in branches])
-            self.add(
-                "wrong-type",
-                path,
-                f"{self.where(path)} should be {expected}, found {found_phrase(_instance(error))}",
-                deref(self.root, error.schema).get("description"),
-            )
-        elif len(fitting) == 1:
-            self._report_all(c for c in error.context if c.relative_schema_path[0] == fitting[0])
-        else:
-            self._several_fit(error, path, [resolved[i] for i in fitting], fitting)
-
-    def _several_fit(
-        self, error: ValidationError, path: JsonPath, fitting: list[dict[str, Any]], idx: list[int]
-    ) -> None:
-        """Several branches take this type (``never``/``always`` or a duration): list them all."""
-        leaves = [c for c in error.context if c.relative_schema_path[0] in idx]
-        simple = {"enum", "const", "pattern", "format"}
-        if leaves and all(c.validator in simple and tuple(c.absolute_path) == path for c in leaves):
-            options: list[str] = []
-            for branch in fitting:
-                enum = branch.get("enum")
-                options += (
-                    ticked([shown(o) for o in enum])
-                    if enum
-                    else [expected_phrase(self.root, branch)]
-                )
-            self.add(
-                "invalid-value",
-                path,
-                f"{self.where(path)} cannot be `{shown(_instance(error))}`",
-                f"use {join_or(options)}",
-            )
-        elif leaves:
-            self.report(best_match(leaves))
-
-    def _by_discriminator(
-        self, error: ValidationError, path: JsonPath, resolved: list[dict[str, Any]], key: str
-    ) -> None:
-        values = [b["properties"][key]["const"] for b in resolved]
-        allowed = f"allowed: {join_or(ticked([shown(v) for v in values]))}"
-        if key not in _instance(error):
-            self.add(
-                "missing-key", path, f"{self.where(path)} is missing `{key}`", allowed, detail=key
-            )
-            return
-        chosen = _instance(error)[key]
-        for index, value in enumerate(values):
-            if value == chosen:
-                self._report_all(c for c in error.context if c.relative_schema_path[0] == index)
-                return
-        self._bad_choice((*path, key), chosen, values)
-
-    def _exclusive_keys(
-        self, error: ValidationError, path: JsonPath, groups: list[list[str]]
-    ) -> None:
-        """Exactly one of these keys (a step's action, a trigger's kind, `channel`/`url`)."""
-        instance = _instance(error)
-        if not isinstance(instance, dict):
-            return
-        firsts = [group[0] for group in groups]
-        present = [g for g in groups if all(k in instance for k in g)]
-        if len(present) > 1:
-            named = [k for k in instance if any(k in g for g in present)]
-            self._too_many_keys(path, named, firsts)
-            return
-        if present:
-            return
-        partial = max(groups, key=lambda g: sum(k in instance for k in g))
-        have = [k for k in partial if k in instance]
-        if have:
-            for key in partial:
-                if key not in instance:
-                    props = _schema(error).get("properties", {})
-                    self._missing_key(path, key, props.get(key), have=have[0])
-            return
-        allowed = list(_schema(error).get("properties", {}))
-        strays = [k for k in instance if k not in allowed]
-        if any(closest(k, firsts) for k in strays):
-            return  # the unknown-key error already says "did you mean `send`?"
-        self._no_keys(path, firsts)
-
-    def _too_many_keys(self, path: JsonPath, named: list[str], firsts: list[str]) -> None:
-        keys = join_and(ticked(named))
-        at = (*path, named[1]) if len(named) > 1 else path
-        group = frozenset(firsts)
-        if group == _STEP_ACTIONS:
-            self.add(
-                "step-action",
-                at,
-                f"{self.where(path)} has {len(named)} actions, {keys}; a step does one thing",
-                "split it into separate steps, one action each",
-            )
-        elif group == _TRIGGER_KINDS:
-            self.add(
-                "trigger-kind",
-                at,
-                f"the trigger has {len(named)} kinds, {keys}; a journey has exactly one",
-                "keep one trigger kind; make a second journey for the other",
-            )
-        else:
-            self.add(
-                "invalid-value",
-                at,
-                f"{self.where(path)} has both {keys}",
-                f"use only one of {join_or(ticked(firsts))}",
-            )
-
-    def _no_keys(self, path: JsonPath, firsts: list[str]) -> None:
-        options = join_or(ticked(firsts))
-        group = frozenset(firsts)
-        if group == _STEP_ACTIONS:
-            self.add(
-                "step-action", path, f"{self.where(path)} has no action", f"add one of {options}"
-            )
-        elif group == _TRIGGER_KINDS:
-            self.add("trigger-kind", path, "the trigger has no kind", f"add one of {options}")
-        else:
-            self.add(
-                "missing-key",
-                path,
-                f"{self.where(path)} needs {options}",
-                f"add one of {options}",
-                detail="|".join(firsts),
-            )
-
-    def _report_all(self, errors: Iterable[ValidationError]) -> None:
+    def report_all(self, errors: Iterable[ValidationError]) -> None:
         for error in errors:
             self.report(error)
 
@@ -438,39 +311,27 @@ def _value(error: ValidationError) -> Any:
     return error.validator_value
 
 
-def _const_discriminator(branches: list[dict[str, Any]]) -> str | None:
-    """A key whose `const` tells object branches apart (a channel's `kind`)."""
-    if not branches or any(b.get("type") != "object" for b in branches):
-        return None
-    for key, schema in branches[0].get("properties", {}).items():
-        if "const" in schema and all(
-            "const" in b.get("properties", {}).get(key, {}) for b in branches
-        ):
-            return str(key)
-    return None
-
-
-_Handler = Callable[[_Reporter, ValidationError, JsonPath], None]
+_Handler = Callable[[Reporter, ValidationError, JsonPath], None]
 _HANDLERS: dict[str, _Handler] = {
-    "additionalProperties": _Reporter._unknown_keys,
-    "required": _Reporter._missing,
-    "dependentRequired": _Reporter._dependent,
-    "enum": _Reporter._enum,
-    "const": _Reporter._enum,
-    "pattern": _Reporter._pattern,
-    "format": _Reporter._pattern,
-    "type": _Reporter._type,
-    "minimum": _Reporter._range,
-    "maximum": _Reporter._range,
-    "exclusiveMinimum": _Reporter._range,
-    "minItems": _Reporter._too_few,
-    "minLength": _Reporter._too_few,
-    "minProperties": _Reporter._too_few,
-    "uniqueItems": _Reporter._unique,
-    "maxContains": _Reporter._too_many_matching,
-    "not": _Reporter._reserved,
-    "oneOf": _Reporter._choice,
-    "anyOf": _Reporter._choice,
+    "additionalProperties": Reporter._unknown_keys,
+    "required": Reporter._missing,
+    "dependentRequired": Reporter._dependent,
+    "enum": Reporter._enum,
+    "const": Reporter._enum,
+    "pattern": Reporter._pattern,
+    "format": Reporter._pattern,
+    "type": Reporter._type,
+    "minimum": Reporter._range,
+    "maximum": Reporter._range,
+    "exclusiveMinimum": Reporter._range,
+    "minItems": Reporter._too_few,
+    "minLength": Reporter._too_few,
+    "minProperties": Reporter._too_few,
+    "uniqueItems": Reporter._unique,
+    "maxContains": Reporter._too_many_matching,
+    "not": Reporter._reserved,
+    "oneOf": report_choice,
+    "anyOf": report_choice,
 }
 
 __all__ = ["check_schema"]

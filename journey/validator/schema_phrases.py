@@ -137,3 +137,17 @@ def _context(data: Any, path: JsonPath) -> tuple[str | None, JsonPath]:
         if path[0] == "cases":
             return f"case {index + 1}", path[2:]
     return None, path
+
+
+# the semantic passes' codes for formats the schema already knows, keyed by schema title
+_FORMAT_CODES = {
+    "duration": "invalid-duration",
+    "offset": "invalid-duration",
+    "time of day": "invalid-time",
+    "exit reason": "invalid-exit-reason",
+}
+
+
+def value_code(schema: dict[str, Any], default: str) -> str:
+    """The specific code for a format the semantic passes also check, else ``default``."""
+    return _FORMAT_CODES.get(str(schema.get("title", "")).lower(), default)
