@@ -1,0 +1,215 @@
+"""Run one test case on a virtual clock against a throw-away store, and compare.
+
+Entries at the same instant run in file order, and events before timers. A
+negative `after` stores history that triggers nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from journey.clock import VirtualClock
+from journey.engine.context import EngineSettings
+from journey.engine.inputs import parse_event
+from journey.engine.perform import Happening, MemorySink, Renders
+from journey.engine.runner import Runner
+from journey.engine.timeline import run_until
+from journey.localtime import add_duration, resolve_zone
+from journey.model import Plan
+from journey.store.sqlite import SQLiteStore
+from journey.testing.cases import Case, Expectation, Happenstance, history_offset
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Actual:
+    """What happened to the contact, in the vocabulary of `expect`."""
+
+    kind: str
+    target: str
+    at: datetime | None = None
+    reason: str | None = None
+    locale: str | None = None
+    channel: str | None = None
+    subject: str | None = None
+    text: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class CaseResult:
+    name: str
+    passed: bool
+    expected: list[str] = field(default_factory=list)
+    actual: list[str] = field(default_factory=list)
+    problem: str = ""
+
+    def diff(self) -> list[str]:
+        if self.problem:
+            return [self.problem]
+        return list(
+            difflib.unified_diff(self.expected, self.actual, "expected", "actual", lineterm="", n=2)
+        )
+
+
+def run_case(case: Case, plan: Plan, renderer: Renders, settings: EngineSettings) -> CaseResult:
+    happenings: list[Happening] = []
+    clock = VirtualClock(case.start)
+    store = SQLiteStore(":memory:")
+    try:
+        runner = Runner(
+            store,
+            {plan.journey_id: plan},
+            renderer,
+            clock,
+            MemorySink(keep=False),
+            settings,
+            listener=happenings.append,
+        )
+        runner.activate(case.start)
+        _play(runner, clock, case)
+        contact_id = str(case.contact["id"])
+        actual = _actuals(happenings, contact_id, plan.journey_id)
+        latest = store.latest_enrollment(plan.journey_id, contact_id)
+        if latest is not None and latest.is_active:
+            actual.append(Actual(kind="in_flight", target=latest.step_id))
+    finally:
+        store.close()
+    contact_zone = resolve_zone(
+        case.contact.get("timezone"), plan.timezone, settings.default_timezone
+    )
+    return compare(case, actual, contact_zone)
+
+
+def _play(runner: Runner, clock: VirtualClock, case: Case) -> None:
+    zone = resolve_zone(case.contact.get("timezone"), None, "UTC")
+    runner.upsert_contact(case.contact, case.start)
+    history = [h for h in case.events if h.is_history]
+    for item in sorted(history, key=lambda h: (history_offset(h.after), h.index)):
+        _apply(runner, case, item, case.start + history_offset(item.after), history=True)
+    timeline = sorted(
+        (
+            (add_duration(case.start, h.after, zone), h.index, h)
+            for h in case.events
+            if not h.is_history
+        ),
+        key=lambda entry: (entry[0], entry[1]),
+    )
+    for when, _, item in timeline:
+        run_until(runner, clock, when, inclusive=False)
+        _apply(runner, case, item, when, history=False)
+    run_until(runner, clock, add_duration(case.start, case.run_for, zone))
+
+
+def _apply(
+    runner: Runner, case: Case, item: Happenstance, when: datetime, *, history: bool
+) -> None:
+    contact_id = str(case.contact["id"])
+    now = runner.clock.now()
+    if item.contact is not None:
+        runner.upsert_contact({**item.contact, "id": contact_id}, now)
+        return
+    data = {
+        "name": item.name,
+        "contact_id": contact_id,
+        "timestamp": when,
+        "properties": item.properties,
+        "id": item.event_id or f"test-event-{item.index}",
+    }
+    runner.handle_event(parse_event(data, now), history_only=history)
+
+
+def _actuals(happenings: list[Happening], contact_id: str, journey_id: str) -> list[Actual]:
+    found: list[Actual] = []
+    for h in happenings:
+        if h.contact_id != contact_id or h.journey_id != journey_id:
+            continue
+        if h.kind == "send" and h.message is not None:
+            m = h.message
+            found.append(
+                Actual(
+                    kind="send",
+                    target=h.step_id,
+                    at=h.at,
+                    locale=m.locale,
+                    channel=m.channel,
+                    subject=m.subject,
+                    text=m.text,
+                )
+            )
+        elif h.kind == "skip":
+            found.append(Actual(kind="skip", target=h.step_id, at=h.at, reason=h.reason))
+        elif h.kind == "exit":
+            found.append(Actual(kind="exit", target=h.reason, at=h.at))
+    return found
+
+
+def matches(expected: Expectation, actual: Actual) -> bool:
+    if (expected.kind, expected.target) != (actual.kind, actual.target):
+        return False
+    checks = (
+        expected.reason is None or expected.reason == actual.reason,
+        expected.at is None or expected.at == actual.at,
+        expected.locale is None or expected.locale == actual.locale,
+        expected.channel is None or expected.channel == actual.channel,
+        expected.subject_contains is None or expected.subject_contains in (actual.subject or ""),
+        expected.text_contains is None or expected.text_contains in (actual.text or ""),
+    )
+    return all(checks)
+
+
+def compare(case: Case, actual: list[Actual], zone: ZoneInfo) -> CaseResult:
+    if case.subsequence:
+        position = 0
+        for expected in case.expect:
+            while position < len(actual) and not matches(expected, actual[position]):
+                position += 1
+            if position == len(actual):
+                return _failed(case, actual, zone)
+            position += 1
+        return CaseResult(name=case.name, passed=True)
+    ok = len(actual) == len(case.expect) and all(
+        matches(e, a) for e, a in zip(case.expect, actual, strict=True)
+    )
+    return CaseResult(name=case.name, passed=True) if ok else _failed(case, actual, zone)
+
+
+def _failed(case: Case, actual: list[Actual], zone: ZoneInfo) -> CaseResult:
+    return CaseResult(
+        name=case.name,
+        passed=False,
+        expected=[describe_expected(e, zone) for e in case.expect],
+        actual=[describe_actual(a, zone) for a in actual],
+    )
+
+
+def _when(at: datetime | None, zone: ZoneInfo) -> str:
+    return f" at {at.astimezone(zone).isoformat()}" if at is not None else ""
+
+
+def describe_expected(e: Expectation, zone: ZoneInfo) -> str:
+    parts = [f"{e.kind}: {e.target}{_when(e.at, zone)}"]
+    for label, value in (
+        ("reason", e.reason),
+        ("locale", e.locale),
+        ("channel", e.channel),
+        ("subject contains", e.subject_contains),
+        ("text contains", e.text_contains),
+    ):
+        if value is not None:
+            parts.append(f"{label} {value!r}")
+    return ", ".join(parts)
+
+
+def describe_actual(a: Actual, zone: ZoneInfo) -> str:
+    parts = [f"{a.kind}: {a.target}{_when(a.at, zone)}"]
+    for label, value in (
+        ("reason", a.reason),
+        ("locale", a.locale),
+        ("channel", a.channel),
+        ("subject", a.subject),
+    ):
+        if value is not None:
+            parts.append(f"{label} {value!r}")
+    return ", ".join(parts)

@@ -1,0 +1,92 @@
+"""Find test files, compile the journeys they name, run every case, report like a runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from journey.compiler import compile_journey
+from journey.engine.context import EngineSettings
+from journey.errors import Diagnostic, JourneyError
+from journey.loader import load_yaml
+from journey.model import Plan
+from journey.renderer import Renderer
+from journey.testing.cases import TestFile, load_test_file
+from journey.testing.run import CaseResult, run_case
+from journey.validator import discover_journey_files
+from journey.workspace import Workspace
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass(slots=True)
+class SuiteResult:
+    results: list[tuple[str, CaseResult]] = field(default_factory=list)
+    invalid: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for _, r in self.results if r.passed)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for _, r in self.results if not r.passed)
+
+
+def discover_tests(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith(TEST_SUFFIXES)))
+        else:
+            found.append(path)
+    return found
+
+
+def compile_workspace_journeys(workspace: Workspace) -> tuple[dict[str, Plan], dict[str, str]]:
+    """Plans by journey id, and why a journey that exists could not be compiled."""
+    plans: dict[str, Plan] = {}
+    broken: dict[str, str] = {}
+    for path in discover_journey_files([workspace.journeys_dir]):
+        doc = load_yaml(path)
+        journey_id = doc.data.get("id") if isinstance(doc.data, dict) else None
+        try:
+            plan = compile_journey(doc, workspace)
+        except JourneyError as exc:
+            if isinstance(journey_id, str):
+                broken[journey_id] = str(exc)
+            continue
+        plans[plan.journey_id] = plan
+    return plans, broken
+
+
+def run_suite(
+    files: list[Path], workspace: Workspace, *, report: Callable[[str, CaseResult], None]
+) -> SuiteResult:
+    suite = SuiteResult()
+    plans, broken = compile_workspace_journeys(workspace)
+    renderer = Renderer(
+        workspace.templates_dir,
+        workspace.locales_dir,
+        default_timezone=workspace.default_timezone,
+        declared_attributes=tuple(workspace.contact_attributes or ()),
+    )
+    settings = EngineSettings.from_workspace(workspace)
+    for path in files:
+        loaded = load_test_file(path)
+        if not isinstance(loaded, TestFile):
+            suite.invalid.extend(loaded)
+            continue
+        plan = plans.get(loaded.journey_id)
+        for case in loaded.cases:
+            if plan is None:
+                why = broken.get(loaded.journey_id, "no journey with this id in the workspace")
+                result = CaseResult(
+                    name=case.name, passed=False, problem=f"journey `{loaded.journey_id}`: {why}"
+                )
+            else:
+                result = run_case(case, plan, renderer, settings)
+            suite.results.append((loaded.journey_id, result))
+            report(loaded.journey_id, result)
+    return suite
