@@ -196,6 +196,10 @@ class StateStore(ABC):
         """Append (kind, body) items durably (committed when this returns)."""
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
+    def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are already stored or waiting in the inbox (ingest answers)."""
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
     def inbox_batch(self, limit: int) -> list[InboxItem]:
         """The oldest unprocessed items, in arrival order."""
         raise NotImplementedError(f"{type(self).__name__} has no inbox")

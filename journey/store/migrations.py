@@ -58,6 +58,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 journey_id TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT '{}')""",
         ],
     ),
+    (
+        2,
+        "daemon inbox: events and contact changes acknowledged but not yet processed",
+        [
+            """CREATE TABLE inbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                body TEXT NOT NULL, received_at TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -416,6 +416,17 @@ class SQLiteStore(StateStore):
                 [(kind, codec.dumps(body), stamp) for kind, body in items],
             )
 
+    def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        ids = list(dict.fromkeys(event_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0] for row in self._all(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
+            )
+        return found
+
     def inbox_batch(self, limit: int) -> list[InboxItem]:
         rows = self._all(
             "SELECT seq, kind, body, received_at FROM inbox ORDER BY seq LIMIT ?", (limit,)

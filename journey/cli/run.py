@@ -1,0 +1,69 @@
+"""`journey run`: the scheduler daemon (the main job). `--demo` runs the bundled sample."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import click
+
+from journey.cli.common import workspace_root
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="Do everything due now, then exit.")
+@click.option("--demo", is_flag=True, help="Run the example journeys on a sample population, fast.")
+@click.option(
+    "--tick",
+    "tick_seconds",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at due work.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="State-change logs on stderr: text, or one JSON object per line.",
+)
+@click.option(
+    "--http/--no-http",
+    default=None,
+    help="Serve the HTTP API (default: on when the bearer-token variable is set).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 90),
+    default=21,
+    show_default=True,
+    help="With --demo: simulated days.",
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    once: bool,
+    demo: bool,
+    tick_seconds: float,
+    log_format: str,
+    http: bool | None,
+    days: int,
+) -> None:
+    """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
+
+    One daemon per database: a second one exits with status 2.
+    """
+    root = workspace_root(ctx)
+    if demo:
+        from journey.demo.run import run_demo
+
+        ctx.exit(run_demo(root, days=days, log_format=log_format))
+    from journey.daemon.scheduler import run_forever, run_once
+    from journey.daemon.logs import LogFormat
+    from journey.daemon.service import Daemon, DaemonOptions
+
+    daemon = Daemon(
+        DaemonOptions(root=root, tick_seconds=tick_seconds, log_format=cast(LogFormat, log_format))
+    )
+    daemon.open()
+    ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))

@@ -1,0 +1,286 @@
+"""The delivery worker: pending deliveries -> channels, with retries and a dead-letter state.
+
+The runner has already written each delivery under its deterministic key before
+anything is sent; this worker claims due ones in batches, re-reads the contact
+(consent or address may have changed since the step ran), sends, and records
+the outcome. A crash between "the server accepted" and "the store recorded" is
+the only way to send twice, and the resend carries the same Message-ID /
+Idempotency-Key, so the far side can recognise it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from journey.channels.base import ChannelImpl, WebhookRequest
+from journey.channels.retry import RetryPolicy
+from journey.clock import Clock
+from journey.daemon.inbox import enqueue_events
+from journey.daemon.logs import StateLog
+from journey.engine.sends import address_for
+from journey.engine.state import DeliveryRecord
+from journey.errors import DeliveryError
+from journey.model import Contact, Event, Message
+from journey.store.abc import StateStore
+from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
+
+ResultStatus = Literal["sent", "retry", "dead", "suppressed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsubscribeLinks:
+    """Signed one-click links for List-Unsubscribe (RFC 8058), served by the daemon."""
+
+    secret: bytes
+    base_url: str
+
+    def url(self, contact_id: str, journey_id: str) -> str:
+        return unsubscribe_url(
+            self.base_url, make_unsubscribe_token(self.secret, contact_id, journey_id)
+        )
+
+    def headers(self, contact_id: str, journey_id: str) -> dict[str, str]:
+        return {
+            "List-Unsubscribe": f"<{self.url(contact_id, journey_id)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryResult:
+    record: DeliveryRecord
+    status: ResultStatus
+    detail: str = ""
+    message_id: str = ""
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    record: DeliveryRecord
+    item: Message | WebhookRequest
+
+
+class DeliveryWorker:
+    """Claims and sends due deliveries; all store access from one thread at a time."""
+
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        channels: Mapping[str, ChannelImpl],
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        links: UnsubscribeLinks | None = None,
+        log: StateLog | None = None,
+        worker: str = "daemon",
+        batch_size: int = 500,
+        lease: timedelta = timedelta(minutes=5),
+        on_result: Callable[[DeliveryResult], None] | None = None,
+        outcomes_via_inbox: bool = False,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.links = links
+        self.log = log
+        self.worker = worker
+        self.batch_size = batch_size
+        self.lease = lease
+        self.on_result = on_result
+        # The daemon routes journey.sent/failed through its inbox so journeys can react.
+        self.outcomes_via_inbox = outcomes_via_inbox
+
+    def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
+        """One batch: claim what is due now, send it, record each outcome."""
+        now = self.clock.now()
+        records = self.store.claim_due_deliveries(
+            now, limit or self.batch_size, worker=self.worker, lease_until=now + self.lease
+        )
+        if not records:
+            return []
+        contacts = self.store.get_contacts([r.contact_id for r in records])
+        results: list[DeliveryResult] = []
+        batches: dict[str, list[_Prepared]] = {}
+        for record in records:
+            prepared = self._prepare(record, contacts.get(record.contact_id))
+            if isinstance(prepared, DeliveryResult):
+                results.append(prepared)
+            else:
+                batches.setdefault(record.channel, []).append(prepared)
+        self._record(results)
+        for channel_name, items in batches.items():
+            results += self._send_channel(channel_name, items)
+        return results
+
+    # ------------------------------------------------------------------ gates
+
+    def _prepare(
+        self, record: DeliveryRecord, contact: Contact | None
+    ) -> _Prepared | DeliveryResult:
+        """Consent and address are checked again at send time; a missing contact was erased."""
+        if record.kind == "webhook":
+            return _Prepared(record=record, item=WebhookRequest(**record.payload))
+        if contact is None:
+            return DeliveryResult(record=record, status="suppressed", detail="contact deleted")
+        if record.category != "transactional" and not contact.has_consent(record.kind):
+            return DeliveryResult(
+                record=record, status="suppressed", detail=f"no {record.kind} consent at send time"
+            )
+        address = address_for(contact, record.kind)
+        if not address:
+            return DeliveryResult(
+                record=record, status="suppressed", detail=f"no {record.kind} address"
+            )
+        message = Message(**record.payload)
+        headers = dict(message.headers)
+        if record.kind == "email" and self.links is not None:
+            headers.update(self.links.headers(record.contact_id, record.journey_id))
+        return _Prepared(record=record, item=replace(message, to=address, headers=headers))
+
+    # ------------------------------------------------------------------ sending
+
+    def _send_channel(self, name: str, items: Sequence[_Prepared]) -> list[DeliveryResult]:
+        channel = self.channels.get(name)
+        if channel is None:
+            error = DeliveryError(f"no channel named '{name}' in the workspace", permanent=True)
+            results = [self._failed(p.record, error) for p in items]
+            self._record(results)
+            return results
+        deliver_many = getattr(channel, "deliver_many", None)
+        messages = [p for p in items if isinstance(p.item, Message)]
+        if deliver_many is not None and len(messages) == len(items):
+            return self._send_batch(deliver_many, messages)
+        results = []
+        for prepared in items:
+            # Record each outcome at once: a crash then repeats at most one send.
+            result = self._send_one(channel, prepared)
+            self._record([result])
+            results.append(result)
+        return results
+
+    def _send_batch(
+        self, deliver_many: Callable[[list[Message]], list[Any]], items: Sequence[_Prepared]
+    ) -> list[DeliveryResult]:
+        """Channels that write many messages at once (the outbox) get one call per batch."""
+        try:
+            receipts = deliver_many([p.item for p in items])  # type: ignore[misc]
+        except DeliveryError as exc:
+            results = [self._failed(p.record, exc) for p in items]
+        else:
+            results = [
+                DeliveryResult(record=p.record, status="sent", message_id=r.message_id)
+                for p, r in zip(items, receipts, strict=True)
+            ]
+        self._record(results)
+        return results
+
+    def _send_one(self, channel: ChannelImpl, prepared: _Prepared) -> DeliveryResult:
+        try:
+            if isinstance(prepared.item, WebhookRequest):
+                receipt = channel.call_webhook(prepared.item)
+            else:
+                receipt = channel.deliver(prepared.item)
+        except DeliveryError as exc:
+            return self._failed(prepared.record, exc)
+        except Exception as exc:  # a channel bug must not stop the worker
+            error = DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False)
+            return self._failed(prepared.record, error)
+        return DeliveryResult(record=prepared.record, status="sent", message_id=receipt.message_id)
+
+    def _failed(self, record: DeliveryRecord, error: DeliveryError) -> DeliveryResult:
+        attempt = record.attempts + 1
+        retry_at = self.policy.after_failure(
+            attempt=attempt, now=self.clock.now(), error=error, delivery_key=record.delivery_key
+        )
+        if retry_at is None:
+            return DeliveryResult(record=record, status="dead", detail=str(error))
+        return DeliveryResult(
+            record=record, status="retry", detail=str(error), next_attempt_at=retry_at
+        )
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(self, results: Sequence[DeliveryResult]) -> None:
+        if not results:
+            return
+        now = self.clock.now()
+        with self.store.transaction():
+            outcomes = [e for r in results if (e := self._store_result(r, now)) is not None]
+            if self.outcomes_via_inbox:
+                enqueue_events(self.store, outcomes, now)
+            else:
+                for event in outcomes:
+                    self.store.add_event(event)
+        for result in results:
+            self._announce(result)
+
+    def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
+        record = result.record
+        attempts = record.attempts + (0 if result.status == "suppressed" else 1)
+        if result.status == "sent":
+            self.store.update_delivery(
+                record.delivery_key, status="sent", attempts=attempts, sent_at=now, last_error=None
+            )
+            return outcome_event("journey.sent", record, now)
+        elif result.status == "retry":
+            self.store.update_delivery(
+                record.delivery_key,
+                status="pending",
+                attempts=attempts,
+                next_attempt_at=result.next_attempt_at,
+                last_error=result.detail,
+            )
+        elif result.status == "dead":
+            self.store.update_delivery(
+                record.delivery_key, status="dead", attempts=attempts, last_error=result.detail
+            )
+            return outcome_event("journey.failed", record, now, result.detail)
+        else:
+            self.store.update_delivery(
+                record.delivery_key, status="suppressed", last_error=result.detail
+            )
+        return None
+
+    def _announce(self, result: DeliveryResult) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
+        if self.log is None:
+            return
+        record = result.record
+        self.log.emit(
+            result.status,
+            journey=record.journey_id,
+            step=record.step_id,
+            contact=record.contact_id,
+            channel=record.channel,
+            key=record.delivery_key,
+            attempt=record.attempts + 1,
+            message_id=result.message_id or None,
+            retry_at=result.next_attempt_at.isoformat() if result.next_attempt_at else None,
+            error=result.detail or None,
+        )
+
+
+def outcome_event(name: str, record: DeliveryRecord, now: datetime, error: str = "") -> Event:
+    """`journey.sent` / `journey.failed`, with an id derived from the key (stored once)."""
+    properties: dict[str, Any] = {
+        "journey_id": record.journey_id,
+        "step_id": record.step_id,
+        "delivery_key": record.delivery_key,
+        "channel": record.channel,
+    }
+    if error:
+        properties["error"] = error
+    return Event(
+        id=f"{name}:{record.delivery_key}",
+        name=name,
+        contact_id=record.contact_id,
+        timestamp=now,
+        properties=properties,
+        received_at=now,
+    )

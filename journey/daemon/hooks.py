@@ -1,0 +1,142 @@
+"""What the HTTP API's requests do in the daemon: the callbacks behind journey.daemon.http.
+
+Requests run on the server's threads with their own store connection and only
+append to the inbox (durable before the answer goes out); the worker thread
+processes the inbox on its next tick, which a request brings forward.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from journey.daemon import inbox
+from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
+from journey.daemon.service import Daemon
+from journey.ingest import ContactChange
+from journey.model import Event
+from journey.store.sqlite import SQLiteStore
+
+
+class HttpHooks:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.store = SQLiteStore(daemon.database)
+        self._lock = threading.Lock()
+
+    def handlers(self) -> HttpHandlers:
+        return HttpHandlers(
+            ingest_events=self.ingest_events,
+            change_contacts=self.change_contacts,
+            metrics=self.metrics,
+            unsubscribe=self.unsubscribe,
+            health=self.health,
+            now=self.daemon.clock.now,
+        )
+
+    def ingest_events(self, events: list[Event]) -> Sequence[bool]:
+        """True per event accepted now; False for an id already stored or sent twice here."""
+        with self._lock:
+            known = self.store.known_event_ids([e.id for e in events])
+            fresh: list[Event] = []
+            answers = []
+            for event in events:
+                new = event.id not in known
+                answers.append(new)
+                if new:
+                    known.add(event.id)
+                    fresh.append(event)
+            inbox.enqueue_events(self.store, fresh, self.daemon.clock.now())
+        if fresh:
+            self.daemon.wake()
+        return answers
+
+    def change_contacts(self, changes: list[ContactChange]) -> Sequence[str]:
+        patches = [contact_patch(change) for change in changes]
+        with self._lock:
+            inbox.enqueue_contacts(self.store, patches, self.daemon.clock.now())
+        self.daemon.wake()
+        return ["deleted" if change.delete else "accepted" for change in changes]
+
+    def unsubscribe(self, contact_id: str, journey_id: str) -> None:
+        """One-click unsubscribe: email consent off, and a `journey.unsubscribed` event."""
+        now = self.daemon.clock.now()
+        event = Event(
+            id=f"journey.unsubscribed:{contact_id}:{journey_id}",
+            name="journey.unsubscribed",
+            contact_id=contact_id,
+            timestamp=now,
+            properties={"journey_id": journey_id, "channel": "email"},
+            received_at=now,
+        )
+        with self._lock:
+            self.store.enqueue(
+                [
+                    (inbox.CONTACT, {"id": contact_id, "consent": {"email": False}}),
+                    (inbox.EVENT, inbox.event_body(event)),
+                ],
+                now,
+            )
+        self.daemon.wake()
+
+    def health(self) -> Mapping[str, Any]:
+        last = self.daemon.last_tick_at
+        with self._lock:
+            waiting = self.store.inbox_size()
+        stalled = last is None or (self.daemon.clock.now() - last).total_seconds() > 120
+        return {
+            "status": "stalled" if stalled and last is not None else "ok",
+            "journeys": len(self.daemon.catalog.plans),
+            "inbox": waiting,
+            "last_tick_at": last.isoformat() if last else None,
+        }
+
+    def metrics(self) -> str:
+        with self._lock:
+            waiting = self.store.inbox_size()
+        lines = [
+            "# HELP journey_inbox_items Acknowledged events and contact changes not yet processed.",
+            "# TYPE journey_inbox_items gauge",
+            f"journey_inbox_items {waiting}",
+            "# HELP journey_journeys Journeys the daemon runs.",
+            "# TYPE journey_journeys gauge",
+            f"journey_journeys {len(self.daemon.catalog.plans)}",
+            "# HELP journey_state_changes_total State changes since start, by kind.",
+            "# TYPE journey_state_changes_total counter",
+        ]
+        for kind, count in sorted(self.daemon.log.counts.items()):
+            lines.append(f'journey_state_changes_total{{kind="{kind}"}} {count}')
+        return "\n".join(lines) + "\n"
+
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()
+
+
+def contact_patch(change: ContactChange) -> dict[str, Any]:
+    """A parsed change back to the JSON record the runner merges (spec section 1)."""
+    if change.delete:
+        return {"id": change.id, "delete": True}
+    patch: dict[str, Any] = {"id": change.id}
+    for key, value in change.fields.items():
+        if key == "consent" and value is None:
+            continue
+        patch[key] = value.isoformat() if isinstance(value, datetime) else value
+    patch.update(change.attributes)
+    return patch
+
+
+def start_http(daemon: Daemon, wanted: bool | None) -> JourneyHTTPServer | None:
+    """`--http` on, `--no-http` off; by default on when the bearer token is in the environment."""
+    settings = daemon.catalog.workspace_or_fail.http
+    if wanted is None:
+        wanted = bool(daemon.options.env.get(settings.token_env))
+    if not wanted:
+        return None
+    hooks = HttpHooks(daemon)
+    server = make_server(settings, hooks.handlers(), env=daemon.env)
+    serve_in_thread(server)
+    daemon.log.emit("listening", url=server.url)
+    return server

@@ -1,0 +1,63 @@
+"""Structured logs: one line per state change (enrolled, step, sent, retry, dead, exited, reload).
+
+`--log-format json` writes one JSON object per line to stderr for log shippers;
+`text` writes the same facts as `key=value` pairs for people.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal, TextIO
+
+LogFormat = Literal["text", "json"]
+
+
+class StateLog:
+    """Thread-safe; `now` comes from the daemon's clock so virtual-clock runs log virtual time."""
+
+    def __init__(
+        self,
+        *,
+        fmt: LogFormat = "text",
+        stream: TextIO | None = None,
+        now: Callable[[], datetime],
+        enabled: bool = True,
+    ) -> None:
+        self.fmt = fmt
+        self._stream = stream
+        self._now = now
+        self._lock = threading.Lock()
+        self.enabled = enabled
+        self.counts: dict[str, int] = {}
+
+    def emit(self, event: str, **fields: Any) -> None:
+        with self._lock:
+            self.counts[event] = self.counts.get(event, 0) + 1
+        if not self.enabled:
+            return
+        record = {"ts": self._now().isoformat(), "event": event}
+        record.update({k: v for k, v in fields.items() if v is not None})
+        line = (
+            json.dumps(record, default=str, ensure_ascii=False)
+            if self.fmt == "json"
+            else (_text_line(record))
+        )
+        stream = self._stream or sys.stderr
+        with self._lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+
+def _text_line(record: dict[str, Any]) -> str:
+    head = f"{record.pop('ts')} {record.pop('event'):<8}"
+    parts = [f"{key}={_text_value(value)}" for key, value in record.items()]
+    return " ".join([head, *parts])
+
+
+def _text_value(value: Any) -> str:
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text

@@ -1,0 +1,128 @@
+"""`journey run` on the real clock: APScheduler jobs around the Daemon, signals, the HTTP API.
+
+Never one APScheduler job per contact: the store indexes what is due (enrollment
+due times, per-contact trigger instants, journey-wide cron "next fire" with its
+last fire), and a handful of jobs look at it:
+
+- ``tick`` (interval, default 1 s): inbox, time triggers, due enrollments, deliveries;
+- ``reload`` (every 2 s): re-validate when a watched file changed, or on SIGHUP;
+- ``retention`` (hourly): forget events older than `event_retention`.
+
+Every job has ``coalesce=True, max_instances=1`` and a misfire grace time, and
+they share one worker thread, so store work is never concurrent. Catching up
+after downtime is the store's business: a missed cron fire runs once, from its
+stored next-fire instant, and the next one is computed from now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from journey.daemon.hooks import start_http
+from journey.daemon.service import Daemon
+from journey.localtime import UTC_ZONE, subtract_duration
+
+RELOAD_SECONDS = 2.0
+MISFIRE_GRACE_SECONDS = 30
+
+
+def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+        timezone=UTC,
+    )
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        daemon.tick,
+        IntervalTrigger(seconds=daemon.options.tick_seconds, timezone=UTC),
+        id="tick",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        daemon.poll_reload, IntervalTrigger(seconds=RELOAD_SECONDS, timezone=UTC), id="reload"
+    )
+    scheduler.add_job(
+        lambda: _retention(daemon), IntervalTrigger(hours=1, timezone=UTC), id="retention"
+    )
+
+    def wake() -> None:
+        with contextlib.suppress(Exception):  # shutting down: the job is gone
+            scheduler.modify_job("tick", next_run_time=datetime.now(UTC))
+
+    daemon.on_wake = wake
+    return scheduler
+
+
+def _retention(daemon: Daemon) -> None:
+    with daemon.busy():
+        workspace = daemon.catalog.workspace_or_fail
+        cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
+        removed = daemon.store.delete_events_before(cutoff)
+    if removed:
+        daemon.log.emit("retention", events_removed=removed)
+
+
+def run_forever(daemon: Daemon, *, http: bool | None) -> int:
+    """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
+    stop = threading.Event()
+    reload_asked = threading.Event()
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        daemon.stopping.set()
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        reload_asked.set()
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum, handler in (
+        (signal.SIGTERM, on_stop),
+        (signal.SIGINT, on_stop),
+        (signal.SIGHUP, on_hup),
+    ):
+        previous[signum] = signal.signal(signum, handler)
+    scheduler = build_scheduler(daemon)
+    server = start_http(daemon, http)
+    scheduler.start()
+    try:
+        while not stop.wait(0.2):
+            if reload_asked.is_set():
+                reload_asked.clear()
+                scheduler.add_job(
+                    lambda: daemon.reload("SIGHUP"), id="sighup", replace_existing=True
+                )
+    finally:
+        daemon.stopping.set()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        scheduler.shutdown(wait=True)
+        daemon.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def run_once(daemon: Daemon) -> int:
+    """`--once`: do everything due now, then stop (cron jobs in CI, tests)."""
+    try:
+        daemon.tick()
+    finally:
+        daemon.close()
+    return 0

@@ -1,0 +1,307 @@
+"""The daemon's work, independent of what schedules it: open, tick, reload, close.
+
+`journey run` calls `tick` from an APScheduler interval job on the real clock;
+`journey run --demo` calls it in a loop on a virtual clock. Either way one
+thread at a time does the store work: the inbox (acknowledged events and
+contact changes), the runner (time triggers, due enrollments) and the
+delivery worker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from journey.channels import build_channel
+from journey.channels.base import ChannelImpl
+from journey.channels.retry import RetryPolicy
+from journey.clock import Clock, SystemClock
+from journey.daemon import inbox
+from journey.daemon.catalog import PlanCatalog, ReloadReport
+from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
+from journey.daemon.lock import DaemonLock
+from journey.daemon.logs import LogFormat, StateLog
+from journey.daemon.migrate import exit_journey, migrate_journey
+from journey.engine.context import EngineSettings
+from journey.engine.perform import Happening, MemorySink
+from journey.engine.runner import Runner
+from journey.engine.state import Enrollment
+from journey.renderer import Renderer
+from journey.store.abc import InboxItem
+from journey.store.sqlite import SQLiteStore
+from journey.unsubscribe import SECRET_ENV
+from journey.workspace import Workspace
+
+_HAPPENING_LOG = {
+    "enter": "enrolled",
+    "send": "step",
+    "skip": "step",
+    "webhook": "step",
+    "exit": "exited",
+    "convert": "converted",
+    "fail": "failed",
+}
+_SECRET_STATE = "_daemon"  # journey ids start with a letter: no clash
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonOptions:
+    root: Path
+    tick_seconds: float = 1.0
+    log_format: LogFormat = "text"
+    logs: bool = True
+    batch_size: int = 500
+    database: Path | None = None  # overrides the workspace's (the demo's own database)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
+
+
+class Daemon:
+    def __init__(
+        self, options: DaemonOptions, *, clock: Clock | None = None, stream: TextIO | None = None
+    ) -> None:
+        self.options = options
+        self.clock: Clock = clock or SystemClock()
+        self.log = StateLog(
+            fmt=options.log_format, stream=stream, now=self.clock.now, enabled=options.logs
+        )
+        self.catalog = PlanCatalog(options.root)
+        self.stopping = threading.Event()
+        self.wake_requested = threading.Event()
+        self.on_wake: Callable[[], None] | None = None
+        self.last_tick_at: datetime | None = None
+        self._busy = threading.Lock()
+        self._lock: DaemonLock | None = None
+        self.channels: dict[str, ChannelImpl] = {}
+
+    # ------------------------------------------------------------------ opening
+
+    def open(self) -> None:
+        """Lock the database, load and validate the workspace, adopt plans, release stale leases."""
+        first = self.catalog.load()
+        workspace = self.catalog.workspace_or_fail
+        self.database = self.options.database or workspace.database_path
+        self._lock = DaemonLock(self.database)
+        self._lock.acquire()
+        self.store = SQLiteStore(self.database)
+        released = self.store.release_claims()
+        self.secret = self._unsubscribe_secret()
+        self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
+        self.renderer = Renderer(
+            workspace.templates_dir,
+            workspace.locales_dir,
+            default_timezone=workspace.default_timezone,
+            declared_attributes=tuple(workspace.contact_attributes or ()),
+        )
+        self.runner = Runner(
+            self.store,
+            self.catalog.plans,
+            self.renderer,
+            self.clock,
+            MemorySink(keep=False),
+            EngineSettings.from_workspace(workspace),
+            worker="daemon",
+            batch_size=self.options.batch_size,
+            deliver_inline=False,
+            outcome_events=False,
+            listener=self._on_happening,
+        )
+        self.worker = DeliveryWorker(
+            store=self.store,
+            channels={},
+            clock=self.clock,
+            policy=self.options.retry,
+            links=UnsubscribeLinks(secret=self.secret, base_url=self.unsubscribe_base(workspace)),
+            log=self.log,
+            worker="daemon",
+            batch_size=self.options.batch_size,
+            outcomes_via_inbox=True,
+        )
+        self._adopt_channels(workspace)
+        self._report_reload(first, "start")
+        self._apply(first)
+        self.log.emit(
+            "started",
+            database=str(self.database),
+            journeys=len(self.catalog.plans),
+            released_claims=released or None,
+        )
+
+    def unsubscribe_base(self, workspace: Workspace) -> str:
+        if workspace.unsubscribe_base_url:
+            return workspace.unsubscribe_base_url
+        return f"http://{workspace.http.host}:{workspace.http.port}"
+
+    def _unsubscribe_secret(self) -> bytes:
+        """JOURNEY_SECRET, else one random secret per database, kept in the store."""
+        given = self.options.env.get(SECRET_ENV)
+        if given:
+            return given.encode()
+        state = self.store.get_journey_state(_SECRET_STATE) or {}
+        if "unsubscribe_secret" not in state:
+            state["unsubscribe_secret"] = secrets.token_urlsafe(32)
+            with self.store.transaction():
+                self.store.put_journey_state(_SECRET_STATE, state)
+        return str(state["unsubscribe_secret"]).encode()
+
+    def _adopt_channels(self, workspace: Workspace) -> None:
+        old = self.channels
+        self.channels = {
+            name: build_channel(config, root=workspace.root, env=self.env, clock=self.clock)
+            for name, config in workspace.channels.items()
+        }
+        self.worker.channels = dict(self.channels)
+        for channel in old.values():
+            channel.close()
+
+    # ------------------------------------------------------------------ ticking
+
+    def tick(self) -> int:
+        """Do what is due now, in batches, until nothing is or the budget is spent."""
+        with self._busy:
+            deadline = time.monotonic() + self.options.tick_budget_seconds
+            total = 0
+            while not self.stopping.is_set():
+                self.wake_requested.clear()
+                work = self._drain_inbox()
+                work += self.runner.run_due(self.clock.now(), limit=self.options.batch_size)
+                work += len(self.worker.run_due())
+                total += work
+                if work == 0 and not self.wake_requested.is_set():
+                    break
+                if time.monotonic() > deadline:
+                    break
+            self.last_tick_at = self.clock.now()
+            return total
+
+    def busy(self) -> threading.Lock:
+        """Held while store work runs; other threads take it to do store work safely."""
+        return self._busy
+
+    def wake(self) -> None:
+        """Ask for a tick now (new events); coalesces with a tick already running."""
+        if self.wake_requested.is_set():
+            return
+        self.wake_requested.set()
+        if self.on_wake is not None:
+            self.on_wake()
+
+    def _drain_inbox(self) -> int:
+        items = self.store.inbox_batch(self.options.batch_size)
+        if not items:
+            return 0
+        with self.store.transaction():
+            for item in items:
+                try:
+                    self._process(item)
+                except Exception as exc:  # one bad item must not block the inbox
+                    self.log.emit("error", item=inbox.describe(item), error=str(exc))
+            self.store.remove_from_inbox([item.seq for item in items])
+        return len(items)
+
+    def _process(self, item: InboxItem) -> None:
+        if item.kind == inbox.EVENT:
+            self.runner.handle_event(inbox.event_from_body(item.body, item.received_at))
+        elif item.kind == inbox.CONTACT:
+            self.runner.upsert_contact(item.body, item.received_at)
+        elif item.kind == inbox.DELETE_CONTACT and self.runner.delete_contact(
+            str(item.body["id"])
+        ):
+            self.log.emit("deleted", contact=item.body["id"])
+
+    # ------------------------------------------------------------------ reloading
+
+    def reload(self, reason: str) -> ReloadReport:
+        """Re-validate and adopt what is good; the caller makes sure no tick runs meanwhile."""
+        with self._busy:
+            previous = self.catalog.workspace
+            report = self.catalog.load()
+            self._report_reload(report, reason)
+            workspace = self.catalog.workspace_or_fail
+            if workspace is not previous:
+                self.runner.settings = EngineSettings.from_workspace(workspace)
+                self._adopt_channels(workspace)
+                self.renderer.reload()
+            self._apply(report)
+            return report
+
+    def poll_reload(self) -> None:
+        if self.catalog.changed_on_disk():
+            self.reload("file change")
+
+    def _apply(self, report: ReloadReport) -> None:
+        now = self.clock.now()
+        self.runner.set_plans(self.catalog.plans)
+        for journey_id in report.removed:
+            exit_journey(self.store, journey_id, "journey_removed", now, self._exited)
+        for journey_id in report.changed:
+            plan = self.catalog.plans[journey_id]
+            if plan.on_change == "migrate" and plan.status != "archived":
+                moved, removed = migrate_journey(self.store, plan, now, self._exited)
+                self.log.emit("migrated", journey=journey_id, moved=moved, step_removed=removed)
+        self.runner.activate(now)
+
+    def _report_reload(self, report: ReloadReport, reason: str) -> None:
+        for path, problems in sorted(report.broken.items()):
+            self.log.emit("invalid", file=path, problems=len(problems), first=problems[0])
+        for problem in report.workspace_broken:
+            self.log.emit("invalid", file="workspace.yaml", first=problem)
+        self.log.emit(
+            "reload",
+            reason=reason,
+            journeys=len(self.catalog.plans),
+            added=",".join(report.added) or None,
+            changed=",".join(report.changed) or None,
+            removed=",".join(report.removed) or None,
+            kept_last_good=",".join(report.kept) or None,
+        )
+
+    # ------------------------------------------------------------------ logging
+
+    def _on_happening(self, happening: Happening) -> None:
+        event = _HAPPENING_LOG.get(happening.kind, happening.kind)
+        fields: dict[str, Any] = {
+            "journey": happening.journey_id,
+            "contact": happening.contact_id,
+            "step": happening.step_id or None,
+            "reason": happening.reason or None,
+        }
+        if happening.kind == "send":
+            fields["outcome"] = "queued"
+        elif happening.kind == "skip":
+            fields["outcome"] = happening.reason
+            fields["reason"] = None
+        self.log.emit(event, **fields)
+
+    def _exited(self, enrollment: Enrollment, reason: str) -> None:
+        self.log.emit(
+            "exited",
+            journey=enrollment.journey_id,
+            contact=enrollment.contact_id,
+            step=enrollment.step_id,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self) -> None:
+        """Finish the running tick, hand back unfinished leases, close channels and the lock."""
+        self.stopping.set()
+        with self._busy:
+            if self._lock is None:
+                return
+            released = self.store.release_claims()
+            for channel in self.channels.values():
+                channel.close()
+            self.store.close()
+            self.log.emit("stopped", released_claims=released or None)
+            self._lock.release()
+            self._lock = None
