@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import dates, numbers
-from jinja2 import pass_context
+from jinja2 import Undefined, pass_context
 
 from journey.renderer import state
 
@@ -113,6 +113,9 @@ def _runtime_only(func: Callable[..., str]) -> Callable[..., str]:
     @pass_context
     @functools.wraps(func)
     def filter_at_render_time(_context: Any, *args: Any, **kwargs: Any) -> str:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Undefined):  # report the missing name, not a type error
+                value._fail_with_undefined_error()
         return func(*args, **kwargs)
 
     return filter_at_render_time
