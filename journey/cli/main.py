@@ -46,6 +46,14 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Environment failures become one line and exit 2, here and under CliRunner alike."""
+        try:
+            return super().invoke(ctx)
+        except JourneyError as exc:
+            click.echo(f"journey: error: {exc}", err=True)
+            ctx.exit(2)
+
     @staticmethod
     def _module(name: str) -> Any:
         if name not in COMMANDS:

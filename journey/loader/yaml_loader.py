@@ -185,7 +185,10 @@ def load_yaml_text(text: str, path: str) -> Document:
         return doc
     builder = _Builder(doc)
     try:
-        doc.data = builder.build(root, ())
+        data = builder.build(root, ())
+        # A file holding only `~` or `null` is as empty as an empty file: the
+        # schema pass then says which keys are missing.
+        doc.data = {} if data is None and not doc.diagnostics else data
     except _TooComplex:
         doc.data = None
         doc.diagnostics.append(
