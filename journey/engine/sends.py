@@ -7,7 +7,7 @@ whether the send goes, is suppressed or capped, or waits until when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -59,13 +59,13 @@ def cap_allows_at(
     sent = history.marketing_send_times(min(starts.values()))
     allowed: datetime | None = None
     for cap in caps:
-        in_window = [t for t in sent if t >= starts[id(cap)]]
+        in_window = [t for t in sent if t > starts[id(cap)]]  # the window is (now-per, now]
         if len(in_window) < cap.max:
             continue
         if cap.max == 0:
             return datetime.max.replace(tzinfo=now.tzinfo)
         oldest_to_expire = in_window[len(in_window) - cap.max]
-        frees_at = add_duration(oldest_to_expire, cap.per, zone) + timedelta(seconds=1)
+        frees_at = add_duration(oldest_to_expire, cap.per, zone)
         allowed = frees_at if allowed is None else max(allowed, frees_at)
     return allowed
 

@@ -186,7 +186,7 @@ class StateStore(ABC):
 
     @abstractmethod
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
-        """When marketing messages (any journey) went to the contact since `since`, oldest first."""
+        """When marketing messages (any journey) went to the contact after `since`, oldest first."""
 
     # ------------------------------------------------------------------- inbox
     # What the daemon acknowledged (HTTP ingest) but has not processed yet; the

@@ -401,7 +401,7 @@ class SQLiteStore(StateStore):
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         rows = self._all(
             "SELECT created_at FROM deliveries WHERE contact_id = ? AND category = 'marketing'"
-            " AND kind != 'webhook' AND status IN ('pending', 'sent') AND created_at >= ?"
+            " AND kind != 'webhook' AND status IN ('pending', 'sent') AND created_at > ?"
             " ORDER BY created_at",
             (contact_id, codec.ts(since)),
         )

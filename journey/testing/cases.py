@@ -155,14 +155,6 @@ def _case(doc: Document, path: JsonPath, raw: dict[str, Any], problems: Diagnost
         _expectation(doc, (*path, "expect", i), item, problems)
         for i, item in enumerate(raw["expect"])
     ]
-    outcomes = [e for e in expect if e is not None and e.kind in ("exit", "in_flight")]
-    if outcomes and expect[-1] is not None and expect[-1].kind not in ("exit", "in_flight"):
-        _problem(
-            problems,
-            doc,
-            (*path, "expect"),
-            "the final outcome (`exit` or `in_flight`) must be the last entry of `expect`",
-        )
     if start is None or run_for is None or any(e is None for e in expect):
         return None
     return Case(

@@ -84,10 +84,10 @@ def run_case(case: Case, plan: Plan, renderer: Renders, settings: EngineSettings
 
 def _play(runner: Runner, clock: VirtualClock, case: Case) -> None:
     zone = resolve_zone(case.contact.get("timezone"), None, "UTC")
-    runner.upsert_contact(case.contact, case.start)
     history = [h for h in case.events if h.is_history]
     for item in sorted(history, key=lambda h: (history_offset(h.after), h.index)):
         _apply(runner, case, item, case.start + history_offset(item.after), history=True)
+    runner.upsert_contact(case.contact, case.start)  # after history: inactivity counts from it
     timeline = sorted(
         (
             (add_duration(case.start, h.after, zone), h.index, h)
