@@ -1,0 +1,95 @@
+"""`journey contacts import FILE.jsonl`: upsert (or erase) contacts in the workspace's store.
+
+Same shell as `journey ingest`: streaming, batched, bad lines reported and
+skipped. A changed contact can leave journeys (exit_when) and enter segment
+journeys, so without a daemon the Runner applies the change here; with one
+running, the change goes to the daemon's inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from journey.cli.ingest import (
+    BATCH_OPTION,
+    PROGRESS_OPTION,
+    Session,
+    finish,
+    ingest_session,
+    open_input,
+    run_feed,
+)
+from journey.daemon import inbox
+from journey.ingest import ContactChange, parse_contact
+
+Parsed = tuple[ContactChange, dict[str, Any]]
+
+
+def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str]]:
+    store, runner = session.store, session.runner
+
+    def through_runner(batch: list[Parsed]) -> list[str]:
+        assert runner is not None
+        outcomes = []
+        with store.transaction():
+            for change, _ in batch:
+                existed = store.get_contact(change.id) is not None
+                if change.delete:
+                    runner.delete_contact(change.id)
+                    outcomes.append("deleted" if existed else "absent")
+                else:
+                    runner.change_contact(change)
+                    outcomes.append("updated" if existed else "created")
+        return outcomes
+
+    def to_daemon(batch: list[Parsed]) -> list[str]:
+        inbox.enqueue_contacts(store, [record for _, record in batch], session.clock.now())
+        return ["queued"] * len(batch)
+
+    return through_runner if runner is not None else to_daemon
+
+
+def _parse(obj: Any) -> Parsed:
+    return parse_contact(obj), obj
+
+
+@click.group("contacts")
+def command() -> None:
+    """Manage the contacts in the workspace's store."""
+
+
+@command.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
+@PROGRESS_OPTION
+@BATCH_OPTION
+@click.pass_context
+def import_command(ctx: click.Context, file: str, progress: bool | None, batch_size: int) -> None:
+    """Upsert contacts from JSON Lines (`-` for stdin); `{"id": ..., "delete": true}` erases one.
+
+    Attributes merge key by key and `null` deletes one. Exit 0 when every line
+    was good, 1 when some were bad (reported and skipped), 2 for a usage error.
+    """
+    with open_input(file):
+        pass  # a missing file is a usage error before the store is touched
+    with ingest_session(ctx, with_runner=True) as session:
+        summary = run_feed(
+            file,
+            parse=_parse,
+            commit=contact_committer(session),
+            progress=progress,
+            label="importing contacts",
+            batch_size=batch_size,
+        )
+        outcomes = summary.outcomes
+        if outcomes["queued"]:
+            parts = [f"{outcomes['queued']} queued for the running daemon"]
+        else:
+            parts = [
+                f"{outcomes['created']} created",
+                f"{outcomes['updated']} updated",
+                f"{outcomes['deleted']} deleted",
+            ]
+        finish(ctx, summary, parts)

@@ -1,0 +1,265 @@
+"""`journey ingest FILE.jsonl [--history]`: feed events into the workspace's store.
+
+Streaming, in batches of one transaction each; a bad line is reported as
+`FILE:LINE: error: message` and skipped. Without a running daemon the events go
+through the Runner here, so triggers fire (sends are written as pending
+deliveries for the daemon to deliver). With a daemon running on the database,
+they go to its durable inbox and the daemon processes them, so one process
+alone advances enrollments. `--history` only stores: backfills never mass-send.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from journey.cli.common import open_workspace, workspace_root
+from journey.clock import SystemClock
+from journey.daemon import inbox
+from journey.daemon.lock import DaemonAlreadyRunning, DaemonLock
+from journey.engine.runner import Runner
+from journey.errors import JourneyError, UsageError
+from journey.ingest import LineError, parse_event
+from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
+from journey.model import Event
+from journey.reporting import format_diagnostics
+from journey.store.sqlite import SQLiteStore
+from journey.workspace import Workspace
+
+
+@dataclass(slots=True)
+class Session:
+    """The store to write to, and who processes what is written."""
+
+    workspace: Workspace
+    store: SQLiteStore
+    clock: SystemClock
+    daemon_running: bool
+    runner: Runner | None = None
+
+
+@contextmanager
+def ingest_session(ctx: click.Context, *, with_runner: bool) -> Iterator[Session]:
+    """Open the workspace's store; take the daemon lock if free, so no daemon starts meanwhile."""
+    workspace, problems = open_workspace(ctx)
+    errors = [d for d in problems if d.is_error]
+    if errors:
+        click.echo(format_diagnostics(errors, "text"), err=True)
+        ctx.exit(2)
+    with ExitStack() as stack:
+        lock = DaemonLock(workspace.database_path)
+        try:
+            lock.acquire()
+            stack.callback(lock.release)
+            daemon_running = False
+        except DaemonAlreadyRunning:
+            daemon_running = True
+        store = SQLiteStore(workspace.database_path)
+        stack.callback(store.close)
+        session = Session(
+            workspace=workspace, store=store, clock=SystemClock(), daemon_running=daemon_running
+        )
+        if with_runner and not daemon_running:
+            session.runner = _runner(ctx, session)
+        yield session
+
+
+def _runner(ctx: click.Context, session: Session) -> Runner:
+    """The journeys that validate, as the daemon would run them; broken ones are skipped."""
+    from journey.daemon.catalog import PlanCatalog
+    from journey.engine.context import EngineSettings
+    from journey.engine.perform import MemorySink
+    from journey.renderer import Renderer
+
+    catalog = PlanCatalog(workspace_root(ctx))
+    report = catalog.load()
+    for path, problems in sorted(report.broken.items()):
+        click.echo(
+            f"journey: warning: {path} has {len(problems)} problem(s); its triggers are "
+            "skipped (run `journey validate`)",
+            err=True,
+        )
+    workspace = session.workspace
+    renderer = Renderer(
+        workspace.templates_dir,
+        workspace.locales_dir,
+        default_timezone=workspace.default_timezone,
+        declared_attributes=tuple(workspace.contact_attributes or ()),
+    )
+    return Runner(
+        session.store,
+        catalog.plans,
+        renderer,
+        session.clock,
+        MemorySink(keep=False),  # never used: deliveries stay pending for the daemon
+        EngineSettings.from_workspace(workspace),
+        worker="ingest",
+        deliver_inline=False,
+        outcome_events=False,
+    )
+
+
+# ---------------------------------------------------------------------- shared shell
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[tuple[IO[bytes], int | None]]:
+    """The file (or stdin for `-`) as bytes, and its size when known (for progress)."""
+    if path == "-":
+        yield sys.stdin.buffer, None
+        return
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"no such file: {path}")
+    if file.is_dir():
+        raise UsageError(f"{path} is a folder; give a .jsonl file")
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream, file.stat().st_size
+
+
+def run_feed(
+    path: str,
+    *,
+    parse: Callable[[Any], Any],
+    commit: Callable[[list[Any]], Iterable[str]],
+    progress: bool | None,
+    label: str,
+    batch_size: int = DEFAULT_BATCH,
+) -> FeedSummary:
+    """Stream `path` through `feed`, reporting bad lines and drawing a progress bar."""
+    shown = "-" if path == "-" else path
+
+    def on_bad(error: LineError) -> None:
+        click.echo(f"{shown}:{error.line}: error: {error.message}", err=True)
+
+    with open_input(path) as (stream, size), ExitStack() as stack:
+        on_progress = None
+        if size and (progress if progress is not None else sys.stderr.isatty()):
+            bar = stack.enter_context(
+                click.progressbar(length=size, label=label, file=sys.stderr, show_pos=False)
+            )
+            done = [0]
+
+            def on_progress(position: int) -> None:
+                bar.update(max(0, position - done[0]))
+                done[0] = max(done[0], position)
+
+        return feed(
+            stream,
+            parse=parse,
+            commit=commit,
+            on_bad=on_bad,
+            on_progress=on_progress,
+            batch_size=batch_size,
+        )
+
+
+def finish(ctx: click.Context, summary: FeedSummary, parts: list[str]) -> None:
+    """Print the summary line; exit 1 when some lines were bad."""
+    bad = summary.bad
+    parts.append(f"{bad} bad line{'' if bad == 1 else 's'}")
+    click.echo(", ".join(parts))
+    ctx.exit(1 if bad else 0)
+
+
+PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+BATCH_OPTION = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_BATCH,
+    show_default=True,
+    help="Records per transaction.",
+)
+
+
+# ------------------------------------------------------------------------- events
+
+
+def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]], list[str]]:
+    """How a batch of events is stored: by the runner, only as history, or via the inbox."""
+    store, runner = session.store, session.runner
+
+    def through_runner(batch: list[Event]) -> list[str]:
+        assert runner is not None
+        with store.transaction():
+            return ["stored" if runner.handle_event(e) else "duplicate" for e in batch]
+
+    def as_history(batch: list[Event]) -> list[str]:
+        with store.transaction():
+            return ["stored" if store.add_event(e) else "duplicate" for e in batch]
+
+    def to_daemon(batch: list[Event]) -> list[str]:
+        known = store.known_event_ids([e.id for e in batch])
+        fresh: list[Event] = []
+        outcomes = []
+        for event in batch:
+            if event.id in known:
+                outcomes.append("duplicate")
+            else:
+                known.add(event.id)
+                fresh.append(event)
+                outcomes.append("queued")
+        inbox.enqueue_events(store, fresh, session.clock.now())
+        return outcomes
+
+    if history:
+        return as_history
+    return through_runner if runner is not None else to_daemon
+
+
+@click.command("ingest")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Store the events as history only: they trigger nothing (backfills never mass-send).",
+)
+@PROGRESS_OPTION
+@BATCH_OPTION
+@click.pass_context
+def command(
+    ctx: click.Context, file: str, history: bool, progress: bool | None, batch_size: int
+) -> None:
+    """Feed events (JSON Lines, `-` for stdin) into the workspace's store.
+
+    Events received more than the journey's max_trigger_age after their
+    timestamp go into history only. Exit 0 when every line was good, 1 when
+    some were bad (they are reported and skipped), 2 for a usage error.
+    """
+    with open_input(file):
+        pass  # a missing file is a usage error before the store is touched
+    with ingest_session(ctx, with_runner=not history) as session:
+        clock = session.clock
+        try:
+            summary = run_feed(
+                file,
+                parse=lambda obj: parse_event(obj, received_at=clock.now()),
+                commit=event_committer(session, history=history),
+                progress=progress,
+                label="ingesting events",
+                batch_size=batch_size,
+            )
+        except JourneyError as exc:
+            raise JourneyError(f"{exc} (earlier batches were committed)") from None
+        outcomes = summary.outcomes
+        parts = [f"{outcomes['stored']} stored"]
+        if outcomes["queued"]:
+            parts.append(f"{outcomes['queued']} queued for the running daemon")
+        parts.append(f"{outcomes['duplicate']} duplicates skipped")
+        if history:
+            parts.append("history only")
+        finish(ctx, summary, parts)
