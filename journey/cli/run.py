@@ -58,8 +58,8 @@ def command(
         from journey.demo.run import run_demo
 
         ctx.exit(run_demo(root, days=days, log_format=log_format))
-    from journey.daemon.scheduler import run_forever, run_once
     from journey.daemon.logs import LogFormat
+    from journey.daemon.scheduler import run_forever, run_once
     from journey.daemon.service import Daemon, DaemonOptions
 
     daemon = Daemon(

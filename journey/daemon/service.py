@@ -212,9 +212,7 @@ class Daemon:
             self.runner.handle_event(inbox.event_from_body(item.body, item.received_at))
         elif item.kind == inbox.CONTACT:
             self.runner.upsert_contact(item.body, item.received_at)
-        elif item.kind == inbox.DELETE_CONTACT and self.runner.delete_contact(
-            str(item.body["id"])
-        ):
+        elif item.kind == inbox.DELETE_CONTACT and self.runner.delete_contact(str(item.body["id"])):
             self.log.emit("deleted", contact=item.body["id"])
 
     # ------------------------------------------------------------------ reloading
