@@ -159,6 +159,7 @@ class CatalogStore:
     def __init__(self, locales_dir: Path) -> None:
         self.locales_dir = locales_dir
         self._loaded: dict[str, LoadedCatalog] = {}
+        self._present: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def get(self, locale: str) -> LoadedCatalog:
@@ -174,8 +175,14 @@ class CatalogStore:
             return loaded
 
     def has(self, locale: str) -> bool:
-        return catalog_path(self.locales_dir, locale).is_file()
+        """Whether the locale has a catalog file (remembered until `reload()`)."""
+        present = self._present.get(locale)
+        if present is None:
+            present = catalog_path(self.locales_dir, locale).is_file()
+            self._present[locale] = present
+        return present
 
     def reload(self) -> None:
         with self._lock:
             self._loaded.clear()
+            self._present.clear()

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from jinja2 import Undefined, pass_context
 
 from journey.renderer import state
@@ -74,21 +74,34 @@ def format_datetime(value: Any, format: str = "medium") -> str:
     return str(dates.format_datetime(moment, format, tzinfo=current.tz, locale=current.locale))
 
 
+# Prices, points thresholds and discounts repeat across contacts, and Babel's
+# number formatting is the costliest part of a render: remember recent results.
+# The key carries the type so 1, 1.0 and Decimal("1.0") never share an entry.
+@functools.lru_cache(maxsize=8192)
+def _number(kind: str, locale: Locale, _type: str, number: Any, currency: str = "") -> str:
+    if kind == "currency":
+        return str(numbers.format_currency(number, currency, locale=locale))
+    if kind == "percent":
+        return str(numbers.format_percent(number, locale=locale))
+    return str(numbers.format_decimal(number, locale=locale))
+
+
 def format_number(value: Any) -> str:
     number = _as_number(value, "format_number")
-    return str(numbers.format_decimal(number, locale=state.current().locale))
+    return _number("decimal", state.current().locale, type(number).__name__, number)
 
 
 def format_currency(value: Any, currency: str) -> str:
     if not isinstance(currency, str) or len(currency) != 3:
         raise ValueError(f"format_currency needs a 3-letter currency code, got {currency!r}")
     number = _as_number(value, "format_currency")
-    return str(numbers.format_currency(number, currency.upper(), locale=state.current().locale))
+    locale = state.current().locale
+    return _number("currency", locale, type(number).__name__, number, currency.upper())
 
 
 def format_percent(value: Any) -> str:
     number = _as_number(value, "format_percent")
-    return str(numbers.format_percent(number, locale=state.current().locale))
+    return _number("percent", state.current().locale, type(number).__name__, number)
 
 
 def format_relative(value: Any) -> str:

@@ -83,7 +83,7 @@ class Renderer:
     ) -> None:
         self.templates_dir = Path(templates_dir)
         self.catalogs = CatalogStore(Path(locales_dir))
-        self.environment = build_environment(self.templates_dir)
+        self.environment = build_environment(self.templates_dir, auto_reload=False)
         self.default_zone = _zone(default_timezone) or ZoneInfo("UTC")
         self.declared_attributes = tuple(declared_attributes)
         self._absent: set[str] = set()
@@ -159,11 +159,10 @@ class Renderer:
             return self._run(compiled, variables)
 
     def reload(self) -> None:
-        """Forget cached catalogs and missing parts after files changed on disk.
-
-        Templates are re-checked against their mtime on every lookup already.
-        """
+        """Forget compiled templates, catalogs and missing parts: call it after
+        templates/ or locales/ changed on disk (the daemon's hot reload does)."""
         self.catalogs.reload()
+        self.environment.cache.clear()  # type: ignore[union-attr]
         with self._lock:
             self._absent.clear()
             self._strings.clear()

@@ -22,6 +22,7 @@ from jinja2.utils import pass_context, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
 from journey.renderer import guards, state
+from journey.renderer.contact import ContactView
 
 LOOP_GUARD = "journey_loop_guard"
 CONCAT_GUARD = "journey_concat_guard"
@@ -74,9 +75,28 @@ class JourneySandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox with size limits and a work budget."""
 
     intercepted_binops = frozenset(guards.BINOPS)
+    _trusted: dict[int, Any] = {}  # noqa: RUF012 - replaced per instance by trust_callables
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return guards.BINOPS[operator](left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`entry.properties.total`: a mapping's own keys first, without the failed
+        attribute lookup (an exception per access) that Jinja's generic path costs.
+        Keys are data, so no safety check is needed; everything else goes through
+        the sandbox's checks."""
+        kind = type(obj)
+        if kind is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        elif kind is ContactView:
+            try:
+                return obj._values[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         return None  # format/format_map are refused by is_safe_attribute instead
@@ -88,8 +108,15 @@ class JourneySandbox(ImmutableSandboxedEnvironment):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
+    def trust_callables(self, *functions: Any) -> None:
+        """Our own globals (the gettext family) skip the per-call safety checks."""
+        self._trusted = {id(f): f for f in functions}
+
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         state.current().charge(state.CALL_COST)
+        trusted = __self._trusted.get(id(__obj))
+        if trusted is not None and trusted is __obj:
+            return __context.call(trusted, *args, **kwargs)
         if isinstance(__obj, (types.BuiltinMethodType, types.MethodType)):
             owner = getattr(__obj, "__self__", None)
             if isinstance(owner, str):
