@@ -23,6 +23,7 @@ from jsonschema.exceptions import ValidationError
 from journey.errors import Diagnostic
 from journey.loader import Document, JsonPath
 from journey.schema import load_schema
+from journey.schema.fastcheck import fast_checker
 from journey.schema.walk import deref
 from journey.validator.schema_choices import report_choice
 from journey.validator.schema_phrases import (
@@ -60,8 +61,8 @@ def _validator(schema_name: str) -> Draft202012Validator:
 
 def check_schema(doc: Document, schema_name: str) -> list[Diagnostic]:
     """Every schema problem of ``doc`` (data already normalised), each reported once."""
-    if doc.data is None:
-        return []
+    if doc.data is None or fast_checker(schema_name)(doc.data):
+        return []  # the common case, answered without building any error
     reporter = Reporter(doc, schema_name)
     for error in _validator(schema_name).iter_errors(doc.data):
         reporter.report(error)
