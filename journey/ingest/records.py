@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -21,6 +22,7 @@ from journey.model import Contact, Event
 _CONTACT_TEXT_KEYS = ("email", "phone", "locale")
 _EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
 _MAX_ID_LENGTH = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RecordError(ValueError):
@@ -250,7 +252,7 @@ def _identifier(value: Any, key: str) -> str:
         raise RecordError(f"`{key}` must not be empty")
     if len(value) > _MAX_ID_LENGTH:
         raise RecordError(f"`{key}` is longer than {_MAX_ID_LENGTH} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL.search(value):
         raise RecordError(f"`{key}` must not contain control characters")
     return value
 
