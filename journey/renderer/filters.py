@@ -58,8 +58,14 @@ def _as_number(value: Any, what: str) -> int | float | Decimal:
     raise TypeError(f"{what} expects a number, got {type(value).__name__}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _date(day: date, format: str, locale: Locale) -> str:
+    return str(dates.format_date(day, format, locale=locale))
+
+
 def format_date(value: Any, format: str = "medium") -> str:
-    return str(dates.format_date(_as_date(value), format, locale=state.current().locale))
+    # Most messages of a day show the same few dates: cached per (day, format, locale).
+    return _date(_as_date(value), format, state.current().locale)
 
 
 def format_time(value: Any, format: str = "short") -> str:
