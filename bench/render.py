@@ -30,8 +30,8 @@ from babel import dates, numbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from journey.model import Contact  # noqa: E402
-from journey.renderer import Renderer  # noqa: E402
+from journey.model import Contact
+from journey.renderer import Renderer
 
 LAYOUT = """<!doctype html>
 <html lang="{{ locale }}"><body>
@@ -40,22 +40,26 @@ LAYOUT = """<!doctype html>
 </body></html>
 """
 SUBJECT = "{% trans name=contact.first_name %}Your order, {{ name }}{% endtrans %}\n"
+PLURAL = (
+    "{% trans count=entry.properties.bags %}You ordered {{ count }} bag of coffee."
+    "{% pluralize %}You ordered {{ count }} bags of coffee.{% endtrans %}"
+)
 BODY_HTML = """{% extends "layouts/base.html" %}
 {% block content %}
 <h1>{% trans name=contact.first_name %}Your order, {{ name }}{% endtrans %}</h1>
-<p>{% trans count=entry.properties.bags %}You ordered {{ count }} bag of coffee.{% pluralize %}You ordered {{ count }} bags of coffee.{% endtrans %}</p>
+<p>{PLURAL}</p>
 <p>{{ entry.timestamp|format_date('long') }} {{ entry.timestamp|format_time }}</p>
 <p>{{ entry.properties.total|format_currency(entry.properties.currency) }}</p>
 <p>{{ contact.points|format_number }} · {{ entry.properties.discount|format_percent }}</p>
 {% endblock %}
-"""
+""".replace("{PLURAL}", PLURAL)
 BODY_TXT = """{% trans name=contact.first_name %}Your order, {{ name }}{% endtrans %}
 
-{% trans count=entry.properties.bags %}You ordered {{ count }} bag of coffee.{% pluralize %}You ordered {{ count }} bags of coffee.{% endtrans %}
+{PLURAL}
 {{ entry.timestamp|format_date('long') }} {{ entry.timestamp|format_time }}
 {{ entry.properties.total|format_currency(entry.properties.currency) }}
 {{ contact.points|format_number }} · {{ entry.properties.discount|format_percent }}
-"""
+""".replace("{PLURAL}", PLURAL)
 CATALOGS = {
     "sv": (
         "nplurals=2; plural=(n != 1);",
