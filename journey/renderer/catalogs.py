@@ -94,8 +94,27 @@ def _is_complete(string: str | tuple[str, ...] | list[str], num_plurals: int, pl
     return len(forms) >= num_plurals and all(form != "" for form in forms)
 
 
+_parsed: dict[tuple[str, str, int, int], LoadedCatalog] = {}
+
+
 def parse_catalog(locale: str, path: Path) -> LoadedCatalog:
-    """Read one `.po`; raises CatalogError (with the line when Babel knows it)."""
+    """Read one `.po`, once per file version: validating 500 journeys must not
+    parse the same catalog 500 times. Raises CatalogError (with the line when
+    Babel knows it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (locale, str(path), stat.st_mtime_ns, stat.st_size) if stat else None
+    if key is not None and key in _parsed:
+        return _parsed[key]
+    loaded = _parse_catalog(locale, path)
+    if key is not None:
+        _parsed[key] = loaded
+    return loaded
+
+
+def _parse_catalog(locale: str, path: Path) -> LoadedCatalog:
     try:
         raw = path.read_bytes()
         stat = path.stat()
