@@ -69,7 +69,8 @@ def test_changed_fields_are_named_with_their_path() -> None:
 
 def test_keep_leaves_contacts_on_the_old_version() -> None:
     old = plan()
-    new = plan(steps=(*old.steps[:2], replace(old.steps[2], template="a/other")))
+    other = SendStep(id="reminder", next=END, channel="email", template="a/other")
+    new = plan(steps=(*old.steps[:2], other))
     notes = in_flight_consequences(diff_plans(old, new))
     assert len(notes) == 1
     assert notes[0].startswith("`on_change: keep`: contacts in flight stay on the old version")
