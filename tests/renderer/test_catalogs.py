@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,14 @@ def test_missing_catalog_is_an_error(tmp_path: Path) -> None:
         CatalogStore(tmp_path).get("de")
 
 
-def test_store_caches_until_reload() -> None:
-    store = CatalogStore(LOCALES)
+def test_store_caches_until_reload_and_reload_sees_an_edited_catalog(tmp_path: Path) -> None:
+    shutil.copytree(LOCALES, tmp_path / "locales")
+    store = CatalogStore(tmp_path / "locales")
     first = store.get("sv")
     assert store.get("sv") is first
+    store.reload()
+    assert store.get("sv") is first  # unchanged file: the parsed version is reused
+    po = tmp_path / "locales" / "sv" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     store.reload()
     assert store.get("sv") is not first
