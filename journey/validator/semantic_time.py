@@ -49,7 +49,7 @@ def journey_duration_sites(data: dict[str, Any]) -> list[DurationSite]:
         DurationSite(("trigger", "recheck"), trigger.get("recheck")),
     ]
     reentry = data.get("reentry")
-    if reentry not in REENTRY_WORDS:
+    if not (isinstance(reentry, str) and reentry in REENTRY_WORDS):
         sites.append(DurationSite(("reentry",), reentry, months_likely=True))
     for view in steps(data):
         if view.action == "wait":
