@@ -64,7 +64,9 @@ for _tag, _regexp, _first in (
     ),
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN\0"),
 ):
-    _CoreResolverLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+    # An empty plain scalar (`key:`) is null; PyYAML looks that up under "".
+    _firsts = [*_first.replace("\0", "")] + ([""] if "\0" in _first else [])
+    _CoreResolverLoader.add_implicit_resolver(_tag, re.compile(_regexp), _firsts)
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",

@@ -106,6 +106,10 @@ def test_size_limit_and_missing_file(tmp_path: Path) -> None:
     assert load_yaml(tmp_path / "nope.yaml").diagnostics[0].code == "unreadable-file"
 
 
+def test_empty_value_is_null() -> None:
+    assert load_yaml_text("a:\nb: ''\n", "e").data == {"a": None, "b": ""}
+
+
 def test_empty_file_is_an_empty_mapping() -> None:
     assert load_yaml_text("", "e").data == {}
 
