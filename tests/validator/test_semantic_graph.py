@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from journey.validator.semantic_graph import strongly_connected
-from tests.validator.semantic_support import check, codes, only, with_steps
+from tests.validator.semantic_support import HEADER, check, codes, only, with_steps
 
 SEND = "send: { channel: email, template: t/x }"
 
@@ -164,10 +164,7 @@ def test_custom_exit_reasons_are_snake_case_and_not_reserved(reason: str, fine: 
 
 
 def test_a_journey_without_steps_says_so() -> None:
-    assert codes(check(HEADER_ONLY + "steps: []\n")) == [("empty-steps", 5, 1)]
-
-
-HEADER_ONLY = with_steps("")[: -len("steps:\n")]
+    assert codes(check(HEADER + "steps: []\n")) == [("empty-steps", 5, 1)]
 
 
 def test_strongly_connected_handles_a_very_long_chain_without_recursion() -> None:
