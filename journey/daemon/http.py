@@ -185,19 +185,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         route = _route_name(path)
         self._extra_headers: dict[str, str] = {}
+        self._body_read = False
         try:
             status = self._route(method, path)
         except HttpError as exc:
             status = exc.status
-            self._send_json(status, exc.body)
+            self._fail(status, exc.body)
         except PayloadError as exc:
             status = HTTPStatus.BAD_REQUEST
-            self._send_json(status, exc.as_json())
+            self._fail(status, exc.as_json())
         except Exception:  # a bug or a failing callback: log it, tell the client nothing more
             log.exception("HTTP %s %s failed", method, path)
             status = HTTPStatus.INTERNAL_SERVER_ERROR
-            self._send_json(status, {"error": "internal error; see the daemon's log"})
+            self._fail(status, {"error": "internal error; see the daemon's log"})
         self.server.count(route, int(status))
+
+    def _fail(self, status: HTTPStatus, body: Mapping[str, Any]) -> None:
+        """An unread body would be taken for the next request: close instead."""
+        if not self._body_read and self.headers.get("Content-Length", "0").strip() != "0":
+            self.close_connection = True
+        self._send_json(status, body)
 
     def _route(self, method: str, path: str) -> HTTPStatus:
         allowed = _ALLOWED.get(_route_name(path))
@@ -299,6 +306,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 "send Content-Type: application/json or application/x-ndjson",
             )
         body = self.rfile.read(length)
+        self._body_read = True
         if len(body) < length:
             self.close_connection = True
             raise HttpError(HTTPStatus.BAD_REQUEST, "the body ended before Content-Length")

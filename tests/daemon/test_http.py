@@ -460,3 +460,17 @@ def test_forged_unsubscribe_token_changes_nothing(api: Api) -> None:
     assert status == 404
     contact = api.store.get_contact("c1")
     assert contact is not None and contact.consent == {"email": True}
+
+
+def test_a_refused_body_is_never_read_as_the_next_request(api: Api) -> None:
+    """401 before the body is read: the connection closes instead of parsing the body."""
+    host, port = api.server.server_address[:2]
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((str(host), port), timeout=5) as conn:
+        conn.sendall(
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(smuggled)).encode() + b"\r\n\r\n" + smuggled
+        )
+        reply = _read_all(conn)
+    assert reply.startswith(b"HTTP/1.1 401")
+    assert reply.count(b"HTTP/1.1") == 1
