@@ -17,12 +17,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from journey.clock import SystemClock
 from journey.errors import JourneyError
 from journey.ingest import ContactChange, parse_contact, parse_event
 from journey.ingest.payload import PayloadError, is_supported, parse_all, split_body
@@ -52,7 +53,7 @@ class HttpHandlers:
     metrics: Callable[[], str]
     unsubscribe: Callable[[str, str], None]
     health: Callable[[], Mapping[str, Any]]
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    now: Callable[[], datetime] = field(default=SystemClock().now)
 
 
 class HttpError(Exception):
