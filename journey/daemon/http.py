@@ -184,30 +184,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path
-        route = _route_name(path)
         self._extra_headers: dict[str, str] = {}
         self._body_read = False
         try:
-            status = self._route(method, path)
+            self._route(method, path)
         except HttpError as exc:
-            status = exc.status
-            self._fail(status, exc.body)
+            self._send_json(exc.status, exc.body)
         except PayloadError as exc:
-            status = HTTPStatus.BAD_REQUEST
-            self._fail(status, exc.as_json())
+            self._send_json(HTTPStatus.BAD_REQUEST, exc.as_json())
         except Exception:  # a bug or a failing callback: log it, tell the client nothing more
             log.exception("HTTP %s %s failed", method, path)
-            status = HTTPStatus.INTERNAL_SERVER_ERROR
-            self._fail(status, {"error": "internal error; see the daemon's log"})
-        self.server.count(route, int(status))
+            self._send_json(
+                HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error; see the daemon's log"}
+            )
 
-    def _fail(self, status: HTTPStatus, body: Mapping[str, Any]) -> None:
-        """An unread body would be taken for the next request: close instead."""
-        if not self._body_read and self.headers.get("Content-Length", "0").strip() != "0":
-            self.close_connection = True
-        self._send_json(status, body)
-
-    def _route(self, method: str, path: str) -> HTTPStatus:
+    def _route(self, method: str, path: str) -> None:
         allowed = _ALLOWED.get(_route_name(path))
         if allowed is None:
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path}")
@@ -215,20 +206,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._extra_headers = {"Allow": ", ".join(sorted(allowed))}
             raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}")
         if path == "/healthz":
-            return self._health()
-        if path.startswith(UNSUBSCRIBE_PREFIX):
-            return self._unsubscribe(method, unquote(path[len(UNSUBSCRIBE_PREFIX) :]))
-        self._authorize()
-        if path == "/metrics":
-            text = self.server.handlers.metrics() + self.server.request_metrics()
-            self._send(HTTPStatus.OK, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
-            return HTTPStatus.OK
-        if path == "/v1/events":
-            return self._events()
-        return self._contacts()
+            self._health()
+        elif path.startswith(UNSUBSCRIBE_PREFIX):
+            self._unsubscribe(method, unquote(path[len(UNSUBSCRIBE_PREFIX) :]))
+        else:
+            self._authorize()
+            if path == "/metrics":
+                text = self.server.handlers.metrics() + self.server.request_metrics()
+                self._send(HTTPStatus.OK, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
+            elif path == "/v1/events":
+                self._events()
+            else:
+                self._contacts()
 
     # -------------------------------------------------------------- endpoints
-    def _health(self) -> HTTPStatus:
+    def _health(self) -> None:
         try:
             body = dict(self.server.handlers.health())
         except Exception as exc:
@@ -238,9 +230,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             HTTPStatus.OK if body.get("status", "ok") == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
         )
         self._send_json(status, body)
-        return status
 
-    def _events(self) -> HTTPStatus:
+    def _events(self) -> None:
         body = self._read_body()
         now = self.server.handlers.now()
         items = split_body(body, self.headers.get("Content-Type"), collection="events")
@@ -251,9 +242,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             HTTPStatus.ACCEPTED,
             {"stored": fresh, "duplicates": len(events) - fresh, "ids": [e.id for e in events]},
         )
-        return HTTPStatus.ACCEPTED
 
-    def _contacts(self) -> HTTPStatus:
+    def _contacts(self) -> None:
         body = self._read_body()
         items = split_body(body, self.headers.get("Content-Type"), collection="contacts")
         changes = parse_all(items, parse_contact)
@@ -261,9 +251,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         reply: dict[str, Any] = {"contacts": len(changes)}
         reply.update(Counter(outcomes))
         self._send_json(HTTPStatus.OK, reply)
-        return HTTPStatus.OK
 
-    def _unsubscribe(self, method: str, token: str) -> HTTPStatus:
+    def _unsubscribe(self, method: str, token: str) -> None:
         secret = self.server.secret
         if secret is None:
             raise HttpError(
@@ -274,14 +263,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             contact_id, journey_id = verify_unsubscribe_token(secret, token)
         except ValueError:
             self._send_page(HTTPStatus.NOT_FOUND, unsubscribe_page("invalid", token))
-            return HTTPStatus.NOT_FOUND
+            return
         if method == "GET":  # link scanners fetch links: GET only asks for confirmation
             self._send_page(HTTPStatus.OK, unsubscribe_page("confirm", token))
-            return HTTPStatus.OK
+            return
         self._read_body(limit=_SMALL_BODY, any_type=True)
         self._call(self.server.handlers.unsubscribe, contact_id, journey_id)
         self._send_page(HTTPStatus.OK, unsubscribe_page("done", token))
-        return HTTPStatus.OK
 
     # ------------------------------------------------------------- plumbing
     def _authorize(self) -> None:
@@ -374,7 +362,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except HttpError as exc:
             self.close_connection = True
             self._send_json(exc.status, exc.body)
-            self.server.count(_route_name(path), int(exc.status))
             return False
         return super().handle_expect_100()
 
@@ -384,6 +371,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self._send_json(HTTPStatus(code), {"error": message or HTTPStatus(code).phrase})
 
+    def _declared_length(self) -> int:
+        headers = getattr(self, "headers", None)
+        if headers is None:
+            return 0
+        if headers.get("Transfer-Encoding"):
+            return -1
+        try:
+            return int(headers.get("Content-Length", "0"))
+        except ValueError:
+            return -1
+
     def _send_json(self, status: HTTPStatus, body: Mapping[str, Any]) -> None:
         data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
         self._send(status, data, "application/json; charset=utf-8")
@@ -392,6 +390,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(status, html.encode("utf-8"), "text/html; charset=utf-8")
 
     def _send(self, status: HTTPStatus, data: bytes, content_type: str) -> None:
+        # Counted before the reply leaves, so a client that reads /metrics next sees it.
+        path = getattr(self, "path", "")
+        self.server.count(_route_name(urlsplit(path).path) if path else "other", int(status))
+        if not getattr(self, "_body_read", False) and self._declared_length() != 0:
+            self.close_connection = True  # an unread body would be taken for the next request
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
