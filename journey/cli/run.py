@@ -53,12 +53,14 @@ def command(
 
     One daemon per database: a second one exits with status 2.
     """
+    from journey.daemon.logs import LogFormat
+
     root = workspace_root(ctx)
     if demo:
         from journey.demo.run import run_demo
 
-        ctx.exit(run_demo(root, days=days, log_format=log_format))
-    from journey.daemon.logs import LogFormat
+        fmt = cast(LogFormat, log_format)
+        ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
     from journey.daemon.scheduler import run_forever, run_once
     from journey.daemon.service import Daemon, DaemonOptions
 

@@ -8,8 +8,10 @@ as they are now. A workspace.yaml with errors keeps the whole previous state.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from journey.compiler import compile_journey
 from journey.errors import Diagnostic, JourneyError
@@ -39,8 +41,9 @@ class ReloadReport:
 class PlanCatalog:
     """Loads and reloads one workspace; not thread-safe (the daemon's worker thread owns it)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, overrides: Mapping[str, Any] | None = None) -> None:
         self.root = root
+        self.overrides = dict(overrides or {})  # Workspace fields the caller replaces (demo)
         self.workspace: Workspace | None = None
         self.plans: dict[str, Plan] = {}
         self._journey_of_file: dict[str, str] = {}
@@ -59,6 +62,8 @@ class PlanCatalog:
             if self.workspace is None:
                 raise JourneyError(f"{WORKSPACE_FILE} has errors: {report.workspace_broken[0]}")
             return report
+        if self.overrides:
+            workspace = replace(workspace, **self.overrides)
         files = discover_journey_files([workspace.journeys_dir])
         result = validate_files(files, workspace)
         for diagnostic in result.diagnostics:

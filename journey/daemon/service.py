@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from journey.channels import build_channel
+from journey.channels import OutboxChannel, build_channel
 from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
@@ -33,6 +33,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
 from journey.engine.state import Enrollment
+from journey.model import Channel
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
 from journey.store.sqlite import SQLiteStore
@@ -62,6 +63,8 @@ class DaemonOptions:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
+    outbox: Path | None = None  # every channel writes here instead (the demo never sends)
+    workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Daemon:
@@ -73,7 +76,7 @@ class Daemon:
         self.log = StateLog(
             fmt=options.log_format, stream=stream, now=self.clock.now, enabled=options.logs
         )
-        self.catalog = PlanCatalog(options.root)
+        self.catalog = PlanCatalog(options.root, options.workspace_overrides)
         self.stopping = threading.Event()
         self.wake_requested = threading.Event()
         self.on_wake: Callable[[], None] | None = None
@@ -155,12 +158,19 @@ class Daemon:
     def _adopt_channels(self, workspace: Workspace) -> None:
         old = self.channels
         self.channels = {
-            name: build_channel(config, root=workspace.root, env=self.env, clock=self.clock)
+            name: self._build_channel(config, workspace)
             for name, config in workspace.channels.items()
         }
         self.worker.channels = dict(self.channels)
         for channel in old.values():
             channel.close()
+
+    def _build_channel(self, config: Channel, workspace: Workspace) -> ChannelImpl:
+        if self.options.outbox is not None:
+            return OutboxChannel(
+                name=config.name, path=self.options.outbox, fsync=False, clock=self.clock
+            )
+        return build_channel(config, root=workspace.root, env=self.env, clock=self.clock)
 
     # ------------------------------------------------------------------ ticking
 

@@ -1,0 +1,1 @@
+"""`journey run --demo`: the bundled sample population and the fast-clock daemon run."""
