@@ -1,0 +1,199 @@
+"""`journey site`: validate, compile, render, test and simulate every journey, then
+write a static, self-contained HTML site about them.
+
+The site is for reviewers who would rather look than read YAML. Everything it
+shows comes from the same stages the daemon uses, so what it shows is what would
+happen. A journey with problems still gets a page: its problems, with locations.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from journey.compiler import compile_journey
+from journey.engine.context import EngineSettings
+from journey.errors import Diagnostic, JourneyError
+from journey.loader import Document
+from journey.model import Plan
+from journey.renderer import Renderer
+from journey.site.coverage import Coverage, journey_coverage
+from journey.site.describe import trigger_text
+from journey.site.forecast import Forecast, forecast_journey
+from journey.site.pages import write_site
+from journey.site.previews import StepPreviews, render_previews
+from journey.site.samples import SampleContact, sample_contacts
+from journey.site.svg import Diagram, layout
+from journey.site.testruns import TestReport, run_journey_tests
+from journey.validator import check_workspace, discover_journey_files, validate_files
+from journey.workspace import Workspace
+
+_SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+@dataclass(slots=True)
+class JourneyInfo:
+    """Everything one journey page shows; `plan` is None when the journey has errors."""
+
+    slug: str
+    file: str
+    journey_id: str
+    name: str
+    kind: str
+    status: str
+    owner: str
+    description: str
+    trigger: str
+    problems: list[Diagnostic] = field(default_factory=list)
+    plan: Plan | None = None
+    coverage: list[Coverage] = field(default_factory=list)
+    diagram: Diagram | None = None
+    previews: list[StepPreviews] = field(default_factory=list)
+    tests: TestReport | None = None
+    forecast: Forecast | None = None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.problems if d.is_error]
+
+    @property
+    def problem_codes(self) -> list[str]:
+        return sorted({d.code for d in self.problems})
+
+
+@dataclass(slots=True)
+class SiteReport:
+    out_dir: Path
+    pages: list[Path] = field(default_factory=list)
+    journeys: list[JourneyInfo] = field(default_factory=list)
+    workspace_problems: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.workspace_problems) + sum(len(j.problems) for j in self.journeys)
+
+
+def build_site(
+    root: Path,
+    out_dir: Path,
+    paths: Sequence[Path] = (),
+    *,
+    now: datetime | None = None,
+    samples: list[SampleContact] | None = None,
+    population: int = 150,
+) -> SiteReport:
+    """Build the site for the journeys under `paths` (default: the workspace's journeys/).
+
+    `now` is the moment previews are rendered at and the forecast starts (default:
+    today 09:00 UTC, so two builds on one day are identical); `samples` replaces
+    the built-in sample contacts.
+    """
+    started = time.perf_counter()
+    now = now or datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    workspace, workspace_problems, _ = check_workspace(root)
+    files = discover_journey_files(list(paths) or [workspace.journeys_dir])
+    result = validate_files(files, workspace)
+    samples = samples if samples is not None else sample_contacts(workspace.contact_attributes, now)
+    renderer = Renderer(
+        workspace.templates_dir,
+        workspace.locales_dir,
+        default_timezone=workspace.default_timezone,
+        declared_attributes=tuple(workspace.contact_attributes or ()),
+    )
+    settings = EngineSettings.from_workspace(workspace)
+    report = SiteReport(out_dir=out_dir, workspace_problems=workspace_problems)
+    valid = {doc.path for doc in result.valid_documents()}
+    used: set[str] = set()
+    for doc in result.documents:
+        info = _info(doc, workspace, result.diagnostics, used)
+        if doc.path in valid:
+            _compile(info, doc, workspace)
+        if info.plan is not None:
+            source = Path(doc.path)
+            _enrich(
+                info, info.plan, source, workspace, renderer, settings, samples, now, population
+            )
+        report.journeys.append(info)
+    report.journeys.sort(key=lambda j: (j.kind, j.journey_id))
+    report.pages = write_site(report, workspace, samples, now)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _info(
+    doc: Document, workspace: Workspace, diagnostics: list[Diagnostic], used: set[str]
+) -> JourneyInfo:
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    path = Path(doc.path)
+    journey_id = str(data.get("id") or path.stem)
+    slug = _SLUG.sub("-", journey_id.lower()).strip("-") or "journey"
+    while slug in used:
+        slug += "-2"
+    used.add(slug)
+    return JourneyInfo(
+        slug=slug,
+        file=_relative(path, workspace.root),
+        journey_id=journey_id,
+        name=str(data.get("name") or journey_id),
+        kind=str(data.get("kind") or "?"),
+        status=str(data.get("status") or "active"),
+        owner=str(data.get("owner") or ""),
+        description=str(data.get("description") or ""),
+        trigger="",
+        problems=[d for d in diagnostics if d.location.path == doc.path],
+    )
+
+
+def _compile(info: JourneyInfo, doc: Document, workspace: Workspace) -> None:
+    try:
+        plan = compile_journey(doc, workspace)
+    except JourneyError as exc:
+        info.problems.append(
+            Diagnostic(code="compile-error", message=str(exc), location=doc.location(()))
+        )
+        return
+    info.plan = plan
+    info.trigger = trigger_text(plan)
+    info.description = plan.description.strip()
+
+
+def _enrich(
+    info: JourneyInfo,
+    plan: Plan,
+    source: Path,
+    workspace: Workspace,
+    renderer: Renderer,
+    settings: EngineSettings,
+    samples: list[SampleContact],
+    now: datetime,
+    population: int,
+) -> None:
+    info.coverage = journey_coverage(plan, workspace.templates_dir, workspace.locales_dir)
+    info.diagram = layout(plan)
+    info.previews = render_previews(plan, renderer, samples, now, _context(plan, now, workspace))
+    info.tests = run_journey_tests(plan, source, renderer, settings, workspace.root)
+    info.forecast = forecast_journey(plan, workspace, renderer, settings, now, population)
+
+
+def _context(plan: Plan, now: datetime, workspace: Workspace) -> dict[str, Any]:
+    """What the engine passes to templates, with an entry made up at `now`."""
+    entry_name = getattr(plan.trigger, "event", None) or plan.trigger.kind
+    base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
+    return {
+        "entry": {"name": entry_name, "timestamp": now, "properties": {}},
+        "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
+        "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
+    }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
