@@ -9,11 +9,12 @@ delivery worker.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from journey.channels import OutboxChannel, build_channel
 from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
+from journey.compiler import plan_to_dict
 from journey.daemon import inbox
 from journey.daemon.catalog import PlanCatalog, ReloadReport
 from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
@@ -33,7 +35,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
 from journey.engine.state import Enrollment
-from journey.model import Channel
+from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
 from journey.store.sqlite import SQLiteStore
@@ -65,6 +67,16 @@ class DaemonOptions:
     tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
     outbox: Path | None = None  # every channel writes here instead (the demo never sends)
     workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+def reacts_to_outcomes(plans: Iterable[Plan]) -> bool:
+    """Does any journey trigger on, wait for, exit on or convert on a delivery outcome?"""
+    names = ('"journey.sent"', '"journey.failed"')
+    for plan in plans:
+        text = json.dumps(plan_to_dict(plan), default=str)
+        if any(name in text for name in names):
+            return True
+    return False
 
 
 class Daemon:
@@ -248,6 +260,8 @@ class Daemon:
     def _apply(self, report: ReloadReport) -> None:
         now = self.clock.now()
         self.runner.set_plans(self.catalog.plans)
+        # journey.sent/failed go through the runner only when some journey listens to them.
+        self.worker.outcomes_via_inbox = reacts_to_outcomes(self.catalog.plans.values())
         for journey_id in report.removed:
             exit_journey(self.store, journey_id, "journey_removed", now, self._exited)
         for journey_id in report.changed:
