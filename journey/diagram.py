@@ -100,9 +100,11 @@ def _used_end(plan: Plan) -> bool:
 
 
 def to_mermaid(plan: Plan) -> str:
+    ids = _mermaid_ids(plan)
+    trigger_id = _node_id(TRIGGER_NODE)
     lines = [
         "flowchart TD",
-        f'  {_node_id(TRIGGER_NODE)}(["{_mermaid_text(describe_trigger(plan.trigger))}"])',
+        f'  {trigger_id}(["{_mermaid_text(describe_trigger(plan.trigger))}"])',
     ]
     for step in plan.steps:
         text = _mermaid_text(f"{step.id}: {describe_step(step)}")
@@ -113,13 +115,27 @@ def to_mermaid(plan: Plan) -> str:
         )
         if isinstance(step, ExitStep):
             shape = f'(["{text}"])'
-        lines.append(f"  {_node_id(step.id)}{shape}")
+        lines.append(f"  {ids[step.id]}{shape}")
     if _used_end(plan):
-        lines.append(f'  {_node_id(END)}(["end"])')
-    for edge in edges(plan):
+        lines.append(f'  {ids[END]}(["end"])')
+    for index, edge in enumerate(edges(plan)):
         label = f'|"{_mermaid_text(edge.label)}"|' if edge.label else ""
-        lines.append(f"  {_node_id(edge.source)} -->{label} {_node_id(edge.target)}")
+        source = trigger_id if index == 0 else ids[edge.source]  # the first edge leaves the trigger
+        lines.append(f"  {source} -->{label} {ids[edge.target]}")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_ids(plan: Plan) -> dict[str, str]:
+    """A distinct Mermaid id per step (and `end`): `a-b` and `a_b` would both be `s_a_b`."""
+    taken = {_node_id(TRIGGER_NODE)}
+    ids: dict[str, str] = {}
+    for key in [*(step.id for step in plan.steps), END]:
+        candidate, number = _node_id(key), 2
+        while candidate in taken:
+            candidate, number = f"{_node_id(key)}_{number}", number + 1
+        taken.add(candidate)
+        ids[key] = candidate
+    return ids
 
 
 def to_dot(plan: Plan) -> str:
@@ -146,7 +162,11 @@ def _node_id(step_id: str) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    # `#` first: Mermaid reads `#name;` as an entity; a line break would end the statement
+    text = " ".join(text.split())
+    return (
+        text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    )
 
 
 def _dot_text(text: str) -> str:

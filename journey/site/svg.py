@@ -18,7 +18,7 @@ from grandalf.graphs import Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 from grandalf.routing import route_with_lines
 
-from journey.diagram import TRIGGER_NODE, describe_step, describe_trigger, edges
+from journey.diagram import describe_step, describe_trigger, edges
 from journey.model import END, Plan, SendStep
 
 CHAR_WIDTH = 7.0  # px per character at the diagram's 12px font, a little generous
@@ -29,6 +29,7 @@ WRAP = 30  # characters per line of a node's description
 LABEL_MAX = 26  # characters of an edge label shown; the full text goes in <title>
 MARGIN = 16.0
 COMPONENT_GAP = 40.0
+TRIGGER_KEY = "@trigger"  # not a possible step id, unlike diagram.TRIGGER_NODE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +141,7 @@ def _layout_component(component: Any, offset: float) -> float:
     sugiyama.xspace = 28
     sugiyama.yspace = 30
     sugiyama.route_edge = route_with_lines
-    roots = [v for v in component.sV if v.data == TRIGGER_NODE] or None
+    roots = [v for v in component.sV if v.data == TRIGGER_KEY] or None
     sugiyama.init_all(roots=roots)
     sugiyama.draw(3)
     left = min(v.view.xy[0] - v.view.w / 2 for v in component.sV)
@@ -157,7 +158,7 @@ def _graph(plan: Plan) -> tuple[dict[str, _Spec], list[tuple[str, str]]]:
     """Node specs and the edges between them; labelled edges run through a label vertex."""
     trigger = describe_trigger(plan.trigger)
     specs: dict[str, _Spec] = {
-        TRIGGER_NODE: _Spec(TRIGGER_NODE, "", "trigger", "trigger", _wrap(trigger), trigger)
+        TRIGGER_KEY: _Spec(TRIGGER_KEY, "", "trigger", "trigger", _wrap(trigger), trigger)
     }
     for step in plan.steps:
         text = describe_step(step)
@@ -165,12 +166,13 @@ def _graph(plan: Plan) -> tuple[dict[str, _Spec], list[tuple[str, str]]]:
         specs[step.id] = _Spec(step.id, step.id, kind, step.id, _wrap(text), f"{step.id}: {text}")
     links: list[tuple[str, str]] = []
     labels: dict[tuple[str, str], list[str]] = {}
-    for edge in edges(plan):
+    for index, edge in enumerate(edges(plan)):
         if edge.target == END and END not in specs:
             specs[END] = _Spec(END, "", "end", "end", (), "end: the journey completes")
-        if edge.source == edge.target:
+        source = TRIGGER_KEY if index == 0 else edge.source  # the first edge leaves the trigger
+        if source == edge.target:
             continue  # a step cannot lead to itself in a valid journey
-        labels.setdefault((edge.source, edge.target), []).append(edge.label)
+        labels.setdefault((source, edge.target), []).append(edge.label)
     for (source, target), texts in labels.items():
         text = " / ".join(t for t in texts if t)
         if not text:
