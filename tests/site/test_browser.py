@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.site.conftest import ROOT
-
 from journey.model import SendStep
 from journey.site import SiteReport
 from journey.site.serve import SiteServer
+from tests.site.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -148,9 +147,12 @@ def test_the_locale_switch_shows_swedish_and_chinese(browser: Any, served: str) 
     page.get_by_role("radio", name="svenska").check()
     swedish = _visible_text(page, welcome)
     assert "Välkommen" in swedish and "Welcome to Fika" not in swedish
-    assert page.locator(f'{welcome} [data-preview-locale="sv"] .preview-body').first.get_attribute(
-        "lang"
-    ) == "sv"
+    assert (
+        page.locator(f'{welcome} [data-preview-locale="sv"] .preview-body').first.get_attribute(
+            "lang"
+        )
+        == "sv"
+    )
     page.get_by_role("radio", name="中文").check()
     chinese = _visible_text(page, welcome)
     assert "欢迎" in chinese and "Välkommen" not in chinese

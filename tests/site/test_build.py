@@ -6,12 +6,11 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.site.conftest import BUILT_AT, ROOT
-from tests.site.html_facts import PageFacts, all_urls, leaves_the_site
-
 from journey.model import SendStep
 from journey.site import SiteReport, build_site
 from journey.site.samples import SampleContact, sample_contacts
+from tests.site.conftest import BUILT_AT, ROOT
+from tests.site.html_facts import PageFacts, all_urls, leaves_the_site
 
 EXAMPLES = sorted(
     p for p in (ROOT / "journeys" / "examples").glob("*.yaml") if not p.name.endswith(".test.yaml")
