@@ -108,8 +108,15 @@ class EvalScope:
     settings: EngineSettings
     entry: Entry | None = None
     event: Event | None = None
+    _cache: dict[str, Any] | None = None
 
     def variables(self) -> dict[str, Any]:
+        """Built once per scope: many expressions run against the same moment."""
+        if self._cache is None:
+            self._cache = self._build()
+        return self._cache
+
+    def _build(self) -> dict[str, Any]:
         retention_start = subtract_duration(self.now, self.settings.event_retention, self.zone)
 
         def since(within: Any) -> datetime:

@@ -8,7 +8,7 @@ Time comes from the caller (`now`) or the clock; nothing here sleeps.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +48,37 @@ from journey.engine.triggers import (
 from journey.errors import ExpressionError, RenderError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
-from journey.model import Contact, Event, Plan, SendStep
+from journey.model import (
+    Contact,
+    Event,
+    EventTrigger,
+    InactivityTrigger,
+    Plan,
+    SegmentTrigger,
+    SendStep,
+    WaitForStep,
+)
 from journey.store.abc import StateStore
+
+
+def interesting_events(plans: Iterable[Plan]) -> frozenset[str] | None:
+    """Event names any plan reacts to; None when every event may matter.
+
+    Segment triggers (has_event/event_count) and old plan versions still in flight
+    can react to anything, so with a segment journey every event is processed.
+    """
+    names: set[str] = set()
+    for plan in plans:
+        trigger = plan.trigger
+        if isinstance(trigger, SegmentTrigger):
+            return None
+        if isinstance(trigger, EventTrigger | InactivityTrigger):
+            names.add(trigger.event)
+        names.update(item.event for item in plan.exit_when if item.event)
+        if plan.goal is not None:
+            names.add(plan.goal.event)
+        names.update(step.event for step in plan.steps if isinstance(step, WaitForStep))
+    return frozenset(names)
 
 
 class StoreHistory:
@@ -106,6 +135,7 @@ class Runner:
     def set_plans(self, plans: Mapping[str, Plan]) -> None:
         """Adopt the current plans (the store keeps every version enrollments refer to)."""
         self.plans = dict(plans)
+        self._interesting = interesting_events(self.plans.values())
         with self.store.transaction():
             for plan in self.plans.values():
                 self.store.save_plan(plan)
@@ -187,10 +217,14 @@ class Runner:
         with self.store.transaction():
             if not self.store.add_event(event):
                 return False
-            if not history_only:
+            if not history_only and self._matters(event):
                 self._process_event(event, now)
-        self._drain()
+            self._drain()
         return True
+
+    def _matters(self, event: Event) -> bool:
+        """Only events some plan reacts to are processed; the rest are history."""
+        return self._interesting is None or event.name in self._interesting
 
     def _process_event(self, event: Event, now: datetime) -> None:
         contact = self.store.get_contact(event.contact_id)
@@ -288,6 +322,7 @@ class Runner:
         history = self.history(contact.id)
         steps = 0
         changed_contact = False
+        checked: Contact | None = None  # exit_when already evaluated for this contact
         while (
             current.status == "active"
             and enrollment.is_active
@@ -298,7 +333,16 @@ class Runner:
             if steps > self.settings.max_steps_per_run:
                 transition = fail(enrollment, enrollment.step_id, "too many steps at once", now)
             else:
-                transition = advance(plan, enrollment, contact, history, now, self.settings)
+                transition = advance(
+                    plan,
+                    enrollment,
+                    contact,
+                    history,
+                    now,
+                    self.settings,
+                    check_exit_when=checked is not contact,
+                )
+                checked = contact
             transition = self._perform(plan, enrollment, transition, contact, now)
             self.transitions += 1
             enrollment = transition.enrollment
@@ -544,8 +588,8 @@ class Runner:
             with self.store.transaction():
                 for enrollment in batch:
                     self._run_claimed(enrollment, contacts, now)
+                self._drain()  # outcome events commit with the batch that caused them
             done += len(batch)
-            self._drain()
         if self.deliver_inline:
             self.deliver_pending(now)
         return self.transitions - before

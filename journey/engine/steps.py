@@ -105,8 +105,14 @@ def advance(
     history: History,
     now: datetime,
     settings: EngineSettings,
+    *,
+    check_exit_when: bool = True,
 ) -> Transition:
-    """Run the current step once. Expression failures become `failed` + exit `error`."""
+    """Run the current step once. Expression failures become `failed` + exit `error`.
+
+    `check_exit_when=False` lets a shell that already checked exit_when for this
+    contact at this instant (same contact, same `now`) skip re-evaluating it.
+    """
     if not enrollment.is_active:
         return Transition(enrollment=enrollment)
     if enrollment.step_id == END:
@@ -125,7 +131,7 @@ def advance(
     except KeyError:
         return exit_transition(enrollment, "step_removed", now)
     try:
-        if exit_when_holds(plan, scope):
+        if check_exit_when and exit_when_holds(plan, scope):
             return exit_transition(enrollment, "exit_when", now)
         if enrollment.phase == "wait" and not isinstance(step, SendStep):
             return _resume(step, enrollment, now)

@@ -102,6 +102,23 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     )
 
 
+def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
+    """The columns that change after insertion (entry and identity never do)."""
+    state = {"phase": e.phase, "visits": e.visits, "defer_since": ts(e.defer_since)}
+    return (
+        e.status,
+        e.step_id,
+        ts(e.step_entered_at),
+        ts(e.due_at) if e.is_active else None,
+        e.split_arm,
+        e.exit_reason,
+        ts(e.exited_at),
+        ts(e.converted_at),
+        dumps(state),
+        e.id,
+    )
+
+
 def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
     entry = json.loads(row[9])
     state = json.loads(row[14])

@@ -229,12 +229,11 @@ class SQLiteStore(StateStore):
         return True
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
-        row = codec.enrollment_row(enrollment)
         self._conn.execute(
             "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
             " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
             " claimed_by=NULL, claim_expires_at=NULL WHERE id=?",
-            (row[4], row[5], row[6], row[7], *row[10:15], row[0]),
+            codec.enrollment_update_row(enrollment),
         )
 
     def set_enrollment_plan(self, enrollment: Enrollment) -> None:

@@ -1,0 +1,258 @@
+"""`journey simulate FILE --contacts FILE.jsonl`: a virtual-clock dry run over a population."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from journey.cli.common import compile_file, echo_stdout
+from journey.clock import SystemClock
+from journey.durations import parse_duration
+from journey.engine.context import EngineSettings
+from journey.engine.inputs import InputError, parse_event, read_jsonl
+from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
+from journey.errors import UsageError
+from journey.localtime import parse_instant
+from journey.model import Event, EventTrigger, Plan
+from journey.renderer import Renderer
+
+SAMPLE_CONTACTS = 5
+
+
+def _contacts(path: Path) -> Iterator[dict[str, Any]]:
+    for number, record in read_jsonl(path):
+        if not isinstance(record.get("id"), str):
+            raise UsageError(f"{path}:{number}: a contact needs an `id` that is a string")
+        yield record
+
+
+def _events(path: Path | None, start: datetime) -> list[Event]:
+    if path is None:
+        return []
+    events = []
+    for number, record in read_jsonl(path):
+        try:
+            events.append(parse_event(record, start))
+        except InputError as exc:
+            raise UsageError(f"{path}:{number}: {exc}") from None
+    return events
+
+
+def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
+    """--enter-all: each contact sends the trigger event at the start, attributes as properties."""
+    assert isinstance(plan.trigger, EventTrigger)
+    events = []
+    for record in _contacts(contacts):
+        properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
+        events.append(
+            Event(
+                id=f"simulated-entry-{record['id']}",
+                name=plan.trigger.event,
+                contact_id=record["id"],
+                timestamp=start,
+                received_at=start,
+                properties=properties,
+            )
+        )
+    return events
+
+
+@click.command("simulate")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option(
+    "--contacts",
+    "contacts_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Contacts, one JSON object per line.",
+)
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Events, one JSON object per line; those before --start are history.",
+)
+@click.option(
+    "--start",
+    "start_text",
+    help="When the virtual clock starts (RFC 3339; default: today 00:00 UTC).",
+)
+@click.option("--for", "for_text", default="30d", show_default=True, help="How long to simulate.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Reserved for generated inputs; runs are deterministic.",
+)
+@click.option(
+    "--enter-all",
+    is_flag=True,
+    help="Event trigger without --events: every contact sends the trigger event at the start.",
+)
+@click.option(
+    "--render-all",
+    is_flag=True,
+    help="Render every message (default: the first 200 contacts; the rest are counted).",
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    file: str,
+    contacts_file: Path,
+    events_file: Path | None,
+    start_text: str | None,
+    for_text: str,
+    fmt: str,
+    seed: int,
+    enter_all: bool,
+    render_all: bool,
+) -> None:
+    """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day."""
+    plan, workspace = compile_file(ctx, file)
+    try:
+        start = parse_instant(start_text) if start_text else _today()
+        duration = parse_duration(for_text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    events = _events(events_file, start)
+    if isinstance(plan.trigger, EventTrigger) and not events_file:
+        if not enter_all:
+            raise UsageError(
+                f"{plan.journey_id} is triggered by the event `{plan.trigger.event}` and no "
+                "--events file was given, so nobody would enter; pass --events FILE.jsonl, or "
+                "--enter-all to have every contact send it at the start"
+            )
+        events = _entry_events(plan, contacts_file, start)
+    renderer = Renderer(
+        workspace.templates_dir,
+        workspace.locales_dir,
+        default_timezone=workspace.default_timezone,
+        declared_attributes=tuple(workspace.contact_attributes or ()),
+    )
+    settings = EngineSettings.from_workspace(workspace)
+    total = sum(1 for _ in read_jsonl(contacts_file))
+    bar: Any
+    days: Any
+    with (
+        click.progressbar(
+            length=total, label="contacts", file=click.get_text_stream("stderr")
+        ) as bar,
+        click.progressbar(
+            length=30, label="simulating", file=click.get_text_stream("stderr")
+        ) as days,
+    ):
+        report = simulate(
+            plan,
+            renderer=renderer,
+            settings=settings,
+            contacts=_contacts(contacts_file),
+            events=events,
+            start=start,
+            duration=duration,
+            progress=bar.update,
+            days_progress=days.update,
+            render_sample=None if render_all else RENDER_SAMPLE,
+        )
+    echo_stdout(render_json(report) if fmt == "json" else render_table(report))
+
+
+def _today() -> datetime:
+    now = SystemClock().now()
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+def render_json(report: SimulationReport) -> str:
+    counts = report.counts
+    return json.dumps(
+        {
+            "journey": report.journey_id,
+            "start": report.start.isoformat(),
+            "end": report.end.isoformat(),
+            "contacts": report.contacts,
+            "timeline": [
+                {
+                    "at": r.at.isoformat(),
+                    "local": r.local,
+                    "contact": r.contact_id,
+                    "what": r.kind,
+                    "step": r.step_id,
+                    "locale": r.locale,
+                    "channel": r.channel,
+                    "detail": r.detail,
+                }
+                for r in report.timeline
+            ],
+            "steps": {
+                k: {"entered": v.entered, "waiting": v.waiting, **v.outcomes}
+                for k, v in (counts.steps.items() if counts else [])
+            },
+            "entered": counts.entered if counts else 0,
+            "converted": counts.converted if counts else 0,
+            "exited": counts.exited if counts else {},
+            "sends_per_day": report.sends_per_day,
+            "rendered_contacts": report.rendered_contacts,
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def render_table(report: SimulationReport) -> str:
+    lines = [
+        f"{report.journey_id}: {report.contacts} contacts, "
+        f"{report.start.isoformat()} -> {report.end.isoformat()}",
+        "",
+        "Timeline (contact-local time)",
+    ]
+    sample: list[str] = []
+    for row in report.timeline:
+        if row.contact_id not in sample and len(sample) < SAMPLE_CONTACTS:
+            sample.append(row.contact_id)
+    chosen = set(sample)
+    shown = sorted(
+        (r for r in report.timeline if r.contact_id in chosen),
+        key=lambda r: (sample.index(r.contact_id), r.at),
+    )
+    if len(chosen) < len({r.contact_id for r in report.timeline}):
+        lines[-1] += f", the first {len(chosen)} contacts"
+    for r in shown:
+        what = f"{r.kind} {r.step_id}".ljust(30)
+        extra = " ".join(x for x in (r.channel, r.locale) if x)
+        lines.append(f"  {r.local:<24} {r.contact_id:<12} {what} {extra:<14} {r.detail}")
+    if len(report.timeline) > len(shown):
+        lines.append(f"  … {len(report.timeline) - len(shown)} more rows (--format json has all)")
+    counts = report.counts
+    if counts is not None:
+        lines += ["", "Per step", f"  {'step':<28} {'entered':>8} {'waiting':>8}  outcomes"]
+        for step_id, step in counts.steps.items():
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(step.outcomes.items()))
+            lines.append(f"  {step_id:<28} {step.entered:>8} {step.waiting:>8}  {outcomes}")
+        exits = ", ".join(f"{k} {v}" for k, v in sorted(counts.exited.items())) or "none"
+        lines += [
+            "",
+            f"Entered {counts.entered}, converted {counts.converted}, "
+            f"in flight {counts.active}; exited: {exits}",
+        ]
+    if report.rendered_contacts is not None:
+        lines += [
+            "",
+            f"Messages were rendered for the first {report.rendered_contacts} contacts; "
+            "--render-all renders every one.",
+        ]
+    lines += ["", "Sends per day"]
+    peak = max(report.sends_per_day.values(), default=0)
+    for day, number in report.sends_per_day.items():
+        bar = "#" * (round(40 * number / peak) if peak else 0)
+        lines.append(f"  {day} {number:>7} {bar}")
+    if not report.sends_per_day:
+        lines.append("  (no sends)")
+    return "\n".join(lines)
