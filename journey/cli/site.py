@@ -49,8 +49,9 @@ def command(
     def build() -> None:
         report = build_site(root, out_dir, files)
         problems = report.problem_count
+        pages = len(report.journeys)
         click.echo(
-            f"built {len(report.journeys)} journey pages in {out_dir}/ "
+            f"built {pages} journey page{'' if pages == 1 else 's'} in {out_dir}/ "
             f"({report.seconds:.1f} s): "
             + (f"{problems} problem(s) shown on the pages" if problems else "no problems")
         )
