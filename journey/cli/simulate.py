@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,15 +141,11 @@ def command(
     )
     settings = EngineSettings.from_workspace(workspace)
     total = sum(1 for _ in read_jsonl(contacts_file))
-    bar: Any
-    days: Any
+    progressbar: Any = click.progressbar  # click's stubs type it oddly
+    stderr = sys.stderr
     with (
-        click.progressbar(
-            length=total, label="contacts", file=click.get_text_stream("stderr")
-        ) as bar,
-        click.progressbar(
-            length=30, label="simulating", file=click.get_text_stream("stderr")
-        ) as days,
+        progressbar(length=total, label="contacts", file=stderr) as bar,
+        progressbar(length=30, label="simulating", file=stderr) as days,
     ):
         report = simulate(
             plan,

@@ -1,0 +1,100 @@
+"""`journey test` as a user runs it: runner-style output, summary line, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from journey.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--workspace", str(ROOT), "test", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_example_journey_test_passes() -> None:
+    code, out, _ = run(str(ROOT / "journeys"))
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].endswith("passed, 0 failed")
+    assert "FAIL" not in out
+    journeys = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("PASS")}
+    assert {
+        "onboarding-welcome",
+        "engagement-weekly-grind",
+        "churn-prevention",
+        "reactivation-winback",
+        "referral-program",
+        "loyalty-points",
+        "loyalty-birthday",
+    } <= journeys
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "case.test.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CASE = """journey: onboarding-welcome
+cases:
+  - name: welcome in Swedish
+    start: 2026-03-27T08:00:00Z
+    contact: {{ id: c1, email: a@example.com, locale: sv_SE, timezone: Europe/Stockholm,
+               consent: {{ email: true }}, country: SE }}
+    events:
+      - {{ after: 0s, name: signed_up, properties: {{ plan: trial }} }}
+    run_for: 1h
+    expect:
+      - {{ send: welcome, at: "{at}", locale: sv, subject_contains: "Välkommen" }}
+      - {{ in_flight: settle-in }}
+"""
+
+
+def test_a_passing_case_prints_pass_and_exits_0(tmp_path: Path) -> None:
+    code, out, _ = run(str(write(tmp_path, CASE.format(at="2026-03-27T09:00:00+01:00"))))
+    assert code == 0
+    assert out.splitlines() == ["PASS onboarding-welcome: welcome in Swedish", "1 passed, 0 failed"]
+
+
+def test_a_failing_case_shows_a_diff_and_exits_1(tmp_path: Path) -> None:
+    code, out, _ = run(str(write(tmp_path, CASE.format(at="2026-03-27T10:00:00+01:00"))))
+    assert code == 1
+    assert out.splitlines()[0] == "FAIL onboarding-welcome: welcome in Swedish"
+    assert "-send: welcome at 2026-03-27T10:00:00+01:00" in out
+    assert "+send: welcome at 2026-03-27T09:00:00+01:00" in out
+    assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            "journey: onboarding-welcome\ncases:\n  - name: x\n    start: yesterday\n"
+            "    contact: { id: c1 }\n    expect:\n      - { exit: completed }\n",
+            ":4:",
+        ),
+        (
+            "journey: onboarding-welcome\ncases:\n  - name: x\n    start: 2026-01-01T00:00:00Z\n"
+            "    contact: { id: c1 }\n    expect:\n      - { exit: completed, colour: red }\n",
+            ":7:",
+        ),
+    ],
+)
+def test_an_invalid_test_file_exits_2_with_its_location(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    path = write(tmp_path, text)
+    code, _, err = run(str(path))
+    assert code == 2
+    assert f"{path}{where}" in err
+
+
+def test_unknown_journey_fails_the_case(tmp_path: Path) -> None:
+    text = CASE.format(at="2026-03-27T09:00:00+01:00").replace("onboarding-welcome", "nope-nope")
+    code, out, _ = run(str(write(tmp_path, text)))
+    assert code == 1 and "no journey with this id" in out
