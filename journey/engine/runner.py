@@ -16,28 +16,18 @@ from typing import Any
 from journey.clock import Clock
 from journey.engine import scheduling
 from journey.engine.actions import (
-    CallWebhook,
-    Convert,
     Exit,
-    Record,
-    Send,
-    SkipSend,
     Transition,
 )
 from journey.engine.context import EngineSettings, History, contact_zone
 from journey.engine.events import on_contact_change, on_event
 from journey.engine.perform import (
     DeliverySink,
-    Happening,
     Listener,
     Renders,
-    attempt,
-    payload_of,
-    pending_delivery,
-    render_message,
-    webhook_request,
 )
-from journey.engine.state import Enrollment, Entry, StepRecord
+from journey.engine.performing import PerformingMixin
+from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import advance, exited, fail
 from journey.engine.triggers import (
     event_fires,
@@ -45,7 +35,7 @@ from journey.engine.triggers import (
     reentry_allows,
     scope_for,
 )
-from journey.errors import ExpressionError, RenderError
+from journey.errors import ExpressionError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import (
@@ -55,7 +45,6 @@ from journey.model import (
     InactivityTrigger,
     Plan,
     SegmentTrigger,
-    SendStep,
     WaitForStep,
 )
 from journey.store.abc import StateStore
@@ -97,7 +86,7 @@ class StoreHistory:
         return self.store.marketing_send_times(self.contact_id, since)
 
 
-class Runner:
+class Runner(PerformingMixin):
     def __init__(
         self,
         store: StateStore,
@@ -376,195 +365,6 @@ class Runner:
         self._record(plan, enrollment, actions, now)
         if write:
             self.store.save_enrollment(enrollment)
-
-    def _perform(
-        self,
-        plan: Plan,
-        before: Enrollment,
-        transition: Transition,
-        contact: Contact,
-        now: datetime,
-    ) -> Transition:
-        """Do the side effects; a render failure turns the step into `failed` + exit `error`."""
-        actions = transition.actions
-        for action in actions:
-            if isinstance(action, Send):
-                try:
-                    self._send(plan, action.step, transition.enrollment, contact, action, now)
-                except RenderError as exc:
-                    failed = fail(before, action.step.id, str(exc), now)
-                    self._record(plan, failed.enrollment, failed.actions, now)
-                    return failed
-            elif isinstance(action, CallWebhook):
-                transition = self._webhook(plan, action, transition, contact, now)
-        self._record(plan, transition.enrollment, transition.actions, now)
-        return transition
-
-    def _send(
-        self,
-        plan: Plan,
-        step: SendStep,
-        enrollment: Enrollment,
-        contact: Contact,
-        action: Send,
-        now: datetime,
-    ) -> None:
-        message = render_message(
-            self.renderer, plan, step, enrollment, contact, action.delivery_key, now
-        )
-        record = pending_delivery(
-            key=action.delivery_key,
-            enrollment=enrollment,
-            plan=plan,
-            step_id=step.id,
-            contact_id=contact.id,
-            channel=step.channel,
-            kind=step.message,
-            payload=payload_of(message),
-            now=now,
-        )
-        if self.store.add_delivery(record):
-            self._emit("send", enrollment, now, step_id=step.id, message=message)
-            if self.deliver_inline:
-                self._attempt(record, now)
-
-    def _webhook(
-        self,
-        plan: Plan,
-        action: CallWebhook,
-        transition: Transition,
-        contact: Contact,
-        now: datetime,
-    ) -> Transition:
-        enrollment = transition.enrollment
-        step = action.step
-        try:
-            request = webhook_request(
-                self.renderer, plan, step, enrollment, contact, action.delivery_key, now
-            )
-        except RenderError as exc:
-            return fail(enrollment, step.id, str(exc), now)
-        record = pending_delivery(
-            key=action.delivery_key,
-            enrollment=enrollment,
-            plan=plan,
-            step_id=step.id,
-            contact_id=contact.id,
-            channel=step.channel or "webhook",
-            kind="webhook",
-            payload=payload_of(request),
-            now=now,
-        )
-        if not self.store.add_delivery(record):
-            return transition
-        self._emit("webhook", enrollment, now, step_id=step.id)
-        if not self.deliver_inline:
-            return transition
-        result = self._attempt(record, now)
-        if result != "dead":
-            return replace(
-                transition, actions=(*transition.actions, Record(step_id=step.id, outcome="done"))
-            )
-        failed = Record(step_id=step.id, outcome="failed", detail="webhook failed")
-        if step.on_failure == "exit":
-            return Transition(
-                enrollment=exited(enrollment, "error", now),
-                actions=(*transition.actions, failed, Exit(reason="error")),
-            )
-        return replace(transition, actions=(*transition.actions, failed))
-
-    def _record(
-        self, plan: Plan, enrollment: Enrollment, actions: tuple[Any, ...], now: datetime
-    ) -> None:
-        records = []
-        for action in actions:
-            if isinstance(action, Record):
-                records.append(
-                    StepRecord(
-                        enrollment_id=enrollment.id,
-                        journey_id=plan.journey_id,
-                        contact_id=enrollment.contact_id,
-                        step_id=action.step_id,
-                        outcome=action.outcome,
-                        at=now,
-                        detail=action.detail,
-                    )
-                )
-                if action.outcome == "failed":
-                    self._emit(
-                        "fail", enrollment, now, step_id=action.step_id, reason=action.detail
-                    )
-            elif isinstance(action, SkipSend):
-                self.store.add_delivery(
-                    pending_delivery(
-                        key=action.delivery_key,
-                        enrollment=enrollment,
-                        plan=plan,
-                        step_id=action.step.id,
-                        contact_id=enrollment.contact_id,
-                        channel=action.step.channel,
-                        kind=action.step.message,
-                        payload={},
-                        now=now,
-                        status="capped" if action.reason == "capped" else "suppressed",
-                    )
-                )
-                self._emit("skip", enrollment, now, step_id=action.step.id, reason=action.reason)
-            elif isinstance(action, Exit):
-                self._emit(
-                    "exit", enrollment, now, step_id=enrollment.step_id, reason=action.reason
-                )
-            elif isinstance(action, Convert):
-                self._emit("convert", enrollment, action.at)
-        if records:
-            self.store.add_step_records(records)
-
-    def _emit(self, kind: Any, enrollment: Enrollment, at: datetime, **fields: Any) -> None:
-        if self.listener is not None:
-            self.listener(
-                Happening(
-                    kind=kind,
-                    journey_id=enrollment.journey_id,
-                    contact_id=enrollment.contact_id,
-                    enrollment_id=enrollment.id,
-                    at=at,
-                    **fields,
-                )
-            )
-
-    # -------------------------------------------------------------- deliveries
-    def _attempt(self, record: Any, now: datetime) -> str:
-        result = attempt(self.store, self.sink, record, now)
-        if self.outcome_events and result.status in ("sent", "dead"):
-            name = "journey.sent" if result.status == "sent" else "journey.failed"
-            self._outcomes.append(
-                Event(
-                    id=f"{name}:{record.delivery_key}",
-                    name=name,
-                    contact_id=record.contact_id,
-                    timestamp=now,
-                    received_at=now,
-                    properties={
-                        "journey_id": record.journey_id,
-                        "step_id": record.step_id,
-                        "delivery_key": record.delivery_key,
-                    },
-                )
-            )
-        return result.status
-
-    def deliver_pending(self, now: datetime | None = None, limit: int = 1000) -> int:
-        """Attempt due pending deliveries (retries); the daemon may use its own worker."""
-        now = now or self.clock.now()
-        lease_until = now + self.lease
-        batch = self.store.claim_due_deliveries(
-            now, limit, worker=self.worker, lease_until=lease_until
-        )
-        with self.store.transaction():
-            for record in batch:
-                self._attempt(record, now)
-        self._drain()
-        return len(batch)
 
     # --------------------------------------------------------------- due work
     def run_due(self, now: datetime | None = None, limit: int | None = None) -> int:
