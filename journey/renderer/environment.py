@@ -44,6 +44,11 @@ def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
     return state.current().translations.npgettext(context, singular, plural, n)
 
 
+def _blank_none(value: Any) -> Any:
+    """A declared attribute a contact lacks reads as none; a message shows nothing, not "None"."""
+    return "" if value is None else value
+
+
 def build_environment(
     templates_dir: Path | None, *, auto_reload: bool = True
 ) -> sandbox.JourneySandbox:
@@ -61,6 +66,7 @@ def build_environment(
         optimized=False,
         auto_reload=auto_reload,
         cache_size=TEMPLATE_CACHE_SIZE,
+        finalize=_blank_none,
     )
     env.policies["ext.i18n.trimmed"] = True
     install: Any = env.install_gettext_callables  # type: ignore[attr-defined]

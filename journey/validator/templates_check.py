@@ -93,7 +93,9 @@ def _check_parts(checker: _Checker, template: str, message: str, location: Locat
         elif required:
             checker.add(
                 "missing-template-part",
-                f"template `{template}` has no {filename}, which a {message} message needs",
+                f"template `{template}` has no {filename}, which an {message} message needs"
+                if message == "email"
+                else f"template `{template}` has no {filename}, which a {message} message needs",
                 location,
                 hint=f"create {display_path(checker.templates_dir, template)}/{filename}",
             )

@@ -162,3 +162,15 @@ def test_templates_are_compiled_once(renderer: Renderer) -> None:
     first = renderer.environment.get_template("welcome/body.html")
     render(renderer, "welcome", make_contact("sv_SE"))
     assert renderer.environment.get_template("welcome/body.html") is first
+
+
+def test_a_declared_attribute_the_contact_lacks_prints_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "templates" / "hello"
+    folder.mkdir(parents=True)
+    (folder / "sms.txt").write_text("Hi {{ contact.first_name }}!")
+    renderer = Renderer(tmp_path / "templates", LOCALES)
+    contact = Contact(id="c1", attributes={"first_name": None})
+    message = renderer.render(
+        template="hello", message="sms", contact=contact, locales=["en"], context={}, now=NOW
+    )
+    assert message.text == "Hi !"
