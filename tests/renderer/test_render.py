@@ -93,7 +93,7 @@ def test_undefined_variable_names_the_template_file_and_line(renderer: Renderer)
 def test_declared_but_missing_attribute_reads_as_none() -> None:
     renderer = Renderer(TEMPLATES, LOCALES, declared_attributes=["frist_name"])
     message = render(renderer, "broken", make_contact("en_US"))
-    assert message.text == "Hello\n\nNone"
+    assert message.text == "Hello\n\n"  # none prints as nothing
 
 
 def test_syntax_error_names_the_file_and_line(renderer: Renderer) -> None:
