@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from journey.cli.common import open_workspace, require_files
@@ -20,10 +22,18 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool) 
     PATHS are journey files or folders (default: the workspace's journeys/).
     """
     workspace, diagnostics = open_workspace(ctx)
-    files = require_files(paths) if paths else [workspace.journeys_dir]
+    files = require_files(paths) if paths else [_relative(workspace.journeys_dir)]
     journey_files = discover_journey_files(files)
     result = validate_files(journey_files, workspace)
     diagnostics += result.diagnostics
     click.echo(format_diagnostics(diagnostics, fmt, files=len(journey_files)))
     failing = [d for d in diagnostics if d.is_error or strict]
     ctx.exit(1 if failing else 0)
+
+
+def _relative(path: Path) -> Path:
+    """Paths in reports as the user would type them: relative to where they stand."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
