@@ -70,6 +70,10 @@ def interesting_events(plans: Iterable[Plan]) -> frozenset[str] | None:
     return frozenset(names)
 
 
+def _union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    return None if a is None or b is None else a | b
+
+
 class StoreHistory:
     """A contact's past, read from the store on demand."""
 
@@ -123,8 +127,13 @@ class Runner(PerformingMixin):
     # ------------------------------------------------------------------ plans
     def set_plans(self, plans: Mapping[str, Plan]) -> None:
         """Adopt the current plans (the store keeps every version enrollments refer to)."""
+        previous = getattr(self, "plans", {})
         self.plans = dict(plans)
-        self._interesting = interesting_events(self.plans.values())
+        # versions replaced now may still have contacts in flight: keep their events
+        replaced = [p for j, p in previous.items() if self.plans.get(j) != p]
+        self._interesting = _union(
+            interesting_events(self.plans.values()), interesting_events(replaced)
+        )
         with self.store.transaction():
             for plan in self.plans.values():
                 self.store.save_plan(plan)
@@ -149,7 +158,10 @@ class Runner(PerformingMixin):
         current = self.plans.get(enrollment.journey_id)
         if current is not None and current.plan_hash == enrollment.plan_hash:
             return current
-        return self.store.get_plan(enrollment.plan_hash)
+        plan = self.store.get_plan(enrollment.plan_hash)
+        if plan is not None:
+            self._interesting = _union(self._interesting, interesting_events([plan]))
+        return plan
 
     def paused(self) -> list[str]:
         return [j for j, p in self.plans.items() if p.status != "active"]
