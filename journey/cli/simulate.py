@@ -239,6 +239,12 @@ def render_table(report: SimulationReport) -> str:
             f"Entered {counts.entered}, converted {counts.converted}, "
             f"in flight {counts.active}; exited: {exits}",
         ]
+        if counts.entered == 0:
+            lines.append(
+                "Nobody entered: the trigger (and its `where`) or the `audience` matched no "
+                "contact in this window; check them against the contacts' attributes "
+                "(with --enter-all the trigger event's properties are each contact's attributes)."
+            )
     if report.rendered_contacts is not None:
         lines += [
             "",

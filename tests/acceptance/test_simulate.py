@@ -126,3 +126,14 @@ def test_schedule_journey_runs_without_events(tmp_path: Path) -> None:
     assert code == 0
     report = json.loads(out)
     assert report["entered"] == 0  # nobody has recent activity: the audience excludes them
+
+
+def test_nobody_entering_is_explained(tmp_path: Path) -> None:
+    contacts = population(tmp_path, 3, plan="monthly")  # onboarding wants a trial sign-up
+    result = CliRunner().invoke(
+        cli,
+        ["simulate", str(EXAMPLES / "onboarding.yaml"), "--contacts", str(contacts), "--enter-all"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Entered 0" in result.output
+    assert "Nobody entered" in result.output
