@@ -89,7 +89,10 @@ def load_test_file(path: Path | str) -> TestFile | list[Diagnostic]:
     if problems.has_errors:
         return problems.items
     return TestFile(
-        path=doc.path, journey_id=data["journey"], cases=tuple(cases), location=doc.location(())
+        path=doc.path,
+        journey_id=data["journey"],
+        cases=tuple(cases),
+        location=doc.location(("journey",)),
     )
 
 

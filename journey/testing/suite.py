@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,12 +10,11 @@ from pathlib import Path
 from journey.compiler import compile_journey
 from journey.engine.context import EngineSettings
 from journey.errors import Diagnostic, JourneyError
-from journey.loader import load_yaml
 from journey.model import Plan
 from journey.renderer import Renderer
 from journey.testing.cases import TestFile, load_test_file
 from journey.testing.run import CaseResult, run_case
-from journey.validator import discover_journey_files
+from journey.validator import discover_journey_files, validate_files
 from journey.workspace import Workspace
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
@@ -45,12 +45,27 @@ def discover_tests(paths: Iterable[Path]) -> list[Path]:
 
 
 def compile_workspace_journeys(workspace: Workspace) -> tuple[dict[str, Plan], dict[str, str]]:
-    """Plans by journey id, and why a journey that exists could not be compiled."""
+    """Plans by journey id for the journeys that validate, and why the others do not.
+
+    A journey that fails `journey validate` is not run: a passing test of a
+    journey CI would reject proves nothing.
+    """
     plans: dict[str, Plan] = {}
     broken: dict[str, str] = {}
-    for path in discover_journey_files([workspace.journeys_dir]):
-        doc = load_yaml(path)
+    files = discover_journey_files([workspace.journeys_dir])
+    result = validate_files(files, workspace)
+    for doc in result.documents:
         journey_id = doc.data.get("id") if isinstance(doc.data, dict) else None
+        first_error = next(
+            (d for d in result.diagnostics if d.is_error and d.location.path == doc.path), None
+        )
+        if first_error is not None:
+            if isinstance(journey_id, str):
+                broken[journey_id] = (
+                    f"the journey does not validate ({first_error.location}: "
+                    f"{first_error.code}: {first_error.message})"
+                )
+            continue
         try:
             plan = compile_journey(doc, workspace)
         except JourneyError as exc:
@@ -79,6 +94,16 @@ def run_suite(
             suite.invalid.extend(loaded)
             continue
         plan = plans.get(loaded.journey_id)
+        if plan is None and loaded.journey_id not in broken:
+            suite.invalid.append(
+                Diagnostic(
+                    code="unknown-journey",
+                    message=f"no journey with id `{loaded.journey_id}` in the workspace",
+                    location=loaded.location,
+                    hint=_closest_hint(loaded.journey_id, [*plans, *broken]),
+                )
+            )
+            continue
         for case in loaded.cases:
             if plan is None:
                 why = broken.get(loaded.journey_id, "no journey with this id in the workspace")
@@ -90,3 +115,10 @@ def run_suite(
             suite.results.append((loaded.journey_id, result))
             report(loaded.journey_id, result)
     return suite
+
+
+def _closest_hint(journey_id: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(journey_id, known, n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return "the `journey:` key names the `id:` of a journey under journeys/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,27 @@ def test_an_invalid_test_file_exits_2_with_its_location(
     assert f"{path}{where}" in err
 
 
-def test_unknown_journey_fails_the_case(tmp_path: Path) -> None:
-    text = CASE.format(at="2026-03-27T09:00:00+01:00").replace("onboarding-welcome", "nope-nope")
-    code, out, _ = run(str(write(tmp_path, text)))
-    assert code == 1 and "no journey with this id" in out
+def test_unknown_journey_makes_the_test_file_invalid(tmp_path: Path) -> None:
+    text = CASE.format(at="2026-03-27T09:00:00+01:00").replace(
+        "onboarding-welcome", "onboarding-welcom"
+    )
+    path = write(tmp_path, text)
+    code, _, err = run(str(path))
+    assert code == 2
+    assert f"{path}:1:1: error unknown-journey" in err
+    assert "did you mean `onboarding-welcome`?" in err
+
+
+def test_a_journey_that_does_not_validate_is_not_run(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    shutil.copy(ROOT / "workspace.yaml", tmp_path / "workspace.yaml")
+    (tmp_path / "journeys").mkdir()
+    journey = (ROOT / "journeys" / "examples" / "onboarding.yaml").read_text(encoding="utf-8")
+    broken = journey.replace("template: onboarding/welcome", "template: onboarding/welcom")
+    (tmp_path / "journeys" / "onboarding.yaml").write_text(broken, encoding="utf-8")
+    path = tmp_path / "journeys" / "case.test.yaml"
+    path.write_text(CASE.format(at="2026-03-27T09:00:00+01:00"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "test", str(path)])
+    assert result.exit_code == 1
+    assert "does not validate" in result.stdout and "unknown-template" in result.stdout
