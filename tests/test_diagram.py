@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.compiler.test_compile import JOURNEY, compiled
-
 from journey.diagram import edges, to_dot, to_mermaid
+from tests.compiler.test_compile import JOURNEY, compiled
 
 
 def test_mermaid_has_a_node_per_step_and_labelled_edges() -> None:
@@ -26,7 +25,7 @@ def test_dot_is_well_formed() -> None:
 
 def test_quotes_and_brackets_in_conditions_are_escaped() -> None:
     plan = compiled(
-        JOURNEY.replace("has_event('project_created')", "contact.score > 3 and contact.tag == \"x\"")
+        JOURNEY.replace("has_event('project_created')", 'contact.score > 3 and contact.tag == "x"')
     )
     mermaid = to_mermaid(plan)
     label = next(line for line in mermaid.splitlines() if "s_activated -->|" in line)
