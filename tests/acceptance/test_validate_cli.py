@@ -83,8 +83,7 @@ def test_github_annotations(workspace: Path) -> None:
 def test_strict_fails_on_warnings(workspace: Path) -> None:
     path = workspace / "journeys" / "w.yaml"
     path.write_text(
-        BROKEN.replace("    next: nowhere\n", "").replace("wiat: 2d", "wait: 2d")
-        + "reentry: 30m\n"
+        BROKEN.replace("    next: nowhere\n", "").replace("wiat: 2d", "wait: 2d") + "reentry: 30m\n"
     )
     code, output = run("validate", str(path), workspace=workspace)
     assert code == 0, output
