@@ -8,6 +8,7 @@ contact's zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -344,6 +345,22 @@ class Contact:
 
     def has_consent(self, channel_message: str) -> bool:
         return bool(self.consent.get(channel_message, False))
+
+    def as_values(self, declared: Iterable[str] = ()) -> dict[str, Any]:
+        """The contact as expressions and templates read it: attributes, reserved
+        keys, and declared attributes the contact lacks as none."""
+        values: dict[str, Any] = dict.fromkeys(declared)
+        values.update(self.attributes)
+        values.update(
+            id=self.id,
+            email=self.email,
+            phone=self.phone,
+            locale=self.locale,
+            timezone=self.timezone,
+            created_at=self.created_at,
+            consent=dict(self.consent),
+        )
+        return values
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

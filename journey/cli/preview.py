@@ -15,6 +15,7 @@ from journey.errors import RenderError, UsageError
 from journey.ingest.records import RecordError, contact_from_record
 from journey.model import Contact, Plan, SendStep
 from journey.renderer import RenderedMessage, Renderer
+from journey.renderer.context import preview_context
 from journey.workspace import Workspace
 
 
@@ -72,18 +73,6 @@ def workspace_renderer(workspace: Workspace) -> Renderer:
         default_timezone=workspace.default_timezone,
         declared_attributes=workspace.contact_attributes or (),
     )
-
-
-def preview_context(plan: Plan, at: datetime, workspace: Workspace) -> dict[str, Any]:
-    """What the engine passes to templates, with a made-up entry at `at`."""
-    trigger_name = getattr(plan.trigger, "event", None) or plan.trigger.kind
-    base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
-    return {
-        "entry": {"name": trigger_name, "timestamp": at, "properties": {}},
-        "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
-        "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
-        "message_id": f"preview.{plan.journey_id}.{plan.steps[0].id if plan.steps else 'x'}",
-    }
 
 
 def describe(step: SendStep, contact: Contact, rendered: RenderedMessage, zone: str) -> str:

@@ -51,15 +51,4 @@ class ContactView:
 
 
 def contact_view(contact: Contact, declared_attributes: Iterable[str] = ()) -> ContactView:
-    values: dict[str, Any] = dict.fromkeys(declared_attributes)
-    values.update(contact.attributes)
-    values.update(
-        id=contact.id,
-        email=contact.email,
-        phone=contact.phone,
-        locale=contact.locale,
-        timezone=contact.timezone,
-        created_at=contact.created_at,
-        consent=dict(contact.consent),
-    )
-    return ContactView(values)
+    return ContactView(contact.as_values(declared_attributes))

@@ -22,6 +22,7 @@ from journey.errors import Diagnostic, JourneyError
 from journey.loader import Document
 from journey.model import Plan
 from journey.renderer import Renderer
+from journey.renderer.context import preview_context
 from journey.site.coverage import Coverage, journey_coverage
 from journey.site.describe import trigger_text
 from journey.site.forecast import Forecast, forecast_journey
@@ -176,20 +177,11 @@ def _enrich(
 ) -> None:
     info.coverage = journey_coverage(plan, workspace.templates_dir, workspace.locales_dir)
     info.diagram = layout(plan)
-    info.previews = render_previews(plan, renderer, samples, now, _context(plan, now, workspace))
+    info.previews = render_previews(
+        plan, renderer, samples, now, preview_context(plan, now, workspace)
+    )
     info.tests = run_journey_tests(plan, source, renderer, settings, workspace.root)
     info.forecast = forecast_journey(plan, workspace, renderer, settings, now, population)
-
-
-def _context(plan: Plan, now: datetime, workspace: Workspace) -> dict[str, Any]:
-    """What the engine passes to templates, with an entry made up at `now`."""
-    entry_name = getattr(plan.trigger, "event", None) or plan.trigger.kind
-    base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
-    return {
-        "entry": {"name": entry_name, "timestamp": now, "properties": {}},
-        "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
-        "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
-    }
 
 
 def _relative(path: Path, root: Path) -> str:
