@@ -20,9 +20,10 @@ from journey.channels.retry import RetryPolicy
 from journey.clock import Clock
 from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
+from journey.daemon.ratelimit import TokenBucket
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
-from journey.errors import DeliveryError
+from journey.errors import DeliveryError, JourneyError
 from journey.model import Contact, Event, Message
 from journey.store.abc import StateStore
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
@@ -81,6 +82,7 @@ class DeliveryWorker:
         lease: timedelta = timedelta(minutes=5),
         on_result: Callable[[DeliveryResult], None] | None = None,
         outcomes_via_inbox: bool = False,
+        on_webhook_outcome: Callable[[DeliveryRecord, bool, str], None] | None = None,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
@@ -94,6 +96,9 @@ class DeliveryWorker:
         self.on_result = on_result
         # The daemon routes journey.sent/failed through its inbox so journeys can react.
         self.outcomes_via_inbox = outcomes_via_inbox
+        # The runner records a webhook step's outcome (and applies on_failure: exit).
+        self.on_webhook_outcome = on_webhook_outcome
+        self.buckets: dict[str, TokenBucket] = {}
 
     def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
         """One batch: claim what is due now, send it, record each outcome."""
@@ -114,8 +119,40 @@ class DeliveryWorker:
                 batches.setdefault(record.channel, []).append(prepared)
         self._record(results)
         for channel_name, items in batches.items():
-            results += self._send_channel(channel_name, items)
+            items = self._within_rate(channel_name, items, now)
+            if items:
+                results += self._send_channel(channel_name, items)
         return results
+
+    def set_rate_limits(self, limits: Mapping[str, str | None]) -> None:
+        """Channel name -> `rate_limit` text; a bucket survives a reload that keeps its rate."""
+        buckets: dict[str, TokenBucket] = {}
+        for name, text in limits.items():
+            if not text:
+                continue
+            old = self.buckets.get(name)
+            if old is not None and old.text == text:
+                buckets[name] = old
+                continue
+            try:
+                buckets[name] = TokenBucket.from_text(text)
+            except ValueError as exc:
+                raise JourneyError(f"channel '{name}': {exc}") from None
+        self.buckets = buckets
+
+    def _within_rate(self, channel: str, items: list[_Prepared], now: datetime) -> list[_Prepared]:
+        """What the channel's bucket lets go now; the rest wait, spaced at its rate."""
+        bucket = self.buckets.get(channel)
+        if bucket is None:
+            return items
+        allowed = bucket.take(now, len(items))
+        if allowed < len(items):
+            with self.store.transaction():
+                for nth, prepared in enumerate(items[allowed:]):
+                    self.store.update_delivery(
+                        prepared.record.delivery_key, next_attempt_at=bucket.later(now, nth)
+                    )
+        return items[:allowed]
 
     # ------------------------------------------------------------------ gates
 
@@ -211,6 +248,10 @@ class DeliveryWorker:
         now = self.clock.now()
         with self.store.transaction():
             outcomes = [e for r in results if (e := self._store_result(r, now)) is not None]
+            if self.on_webhook_outcome is not None:
+                for r in results:
+                    if r.record.kind == "webhook" and r.status in ("sent", "dead"):
+                        self.on_webhook_outcome(r.record, r.status == "sent", r.detail)
             if self.outcomes_via_inbox:
                 enqueue_events(self.store, outcomes, now)
             else:

@@ -31,7 +31,7 @@ from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
 from journey.daemon.lock import DaemonLock
 from journey.daemon.logs import LogFormat, StateLog
 from journey.daemon.migrate import exit_journey, migrate_journey
-from journey.engine.context import EngineSettings
+from journey.engine.context import EngineSettings, unsubscribe_base_url
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
 from journey.engine.state import Enrollment
@@ -128,6 +128,7 @@ class Daemon:
             deliver_inline=False,
             outcome_events=False,
             listener=self._on_happening,
+            unsubscribe_secret=self.secret,
         )
         self.worker = DeliveryWorker(
             store=self.store,
@@ -139,6 +140,7 @@ class Daemon:
             worker="daemon",
             batch_size=self.options.batch_size,
             outcomes_via_inbox=True,
+            on_webhook_outcome=self.runner.webhook_outcome,
         )
         self._adopt_channels(workspace)
         self._report_reload(first, "start")
@@ -151,9 +153,7 @@ class Daemon:
         )
 
     def unsubscribe_base(self, workspace: Workspace) -> str:
-        if workspace.unsubscribe_base_url:
-            return workspace.unsubscribe_base_url
-        return f"http://{workspace.http.host}:{workspace.http.port}"
+        return unsubscribe_base_url(workspace)
 
     def _unsubscribe_secret(self) -> bytes:
         """JOURNEY_SECRET, else one random secret per database, kept in the store."""
@@ -174,6 +174,9 @@ class Daemon:
             for name, config in workspace.channels.items()
         }
         self.worker.channels = dict(self.channels)
+        self.worker.set_rate_limits(
+            {name: config.rate_limit for name, config in workspace.channels.items()}
+        )
         for channel in old.values():
             channel.close()
 
@@ -248,6 +251,9 @@ class Daemon:
             workspace = self.catalog.workspace_or_fail
             if workspace is not previous:
                 self.runner.settings = EngineSettings.from_workspace(workspace)
+                self.worker.links = UnsubscribeLinks(
+                    secret=self.secret, base_url=self.unsubscribe_base(workspace)
+                )
                 self._adopt_channels(workspace)
                 self.renderer.reload()
             self._apply(report)

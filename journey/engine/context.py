@@ -37,6 +37,8 @@ class EngineSettings:
     event_retention: Duration = Duration(calendar_days=400, text="400d")  # noqa: RUF009
     declared_attributes: tuple[str, ...] = ()
     max_steps_per_run: int = 500  # a guard; validation already forbids loops without a wait
+    # Where `unsubscribe_url` links point: the daemon serves /v1/unsubscribe/{token} there.
+    unsubscribe_base_url: str = "http://127.0.0.1:8787"
 
     @classmethod
     def from_workspace(cls, workspace: Any) -> EngineSettings:
@@ -46,7 +48,16 @@ class EngineSettings:
             frequency_cap=workspace.frequency_cap or None,
             event_retention=workspace.event_retention,
             declared_attributes=tuple(workspace.contact_attributes or ()),
+            unsubscribe_base_url=unsubscribe_base_url(workspace),
         )
+
+
+def unsubscribe_base_url(workspace: Any) -> str:
+    """The workspace's `unsubscribe_base_url`, else the daemon's own HTTP address."""
+    if getattr(workspace, "unsubscribe_base_url", None):
+        return str(workspace.unsubscribe_base_url)
+    http = workspace.http
+    return f"http://{http.host}:{http.port}"
 
 
 def contact_zone(contact: Contact, plan: Plan, settings: EngineSettings) -> ZoneInfo:

@@ -95,12 +95,17 @@ def render_message(
     contact: Contact,
     key: str,
     now: datetime,
+    unsubscribe_link: str,
 ) -> Message:
-    """Render the step for the contact; raises RenderError."""
+    """Render the step for the contact; raises RenderError.
+
+    `unsubscribe_link` is the signed one-click URL, the same one the
+    List-Unsubscribe header carries.
+    """
     context = {
         "entry": enrollment.entry.as_context(),
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
-        "unsubscribe_url": f"/v1/unsubscribe/{key}",
+        "unsubscribe_url": unsubscribe_link,
         "message_id": key,
     }
     rendered = renderer.render(

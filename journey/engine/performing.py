@@ -13,6 +13,7 @@ from typing import Any
 
 from journey.clock import Clock
 from journey.engine.actions import CallWebhook, Convert, Exit, Record, Send, SkipSend, Transition
+from journey.engine.context import EngineSettings
 from journey.engine.perform import (
     DeliverySink,
     Happening,
@@ -24,17 +25,20 @@ from journey.engine.perform import (
     render_message,
     webhook_request,
 )
-from journey.engine.state import Enrollment, StepRecord
+from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
-from journey.model import Contact, Event, Plan, SendStep
+from journey.model import Contact, Event, Plan, SendStep, WebhookStep
 from journey.store.abc import StateStore
+from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
 
 
 class PerformingMixin:
     """Side effects of transitions; the Runner provides the attributes below."""
 
     store: StateStore
+    settings: EngineSettings
+    unsubscribe_secret: bytes
     renderer: Renders
     sink: DeliverySink
     clock: Clock
@@ -46,6 +50,9 @@ class PerformingMixin:
     _outcomes: deque[Event]
 
     def _drain(self) -> None:
+        raise NotImplementedError
+
+    def plan_for(self, enrollment: Enrollment) -> Plan | None:
         raise NotImplementedError
 
     def _perform(
@@ -80,8 +87,12 @@ class PerformingMixin:
         action: Send,
         now: datetime,
     ) -> None:
+        link = unsubscribe_url(
+            self.settings.unsubscribe_base_url,
+            make_unsubscribe_token(self.unsubscribe_secret, contact.id, plan.journey_id),
+        )
         message = render_message(
-            self.renderer, plan, step, enrollment, contact, action.delivery_key, now
+            self.renderer, plan, step, enrollment, contact, action.delivery_key, now, link
         )
         record = pending_delivery(
             key=action.delivery_key,
@@ -204,6 +215,32 @@ class PerformingMixin:
             )
 
     # -------------------------------------------------------------- deliveries
+    def webhook_outcome(self, record: DeliveryRecord, sent: bool, detail: str) -> None:
+        """A webhook the daemon's worker finally sent or gave up on (it ran after the step).
+
+        The journey went on when the call was queued; the outcome is recorded on the
+        step when it is known, and `on_failure: exit` ends the enrollment then, wherever
+        it is, if it is still active.
+        """
+        now = self.clock.now()
+        enrollment = self.store.get_enrollment(record.enrollment_id)
+        plan = self.plan_for(enrollment) if enrollment is not None else None
+        if enrollment is None or plan is None:
+            return
+        outcome = Record(
+            step_id=record.step_id,
+            outcome="done" if sent else "failed",
+            detail="" if sent else f"webhook failed: {detail}",
+        )
+        step = next((s for s in plan.steps if s.id == record.step_id), None)
+        exits = isinstance(step, WebhookStep) and step.on_failure == "exit"
+        if sent or not exits or not enrollment.is_active:
+            self._record(plan, enrollment, (outcome,), now)
+            return
+        gone = exited(enrollment, "error", now)
+        self._record(plan, gone, (outcome, Exit(reason="error")), now)
+        self.store.save_enrollment(gone)
+
     def _attempt(self, record: Any, now: datetime) -> str:
         result = attempt(self.store, self.sink, record, now)
         if self.outcome_events and result.status in ("sent", "dead"):

@@ -49,6 +49,9 @@ from journey.model import (
 )
 from journey.store.abc import StateStore
 
+# simulate and test sign links with this; only the daemon's secret makes them work.
+PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
+
 
 def interesting_events(plans: Iterable[Plan]) -> frozenset[str] | None:
     """Event names any plan reacts to; None when every event may matter.
@@ -106,8 +109,10 @@ class Runner(PerformingMixin):
         deliver_inline: bool = True,
         outcome_events: bool = True,
         listener: Listener | None = None,
+        unsubscribe_secret: bytes = PREVIEW_SECRET,
     ) -> None:
         self.store = store
+        self.unsubscribe_secret = unsubscribe_secret
         self.renderer = renderer
         self.clock = clock
         self.sink = sink

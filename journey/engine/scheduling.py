@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from journey.engine.context import contact_zone
@@ -25,6 +26,7 @@ from journey.engine.triggers import (
     trigger_entry,
 )
 from journey.errors import ExpressionError
+from journey.expressions import ExpressionSyntaxError, called_functions, referenced_names
 from journey.localtime import UTC_ZONE, add_duration, next_cron_time, subtract_duration
 from journey.model import (
     Contact,
@@ -179,6 +181,30 @@ def _segment_edge(
 
 # ------------------------------------------------------------------------ scans
 
+_CLOCK_NAMES = frozenset({"now", "days_since"})
+_COUNTING = frozenset({"has_event", "event_count"})
+
+
+@lru_cache(maxsize=256)
+def depends_on_time(condition: str) -> bool:
+    """Can the condition change with nothing but time passing?
+
+    `now`, `days_since(...)` and `has_event`/`event_count` with a `within`
+    window can; conditions on contact attributes and on all-time event counts
+    change only when the contact or its events do, and those paths re-check
+    the segment already, so the periodic scan of every contact is skipped.
+    (All-time counts can drop as `event_retention` forgets old events; that
+    slow drift is not re-checked periodically.)
+    """
+    try:
+        names = {name.split(".", 1)[0] for name in referenced_names(condition)}
+        calls = called_functions(condition)
+    except ExpressionSyntaxError:
+        return True  # cannot tell: keep scanning
+    if names & _CLOCK_NAMES:
+        return True
+    return any(name in _COUNTING and len(args) > 1 for name, args in calls)
+
 
 def scan_time_triggers(runner: Runner, now: datetime) -> int:
     """Fire what is due at `now`: journey clocks (schedule, segment recheck), then contacts."""
@@ -216,6 +242,8 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
         runner.store.put_journey_state(plan.journey_id, state)
     if plan.status != "active":
         return 0  # paused: dropped, not queued
+    if isinstance(trigger, SegmentTrigger) and not depends_on_time(trigger.condition):
+        return 0  # contact changes and events already re-check it
     fired = 0
     for batch in runner.store.iter_contacts():
         with runner.store.transaction():

@@ -1,0 +1,66 @@
+"""The periodic segment re-check scans every contact only for conditions that time can change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from journey.engine.scheduling import depends_on_time
+from journey.model import Contact, Duration, SegmentTrigger
+from tests.engine.engine_world import World
+from tests.engine.test_triggers import plan
+
+
+def _count_scans(world: World) -> list[int]:
+    scans = [0]
+    original = world.store.iter_contacts
+
+    def counting(batch_size: int = 1000) -> Iterator[list[Contact]]:
+        scans[0] += 1
+        return original(batch_size)
+
+    world.store.iter_contacts = counting  # type: ignore[method-assign]
+    return scans
+
+
+@pytest.mark.parametrize(
+    ("condition", "timely"),
+    [
+        ("contact.plan == 'trial'", False),
+        ("has_event('purchase')", False),
+        ("event_count('purchase') > 2 and contact.country == 'SE'", False),
+        ("has_event('purchase', within='7d')", True),
+        ("event_count('login', '30d') == 0", True),
+        ("days_since(contact.trial_started) >= 3", True),
+        ("contact.trial_ends < now", True),
+    ],
+)
+def test_which_conditions_depend_on_time(condition: str, timely: bool) -> None:
+    assert depends_on_time(condition) is timely
+
+
+def test_attribute_only_segment_is_not_rescanned_but_still_enters_on_change(
+    world: World,
+) -> None:
+    scans = _count_scans(world)
+    world.load(
+        plan(SegmentTrigger(condition="contact.plan == 'trial'", recheck=Duration(seconds=3600)))
+    )
+    world.contact(id="c1", plan="free")
+    activation = scans[0]
+    world.finish(timedelta(days=1))
+    assert scans[0] == activation  # 24 re-checks due, none scanned
+    world.contact(id="c1", plan="trial")
+    assert len(world.sends("c1")) == 1
+
+
+def test_time_dependent_segment_is_rescanned_every_recheck(world: World) -> None:
+    scans = _count_scans(world)
+    condition = "days_since(contact.trial_started) >= 3"
+    world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
+    world.contact(id="c1", trial_started="2026-03-01")
+    activation = scans[0]
+    world.finish(timedelta(hours=5))
+    assert scans[0] - activation == 5
