@@ -21,12 +21,13 @@ from journey.clock import Clock
 from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
 from journey.daemon.ratelimit import TokenBucket
+from journey.engine.performing import signed_token
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Contact, Event, Message
 from journey.store.abc import StateStore
-from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
+from journey.unsubscribe import unsubscribe_url
 
 ResultStatus = Literal["sent", "retry", "dead", "suppressed"]
 
@@ -39,9 +40,7 @@ class UnsubscribeLinks:
     base_url: str
 
     def url(self, contact_id: str, journey_id: str) -> str:
-        return unsubscribe_url(
-            self.base_url, make_unsubscribe_token(self.secret, contact_id, journey_id)
-        )
+        return unsubscribe_url(self.base_url, signed_token(self.secret, contact_id, journey_id))
 
     def headers(self, contact_id: str, journey_id: str) -> dict[str, str]:
         return {
@@ -247,7 +246,13 @@ class DeliveryWorker:
             return
         now = self.clock.now()
         with self.store.transaction():
-            outcomes = [e for r in results if (e := self._store_result(r, now)) is not None]
+            sent = [r for r in results if r.status == "sent"]
+            keys = [(r.record.delivery_key, r.record.attempts + 1) for r in sent]
+            self.store.mark_sent(keys, now)
+            outcomes = [outcome_event("journey.sent", r.record, now) for r in sent]
+            outcomes += [
+                e for r in results if r.status != "sent" and (e := self._store_result(r, now))
+            ]
             if self.on_webhook_outcome is not None:
                 for r in results:
                     if r.record.kind == "webhook" and r.status in ("sent", "dead"):
@@ -255,8 +260,7 @@ class DeliveryWorker:
             if self.outcomes_via_inbox:
                 enqueue_events(self.store, outcomes, now)
             else:
-                for event in outcomes:
-                    self.store.add_event(event)
+                self.store.add_events(outcomes)
         for result in results:
             self._announce(result)
 

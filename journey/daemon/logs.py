@@ -33,6 +33,7 @@ class StateLog:
         self._lock = threading.Lock()
         self.enabled = enabled
         self.counts: dict[str, int] = {}
+        self.buffered = False
 
     def emit(self, event: str, **fields: Any) -> None:
         with self._lock:
@@ -49,6 +50,13 @@ class StateLog:
         stream = self._stream or sys.stderr
         with self._lock:
             stream.write(line + "\n")
+            if not self.buffered:
+                stream.flush()
+
+    def flush(self) -> None:
+        """Buffered logs (the daemon's) are flushed once per tick, not once per line."""
+        stream = self._stream or sys.stderr
+        with self._lock:
             stream.flush()
 
 

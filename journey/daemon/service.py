@@ -88,6 +88,7 @@ class Daemon:
         self.log = StateLog(
             fmt=options.log_format, stream=stream, now=self.clock.now, enabled=options.logs
         )
+        self.log.buffered = True  # flushed at the end of every tick and on close
         self.catalog = PlanCatalog(options.root, options.workspace_overrides)
         self.stopping = threading.Event()
         self.wake_requested = threading.Event()
@@ -151,6 +152,7 @@ class Daemon:
             journeys=len(self.catalog.plans),
             released_claims=released or None,
         )
+        self.log.flush()
 
     def unsubscribe_base(self, workspace: Workspace) -> str:
         return unsubscribe_base_url(workspace)
@@ -205,6 +207,7 @@ class Daemon:
                 if time.monotonic() > deadline:
                     break
             self.last_tick_at = self.clock.now()
+            self.log.flush()
             return total
 
     def busy(self) -> threading.Lock:
@@ -257,6 +260,7 @@ class Daemon:
                 self._adopt_channels(workspace)
                 self.renderer.reload()
             self._apply(report)
+            self.log.flush()
             return report
 
     def poll_reload(self) -> None:
@@ -331,5 +335,6 @@ class Daemon:
                 channel.close()
             self.store.close()
             self.log.emit("stopped", released_claims=released or None)
+            self.log.flush()
             self._lock.release()
             self._lock = None

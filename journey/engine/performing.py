@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from journey.clock import Clock
@@ -31,6 +32,12 @@ from journey.errors import RenderError
 from journey.model import Contact, Event, Plan, SendStep, WebhookStep
 from journey.store.abc import StateStore
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
+
+
+@lru_cache(maxsize=8192)
+def signed_token(secret: bytes, contact_id: str, journey_id: str) -> str:
+    """The template link and the List-Unsubscribe header sign the same pair: sign once."""
+    return make_unsubscribe_token(secret, contact_id, journey_id)
 
 
 class PerformingMixin:
@@ -89,7 +96,7 @@ class PerformingMixin:
     ) -> None:
         link = unsubscribe_url(
             self.settings.unsubscribe_base_url,
-            make_unsubscribe_token(self.unsubscribe_secret, contact.id, plan.journey_id),
+            signed_token(self.unsubscribe_secret, contact.id, plan.journey_id),
         )
         message = render_message(
             self.renderer, plan, step, enrollment, contact, action.delivery_key, now, link

@@ -305,7 +305,9 @@ class Runner(PerformingMixin):
                 return None
         except ExpressionError:
             return None
-        number = self.store.count_enrollments(plan.journey_id, contact.id) + 1
+        number = 1
+        if latest is not None:
+            number = self.store.count_enrollments(plan.journey_id, contact.id) + 1
         enrollment = new_enrollment(plan, contact.id, number, entry, now)
         if not self.store.insert_enrollment(enrollment):
             return None

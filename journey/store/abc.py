@@ -86,6 +86,11 @@ class StateStore(ABC):
     def add_event(self, event: Event) -> bool:
         """Store the event; False if its id is already stored (deduplication)."""
 
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Store many events at once, ignoring ids already stored."""
+        for event in events:
+            self.add_event(event)
+
     @abstractmethod
     def count_events(
         self, contact_id: str, name: str, since: datetime | None, until: datetime
@@ -169,6 +174,11 @@ class StateStore(ABC):
     @abstractmethod
     def update_delivery(self, key: str, **changes: Any) -> None:
         """Change status, attempts, next_attempt_at, last_error or sent_at."""
+
+    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
+        """Many (delivery_key, attempts) recorded as sent at once (one statement per batch)."""
+        for key, attempts in sent:
+            self.update_delivery(key, status="sent", attempts=attempts, sent_at=at, last_error=None)
 
     @abstractmethod
     def claim_due_deliveries(

@@ -172,6 +172,13 @@ class SQLiteStore(StateStore):
         )
         return cursor.rowcount == 1
 
+    def add_events(self, events: Sequence[Event]) -> None:
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
+            " properties) VALUES (?,?,?,?,?,?)",
+            [codec.event_row(event) for event in events],
+        )
+
     def count_events(
         self, contact_id: str, name: str, since: datetime | None, until: datetime
     ) -> int:
@@ -367,6 +374,14 @@ class SQLiteStore(StateStore):
             f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
             " WHERE delivery_key = ?",
             (*values, key),
+        )
+
+    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
+        stamp = codec.ts(at)
+        self._conn.executemany(
+            "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL,"
+            " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
+            [(attempts, stamp, key) for key, attempts in sent],
         )
 
     def claim_due_deliveries(
