@@ -18,9 +18,10 @@ from journey.engine.context import EngineSettings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
-from journey.localtime import parse_instant
-from journey.model import Event, EventTrigger, Plan
+from journey.localtime import add_duration, parse_instant
+from journey.model import Duration, Event, EventTrigger, Plan
 from journey.renderer import Renderer
+from journey.store.abc import StepCounts
 
 SAMPLE_CONTACTS = 5
 
@@ -145,7 +146,7 @@ def command(
     stderr = sys.stderr
     with (
         progressbar(length=total, label="contacts", file=stderr) as bar,
-        progressbar(length=30, label="simulating", file=stderr) as days,
+        progressbar(length=_days(start, duration), label="simulating", file=stderr) as days,
     ):
         report = simulate(
             plan,
@@ -162,9 +163,21 @@ def command(
     echo_stdout(render_json(report) if fmt == "json" else render_table(report))
 
 
+def _days(start: datetime, duration: Duration) -> int:
+    end = add_duration(start, duration, UTC)
+    return max(1, -(-int((end - start).total_seconds()) // 86_400))
+
+
 def _today() -> datetime:
     now = SystemClock().now()
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+def _steps_in_plan_order(report: SimulationReport) -> list[tuple[str, StepCounts]]:
+    """The journey's own step order reads like the YAML; the store groups alphabetically."""
+    steps = report.counts.steps if report.counts else {}
+    order = {step_id: n for n, step_id in enumerate(report.step_order)}
+    return sorted(steps.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
 def render_json(report: SimulationReport) -> str:
@@ -189,8 +202,12 @@ def render_json(report: SimulationReport) -> str:
                 for r in report.timeline
             ],
             "steps": {
-                k: {"entered": v.entered, "waiting": v.waiting, **v.outcomes}
-                for k, v in (counts.steps.items() if counts else [])
+                step_id: {
+                    "entered": step.entered,
+                    "waiting": step.waiting,
+                    "outcomes": step.outcomes,
+                }
+                for step_id, step in _steps_in_plan_order(report)
             },
             "entered": counts.entered if counts else 0,
             "converted": counts.converted if counts else 0,
@@ -230,7 +247,7 @@ def render_table(report: SimulationReport) -> str:
     counts = report.counts
     if counts is not None:
         lines += ["", "Per step", f"  {'step':<28} {'entered':>8} {'waiting':>8}  outcomes"]
-        for step_id, step in counts.steps.items():
+        for step_id, step in _steps_in_plan_order(report):
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(step.outcomes.items()))
             lines.append(f"  {step_id:<28} {step.entered:>8} {step.waiting:>8}  {outcomes}")
         exits = ", ".join(f"{k} {v}" for k, v in sorted(counts.exited.items())) or "none"

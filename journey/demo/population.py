@@ -101,10 +101,12 @@ def timeline(
                 record={
                     "id": contact_id,
                     "email": f"trial{n:04d}@example.com",
+                    "phone": f"+4673{n:07d}" if country == "SE" else None,
                     "locale": locale,
                     "timezone": zone,
                     "created_at": _iso(joined),
-                    "consent": {"email": True, "push": True, "sms": False},
+                    # Half of the Swedish trials gave a phone number and said yes to texts.
+                    "consent": {"email": True, "push": True, "sms": country == "SE" and n % 2 == 0},
                     "first_name": names[(n + 2) % len(names)],
                     "country": country,
                     "currency": currency,

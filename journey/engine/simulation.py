@@ -84,6 +84,7 @@ class SimulationReport:
     counts: JourneyCounts | None = None
     sends_per_day: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
+    step_order: tuple[str, ...] = ()
     rendered_contacts: int | None = None  # None: every message was rendered
 
 
@@ -168,7 +169,13 @@ def simulate(
         progress(count % 100)
     upcoming = [e for e in ordered if start <= e.timestamp <= end]
     _play(runner, clock, upcoming, end, days_progress)
-    report = SimulationReport(journey_id=plan.journey_id, start=start, end=end, contacts=count)
+    report = SimulationReport(
+        journey_id=plan.journey_id,
+        start=start,
+        end=end,
+        contacts=count,
+        step_order=tuple(step.id for step in plan.steps),
+    )
     report.timeline = sorted(collector.rows, key=lambda r: (r.at, r.contact_id))
     report.counts = store.journey_counts(plan.journey_id)
     report.sends_per_day = dict(sorted(collector.per_day.items()))

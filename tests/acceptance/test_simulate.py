@@ -73,7 +73,8 @@ def test_onboarding_timeline_counts_and_sends_per_day(tmp_path: Path) -> None:
     assert {r["locale"] for r in welcome} == {"sv", "zh_Hans", "en"}
     swede = next(r for r in welcome if r["contact"] == "c0")
     assert swede["local"] == "2026-03-27 09:00 CET"
-    assert report["steps"]["welcome"]["sent"] == 30
+    assert report["steps"]["welcome"]["outcomes"]["sent"] == 30
+    assert list(report["steps"])[:2] == ["welcome", "settle-in"]  # the journey's order
     assert sum(report["sends_per_day"].values()) == len(
         [r for r in report["timeline"] if r["what"] == "send"]
     )
