@@ -10,12 +10,12 @@ a contact ever reaches the expression.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import Template, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -60,15 +60,31 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
 _ENV = _BoundedSandbox()
 
 
+_GLOBALS: dict[str, Any] = dict(_ENV.globals)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledExpression:
+    """An expression compiled to a one-statement template: `result = <expression>`.
+
+    Evaluation builds the template's context directly from a plain dict instead of
+    going through `TemplateExpression.__call__`, whose `new_context` copies the
+    environment's globals out of a ChainMap on every call: a segment re-check
+    evaluates one expression for every contact every hour, and that copy was
+    half of the cost.
+    """
+
     source: str
-    _call: Callable[..., Any]
+    _template: Template
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against ``context``; any failure becomes :class:`ExpressionError`."""
+        template = self._template
         try:
-            return self._call(**context)
+            frame = _ENV.context_class(_ENV, {**_GLOBALS, **context}, template.name, {})
+            for _ in template.root_render_func(frame):
+                pass
+            return frame.vars["result"]
         except (SecurityError, UndefinedError) as exc:
             raise ExpressionError(f"`{self.source}`: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as exc:
@@ -108,12 +124,13 @@ def _plain_syntax_message(message: str) -> str:
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CompiledExpression:
     """Compile once; the cache makes repeated evaluation per contact cheap."""
-    _parse(source)
+    expr = _parse(source)
+    body = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
     try:
-        template_expr = _ENV.compile_expression(source, undefined_to_none=False)
+        template = _ENV.from_string(body)
     except TemplateSyntaxError as exc:
         raise ExpressionSyntaxError(_plain_syntax_message(exc.message or str(exc))) from exc
-    return CompiledExpression(source, template_expr)
+    return CompiledExpression(source, template)
 
 
 def referenced_names(source: str) -> set[str]:

@@ -18,7 +18,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
-from journey.localtime import add_duration, parse_instant
+from journey.localtime import UTC_ZONE, add_duration, parse_instant
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.renderer import Renderer
 from journey.store.abc import StepCounts
@@ -164,7 +164,7 @@ def command(
 
 
 def _days(start: datetime, duration: Duration) -> int:
-    end = add_duration(start, duration, UTC)
+    end = add_duration(start, duration, UTC_ZONE)
     return max(1, -(-int((end - start).total_seconds()) // 86_400))
 
 

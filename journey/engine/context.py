@@ -128,9 +128,10 @@ class EvalScope:
         return self._cache
 
     def _build(self) -> dict[str, Any]:
-        retention_start = subtract_duration(self.now, self.settings.event_retention, self.zone)
-
         def since(within: Any) -> datetime:
+            # Computed on use: most expressions never count events, and a segment
+            # re-check builds this scope for every contact.
+            retention_start = subtract_duration(self.now, self.settings.event_retention, self.zone)
             duration = _within(within)
             if duration is None:
                 return retention_start

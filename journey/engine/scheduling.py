@@ -8,7 +8,7 @@ fires are dropped, not queued.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -161,10 +161,18 @@ def _segment_edge(
     *,
     baseline: bool,
     is_new: bool = False,
+    known: Mapping[str, TriggerState] | None = None,
 ) -> None:
-    """Enter when the condition goes from false to true (a new contact starts at false)."""
+    """Enter when the condition goes from false to true (a new contact starts at false).
+
+    `known`: the journey's states for a batch of contacts, read in one query by
+    the periodic re-check instead of one query per contact.
+    """
     assert isinstance(plan.trigger, SegmentTrigger)
-    previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
+    if known is None:
+        previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
+    else:
+        previous = known.get(contact.id)
     scope = scope_for(plan, contact, runner.history(contact.id), now, runner.settings)
     try:
         matches = scope.holds(plan.trigger.condition)
@@ -247,14 +255,14 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
     fired = 0
     for batch in runner.store.iter_contacts():
         with runner.store.transaction():
-            for contact in batch:
-                if isinstance(trigger, ScheduleTrigger):
-                    fired += (
-                        runner.try_enroll(plan, contact, trigger_entry("schedule", due), now)
-                        is not None
-                    )
-                else:
-                    _segment_edge(runner, plan, contact, now, baseline=False)
+            if isinstance(trigger, ScheduleTrigger):
+                for contact in batch:
+                    entry = trigger_entry("schedule", due)
+                    fired += runner.try_enroll(plan, contact, entry, now) is not None
+            else:
+                known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
+                for contact in batch:
+                    _segment_edge(runner, plan, contact, now, baseline=False, known=known)
         runner._drain()
     return fired
 

@@ -225,6 +225,12 @@ class StateStore(ABC):
     def get_trigger_state(self, journey_id: str, contact_id: str) -> TriggerState | None: ...
 
     @abstractmethod
+    def get_trigger_states(
+        self, journey_id: str, contact_ids: Sequence[str]
+    ) -> dict[str, TriggerState]:
+        """One journey's states for many contacts at once, keyed by contact id."""
+
+    @abstractmethod
     def put_trigger_states(self, states: Sequence[TriggerState]) -> None: ...
 
     @abstractmethod

@@ -125,9 +125,7 @@ class SQLiteStore(StateStore):
 
     def get_contacts(self, contact_ids: Sequence[str]) -> dict[str, Contact]:
         found: dict[str, Contact] = {}
-        ids = list(dict.fromkeys(contact_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in _chunks(list(dict.fromkeys(contact_ids))):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id IN ({marks})"
             for row in self._all(sql, chunk):
@@ -431,10 +429,8 @@ class SQLiteStore(StateStore):
             )
 
     def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
-        ids = list(dict.fromkeys(event_ids))
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in _chunks(list(dict.fromkeys(event_ids))):
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0] for row in self._all(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
@@ -471,6 +467,21 @@ class SQLiteStore(StateStore):
             (journey_id, contact_id),
         )
         return codec.trigger_from_row(row) if row else None
+
+    def get_trigger_states(
+        self, journey_id: str, contact_ids: Sequence[str]
+    ) -> dict[str, TriggerState]:
+        states: dict[str, TriggerState] = {}
+        for chunk in _chunks(list(contact_ids)):
+            rows = self._all(
+                f"SELECT {self._TRIGGER_COLUMNS} FROM trigger_state WHERE journey_id = ?"
+                f" AND contact_id IN ({','.join('?' * len(chunk))})",
+                (journey_id, *chunk),
+            )
+            for row in rows:
+                state = codec.trigger_from_row(row)
+                states[state.contact_id] = state
+        return states
 
     def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
         self._conn.executemany(
@@ -534,3 +545,9 @@ class SQLiteStore(StateStore):
 
     def journey_ids(self) -> list[str]:
         return [row[0] for row in self._all("SELECT DISTINCT journey_id FROM enrollments")]
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices small enough for one `IN (...)` (SQLite caps bound parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

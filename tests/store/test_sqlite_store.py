@@ -232,3 +232,20 @@ def test_counts_for_status(store: SQLiteStore) -> None:
     assert counts.steps["welcome"].outcomes == {"sent": 1}
     assert counts.steps["welcome"].waiting == 1
     assert counts.deliveries == {"pending": 1}
+
+
+def test_trigger_states_for_many_contacts_come_back_in_one_call(store: SQLiteStore) -> None:
+    ids = [f"c{n}" for n in range(1_200)]  # more than one `IN (...)` chunk
+    store.put_trigger_states(
+        [
+            TriggerState(journey_id="seg", contact_id=c, segment_match=n % 2 == 0)
+            for n, c in enumerate(ids)
+        ]
+        + [TriggerState(journey_id="other", contact_id="c1", segment_match=True)]
+    )
+    states = store.get_trigger_states("seg", [*ids, "nobody"])
+    assert len(states) == 1_200
+    assert states["c0"].segment_match is True and states["c1"].segment_match is False
+    assert "nobody" not in states
+    assert store.get_trigger_states("other", ids)["c1"].segment_match is True
+    assert store.get_trigger_states("seg", []) == {}
