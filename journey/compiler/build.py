@@ -13,6 +13,7 @@ from journey.durations import normalise_hhmm, parse_duration
 from journey.errors import InvalidInput
 from journey.model import (
     END,
+    STEP_KINDS,
     WEEKDAYS,
     AttributeUpdate,
     BranchArm,
@@ -40,18 +41,6 @@ from journey.model import (
     WebhookStep,
 )
 from journey.workspace import Workspace, build_frequency_cap, build_quiet_hours
-
-_ACTIONS = (
-    "send",
-    "wait",
-    "wait_until",
-    "wait_for",
-    "branch",
-    "split",
-    "update",
-    "webhook",
-    "exit",
-)
 
 
 def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") -> Plan:
@@ -176,7 +165,7 @@ def _steps(items: list[dict[str, Any]], workspace: Workspace) -> tuple[Step, ...
 def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
     step_id: str = item["id"]
     next_id: str = item.get("next", following)
-    action = next(key for key in _ACTIONS if key in item)
+    action = next(key for key in STEP_KINDS if key in item)
     value = item[action]
     if action == "send":
         channel = workspace.channels.get(value["channel"])

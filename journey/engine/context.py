@@ -6,7 +6,7 @@ that the shell binds to a store; the engine only asks it questions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -63,22 +63,6 @@ def unsubscribe_base_url(workspace: Any) -> str:
 def contact_zone(contact: Contact, plan: Plan, settings: EngineSettings) -> ZoneInfo:
     """Contact's zone, else the journey's, else the workspace's (invalid ones fall through)."""
     return resolve_zone(contact.timezone, plan.timezone, settings.default_timezone)
-
-
-def contact_values(contact: Contact, declared: Iterable[str] = ()) -> dict[str, Any]:
-    """`contact` as expressions see it: attributes, reserved keys, declared ones as none."""
-    values: dict[str, Any] = dict.fromkeys(declared)
-    values.update(contact.attributes)
-    values.update(
-        id=contact.id,
-        email=contact.email,
-        phone=contact.phone,
-        locale=contact.locale,
-        timezone=contact.timezone,
-        created_at=contact.created_at,
-        consent=dict(contact.consent),
-    )
-    return values
 
 
 def _within(value: Any) -> Duration | None:
@@ -144,7 +128,7 @@ class EvalScope:
             return self.history.count_events(name, since(within), self.now)
 
         return {
-            "contact": contact_values(self.contact, self.settings.declared_attributes),
+            "contact": self.contact.as_values(self.settings.declared_attributes),
             "event": _event_values(self.event),
             "entry": self.entry.as_context() if self.entry else None,
             "now": self.now,
