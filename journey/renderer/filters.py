@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel import Locale, dates, numbers
+from babel import Locale, dates
 from jinja2 import Undefined, pass_context
 
 from journey.renderer import state
+from journey.renderer.numberformat import Kind, number_format
 
 
 def _as_datetime(value: Any, what: str) -> datetime:
@@ -80,16 +81,13 @@ def format_datetime(value: Any, format: str = "medium") -> str:
     return str(dates.format_datetime(moment, format, tzinfo=current.tz, locale=current.locale))
 
 
-# Prices, points thresholds and discounts repeat across contacts, and Babel's
-# number formatting is the costliest part of a render: remember recent results.
-# The key carries the type so 1, 1.0 and Decimal("1.0") never share an entry.
+# Prices, points thresholds and discounts repeat across contacts: remember recent
+# results. The key carries the type so 1, 1.0 and Decimal("1.0") never share an
+# entry. Misses go through a per-(kind, locale, currency) NumberFormat that gives
+# Babel's result without Babel's per-call locale-data lookups.
 @functools.lru_cache(maxsize=8192)
-def _number(kind: str, locale: Locale, _type: str, number: Any, currency: str = "") -> str:
-    if kind == "currency":
-        return str(numbers.format_currency(number, currency, locale=locale))
-    if kind == "percent":
-        return str(numbers.format_percent(number, locale=locale))
-    return str(numbers.format_decimal(number, locale=locale))
+def _number(kind: Kind, locale: Locale, _type: str, number: Any, currency: str = "") -> str:
+    return number_format(kind, locale, currency).format(number)
 
 
 def format_number(value: Any) -> str:
