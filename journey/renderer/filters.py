@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -69,9 +69,46 @@ def format_date(value: Any, format: str = "medium") -> str:
     return _date(_as_date(value), format, state.current().locale)
 
 
+# Pattern fields whose output depends on the local hour and minute only (hours,
+# minutes, AM/PM), and those that also read the second (seconds, day periods
+# such as "midnight"). Zone, date and fraction fields are never keyed this way.
+_HOUR_MINUTE_FIELDS = frozenset("hHkKma")
+_SECOND_FIELDS = frozenset("sbB")
+_PREDEFINED = ("full", "long", "medium", "short")
+
+
+@functools.lru_cache(maxsize=256)
+def _wall_clock_precision(format: str, locale: Locale) -> int:
+    """2 when the pattern reads hour and minute, 3 when also the second, 0 when
+    it reads anything else (then it is formatted by Babel every time)."""
+    try:
+        pattern = locale.time_formats[format] if format in _PREDEFINED else format
+        tokens = dates.tokenize_pattern(str(pattern))
+    except Exception:  # Babel reports the bad pattern on the uncached path
+        return 0
+    letters = {field[0] for kind, field in tokens if kind == "field"}
+    if letters <= _HOUR_MINUTE_FIELDS:
+        return 2
+    return 3 if letters <= _HOUR_MINUTE_FIELDS | _SECOND_FIELDS else 0
+
+
+# A message shows the same time in its HTML and text parts, and sends repeat
+# slots: for wall-clock-only patterns the result is keyed by the local time
+# (after conversion into the contact's zone, so DST is already applied), the
+# format and the locale.
+@functools.lru_cache(maxsize=4096)
+def _wall_clock(local: time, format: str, locale: Locale) -> str:
+    return str(dates.format_time(local, format, locale=locale))
+
+
 def format_time(value: Any, format: str = "short") -> str:
     current = state.current()
     moment = _as_datetime(value, "format_time")
+    precision = _wall_clock_precision(format, current.locale) if isinstance(format, str) else 0
+    if precision:
+        local = moment.astimezone(current.tz)
+        second = local.second if precision == 3 else 0
+        return _wall_clock(time(local.hour, local.minute, second), format, current.locale)
     return str(dates.format_time(moment, format, tzinfo=current.tz, locale=current.locale))
 
 
