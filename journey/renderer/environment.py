@@ -1,7 +1,8 @@
 """Builds the one sandboxed environment that loads, compiles and caches templates.
 
 Translations are installed once as callables that look up the active render's
-catalog, so switching locale per message never recompiles a template.
+catalog (journey.renderer.translate), so switching locale per message never
+recompiles a template.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined
 
-from journey.renderer import filters, guards, sandbox, state
+from journey.renderer import filters, guards, sandbox, translate
 
 I18N_EXTENSION = "jinja2.ext.i18n"
 # Keep extraction (i18n extract, validation) and rendering on the same msgids.
@@ -26,22 +27,6 @@ TEMPLATE_CACHE_SIZE = 2_000
 def autoescape_for(name: str | None) -> bool:
     """Only HTML parts are escaped; subjects, text bodies, SMS and push are plain text."""
     return name is not None and name.endswith((".html", ".htm"))
-
-
-def _gettext(message: str) -> str:
-    return state.current().translations.gettext(message)
-
-
-def _ngettext(singular: str, plural: str, n: int) -> str:
-    return state.current().translations.ngettext(singular, plural, n)
-
-
-def _pgettext(context: str, message: str) -> str:
-    return state.current().translations.pgettext(context, message)
-
-
-def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
-    return state.current().translations.npgettext(context, singular, plural, n)
 
 
 def _blank_none(value: Any) -> Any:
@@ -69,9 +54,11 @@ def build_environment(
         finalize=_blank_none,
     )
     env.policies["ext.i18n.trimmed"] = True
-    install: Any = env.install_gettext_callables  # type: ignore[attr-defined]
-    install(_gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext)
-    env.trust_callables(*(env.globals[n] for n in ("gettext", "ngettext", "pgettext", "npgettext")))
+    # What `install_gettext_callables(..., newstyle=True)` does, with our own
+    # newstyle callables in place of the extension's wrappers around plain ones.
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(translate.CALLABLES)
+    env.trust_callables(*translate.CALLABLES.values())
     env.globals.pop("lipsum", None)  # lipsum(10**6) is a CPU bomb and no message needs it
     env.filters.update(guards.SAFE_FILTERS)
     env.filters.update(filters.FILTERS)

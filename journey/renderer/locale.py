@@ -93,6 +93,25 @@ def negotiate_locale(contact_locale: str | None, journey_locales: Sequence[str])
     return _negotiate(contact_locale, tuple(journey_locales))
 
 
+# Locale's own __hash__ and __eq__ are Python code, and every cached filter
+# result used to pay for both on every lookup. Caches key on the identifier
+# instead (equal identifiers <=> equal Locales) and get the object back here.
+# Bounded by CLDR: a Locale object only exists for a locale CLDR knows.
+_BY_ID: dict[str, Locale] = {}
+
+
+def locale_id(locale: Locale) -> str:
+    """The identifier of `locale` (`zh_Hans_CN`), remembered for `locale_by_id`."""
+    identifier = str(locale)
+    _BY_ID.setdefault(identifier, locale)
+    return identifier
+
+
+def locale_by_id(identifier: str) -> Locale:
+    """The Locale behind an identifier that `locale_id` gave out."""
+    return _BY_ID[identifier]
+
+
 @lru_cache(maxsize=512)
 def babel_locale(identifier: str) -> Locale:
     """A cached Babel locale; raises ValueError for one CLDR does not know."""

@@ -25,7 +25,7 @@ from journey.model import Contact
 from journey.renderer import state
 from journey.renderer.catalogs import CatalogError, CatalogStore
 from journey.renderer.contact import contact_view
-from journey.renderer.environment import build_environment
+from journey.renderer.environment import TEMPLATE_CACHE_SIZE, build_environment
 from journey.renderer.failures import describe_failure
 from journey.renderer.locale import formatting_locale, negotiate_locale
 
@@ -88,6 +88,7 @@ class Renderer:
         self.declared_attributes = tuple(declared_attributes)
         self._absent: set[str] = set()
         self._strings: dict[tuple[str, bool], Template] = {}
+        self._templates: dict[str, Template] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
@@ -117,7 +118,7 @@ class Renderer:
         copy_locale = negotiate_locale(requested, locales)
         render_state = self._state(requested, copy_locale, locales, contact.timezone, timezone)
         render_state.now = now
-        variables = dict(context)
+        variables = self._variables(context)
         variables.update(
             contact=contact_view(contact, self.declared_attributes), now=now, locale=copy_locale
         )
@@ -146,7 +147,7 @@ class Renderer:
     ) -> str:
         """A one-off template (webhook body values) in the same sandbox, no catalog."""
         compiled = self._compile_string(source, autoescape)
-        variables = dict(context)
+        variables = self._variables(context)
         contact = variables.get("contact")
         if isinstance(contact, Contact):
             variables["contact"] = contact_view(contact, self.declared_attributes)
@@ -166,6 +167,7 @@ class Renderer:
         with self._lock:
             self._absent.clear()
             self._strings.clear()
+            self._templates.clear()
 
     # ---------------------------------------------------------------- internals
 
@@ -196,10 +198,15 @@ class Renderer:
             raise RenderError(str(exc)) from exc
 
     def _template(self, name: str, required: bool) -> Template | None:
+        """A loaded template, kept by name until `reload()`: Jinja's own cache
+        lookup (a lock and a weakref key) is measurable at three parts a message."""
+        loaded = self._templates.get(name)
+        if loaded is not None:
+            return loaded
         if not required and name in self._absent:
             return None
         try:
-            return self.environment.get_template(name)
+            loaded = self.environment.get_template(name)
         except TemplateNotFound as exc:
             if not required and exc.name == name:
                 with self._lock:
@@ -208,6 +215,11 @@ class Renderer:
             raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
         except Exception as exc:
             raise RenderError(describe_failure(exc, self.templates_dir, name)) from exc
+        with self._lock:
+            if len(self._templates) >= TEMPLATE_CACHE_SIZE:
+                self._templates.clear()
+            self._templates[name] = loaded
+        return loaded
 
     def _compile_string(self, source: str, autoescape: bool) -> Template:
         key = (source, autoescape)
@@ -224,8 +236,20 @@ class Renderer:
                 self._strings[key] = compiled
         return compiled
 
+    def _variables(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """What a template sees at top level: the environment's globals overlaid
+        by the render's variables - what `Template.new_context` copies out of a
+        ChainMap for every part, built once per message here. (Our templates
+        never get template-specific globals, so all parts share it; Jinja never
+        writes to a context's parent.)"""
+        variables = dict(self.environment.globals)
+        variables.update(context)
+        return variables
+
     def _run(self, template: Template, variables: dict[str, Any]) -> str:
-        context = template.new_context(variables)
+        """Render one part; `variables` comes from `_variables`."""
+        env = self.environment
+        context = env.context_class(env, variables, template.name, template.blocks, env.globals)
         chunks: list[str] = []
         size = 0
         try:

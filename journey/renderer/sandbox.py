@@ -109,14 +109,21 @@ class JourneySandbox(ImmutableSandboxedEnvironment):
         return bool(super().is_safe_attribute(obj, attr, value))
 
     def trust_callables(self, *functions: Any) -> None:
-        """Our own globals (the gettext family) skip the per-call safety checks."""
+        """Our own globals (the gettext family) skip the per-call safety checks.
+
+        They must take the template context first and need nothing of it but
+        its eval context, so they are called directly: no `Context.call`
+        dispatch, no derived context for `_block_vars`/`_loop_vars` (a derived
+        context shares the eval context anyway)."""
         self._trusted = {id(f): f for f in functions}
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         state.current().charge(state.CALL_COST)
         trusted = __self._trusted.get(id(__obj))
         if trusted is not None and trusted is __obj:
-            return __context.call(trusted, *args, **kwargs)
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            return trusted(__context, *args, **kwargs)
         if isinstance(__obj, (types.BuiltinMethodType, types.MethodType)):
             owner = getattr(__obj, "__self__", None)
             if isinstance(owner, str):

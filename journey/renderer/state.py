@@ -18,6 +18,8 @@ from datetime import UTC, datetime, tzinfo
 from babel import Locale
 from jinja2.exceptions import SecurityError
 
+from journey.renderer.locale import locale_id
+
 # Work a single template part may do: a loop iteration costs 1, a call (macro,
 # method, gettext) CALL_COST, as a call is some 20 times slower. Real messages
 # need a few thousand; a loop or recursion bomb hits this in well under a second.
@@ -32,6 +34,12 @@ class RenderState:
     tz: tzinfo = UTC
     now: datetime | None = None
     operations_left: int = MAX_OPERATIONS
+    # The filters' cache key for `locale`; derived here, so never assign `locale`
+    # on a live state (a state is made per render).
+    locale_id: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.locale_id = locale_id(self.locale)
 
     def charge(self, amount: int = 1) -> None:
         self.operations_left -= amount

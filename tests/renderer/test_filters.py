@@ -128,3 +128,33 @@ def test_relative_times_are_localized(renderer: Renderer, locale: str, expected:
     now = datetime(2026, 5, 4, 12, tzinfo=UTC)
     result = formats(renderer, locale, moment=now + timedelta(days=3), now=now)
     assert result["relative"] == expected
+
+
+def test_cached_wall_clock_times_equal_babel_across_zones_locales_and_dst() -> None:
+    """format_time keys its cache by local wall-clock time: interleaving locales and
+    zones around both DST changes of 2026 must still give Babel's own result."""
+    from babel import dates
+
+    from journey.renderer import filters, state
+    from journey.renderer.locale import babel_locale
+    from journey.renderer.render import _zone
+
+    patterns = ["short", "medium", "long", "full", "h:mm a", "HH:mm:ss", "h:mm B", "HH:mm z"]
+    people = [
+        ("en_US", "America/New_York"),
+        ("sv_SE", "Europe/Stockholm"),
+        ("zh_CN", "Asia/Shanghai"),
+        ("de_DE", "Europe/Berlin"),
+        ("en_GB", "Europe/London"),
+    ]
+    starts = [datetime(2026, 3, 8, 5, tzinfo=UTC), datetime(2026, 3, 28, 23, tzinfo=UTC)]
+    starts += [datetime(2026, 10, 25, 0, tzinfo=UTC), datetime(2026, 11, 1, 4, tzinfo=UTC)]
+    moments = [s + timedelta(minutes=17 * i, seconds=i % 3 * 20) for s in starts for i in range(20)]
+    for index, moment in enumerate(moments):
+        for locale_name, zone_name in people[index % 5 :] + people[: index % 5]:
+            locale, zone = babel_locale(locale_name), _zone(zone_name)
+            assert zone is not None
+            with state.active(state.RenderState(locale=locale, tz=zone)):
+                for pattern in patterns:
+                    expected = dates.format_time(moment, pattern, tzinfo=zone, locale=locale)
+                    assert filters.format_time(moment, pattern) == expected, (moment, pattern)
