@@ -7,6 +7,7 @@ error, including the protocol errors http.server finds, is a small JSON body.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 from collections import Counter
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from journey.daemon.http.auth import check_bearer
+from journey.daemon.http.limits import MIN_BODY_RATE, DeadlineReader
 from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, allowed_methods, route_name
 from journey.daemon.http.unsubscribe_page import unsubscribe_page
 from journey.errors import JourneyError
@@ -33,6 +35,10 @@ _SMALL_BODY = 4096  # an RFC 8058 POST carries `List-Unsubscribe=One-Click`
 _DISCARD_LIMIT = 1_048_576  # read and drop at most this much of a refused body
 
 
+class _ClientGone(Exception):
+    """The body stopped arriving (too slow, reset): the connection closes unanswered."""
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     server: JourneyHTTPServer
     protocol_version = "HTTP/1.1"
@@ -42,7 +48,16 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.connection.settimeout(self.server.request_timeout)  # slow clients get cut off
+        idle = self.server.request_timeout
+        self.connection.settimeout(idle)  # a silent client is cut off after `idle`
+        self.reader = DeadlineReader(self.connection, idle=idle)
+        plain_reader, self.rfile = self.rfile, io.BufferedReader(self.reader)
+        plain_reader.close()  # else the socket's file descriptor outlives the request
+
+    def handle_one_request(self) -> None:
+        """The request line and headers must arrive within the timeout of their first byte."""
+        self.reader.start_request(self.server.request_timeout)
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -74,6 +89,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send_json(exc.status, exc.body)
         except PayloadError as exc:
             self._send_json(HTTPStatus.BAD_REQUEST, exc.as_json())
+        except _ClientGone as exc:
+            log.debug("HTTP %s %s: client too slow or gone: %s", method, path, exc.__cause__)
+            self.close_connection = True
         except Exception:  # a bug or a failing callback: log it, tell the client nothing more
             log.exception("HTTP %s %s failed", method, path)
             self._send_json(
@@ -167,7 +185,12 @@ class RequestHandler(BaseHTTPRequestHandler):
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 "send Content-Type: application/json or application/x-ndjson",
             )
-        body = self.rfile.read(length)
+        self.reader.allow(self.server.request_timeout + length / MIN_BODY_RATE)
+        try:
+            body = self.rfile.read(length)
+        except OSError as exc:  # TimeoutError included: no one left to answer
+            raise _ClientGone() from exc
+        self.reader.stop()
         self._body_read = True
         if len(body) < length:
             self.close_connection = True
@@ -206,6 +229,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         """
         self.close_connection = True
         remaining = min(length, _DISCARD_LIMIT)
+        self.reader.allow(self.server.request_timeout + remaining / MIN_BODY_RATE)
         try:
             while remaining > 0:
                 chunk = self.rfile.read1(min(remaining, 65536))
