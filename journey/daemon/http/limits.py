@@ -26,6 +26,7 @@ RETRY_AFTER_SECONDS = 1
 MIN_BODY_RATE = 16_384  # bytes/s: a body gets the idle timeout plus its size at this rate
 _LINGER_SECONDS = 2.0  # time a refused client has to read the 503 before we close
 _MAX_LINGERING = 1024  # refused sockets kept open at once; beyond, the oldest is closed
+_TEND_EVERY = 0.05  # seconds: tending after every accept made a flood quadratic
 
 
 class ConnectionSlots:
@@ -88,6 +89,7 @@ class Refusals:
     def __init__(self) -> None:
         self._lingering: deque[tuple[socket.socket, float]] = deque()
         self._reply = overload_reply()
+        self._next_tend = 0.0
 
     def refuse(self, sock: socket.socket) -> None:
         try:
@@ -104,6 +106,9 @@ class Refusals:
     def tend(self) -> None:
         """Drain what refused clients sent; close those that are done or out of time."""
         now = time.monotonic()
+        if now < self._next_tend or not self._lingering:
+            return
+        self._next_tend = now + _TEND_EVERY
         keep: deque[tuple[socket.socket, float]] = deque()
         for sock, until in self._lingering:
             if _drained_to_end(sock) or now >= until:
