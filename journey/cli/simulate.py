@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -164,7 +165,7 @@ def command(
 
 
 def _days(start: datetime, duration: Duration) -> int:
-    end = add_duration(start, duration, UTC)
+    end = add_duration(start, duration, ZoneInfo("UTC"))
     return max(1, -(-int((end - start).total_seconds()) // 86_400))
 
 
