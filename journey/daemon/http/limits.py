@@ -27,6 +27,7 @@ MIN_BODY_RATE = 16_384  # bytes/s: a body gets the idle timeout plus its size at
 _LINGER_SECONDS = 2.0  # time a refused client has to read the 503 before we close
 _MAX_LINGERING = 1024  # refused sockets kept open at once; beyond, the oldest is closed
 _TEND_EVERY = 0.05  # seconds: tending after every accept made a flood quadratic
+_DRAIN_CHUNKS = 32  # reads of 64 KiB (2 MiB) per refused socket per tend
 
 
 class ConnectionSlots:
@@ -124,15 +125,20 @@ class Refusals:
 
 
 def _drained_to_end(sock: socket.socket) -> bool:
-    """Read and drop what is there; True once the client closed or the socket failed."""
+    """Read and drop what is there; True once the client closed or the socket failed.
+
+    At most `_DRAIN_CHUNKS` reads per call, so a client that sends faster than
+    we drop cannot hold the accepting thread.
+    """
     try:
-        while True:
+        for _ in range(_DRAIN_CHUNKS):
             if not sock.recv(65536):
                 return True
     except BlockingIOError:
         return False
     except OSError:
         return True
+    return False
 
 
 class DeadlineReader(io.RawIOBase):
