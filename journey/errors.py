@@ -12,6 +12,7 @@ Two kinds of trouble, never mixed:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -106,12 +107,17 @@ class DeliveryError(JourneyError):
     """A channel failed to deliver. `permanent` tells retry from dead-letter.
 
     Raised by channels; caught by the delivery worker, which retries transient
-    failures with backoff and dead-letters permanent ones.
+    failures with backoff and dead-letters permanent ones. `retry_after` is set
+    when the receiver said how long to wait (HTTP `Retry-After` on 429/503);
+    the retry policy then waits that long instead of its own backoff.
     """
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, retry_after: timedelta | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class RenderError(JourneyError):

@@ -29,6 +29,7 @@ class HttpSettings:
     port: int = 8787
     token_env: str = "JOURNEY_TOKEN"
     max_body_bytes: int = 1_048_576
+    max_connections: int = 64  # each open connection holds a thread
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +194,7 @@ def _http(value: Any) -> HttpSettings:
     base = HttpSettings()
     port = value.get("port", base.port)
     max_body = value.get("max_body_bytes", base.max_body_bytes)
+    max_connections = value.get("max_connections", base.max_connections)
     return HttpSettings(
         host=_str(value.get("host"), base.host),
         port=port if isinstance(port, int) and not isinstance(port, bool) else base.port,
@@ -200,6 +202,11 @@ def _http(value: Any) -> HttpSettings:
         max_body_bytes=max_body
         if isinstance(max_body, int) and max_body > 0
         else base.max_body_bytes,
+        max_connections=max_connections
+        if isinstance(max_connections, int)
+        and not isinstance(max_connections, bool)
+        and max_connections > 0
+        else base.max_connections,
     )
 
 

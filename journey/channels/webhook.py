@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from journey.channels.base import (
     setting_str,
 )
 from journey.channels.outbox import message_record
+from journey.channels.retry import parse_retry_after
 from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Message
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 KNOWN_SETTINGS = {"url", "headers", "timeout", "max_response_bytes"}
 USER_AGENT = "journey-webhook/0.1"
 _DETAIL_CHARS = 200
+# Statuses whose Retry-After says when to come back (RFC 9110 10.2.3, RFC 6585 4).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 _SYSTEM_CLOCK = SystemClock()
 
@@ -120,7 +124,8 @@ class WebhookChannel:
                 reply = self._read_bounded(response)
         except urllib.error.HTTPError as exc:
             with exc:
-                raise _status_error(exc.code, self._read_bounded(exc)) from None
+                retry_after = self._retry_after(exc)
+                raise _status_error(exc.code, self._read_bounded(exc), retry_after) from None
         except (urllib.error.URLError, OSError, HTTPException) as exc:
             raise _transport_error(exc) from exc
         if classify_http_status(status) != "ok":  # 1xx never lands here; be explicit anyway
@@ -131,6 +136,12 @@ class WebhookChannel:
             provider_id=_provider_id(reply),
             detail=f"HTTP {status}",
         )
+
+    def _retry_after(self, error: urllib.error.HTTPError) -> timedelta | None:
+        """How long a busy receiver (429, 503) asked us to wait, if it said."""
+        if error.code not in RETRY_AFTER_STATUSES or error.headers is None:
+            return None
+        return parse_retry_after(error.headers.get("Retry-After"), self._clock.now())
 
     def _read_bounded(self, response: Any) -> bytes:
         """Read at most ``max_response_bytes``: a chatty receiver must not exhaust memory."""
@@ -150,14 +161,18 @@ def join_url(base: str, path: str | None) -> str:
     return f"{base.rstrip('/')}/{path.lstrip('/')}"
 
 
-def _status_error(status: int, reply: bytes) -> DeliveryError:
+def _status_error(status: int, reply: bytes, retry_after: timedelta | None = None) -> DeliveryError:
     snippet = reply[:_DETAIL_CHARS].decode("utf-8", "replace").strip()
     outcome = classify_http_status(status)
     suffix = f": {snippet}" if snippet else ""
     if 300 <= status < 400:
         suffix = " (redirects are not followed; configure the final URL)"
+    if retry_after is not None:
+        suffix += f" (Retry-After: {retry_after.total_seconds():g} s)"
     return DeliveryError(
-        f"webhook answered HTTP {status}{suffix}", permanent=outcome != "transient"
+        f"webhook answered HTTP {status}{suffix}",
+        permanent=outcome != "transient",
+        retry_after=retry_after,
     )
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from journey.channels.retry import RetryPolicy, backoff_delay, next_retry_at
+from journey.channels.retry import (
+    RetryPolicy,
+    backoff_delay,
+    next_retry_at,
+    parse_retry_after,
+)
 from journey.errors import DeliveryError
 
 NOW = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
@@ -67,3 +74,50 @@ def test_policy_dead_letters_a_permanent_failure_at_once() -> None:
     assert (
         RetryPolicy().after_failure(attempt=1, now=NOW, error=permanent, delivery_key="k") is None
     )
+
+
+# ------------------------------------------------------------------- Retry-After
+
+
+@pytest.mark.parametrize(
+    ("header", "delay"),
+    [
+        ("120", timedelta(seconds=120)),
+        (" 5 ", timedelta(seconds=5)),
+        ("0", timedelta(0)),
+        ("Sun, 29 Mar 2026 01:02:00 GMT", timedelta(minutes=2)),  # an HTTP-date, NOW + 2 min
+        ("Sunday, 29-Mar-26 01:00:30 GMT", timedelta(seconds=30)),  # the obsolete RFC 850 form
+        ("Sun, 29 Mar 2026 00:00:00 GMT", timedelta(0)),  # already past: no wait
+        ("99999999999999999999999", timedelta(days=365)),  # absurd, but no overflow
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date(header: str, delay: timedelta) -> None:
+    assert parse_retry_after(header, NOW) == delay
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "-5", "1.5", "\u0661\u0662", "Sun, 99 Foo"])
+def test_a_retry_after_that_is_not_understood_is_ignored(header: str | None) -> None:
+    assert parse_retry_after(header, NOW) is None
+
+
+@given(st.text(max_size=60))
+def test_any_retry_after_header_gives_a_delay_within_bounds_or_none(header: str) -> None:
+    """A receiver can send anything; reading it never raises."""
+    delay = parse_retry_after(header, NOW)
+    assert delay is None or timedelta(0) <= delay <= timedelta(days=365)
+
+
+def test_policy_waits_as_long_as_the_receiver_asked_without_jitter() -> None:
+    busy = DeliveryError("429", permanent=False, retry_after=timedelta(seconds=90))
+    for key in ("k-1", "k-2"):
+        at = RetryPolicy().after_failure(attempt=1, now=NOW, error=busy, delivery_key=key)
+        assert at == NOW + timedelta(seconds=90)  # not the 30 s backoff
+
+
+def test_policy_bounds_retry_after_by_its_cap_and_still_dead_letters() -> None:
+    policy = RetryPolicy(cap=timedelta(minutes=10), max_attempts=2)
+    busy = DeliveryError("503", permanent=False, retry_after=timedelta(days=2))
+    assert policy.after_failure(attempt=1, now=NOW, error=busy, delivery_key="k") == NOW + (
+        timedelta(minutes=10)
+    )
+    assert policy.after_failure(attempt=2, now=NOW, error=busy, delivery_key="k") is None

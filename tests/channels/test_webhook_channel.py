@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,35 @@ def test_retryable_statuses_are_transient(
     assert caught.value.permanent is False
     channel.call_webhook(request())  # and the retry goes through
     assert len(http_server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "delay"),
+    [
+        (429, "120", timedelta(seconds=120)),
+        (503, "Sun, 29 Mar 2026 07:35:00 GMT", timedelta(minutes=5)),  # the clock says 07:30
+        (503, "Sun, 29 Mar 2026 07:00:00 GMT", timedelta(0)),  # a date already past
+        (429, "whenever", None),  # not understood: the policy's own backoff
+        (500, "120", None),  # only 429 and 503 say when to come back
+    ],
+)
+def test_a_busy_receiver_says_when_to_retry_with_retry_after(
+    http_server: HttpTestServer,
+    clock: VirtualClock,
+    status: int,
+    retry_after: str,
+    delay: timedelta | None,
+) -> None:
+    http_server.reply_next(Reply(status=status, body=b"busy", headers={"Retry-After": retry_after}))
+    channel = webhook_channel(http_server.url, clock)
+
+    with pytest.raises(DeliveryError, match=f"HTTP {status}: busy") as caught:
+        channel.call_webhook(request())
+
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == delay
+    if delay is not None:
+        assert f"(Retry-After: {delay.total_seconds():g} s)" in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])

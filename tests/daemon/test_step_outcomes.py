@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -137,6 +138,30 @@ def test_webhook_failure_with_on_failure_continue_goes_on(
         assert counts.steps["tell-crm"].outcomes.get("failed") == 1
         assert counts.exited == {"completed": 1}
         assert counts.deliveries.get("sent") == 1  # the email after the wait
+    finally:
+        server.stop()
+
+
+def test_a_webhook_answered_429_is_retried_when_retry_after_says(
+    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
+) -> None:
+    """The CRM is rate-limiting: it asks for 90 s, well after the 30 s backoff would retry."""
+    server = HttpTestServer()
+    server.start()
+    try:
+        server.reply_next(Reply(status=429, body=b"slow down", headers={"Retry-After": "90"}))
+        harness = harness_factory(_webhook_workspace(tmp_path / "ws", server, "exit"))
+        harness.signup(1)
+        harness.run_for(0)
+        [retry] = [json.loads(line) for line in harness.logs("retry")]
+        assert retry["retry_at"] == (harness.clock.now() + timedelta(seconds=90)).isoformat()
+        harness.run_for(85, step=5)
+        assert len(server.requests) == 1
+        harness.run_for(10, step=5)
+        assert len(server.requests) == 2
+        counts = harness.store.journey_counts("hook-test")
+        assert counts.steps["tell-crm"].outcomes.get("failed") is None
+        assert counts.exited == {}
     finally:
         server.stop()
 

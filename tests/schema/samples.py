@@ -96,7 +96,8 @@ event_retention: 400d
 max_trigger_age: 24h
 segment_recheck: 1h
 max_defer: 3d
-http: { host: 127.0.0.1, port: 8080, token_env: JOURNEY_API_TOKEN, max_body_bytes: 1048576 }
+http: { host: 127.0.0.1, port: 8080, token_env: JOURNEY_API_TOKEN, max_body_bytes: 1048576,
+        max_connections: 64 }
 unsubscribe_base_url: "https://acme.example/unsubscribe"
 """
 

@@ -1,158 +1,45 @@
-"""The daemon's HTTP API: events and contacts in, health and metrics out, one-click unsubscribe.
+"""One HTTP request: route it, bound and read its body, call the daemon, answer in JSON.
 
-Standard library only (ThreadingHTTPServer). The server parses and validates;
-what storing means is the daemon's, passed in as :class:`HttpHandlers`. An
-event is acknowledged only after `ingest_events` returned, i.e. after it is
-stored. Every error is a small JSON body; a traceback never leaves the process.
+The handler parses and validates; it never stores anything itself. Every
+error, including the protocol errors http.server finds, is a small JSON body.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
+import io
 import json
 import logging
-import os
-import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from journey.clock import SystemClock
+from journey.daemon.http.auth import check_bearer
+from journey.daemon.http.limits import MIN_BODY_RATE, DeadlineReader
+from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, allowed_methods, route_name
+from journey.daemon.http.unsubscribe_page import unsubscribe_page
 from journey.errors import JourneyError
-from journey.ingest import ContactChange, parse_contact, parse_event
+from journey.ingest import parse_contact, parse_event
 from journey.ingest.payload import PayloadError, is_supported, parse_all, split_body
-from journey.model import Event
 from journey.unsubscribe import SECRET_ENV, verify_unsubscribe_token
-from journey.workspace import HttpSettings
+
+if TYPE_CHECKING:
+    from journey.daemon.http.server import JourneyHTTPServer
 
 log = logging.getLogger("journey.http")
 
-UNSUBSCRIBE_PREFIX = "/v1/unsubscribe/"
 _SMALL_BODY = 4096  # an RFC 8058 POST carries `List-Unsubscribe=One-Click`
 _DISCARD_LIMIT = 1_048_576  # read and drop at most this much of a refused body
-_BEARER = "bearer "
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpHandlers:
-    """What the daemon does with a request; each callback may be called from several threads.
-
-    `ingest_events` returns, per event, True when stored and False for an id
-    already seen; `change_contacts` returns an outcome word per change
-    (e.g. `created`, `updated`, `deleted`, `absent`), which the reply counts.
-    """
-
-    ingest_events: Callable[[list[Event]], Sequence[bool]]
-    change_contacts: Callable[[list[ContactChange]], Sequence[str]]
-    metrics: Callable[[], str]
-    unsubscribe: Callable[[str, str], None]
-    health: Callable[[], Mapping[str, Any]]
-    now: Callable[[], datetime] = field(default=SystemClock().now)
+class _ClientGone(Exception):
+    """The body stopped arriving (too slow, reset): the connection closes unanswered."""
 
 
-class HttpError(Exception):
-    """Ends a request with `status` and a JSON body; raised inside the handler only."""
-
-    def __init__(self, status: HTTPStatus, body: Mapping[str, Any] | str) -> None:
-        super().__init__(body if isinstance(body, str) else body.get("error", ""))
-        self.status = status
-        self.body: dict[str, Any] = {"error": body} if isinstance(body, str) else dict(body)
-
-
-class JourneyHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        *,
-        handlers: HttpHandlers,
-        token: str | None,
-        secret: bytes | None,
-        max_body_bytes: int,
-        timeout: float,
-    ) -> None:
-        self.handlers = handlers
-        self.token = token
-        self.secret = secret
-        self.max_body_bytes = max_body_bytes
-        self.request_timeout = timeout
-        self.requests: Counter[tuple[str, int]] = Counter()
-        self.counter_lock = threading.Lock()
-        super().__init__(address, _RequestHandler)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def count(self, route: str, status: int) -> None:
-        with self.counter_lock:
-            self.requests[(route, status)] += 1
-
-    def request_metrics(self) -> str:
-        lines = [
-            "# HELP journey_http_requests_total HTTP requests by route and status.",
-            "# TYPE journey_http_requests_total counter",
-        ]
-        with self.counter_lock:
-            for (route, status), n in sorted(self.requests.items()):
-                lines.append(f'journey_http_requests_total{{route="{route}",code="{status}"}} {n}')
-        return "\n".join(lines) + "\n"
-
-
-def make_server(
-    settings: HttpSettings,
-    handlers: HttpHandlers,
-    *,
-    env: Mapping[str, str] | None = None,
-    allow_no_token: bool = False,
-    timeout: float = 10.0,
-) -> JourneyHTTPServer:
-    """Bind (port 0 picks a free one). No bearer token in the environment -> JourneyError."""
-    env = os.environ if env is None else env
-    token = env.get(settings.token_env) or None
-    if token is None and not allow_no_token:
-        raise JourneyError(
-            f"the environment variable {settings.token_env} is not set; the HTTP API needs "
-            "a bearer token (use a long random string; set http.token_env to use another name)"
-        )
-    secret = env.get(SECRET_ENV, "").encode("utf-8") or None
-    try:
-        return JourneyHTTPServer(
-            (settings.host, settings.port),
-            handlers=handlers,
-            token=token,
-            secret=secret,
-            max_body_bytes=settings.max_body_bytes,
-            timeout=timeout,
-        )
-    except OSError as exc:
-        raise JourneyError(
-            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
-        ) from None
-
-
-def serve_in_thread(server: JourneyHTTPServer, *, poll_interval: float = 0.2) -> threading.Thread:
-    """Serve until `server.shutdown()`; the daemon calls that on SIGTERM."""
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": poll_interval},
-        name="journey-http",
-        daemon=True,
-    )
-    thread.start()
-    return thread
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
     server: JourneyHTTPServer
     protocol_version = "HTTP/1.1"
 
@@ -161,7 +48,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.connection.settimeout(self.server.request_timeout)  # slow clients get cut off
+        idle = self.server.request_timeout
+        self.connection.settimeout(idle)  # a silent client is cut off after `idle`
+        self.reader = DeadlineReader(self.connection, idle=idle)
+        plain_reader, self.rfile = self.rfile, io.BufferedReader(self.reader)
+        plain_reader.close()  # else the socket's file descriptor outlives the request
+
+    def handle_one_request(self) -> None:
+        """The request line and headers must arrive within the timeout of their first byte."""
+        self.reader.start_request(self.server.request_timeout)
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -189,9 +85,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             self._route(method, path)
         except HttpError as exc:
+            self._extra_headers.update(exc.headers)
             self._send_json(exc.status, exc.body)
         except PayloadError as exc:
             self._send_json(HTTPStatus.BAD_REQUEST, exc.as_json())
+        except _ClientGone as exc:
+            log.debug("HTTP %s %s: client too slow or gone: %s", method, path, exc.__cause__)
+            self.close_connection = True
         except Exception:  # a bug or a failing callback: log it, tell the client nothing more
             log.exception("HTTP %s %s failed", method, path)
             self._send_json(
@@ -199,12 +99,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
 
     def _route(self, method: str, path: str) -> None:
-        allowed = _ALLOWED.get(_route_name(path))
-        if allowed is None:
-            raise HttpError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path}")
+        allowed = allowed_methods(path)
         if method not in allowed:
-            self._extra_headers = {"Allow": ", ".join(sorted(allowed))}
-            raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}")
+            raise HttpError(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"{method} is not allowed on {path}",
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
         if path == "/healthz":
             self._health()
         elif path.startswith(UNSUBSCRIBE_PREFIX):
@@ -273,17 +174,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------- plumbing
     def _authorize(self) -> None:
-        expected = self.server.token
-        if expected is None:
-            return
-        header = self.headers.get("Authorization", "")
-        given = header[len(_BEARER) :] if header.lower().startswith(_BEARER) else ""
-        if not given:
-            self._extra_headers = {"WWW-Authenticate": 'Bearer realm="journey"'}
-            raise HttpError(HTTPStatus.UNAUTHORIZED, "missing bearer token")
-        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
-            self._extra_headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            raise HttpError(HTTPStatus.UNAUTHORIZED, "invalid bearer token")
+        check_bearer(self.headers.get("Authorization", ""), self.server.token)
 
     def _read_body(self, *, limit: int | None = None, any_type: bool = False) -> bytes:
         limit = self.server.max_body_bytes if limit is None else limit
@@ -294,7 +185,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 "send Content-Type: application/json or application/x-ndjson",
             )
-        body = self.rfile.read(length)
+        self.reader.allow(self.server.request_timeout + length / MIN_BODY_RATE)
+        try:
+            body = self.rfile.read(length)
+        except OSError as exc:  # TimeoutError included: no one left to answer
+            raise _ClientGone() from exc
+        self.reader.stop()
         self._body_read = True
         if len(body) < length:
             self.close_connection = True
@@ -333,6 +229,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """
         self.close_connection = True
         remaining = min(length, _DISCARD_LIMIT)
+        self.reader.allow(self.server.request_timeout + remaining / MIN_BODY_RATE)
         try:
             while remaining > 0:
                 chunk = self.rfile.read1(min(remaining, 65536))
@@ -361,6 +258,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._content_length(self.server.max_body_bytes, discard=False)
         except HttpError as exc:
             self.close_connection = True
+            self._extra_headers.update(exc.headers)
             self._send_json(exc.status, exc.body)
             return False
         return super().handle_expect_100()
@@ -392,7 +290,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send(self, status: HTTPStatus, data: bytes, content_type: str) -> None:
         # Counted before the reply leaves, so a client that reads /metrics next sees it.
         path = getattr(self, "path", "")
-        self.server.count(_route_name(urlsplit(path).path) if path else "other", int(status))
+        self.server.count(route_name(urlsplit(path).path) if path else "other", int(status))
         if not getattr(self, "_body_read", False) and self._declared_length() != 0:
             self.close_connection = True  # an unread body would be taken for the next request
         self.send_response(status)
@@ -407,47 +305,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-
-
-_ALLOWED: dict[str, frozenset[str]] = {
-    "/healthz": frozenset({"GET"}),
-    "/metrics": frozenset({"GET"}),
-    "/v1/events": frozenset({"POST"}),
-    "/v1/contacts": frozenset({"POST"}),
-    "/v1/unsubscribe": frozenset({"GET", "POST"}),
-}
-
-
-def _route_name(path: str) -> str:
-    """Metrics label: the route, never the token or anything else a client chose."""
-    if path.startswith(UNSUBSCRIBE_PREFIX) and len(path) > len(UNSUBSCRIBE_PREFIX):
-        return "/v1/unsubscribe"
-    return path if path in _ALLOWED and path != "/v1/unsubscribe" else "other"
-
-
-_PAGES = {
-    "confirm": (
-        "Unsubscribe?",
-        "You will no longer receive these emails.",
-        '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        '<button type="submit">Unsubscribe</button></form>',
-    ),
-    "done": ("You are unsubscribed", "You will not receive these emails any more.", ""),
-    "invalid": (
-        "This link does not work",
-        "The unsubscribe link is incomplete or was changed. Copy the whole link from the email.",
-        "",
-    ),
-}
-
-
-def unsubscribe_page(kind: str, token: str) -> str:
-    """A small page that works without JavaScript; the form posts back to the same URL."""
-    title, text, form = _PAGES[kind]
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title></head>"
-        '<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
-        f"<h1>{title}</h1><p>{text}</p>{form}</body></html>"
-    )

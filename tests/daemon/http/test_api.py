@@ -6,175 +6,29 @@ import json
 import re
 import socket
 import sqlite3
-import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from journey.clock import VirtualClock
-from journey.compiler.serialize import with_hash
-from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
-from journey.engine.context import EngineSettings
-from journey.engine.perform import MemorySink
-from journey.engine.runner import Runner
+from journey.daemon.http import HttpHandlers, make_server
 from journey.errors import JourneyError, StoreError
 from journey.ingest import ContactChange
-from journey.model import AttributeUpdate, EventTrigger, Plan, UpdateStep
-from journey.store.sqlite import SQLiteStore
 from journey.unsubscribe import make_unsubscribe_token
 from journey.workspace import HttpSettings
-
-TOKEN = "s3cret-token"
-SECRET = "unsubscribe-secret"
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-class NoRenderer:
-    def render(self, **_: Any) -> Any:
-        raise AssertionError("nothing here renders")
-
-    def render_string(self, source: str, context: Any) -> str:
-        raise AssertionError("nothing here renders")
-
-
-def welcome_plan() -> Plan:
-    """signed_up -> mark the contact `welcomed`: a trigger firing is visible in the store."""
-    return with_hash(
-        Plan(
-            journey_id="welcome",
-            name="Welcome",
-            kind="onboarding",
-            trigger=EventTrigger(event="signed_up"),
-            steps=(
-                UpdateStep(
-                    id="mark",
-                    next="end",
-                    updates=(AttributeUpdate(attribute="welcomed", value=True),),
-                ),
-            ),
-        )
-    )
-
-
-@dataclass
-class Api:
-    server: JourneyHTTPServer
-    store: SQLiteStore
-    runner: Runner
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        token: str | None = TOKEN,
-        content_type: str = "application/json",
-        raw: bytes | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.server.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        if token is not None:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def json(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        status, headers, data = self.call(method, path, body, **kw)
-        assert headers["Content-Type"].startswith("application/json"), data
-        return status, json.loads(data)
-
-
-def runner_handlers(runner: Runner, store: SQLiteStore) -> HttpHandlers:
-    """What the daemon does, in small: one lock around the (single-threaded) runner."""
-    lock = threading.Lock()
-
-    def ingest(events: list[Any]) -> Sequence[bool]:
-        with lock:
-            return [runner.handle_event(e) for e in events]
-
-    def change(changes: list[ContactChange]) -> Sequence[str]:
-        with lock:
-            outcomes = []
-            for c in changes:
-                existed = store.get_contact(c.id) is not None
-                runner.change_contact(c)
-                outcomes.append(
-                    ("deleted" if existed else "absent")
-                    if c.delete
-                    else ("updated" if existed else "created")
-                )
-            return outcomes
-
-    def unsubscribe(contact_id: str, journey_id: str) -> None:
-        with lock:
-            runner.change_contact(
-                ContactChange(id=contact_id, fields={"consent": {"email": False}})
-            )
-
-    def metrics() -> str:
-        return (
-            "# TYPE journey_contacts gauge\n"
-            f"journey_contacts {store.count_contacts()}\n"
-            f'journey_enrollments_active{{journey="welcome"}} '
-            f"{store.journey_counts('welcome').active}\n"
-        )
-
-    return HttpHandlers(
-        ingest_events=ingest,
-        change_contacts=change,
-        metrics=metrics,
-        unsubscribe=unsubscribe,
-        health=lambda: {"status": "ok"},
-        now=runner.clock.now,
-    )
-
-
-def start(handlers: HttpHandlers, *, timeout: float = 2.0, **settings: Any) -> JourneyHTTPServer:
-    env = {"JOURNEY_TOKEN": TOKEN, "JOURNEY_SECRET": SECRET}
-    server = make_server(HttpSettings(port=0, **settings), handlers, env=env, timeout=timeout)
-    serve_in_thread(server, poll_interval=0.02)
-    return server
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    store = SQLiteStore(tmp_path / "state.db")
-    runner = Runner(
-        store,
-        {"welcome": welcome_plan()},
-        NoRenderer(),
-        VirtualClock(NOW),
-        MemorySink(),
-        EngineSettings(),
-    )
-    server = start(runner_handlers(runner, store), max_body_bytes=4096)
-    yield Api(server=server, store=store, runner=runner)
-    server.shutdown()
-    server.server_close()
-    store.close()
-
-
-def signed_up(contact_id: str = "c1", **fields: Any) -> dict[str, Any]:
-    return {
-        "id": f"evt-{contact_id}",
-        "name": "signed_up",
-        "contact_id": contact_id,
-        "timestamp": "2026-03-02T12:55:00+01:00",
-        **fields,
-    }
-
+from tests.daemon.http.live_api import (
+    NOW,
+    SECRET,
+    TOKEN,
+    Api,
+    bare_runner,
+    read_all,
+    runner_handlers,
+    signed_up,
+    start,
+)
 
 # --------------------------------------------------------------------------- auth
 
@@ -283,17 +137,9 @@ def test_expect_100_continue_is_refused_before_the_body_is_sent(api: Api) -> Non
             b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
             b"Content-Length: 999999999\r\nExpect: 100-continue\r\n\r\n"
         )
-        reply = _read_all(conn)
+        reply = read_all(conn)
     assert reply.startswith(b"HTTP/1.1 413")
     assert b'"max_bytes": 4096' in reply
-
-
-def _read_all(conn: socket.socket) -> bytes:
-    """Until the server closes: it must close after refusing a body."""
-    chunks = []
-    while chunk := conn.recv(4096):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def test_wrong_method_path_and_media_type_get_json_errors(api: Api) -> None:
@@ -311,12 +157,12 @@ def test_missing_content_length_is_411(api: Api) -> None:
             b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer " + TOKEN.encode() + b"\r\nConnection: close\r\n\r\n"
         )
-        reply = _read_all(conn)
+        reply = read_all(conn)
     assert reply.startswith(b"HTTP/1.1 411")
 
 
 def test_slow_client_is_cut_off(tmp_path: Path) -> None:
-    handlers = runner_handlers(*_bare_runner(tmp_path))
+    handlers = runner_handlers(*bare_runner(tmp_path))
     server = start(handlers, timeout=0.3)
     try:
         host, port = server.server_address[:2]
@@ -329,7 +175,7 @@ def test_slow_client_is_cut_off(tmp_path: Path) -> None:
 
 
 def test_failing_store_is_503_and_a_bug_is_500_without_a_traceback(tmp_path: Path) -> None:
-    handlers = runner_handlers(*_bare_runner(tmp_path))
+    handlers = runner_handlers(*bare_runner(tmp_path))
 
     def broken_store(events: list[Any]) -> Sequence[bool]:
         raise StoreError("database is locked")
@@ -350,12 +196,6 @@ def test_failing_store_is_503_and_a_bug_is_500_without_a_traceback(tmp_path: Pat
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _bare_runner(tmp_path: Path) -> tuple[Runner, SQLiteStore]:
-    store = SQLiteStore(tmp_path / "bare.db")
-    runner = Runner(store, {}, NoRenderer(), VirtualClock(NOW), MemorySink(), EngineSettings())
-    return runner, store
 
 
 # ----------------------------------------------------------------------- contacts
@@ -471,6 +311,6 @@ def test_a_refused_body_is_never_read_as_the_next_request(api: Api) -> None:
             b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Content-Length: " + str(len(smuggled)).encode() + b"\r\n\r\n" + smuggled
         )
-        reply = _read_all(conn)
+        reply = read_all(conn)
     assert reply.startswith(b"HTTP/1.1 401")
     assert reply.count(b"HTTP/1.1") == 1
