@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from babel import Locale, numbers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journey.renderer.numberformat import Kind, number_format
 
@@ -71,3 +73,23 @@ def test_shortcut_applies_to_the_common_formats_and_not_to_odd_symbols() -> None
             assert number_format(kind, locale, currency).prefix is not None  # type: ignore[arg-type]
     # XXX's symbol is itself "¤": Babel's substitution order matters, so Babel formats it.
     assert number_format("currency", Locale.parse("en_US"), "XXX").prefix is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(10**18), max_value=10**18),
+        st.floats(allow_nan=False, allow_infinity=False, width=64),
+        st.decimals(allow_nan=False, allow_infinity=False, places=3),
+        st.decimals(allow_nan=False, allow_infinity=False),
+    ),
+    identifier=st.sampled_from(LOCALES),
+    kind=st.sampled_from(["decimal", "percent", "currency"]),
+    currency=st.sampled_from(CURRENCIES),
+)
+def test_any_number_reads_as_babel_writes_it(
+    value: Any, identifier: str, kind: Kind, currency: str
+) -> None:
+    locale = Locale.parse(identifier)
+    currency = currency if kind == "currency" else ""
+    assert _ours(kind, value, locale, currency) == _babel(kind, value, locale, currency)
