@@ -69,16 +69,32 @@ class Workspace:
 
 
 def find_workspace_root(
-    override: str | os.PathLike[str] | None = None, start: Path | None = None
+    override: str | os.PathLike[str] | None = None,
+    start: Path | None = None,
+    near: Path | None = None,
 ) -> Path:
-    """`--workspace DIR`, else the first folder upwards with workspace.yaml, else the cwd."""
+    """`--workspace DIR`, else the first folder upwards with workspace.yaml, else the cwd.
+
+    `near` is a file or folder the user named: its own workspace wins over the
+    current folder's, so `journey validate ~/repo/journeys/x.yaml` run from
+    anywhere checks x.yaml against ~/repo's templates and locales.
+    """
     if override is not None:
         return Path(override).resolve()
     here = (start or Path.cwd()).resolve()
+    if near is not None:
+        named = near.resolve()
+        found = _upwards(named if named.is_dir() else named.parent)
+        if found is not None:
+            return found
+    return _upwards(here) or here
+
+
+def _upwards(here: Path) -> Path | None:
     for folder in (here, *here.parents):
         if (folder / WORKSPACE_FILE).is_file():
             return folder
-    return here
+    return None
 
 
 def load_workspace_document(root: Path) -> Document | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -15,17 +16,21 @@ from journey.validator import ValidationResult, check_workspace, validate_files
 from journey.workspace import Workspace, find_workspace_root
 
 
-def workspace_root(ctx: click.Context) -> Path:
+def workspace_root(ctx: click.Context, paths: Sequence[str] = ()) -> Path:
+    """`--workspace`, else the workspace of the first existing path named, else the cwd's."""
     obj = ctx.find_root().obj or {}
-    root = find_workspace_root(obj.get("workspace"))
+    near = next((Path(p) for p in paths if not p.startswith("git:") and Path(p).exists()), None)
+    root = find_workspace_root(obj.get("workspace"), near=near)
     if not root.is_dir():
         raise UsageError(f"workspace folder {root} does not exist")
     return root
 
 
-def open_workspace(ctx: click.Context) -> tuple[Workspace, list[Diagnostic]]:
+def open_workspace(
+    ctx: click.Context, paths: Sequence[str] = ()
+) -> tuple[Workspace, list[Diagnostic]]:
     """The workspace and the problems in its workspace.yaml."""
-    workspace, diagnostics, _ = check_workspace(workspace_root(ctx))
+    workspace, diagnostics, _ = check_workspace(workspace_root(ctx, paths))
     return workspace, diagnostics
 
 
@@ -43,7 +48,7 @@ def compile_file(
     (file,) = require_files([path])
     if file.is_dir():
         raise UsageError(f"{path} is a folder; give one journey file")
-    workspace, problems = open_workspace(ctx)
+    workspace, problems = open_workspace(ctx, [path])
     result: ValidationResult = validate_files([file], workspace, templates=templates)
     problems += result.diagnostics
     if any(d.is_error for d in problems):

@@ -55,7 +55,7 @@ def command(ctx: click.Context, old: str, new: str, fmt: str) -> None:
         raise UsageError("NEW as git:REV needs a path: git:REV:PATH")
     old_label, old_raw = read_version(old, default_path=None if new.startswith("git:") else new)
     new_label, new_raw = read_version(new, default_path=None)
-    workspace, problems = open_workspace(ctx)
+    workspace, problems = open_workspace(ctx, [new, old])
     documents = [load_yaml_bytes(old_raw, old_label), load_yaml_bytes(new_raw, new_label)]
     errors = [d for d in problems if d.is_error]
     for doc in documents:

@@ -43,7 +43,7 @@ def command(
             "journey site lays out diagrams with grandalf: pip install 'journey[site]'"
         ) from exc
 
-    root = workspace_root(ctx)
+    root = workspace_root(ctx, paths)
     files = require_files(paths)
 
     def build() -> None:

@@ -28,7 +28,7 @@ def command(ctx: click.Context, paths: tuple[str, ...]) -> None:
 
     PATHS are test files or folders (default: the workspace's journeys/).
     """
-    workspace, problems = open_workspace(ctx)
+    workspace, problems = open_workspace(ctx, paths)
     roots = require_files(paths) if paths else [workspace.journeys_dir]
     files = discover_tests(roots)
     suite = run_suite(files, workspace, report=_report)

@@ -21,7 +21,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool) 
 
     PATHS are journey files or folders (default: the workspace's journeys/).
     """
-    workspace, diagnostics = open_workspace(ctx)
+    workspace, diagnostics = open_workspace(ctx, paths)
     files = require_files(paths) if paths else [_relative(workspace.journeys_dir)]
     journey_files = discover_journey_files(files)
     result = validate_files(journey_files, workspace)

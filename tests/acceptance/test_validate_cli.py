@@ -102,3 +102,19 @@ def test_missing_path_is_a_usage_error() -> None:
 def test_unknown_format_is_a_usage_error() -> None:
     code, _ = run("validate", "--format", "xml")
     assert code == 2
+
+
+def test_a_file_named_from_elsewhere_is_checked_against_its_own_workspace(
+    workspace: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "journeys").mkdir(exist_ok=True)
+    journey = workspace / "journeys" / "onboarding.yaml"
+    shutil.copy(ROOT / "journeys" / "examples" / "onboarding.yaml", journey)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    monkeypatch.chdir(elsewhere)  # no workspace.yaml here or above
+    result = CliRunner().invoke(cli, ["validate", str(journey)])
+    assert result.exit_code == 0, result.output  # its templates and locales were found
+    (workspace / "templates" / "onboarding" / "welcome" / "subject.txt").unlink()
+    result = CliRunner().invoke(cli, ["validate", str(journey)])
+    assert result.exit_code == 1
+    assert "missing-template-part" in result.output
