@@ -18,6 +18,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
+from journey.ingest import RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration, parse_instant
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.renderer import Renderer
@@ -30,6 +31,10 @@ def _contacts(path: Path) -> Iterator[dict[str, Any]]:
     for number, record in read_jsonl(path):
         if not isinstance(record.get("id"), str):
             raise UsageError(f"{path}:{number}: a contact needs an `id` that is a string")
+        try:
+            parse_contact(record)
+        except RecordError as exc:
+            raise UsageError(f"{path}:{number}: {exc}") from None
         yield record
 
 
@@ -214,6 +219,7 @@ def render_json(report: SimulationReport) -> str:
             "exited": counts.exited if counts else {},
             "sends_per_day": report.sends_per_day,
             "rendered_contacts": report.rendered_contacts,
+            "matched_at_start": report.matched_at_start,
         },
         indent=2,
         ensure_ascii=False,
@@ -228,7 +234,10 @@ def render_table(report: SimulationReport) -> str:
         "Timeline (contact-local time)",
     ]
     sample: list[str] = []
+    rendered = report.rendered_ids
     for row in report.timeline:
+        if rendered is not None and row.contact_id not in rendered:
+            continue  # their rows carry placeholders, not the message
         if row.contact_id not in sample and len(sample) < SAMPLE_CONTACTS:
             sample.append(row.contact_id)
     chosen = set(sample)
@@ -256,6 +265,12 @@ def render_table(report: SimulationReport) -> str:
             f"Entered {counts.entered}, converted {counts.converted}, "
             f"in flight {counts.active}; exited: {exits}",
         ]
+        if report.matched_at_start:
+            lines.append(
+                f"{report.matched_at_start} contacts matched the segment already at the start "
+                "and stay out, as they would in production; `include_existing: true` on the "
+                "trigger lets them in."
+            )
         if counts.entered == 0:
             lines.append(
                 "Nobody entered: the trigger (and its `where`) or the `audience` matched no "

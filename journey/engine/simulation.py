@@ -17,8 +17,9 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import Happening, MemorySink, Renders
 from journey.engine.runner import Runner
 from journey.engine.timeline import run_until
+from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Duration, Event, Plan
+from journey.model import Duration, Event, Plan, SegmentTrigger
 from journey.store.abc import JourneyCounts
 from journey.store.sqlite import SQLiteStore
 
@@ -37,21 +38,27 @@ class _Placeholder:
 
 
 class SamplingRenderer:
-    """Renders messages for the first `sample` contacts only; the rest get a placeholder.
+    """Renders messages for the first `sample` contacts of the input only; the rest
+    get a placeholder.
 
-    Rendering dominates a large simulation; the timeline shows a few contacts in
-    full, and the counts do not depend on the text. `--render-all` renders everyone.
+    Rendering dominates a large simulation; the timeline shows a few of these
+    contacts in full, and the counts do not depend on the text. `--render-all`
+    renders everyone.
     """
 
     def __init__(self, renderer: Renders, sample: int | None) -> None:
         self.renderer = renderer
         self.sample = sample
-        self.rendered: set[str] = set()
+        self.chosen: set[str] = set()
+
+    def choose(self, contact_id: str) -> None:
+        """Called in input order: the first `sample` contacts are the rendered ones."""
+        if self.sample is not None and len(self.chosen) < self.sample:
+            self.chosen.add(contact_id)
 
     def render(self, **kwargs: Any) -> Any:
         contact = kwargs["contact"]
-        if self.sample is None or contact.id in self.rendered or len(self.rendered) < self.sample:
-            self.rendered.add(contact.id)
+        if self.sample is None or contact.id in self.chosen:
             return self.renderer.render(**kwargs)
         from journey.renderer import negotiate_locale
 
@@ -86,6 +93,10 @@ class SimulationReport:
     transitions: int = 0
     step_order: tuple[str, ...] = ()
     rendered_contacts: int | None = None  # None: every message was rendered
+    rendered_ids: frozenset[str] | None = None  # None: every contact's messages
+    # Segment trigger: contacts matching already at the start, who stay out
+    # (as in production) unless the trigger says `include_existing: true`.
+    matched_at_start: int = 0
 
 
 class _Collector:
@@ -137,15 +148,24 @@ def simulate(
     days_progress: Progress | None = None,
     render_sample: int | None = RENDER_SAMPLE,
 ) -> SimulationReport:
-    """Run the journey from `start` for `duration`; events before `start` are history."""
+    """Run the journey from `start` for `duration`; events before `start` are history.
+
+    The contacts are the store as it is when the journey ships at `start`: they
+    are loaded first and the journey is activated over them, so a segment
+    trigger enters only those who start to match later (or everyone matching,
+    with `include_existing: true`) and date, schedule and inactivity triggers
+    are armed for each of them, exactly as `journey run` does on first sight of
+    a new journey. Records must be valid (see `journey.ingest.parse_contact`).
+    """
     clock = VirtualClock(start)
     store = SQLiteStore(":memory:")
     zones: dict[str, str | None] = {}
     collector = _Collector(zones, plan, settings)
+    sampler = SamplingRenderer(renderer, render_sample)
     runner = Runner(
         store,
         {plan.journey_id: plan},
-        SamplingRenderer(renderer, render_sample),
+        sampler,
         clock,
         MemorySink(keep=False),
         settings,
@@ -153,20 +173,27 @@ def simulate(
         batch_size=1000,
     )
     end = add_duration(start, duration, resolve_zone(plan.timezone, settings.default_timezone))
-    ordered = sorted(events, key=lambda e: e.timestamp)
-    for event in (e for e in ordered if e.timestamp < start):
-        runner.handle_event(event, history_only=True)
-    runner.activate(start)
     count = 0
     with store.transaction():
         for record in contacts:
-            contact = runner.upsert_contact(record, start)
+            contact = apply_contact_change(None, parse_contact(record), now=start)
+            assert contact is not None
+            store.put_contact(contact)
             zones[contact.id] = contact.timezone
+            sampler.choose(contact.id)
             count += 1
             if progress and count % 100 == 0:
                 progress(100)
     if progress:
         progress(count % 100)
+    ordered = sorted(events, key=lambda e: e.timestamp)
+    for event in (e for e in ordered if e.timestamp < start):
+        runner.handle_event(event, history_only=True)
+    runner.activate(start)
+    matched = 0
+    if isinstance(plan.trigger, SegmentTrigger) and not plan.trigger.include_existing:
+        states = store.get_trigger_states(plan.journey_id, list(zones))
+        matched = sum(1 for state in states.values() if state.segment_match)
     upcoming = [e for e in ordered if start <= e.timestamp <= end]
     _play(runner, clock, upcoming, end, days_progress)
     report = SimulationReport(
@@ -180,8 +207,10 @@ def simulate(
     report.counts = store.journey_counts(plan.journey_id)
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
+    report.matched_at_start = matched
     if render_sample is not None and count > render_sample:
         report.rendered_contacts = render_sample
+        report.rendered_ids = frozenset(sampler.chosen)
     store.close()
     return report
 

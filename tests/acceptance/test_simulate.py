@@ -138,3 +138,72 @@ def test_nobody_entering_is_explained(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Entered 0" in result.output
     assert "Nobody entered" in result.output
+
+
+SEGMENT_JOURNEY = """\
+id: quiet-customers
+name: Quiet customers
+kind: engagement
+trigger: {{ segment: "days_since(contact.last_order_at) >= 10"{extra} }}
+steps:
+  - id: welcome-to-the-club
+    update: {{ lifecycle_stage: at_risk }}
+"""
+
+
+def _segment_run(tmp_path: Path, extra: str = "") -> dict:
+    journey = tmp_path / "club.yaml"
+    journey.write_text(SEGMENT_JOURNEY.format(extra=extra), encoding="utf-8")
+    contacts = tmp_path / "members.jsonl"
+    contacts.write_text(
+        json.dumps({"id": "veteran", "last_order_at": "2026-03-01T12:00:00Z"})
+        + "\n"
+        + json.dumps({"id": "newcomer", "last_order_at": "2026-03-25T12:00:00Z"})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = simulate(
+        str(journey), "--contacts", str(contacts), "--start", "2026-03-30T00:00:00Z",
+        "--for", "10d", "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_a_segment_journey_ships_over_the_population_as_it_is(tmp_path: Path) -> None:
+    report = _segment_run(tmp_path)
+    entered = {r["contact"] for r in report["timeline"] if r["what"] == "enter"}
+    assert entered == {"newcomer"}  # ten days without an order on 4 April; the veteran had them
+    assert report["matched_at_start"] == 1
+    enter = next(r for r in report["timeline"] if r["what"] == "enter")
+    assert enter["at"].startswith("2026-04-04T")
+
+
+def test_include_existing_lets_those_already_matching_in(tmp_path: Path) -> None:
+    report = _segment_run(tmp_path, ", include_existing: true")
+    entered = {r["contact"] for r in report["timeline"] if r["what"] == "enter"}
+    assert entered == {"veteran", "newcomer"}
+    assert report["matched_at_start"] == 0
+
+
+def test_the_timeline_shows_contacts_whose_messages_were_rendered(tmp_path: Path) -> None:
+    code, out, _ = simulate(
+        str(EXAMPLES / "onboarding.yaml"), "--contacts", str(population(tmp_path, 260, "trial")),
+        "--start", "2026-03-27T08:00:00Z", "--enter-all", "--for", "3d",
+    )  # fmt: skip
+    assert code == 0
+    timeline = out.split("Per step")[0]
+    assert "send welcome" in timeline
+    assert "[onboarding/" not in timeline  # a placeholder is never what the table shows
+    assert "Messages were rendered for the first 200 contacts" in out
+
+
+def test_a_bad_contact_line_is_named(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.jsonl"
+    contacts.write_text('{"id": "c1"}\n{"id": "c2", "consent": "yes"}\n', encoding="utf-8")
+    code, _, err = simulate(
+        str(EXAMPLES / "loyalty.yaml"), "--contacts", str(contacts), "--enter-all"
+    )
+    assert code == 2
+    assert "contacts.jsonl:2:" in err and "consent" in err
+    assert "Traceback" not in err
