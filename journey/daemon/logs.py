@@ -15,6 +15,9 @@ from typing import Any, Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 
+# Built once: json.dumps with options constructs an encoder per line.
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
 
 class StateLog:
     """Thread-safe; `now` comes from the daemon's clock so virtual-clock runs log virtual time."""
@@ -42,11 +45,7 @@ class StateLog:
             return
         record = {"ts": self._now().isoformat(), "event": event}
         record.update({k: v for k, v in fields.items() if v is not None})
-        line = (
-            json.dumps(record, default=str, ensure_ascii=False)
-            if self.fmt == "json"
-            else (_text_line(record))
-        )
+        line = _JSON.encode(record) if self.fmt == "json" else _text_line(record)
         stream = self._stream or sys.stderr
         with self._lock:
             stream.write(line + "\n")

@@ -8,7 +8,7 @@ Time comes from the caller (`now`) or the clock; nothing here sleeps.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -227,6 +227,10 @@ class Runner(PerformingMixin):
                 self._process_event(event, now)
             self._drain()
         return True
+
+    def read_ahead(self, events: Sequence[Event]) -> None:
+        """Inside the caller's transaction: the contacts of a batch of events, read at once."""
+        self.store.read_ahead([e.contact_id for e in events if self._matters(e)])
 
     def _matters(self, event: Event) -> bool:
         """Only events some plan reacts to are processed; the rest are history."""

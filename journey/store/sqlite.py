@@ -23,6 +23,7 @@ from journey.model import Contact, Event, Plan
 from journey.store import codec
 from journey.store.abc import InboxItem, JourneyCounts, StateStore
 from journey.store.migrations import LATEST_VERSION, MIGRATIONS
+from journey.store.readahead import ReadAhead
 from journey.store.reports import journey_counts
 
 _CONTACT_TABLES = (
@@ -55,6 +56,9 @@ class SQLiteStore(StateStore):
         self._depth = 0
         self._lock = threading.RLock()
         self._plans: dict[str, Plan] = {}
+        self._ahead: ReadAhead | None = None
+        # step-history rows of the open transaction, written with one executemany at commit
+        self._pending_steps: list[tuple[Any, ...]] = []
 
     # ------------------------------------------------------------ housekeeping
     def _migrate(self) -> None:
@@ -100,14 +104,48 @@ class SQLiteStore(StateStore):
             self._depth += 1
             try:
                 yield
+                if self._depth == 1:
+                    self._flush_steps()
             except BaseException:
                 self._depth -= 1
                 if self._depth == 0:
+                    self._forget_transaction()
                     self._conn.execute("ROLLBACK")
                 raise
             self._depth -= 1
             if self._depth == 0:
+                self._forget_transaction()
                 self._conn.execute("COMMIT")
+
+    def _forget_transaction(self) -> None:
+        """Read-ahead and buffered rows belong to one transaction."""
+        self._ahead = None
+        self._pending_steps.clear()
+
+    def read_ahead(self, contact_ids: Sequence[str]) -> None:
+        """Read the batch's contacts and their enrollments now; only inside a transaction."""
+        if self._depth == 0:
+            return
+        ids = list(dict.fromkeys(contact_ids))
+        self._ahead = None
+        contacts = self.get_contacts(ids)
+        ahead = ReadAhead(contacts={cid: contacts.get(cid) for cid in ids})
+        for cid in ids:
+            ahead.enrollments[cid] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT rowid, {codec.ENROLLMENT_COLUMNS} FROM enrollments"
+                f" WHERE contact_id IN ({marks}) ORDER BY rowid"
+            )
+            for row in self._all(sql, chunk):
+                enrollment = codec.enrollment_from_row(row[1:])
+                ahead.enrollments[enrollment.contact_id].append((row[0], enrollment))
+        self._ahead = ahead
+
+    def _forget(self, contact_id: str) -> None:
+        if self._ahead is not None:
+            self._ahead.forget(contact_id)
 
     def close(self) -> None:
         self._conn.close()
@@ -120,6 +158,8 @@ class SQLiteStore(StateStore):
 
     # ---------------------------------------------------------------- contacts
     def get_contact(self, contact_id: str) -> Contact | None:
+        if self._ahead is not None and contact_id in self._ahead.contacts:
+            return self._ahead.contacts[contact_id]
         row = self._one(f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,))
         return codec.contact_from_row(row) if row else None
 
@@ -133,6 +173,7 @@ class SQLiteStore(StateStore):
         return found
 
     def put_contact(self, contact: Contact) -> None:
+        self._forget(contact.id)
         self._conn.execute(
             f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
             codec.contact_row(contact),
@@ -140,6 +181,8 @@ class SQLiteStore(StateStore):
 
     def delete_contact(self, contact_id: str) -> bool:
         with self.transaction():
+            self._forget(contact_id)
+            self._flush_steps()
             existed = self._one("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is not None
             self._conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
             for table in _CONTACT_TABLES:
@@ -223,6 +266,7 @@ class SQLiteStore(StateStore):
 
     # ------------------------------------------------------------- enrollments
     def insert_enrollment(self, enrollment: Enrollment) -> bool:
+        self._forget(enrollment.contact_id)
         marks = ",".join("?" * 15)
         try:
             self._conn.execute(
@@ -234,6 +278,7 @@ class SQLiteStore(StateStore):
         return True
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
+        self._forget(enrollment.contact_id)
         self._conn.execute(
             "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
             " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
@@ -258,9 +303,16 @@ class SQLiteStore(StateStore):
         return found[0] if found else None
 
     def active_enrollments(self, contact_id: str) -> list[Enrollment]:
-        return self._enrollments("contact_id = ? AND status = 'active'", (contact_id,))
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.active(contact_id)
+        # the order of the enrollments_contact index, spelled out for the read-ahead
+        return self._enrollments(
+            "contact_id = ? AND status = 'active' ORDER BY journey_id, rowid", (contact_id,)
+        )
 
     def latest_enrollment(self, journey_id: str, contact_id: str) -> Enrollment | None:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.latest(journey_id, contact_id)
         found = self._enrollments(
             "contact_id = ? AND journey_id = ? ORDER BY entered_at DESC, rowid DESC LIMIT 1",
             (contact_id, journey_id),
@@ -268,6 +320,8 @@ class SQLiteStore(StateStore):
         return found[0] if found else None
 
     def count_enrollments(self, journey_id: str, contact_id: str) -> int:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return len(self._ahead.of_journey(journey_id, contact_id))
         row = self._one(
             "SELECT COUNT(*) FROM enrollments WHERE contact_id = ? AND journey_id = ?",
             (contact_id, journey_id),
@@ -275,8 +329,11 @@ class SQLiteStore(StateStore):
         return int(row[0])
 
     def unconverted_enrollments(self, journey_id: str, contact_id: str) -> list[Enrollment]:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.unconverted(journey_id, contact_id)
         return self._enrollments(
-            "contact_id = ? AND journey_id = ? AND converted_at IS NULL", (contact_id, journey_id)
+            "contact_id = ? AND journey_id = ? AND converted_at IS NULL ORDER BY rowid",
+            (contact_id, journey_id),
         )
 
     def active_enrollments_in(self, journey_id: str, limit: int) -> list[Enrollment]:
@@ -309,24 +366,35 @@ class SQLiteStore(StateStore):
         return found
 
     def add_step_records(self, records: Sequence[StepRecord]) -> None:
+        """Inside a transaction the rows wait for its commit (or a read of the history)."""
+        self._pending_steps.extend(
+            (
+                r.enrollment_id,
+                r.journey_id,
+                r.contact_id,
+                r.step_id,
+                r.outcome,
+                codec.ts(r.at),
+                r.detail,
+            )
+            for r in records
+        )
+        if self._depth == 0:
+            self._flush_steps()
+
+    def _flush_steps(self) -> None:
+        if not self._pending_steps:
+            return
+        rows = list(self._pending_steps)
+        self._pending_steps.clear()
         self._conn.executemany(
             "INSERT INTO step_history (enrollment_id, journey_id, contact_id, step_id, outcome,"
             " at, detail) VALUES (?,?,?,?,?,?,?)",
-            [
-                (
-                    r.enrollment_id,
-                    r.journey_id,
-                    r.contact_id,
-                    r.step_id,
-                    r.outcome,
-                    codec.ts(r.at),
-                    r.detail,
-                )
-                for r in records
-            ],
+            rows,
         )
 
     def step_records(self, enrollment_id: str) -> list[StepRecord]:
+        self._flush_steps()
         rows = self._all(
             "SELECT enrollment_id, journey_id, contact_id, step_id, outcome, at, detail"
             " FROM step_history WHERE enrollment_id = ? ORDER BY id",
@@ -541,6 +609,7 @@ class SQLiteStore(StateStore):
         return datetime.fromisoformat(min(found)) if found else None
 
     def journey_counts(self, journey_id: str) -> JourneyCounts:
+        self._flush_steps()
         return journey_counts(self._conn, journey_id)
 
     def journey_ids(self) -> list[str]:
