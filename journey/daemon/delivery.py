@@ -11,7 +11,7 @@ Idempotency-Key, so the far side can recognise it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -172,11 +172,12 @@ class DeliveryWorker:
             return DeliveryResult(
                 record=record, status="suppressed", detail=f"no {record.kind} address"
             )
-        message = Message(**record.payload)
-        headers = dict(message.headers)
+        headers = dict(record.payload.get("headers") or {})
         if record.kind == "email" and self.links is not None:
             headers.update(self.links.headers(record.contact_id, record.journey_id))
-        return _Prepared(record=record, item=replace(message, to=address, headers=headers))
+        # one Message, built with today's address (no copy through dataclasses.replace)
+        message = Message(**{**record.payload, "to": address, "headers": headers})
+        return _Prepared(record=record, item=message)
 
     # ------------------------------------------------------------------ sending
 

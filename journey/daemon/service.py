@@ -227,6 +227,7 @@ class Daemon:
         if not items:
             return 0
         with self.store.transaction():
+            self._read_ahead(items)
             for item in items:
                 try:
                     self._process(item)
@@ -234,6 +235,17 @@ class Daemon:
                     self.log.emit("error", item=inbox.describe(item), error=str(exc))
             self.store.remove_from_inbox([item.seq for item in items])
         return len(items)
+
+    def _read_ahead(self, items: list[InboxItem]) -> None:
+        """One read of the batch's contacts and enrollments instead of three per event."""
+        events = []
+        for item in items:
+            if item.kind == inbox.EVENT:
+                try:
+                    events.append(inbox.event_from_body(item.body, item.received_at))
+                except Exception:  # a bad item is reported when it is processed
+                    continue
+        self.runner.read_ahead(events)
 
     def _process(self, item: InboxItem) -> None:
         if item.kind == inbox.EVENT:

@@ -8,7 +8,7 @@ Time comes from the caller (`now`) or the clock; nothing here sleeps.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,22 +17,20 @@ from journey.clock import Clock
 from journey.engine import scheduling
 from journey.engine.actions import (
     Exit,
-    Transition,
 )
-from journey.engine.context import EngineSettings, History, contact_zone
+from journey.engine.context import EngineSettings, History
+from journey.engine.driving import DrivingMixin
 from journey.engine.events import on_contact_change, on_event
+from journey.engine.interest import interesting_events, union
 from journey.engine.perform import (
     DeliverySink,
     Listener,
     Renders,
 )
-from journey.engine.performing import PerformingMixin
 from journey.engine.state import Enrollment, Entry
-from journey.engine.steps import advance, exited, fail
+from journey.engine.steps import exited
 from journey.engine.triggers import (
     event_fires,
-    new_enrollment,
-    reentry_allows,
     scope_for,
 )
 from journey.errors import ExpressionError
@@ -41,40 +39,12 @@ from journey.localtime import UTC_ZONE, add_duration
 from journey.model import (
     Contact,
     Event,
-    EventTrigger,
-    InactivityTrigger,
     Plan,
-    SegmentTrigger,
-    WaitForStep,
 )
 from journey.store.abc import StateStore
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
-
-
-def interesting_events(plans: Iterable[Plan]) -> frozenset[str] | None:
-    """Event names any plan reacts to; None when every event may matter.
-
-    Segment triggers (has_event/event_count) and old plan versions still in flight
-    can react to anything, so with a segment journey every event is processed.
-    """
-    names: set[str] = set()
-    for plan in plans:
-        trigger = plan.trigger
-        if isinstance(trigger, SegmentTrigger):
-            return None
-        if isinstance(trigger, EventTrigger | InactivityTrigger):
-            names.add(trigger.event)
-        names.update(item.event for item in plan.exit_when if item.event)
-        if plan.goal is not None:
-            names.add(plan.goal.event)
-        names.update(step.event for step in plan.steps if isinstance(step, WaitForStep))
-    return frozenset(names)
-
-
-def _union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    return None if a is None or b is None else a | b
 
 
 class StoreHistory:
@@ -93,7 +63,7 @@ class StoreHistory:
         return self.store.marketing_send_times(self.contact_id, since)
 
 
-class Runner(PerformingMixin):
+class Runner(DrivingMixin):
     def __init__(
         self,
         store: StateStore,
@@ -136,7 +106,7 @@ class Runner(PerformingMixin):
         self.plans = dict(plans)
         # versions replaced now may still have contacts in flight: keep their events
         replaced = [p for j, p in previous.items() if self.plans.get(j) != p]
-        self._interesting = _union(
+        self._interesting = union(
             interesting_events(self.plans.values()), interesting_events(replaced)
         )
         with self.store.transaction():
@@ -165,7 +135,7 @@ class Runner(PerformingMixin):
             return current
         plan = self.store.get_plan(enrollment.plan_hash)
         if plan is not None:
-            self._interesting = _union(self._interesting, interesting_events([plan]))
+            self._interesting = union(self._interesting, interesting_events([plan]))
         return plan
 
     def paused(self) -> list[str]:
@@ -228,6 +198,10 @@ class Runner(PerformingMixin):
             self._drain()
         return True
 
+    def read_ahead(self, events: Sequence[Event]) -> None:
+        """Inside the caller's transaction: the contacts of a batch of events, read at once."""
+        self.store.read_ahead([e.contact_id for e in events if self._matters(e)])
+
     def _matters(self, event: Event) -> bool:
         """Only events some plan reacts to are processed; the rest are history."""
         return self._interesting is None or event.name in self._interesting
@@ -280,110 +254,6 @@ class Runner(PerformingMixin):
                 )
                 if transition.changed:
                     self._save(transition.enrollment, old_plan, transition.actions, now)
-
-    # ------------------------------------------------------------- enrolling
-    def try_enroll(
-        self,
-        plan: Plan,
-        contact: Contact,
-        entry: Entry,
-        now: datetime,
-        *,
-        event: Event | None = None,
-    ) -> Enrollment | None:
-        """Reentry, audience, one active enrollment; then run the first steps at once."""
-        if plan.status != "active":
-            return None
-        zone = contact_zone(contact, plan, self.settings)
-        latest = self.store.latest_enrollment(plan.journey_id, contact.id)
-        if not reentry_allows(plan, latest, now, zone):
-            return None
-        history = self.history(contact.id)
-        scope = scope_for(plan, contact, history, now, self.settings, event=event, entry=entry)
-        try:
-            if not scope.holds(plan.audience):
-                return None
-        except ExpressionError:
-            return None
-        number = 1
-        if latest is not None:
-            number = self.store.count_enrollments(plan.journey_id, contact.id) + 1
-        enrollment = new_enrollment(plan, contact.id, number, entry, now)
-        if not self.store.insert_enrollment(enrollment):
-            return None
-        self._emit("enter", enrollment, now, step_id=plan.first_step, reason=entry.name)
-        self.drive(plan, enrollment, contact, now)
-        return enrollment
-
-    # ---------------------------------------------------------------- driving
-    def drive(
-        self, plan: Plan, enrollment: Enrollment, contact: Contact, now: datetime
-    ) -> tuple[Enrollment, Contact]:
-        """Advance while due and active; writes the final state once."""
-        current = self.plans.get(plan.journey_id)
-        if current is None:
-            self._save(exited(enrollment, "journey_removed", now), plan, (), now)
-            return enrollment, contact
-        if current.status == "archived":
-            self._save(exited(enrollment, "archived", now), plan, (Exit(reason="archived"),), now)
-            return enrollment, contact
-        history = self.history(contact.id)
-        steps = 0
-        changed_contact = False
-        checked: Contact | None = None  # exit_when already evaluated for this contact
-        while (
-            current.status == "active"
-            and enrollment.is_active
-            and enrollment.due_at is not None
-            and enrollment.due_at <= now
-        ):
-            steps += 1
-            if steps > self.settings.max_steps_per_run:
-                transition = fail(enrollment, enrollment.step_id, "too many steps at once", now)
-            else:
-                transition = advance(
-                    plan,
-                    enrollment,
-                    contact,
-                    history,
-                    now,
-                    self.settings,
-                    check_exit_when=checked is not contact,
-                )
-                checked = contact
-            transition = self._perform(plan, enrollment, transition, contact, now)
-            self.transitions += 1
-            enrollment = transition.enrollment
-            if transition.contact is not None:
-                contact = transition.contact
-                self.store.put_contact(contact)
-                changed_contact = True
-        self.store.save_enrollment(enrollment)
-        if changed_contact:
-            self.contact_changed(contact, now)
-        return enrollment, contact
-
-    def _apply_and_drive(
-        self, plan: Plan, transition: Transition, contact: Contact, now: datetime
-    ) -> Contact:
-        if not transition.changed:
-            return contact
-        self._save(transition.enrollment, plan, transition.actions, now, write=False)
-        _, contact = self.drive(plan, transition.enrollment, contact, now)
-        return contact
-
-    def _save(
-        self,
-        enrollment: Enrollment,
-        plan: Plan,
-        actions: tuple[Any, ...],
-        now: datetime,
-        *,
-        write: bool = True,
-    ) -> None:
-        self._record(plan, enrollment, actions, now)
-        if write:
-            self.store.save_enrollment(enrollment)
 
     # --------------------------------------------------------------- due work
     def run_due(self, now: datetime | None = None, limit: int | None = None) -> int:

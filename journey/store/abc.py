@@ -56,6 +56,14 @@ class StateStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def read_ahead(self, contact_ids: Sequence[str]) -> None:
+        """A hint inside a transaction: these contacts' rows are about to be read, one by one.
+
+        A store may read them now in bulk; answers must stay exactly what the
+        one-by-one reads would give. The default ignores the hint.
+        """
+        return None
+
     @property
     @abstractmethod
     def schema_version(self) -> int: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from journey.engine.state import DeliveryRecord, Enrollment, Entry, TriggerState
@@ -14,15 +15,23 @@ def ts(value: datetime | None) -> str | None:
     """Fixed-width ISO text in UTC, so text order is time order."""
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        return _utc_text(value)
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    """Cached: one step writes the same `now` into a dozen columns of several rows.
+
+    Only for tzinfo=UTC: two such datetimes are equal exactly when their fields
+    are, whereas zoned ones in a DST fold compare equal across the fold.
+    """
+    return value.isoformat(timespec="microseconds")
 
 
 def from_ts(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
@@ -31,6 +40,14 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_json_default)
+
+
+def dumps(value: Any) -> str:
+    return _ENCODER.encode(value)
 
 
 CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes"

@@ -1,0 +1,106 @@
+"""SQLite store, contacts and their events: upsert, erase everything about one, count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from journey.model import Contact, Event
+from journey.store import codec
+from journey.store.sqlite_connection import SQLiteConnection, chunks
+
+_CONTACT_TABLES = (
+    "events",
+    "enrollments",
+    "step_history",
+    "deliveries",
+    "trigger_state",
+)
+
+
+class SQLiteContacts(SQLiteConnection):
+    # ---------------------------------------------------------------- contacts
+    def get_contact(self, contact_id: str) -> Contact | None:
+        if self._ahead is not None and contact_id in self._ahead.contacts:
+            return self._ahead.contacts[contact_id]
+        row = self._one(f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,))
+        return codec.contact_from_row(row) if row else None
+
+    def get_contacts(self, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        found: dict[str, Contact] = {}
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id IN ({marks})"
+            for row in self._all(sql, chunk):
+                found[row[0]] = codec.contact_from_row(row)
+        return found
+
+    def put_contact(self, contact: Contact) -> None:
+        self._forget(contact.id)
+        self._conn.execute(
+            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            codec.contact_row(contact),
+        )
+
+    def delete_contact(self, contact_id: str) -> bool:
+        with self.transaction():
+            self._forget(contact_id)
+            self._flush_steps()
+            existed = self._one("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is not None
+            self._conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            for table in _CONTACT_TABLES:
+                self._conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,))
+        return existed
+
+    def iter_contacts(self, batch_size: int = 1000) -> Iterator[list[Contact]]:
+        last = ""
+        while True:
+            rows = self._all(
+                f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
+                (last, batch_size),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [codec.contact_from_row(row) for row in rows]
+
+    def count_contacts(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM contacts")[0])
+
+    # ------------------------------------------------------------------ events
+    def add_event(self, event: Event) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
+            " properties) VALUES (?,?,?,?,?,?)",
+            codec.event_row(event),
+        )
+        return cursor.rowcount == 1
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
+            " properties) VALUES (?,?,?,?,?,?)",
+            [codec.event_row(event) for event in events],
+        )
+
+    def count_events(
+        self, contact_id: str, name: str, since: datetime | None, until: datetime
+    ) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM events WHERE contact_id = ? AND name = ?"
+            " AND timestamp >= ? AND timestamp <= ?",
+            (contact_id, name, codec.ts(since) if since else "", codec.ts(until)),
+        )
+        return int(row[0])
+
+    def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None:
+        row = self._one(
+            "SELECT MAX(timestamp) FROM events WHERE contact_id = ? AND name = ?"
+            " AND timestamp <= ?",
+            (contact_id, name, codec.ts(until)),
+        )
+        return codec.from_ts(row[0]) if row else None
+
+    def delete_events_before(self, cutoff: datetime) -> int:
+        cursor = self._conn.execute("DELETE FROM events WHERE timestamp < ?", (codec.ts(cutoff),))
+        return cursor.rowcount

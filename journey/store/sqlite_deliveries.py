@@ -1,0 +1,87 @@
+"""SQLite store, deliveries: written under their key before sending, claimed, marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from journey.engine.state import DeliveryRecord
+from journey.store import codec
+from journey.store.sqlite_connection import SQLiteConnection
+
+
+class SQLiteDeliveries(SQLiteConnection):
+    # -------------------------------------------------------------- deliveries
+    def add_delivery(self, delivery: DeliveryRecord) -> bool:
+        cursor = self._conn.execute(
+            f"INSERT OR IGNORE INTO deliveries ({codec.DELIVERY_COLUMNS})"
+            f" VALUES ({','.join('?' * 15)})",
+            codec.delivery_row(delivery),
+        )
+        return cursor.rowcount == 1
+
+    def get_delivery(self, key: str) -> DeliveryRecord | None:
+        row = self._one(
+            f"SELECT {codec.DELIVERY_COLUMNS} FROM deliveries WHERE delivery_key = ?", (key,)
+        )
+        return codec.delivery_from_row(row) if row else None
+
+    _DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
+
+    def update_delivery(self, key: str, **changes: Any) -> None:
+        unknown = set(changes) - self._DELIVERY_FIELDS
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)} on a delivery")
+        values = [codec.ts(v) if isinstance(v, datetime) else v for v in changes.values()]
+        sets = ", ".join(f"{name} = ?" for name in changes)
+        self._conn.execute(
+            f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
+            " WHERE delivery_key = ?",
+            (*values, key),
+        )
+
+    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
+        stamp = codec.ts(at)
+        self._conn.executemany(
+            "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL,"
+            " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
+            [(attempts, stamp, key) for key, attempts in sent],
+        )
+
+    def claim_due_deliveries(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[DeliveryRecord]:
+        now_text = codec.ts(now)
+        with self.transaction():
+            rows = self._all(
+                "UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ("
+                " SELECT delivery_key FROM deliveries WHERE status = 'pending'"
+                " AND next_attempt_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)"
+                " ORDER BY next_attempt_at LIMIT ?)"
+                f" RETURNING {codec.DELIVERY_COLUMNS}",
+                (worker, codec.ts(lease_until), now_text, now_text, limit),
+            )
+        found = [codec.delivery_from_row(row) for row in rows]
+        found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
+        return found
+
+    def release_claims(self) -> int:
+        with self.transaction():
+            released = 0
+            for table in ("enrollments", "deliveries"):
+                cursor = self._conn.execute(
+                    f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL"
+                    " WHERE claimed_by IS NOT NULL"
+                )
+                released += cursor.rowcount
+        return released
+
+    def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
+        rows = self._all(
+            "SELECT created_at FROM deliveries WHERE contact_id = ? AND category = 'marketing'"
+            " AND kind != 'webhook' AND status IN ('pending', 'sent') AND created_at > ?"
+            " ORDER BY created_at",
+            (contact_id, codec.ts(since)),
+        )
+        return [datetime.fromisoformat(row[0]) for row in rows]

@@ -1,0 +1,152 @@
+"""SQLite store, enrollments: writes, per-contact reads (read-ahead aware), claims, history."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from journey.engine.state import Enrollment, StepRecord
+from journey.store import codec
+from journey.store.sqlite_connection import SQLiteConnection
+
+
+class SQLiteEnrollments(SQLiteConnection):
+    # ------------------------------------------------------------- enrollments
+    def insert_enrollment(self, enrollment: Enrollment) -> bool:
+        self._forget(enrollment.contact_id)
+        marks = ",".join("?" * 15)
+        try:
+            self._conn.execute(
+                f"INSERT INTO enrollments ({codec.ENROLLMENT_COLUMNS}) VALUES ({marks})",
+                codec.enrollment_row(enrollment),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        self._forget(enrollment.contact_id)
+        self._conn.execute(
+            "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
+            " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
+            " claimed_by=NULL, claim_expires_at=NULL WHERE id=?",
+            codec.enrollment_update_row(enrollment),
+        )
+
+    def set_enrollment_plan(self, enrollment: Enrollment) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE enrollments SET plan_hash = ? WHERE id = ?",
+                (enrollment.plan_hash, enrollment.id),
+            )
+            self.save_enrollment(enrollment)
+
+    def _enrollments(self, where: str, params: Sequence[Any]) -> list[Enrollment]:
+        sql = f"SELECT {codec.ENROLLMENT_COLUMNS} FROM enrollments WHERE {where}"
+        return [codec.enrollment_from_row(row) for row in self._all(sql, params)]
+
+    def get_enrollment(self, enrollment_id: str) -> Enrollment | None:
+        found = self._enrollments("id = ?", (enrollment_id,))
+        return found[0] if found else None
+
+    def active_enrollments(self, contact_id: str) -> list[Enrollment]:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.active(contact_id)
+        # the order of the enrollments_contact index, spelled out for the read-ahead
+        return self._enrollments(
+            "contact_id = ? AND status = 'active' ORDER BY journey_id, rowid", (contact_id,)
+        )
+
+    def latest_enrollment(self, journey_id: str, contact_id: str) -> Enrollment | None:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.latest(journey_id, contact_id)
+        found = self._enrollments(
+            "contact_id = ? AND journey_id = ? ORDER BY entered_at DESC, rowid DESC LIMIT 1",
+            (contact_id, journey_id),
+        )
+        return found[0] if found else None
+
+    def count_enrollments(self, journey_id: str, contact_id: str) -> int:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return len(self._ahead.of_journey(journey_id, contact_id))
+        row = self._one(
+            "SELECT COUNT(*) FROM enrollments WHERE contact_id = ? AND journey_id = ?",
+            (contact_id, journey_id),
+        )
+        return int(row[0])
+
+    def unconverted_enrollments(self, journey_id: str, contact_id: str) -> list[Enrollment]:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.unconverted(journey_id, contact_id)
+        return self._enrollments(
+            "contact_id = ? AND journey_id = ? AND converted_at IS NULL ORDER BY rowid",
+            (contact_id, journey_id),
+        )
+
+    def active_enrollments_in(self, journey_id: str, limit: int) -> list[Enrollment]:
+        return self._enrollments(
+            "journey_id = ? AND status = 'active' LIMIT ?", (journey_id, limit)
+        )
+
+    def claim_due_enrollments(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        skip_journeys: Iterable[str] = (),
+    ) -> list[Enrollment]:
+        skip = list(skip_journeys)
+        skip_sql = f" AND journey_id NOT IN ({','.join('?' * len(skip))})" if skip else ""
+        now_text = codec.ts(now)
+        with self.transaction():
+            rows = self._all(
+                f"UPDATE enrollments SET claimed_by = ?, claim_expires_at = ? WHERE id IN ("
+                f" SELECT id FROM enrollments WHERE status = 'active' AND due_at <= ?{skip_sql}"
+                " AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at LIMIT ?)"
+                f" RETURNING {codec.ENROLLMENT_COLUMNS}",
+                (worker, codec.ts(lease_until), now_text, *skip, now_text, limit),
+            )
+        found = [codec.enrollment_from_row(row) for row in rows]
+        found.sort(key=lambda e: (e.due_at or e.entered_at, e.id))
+        return found
+
+    def add_step_records(self, records: Sequence[StepRecord]) -> None:
+        """Inside a transaction the rows wait for its commit (or a read of the history)."""
+        self._pending_steps.extend(
+            (
+                r.enrollment_id,
+                r.journey_id,
+                r.contact_id,
+                r.step_id,
+                r.outcome,
+                codec.ts(r.at),
+                r.detail,
+            )
+            for r in records
+        )
+        if self._depth == 0:
+            self._flush_steps()
+
+    def step_records(self, enrollment_id: str) -> list[StepRecord]:
+        self._flush_steps()
+        rows = self._all(
+            "SELECT enrollment_id, journey_id, contact_id, step_id, outcome, at, detail"
+            " FROM step_history WHERE enrollment_id = ? ORDER BY id",
+            (enrollment_id,),
+        )
+        return [
+            StepRecord(
+                enrollment_id=r[0],
+                journey_id=r[1],
+                contact_id=r[2],
+                step_id=r[3],
+                outcome=r[4],
+                at=datetime.fromisoformat(r[5]),
+                detail=r[6],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,58 @@
+"""One inbox batch, one transaction: events of the same contact still see each other's effects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from journey.daemon import inbox
+from journey.ingest import parse_event
+from tests.daemon.conftest import DaemonHarness
+from tests.daemon.workspace_factory import contacts, make_workspace
+
+REENTER_ALWAYS = """\
+id: again
+name: Every sign-up
+kind: onboarding
+trigger: { event: signed_up }
+reentry: always
+quiet_hours: false
+frequency_cap: false
+steps:
+  - id: welcome
+    send: { channel: email, template: test/welcome }
+"""
+
+
+def test_a_contact_signing_up_twice_in_one_batch_is_enrolled_twice_in_order(
+    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
+) -> None:
+    root = make_workspace(tmp_path / "ws")
+    (root / "journeys" / "welcome-test.yaml").unlink()
+    (root / "journeys" / "again.yaml").write_text(REENTER_ALWAYS)
+    harness = harness_factory(root)
+    now = harness.clock.now()
+    inbox.enqueue_contacts(harness.store, contacts(2), now)
+    records = [
+        {"id": "a", "name": "signed_up", "contact_id": "c00000", "timestamp": now.isoformat()},
+        {"id": "b", "name": "signed_up", "contact_id": "c00001", "timestamp": now.isoformat()},
+        {"id": "c", "name": "signed_up", "contact_id": "c00000", "timestamp": now.isoformat()},
+        {"id": "a", "name": "signed_up", "contact_id": "c00000", "timestamp": now.isoformat()},
+    ]
+    events = [parse_event(r, received_at=now) for r in records]
+    inbox.enqueue_events(harness.store, events, now)
+    harness.daemon.tick()
+
+    rows = harness.store._conn.execute(
+        "SELECT id, status FROM enrollments ORDER BY rowid"
+    ).fetchall()
+    assert rows == [
+        ("again:c00000:1", "exited"),
+        ("again:c00001:1", "exited"),
+        ("again:c00000:2", "exited"),
+    ]
+    (sent,) = harness.store._conn.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'sent'"
+    ).fetchone()
+    assert sent == 3
+    assert len(harness.logs("enrolled")) == 3
