@@ -35,6 +35,7 @@ from journey.engine.context import EngineSettings, unsubscribe_base_url
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
 from journey.engine.state import Enrollment
+from journey.ingest import apply_contact_change, parse_contact
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
@@ -230,9 +231,12 @@ class Daemon:
             self._read_ahead(items)
             for item in items:
                 try:
-                    self._process(item)
+                    with self.store.savepoint():
+                        self._process(item)
                 except Exception as exc:  # one bad item must not block the inbox
-                    self.log.emit("error", item=inbox.describe(item), error=str(exc))
+                    self.runner.abandon()
+                    kept = self._keep_data(item)
+                    self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
             self.store.remove_from_inbox([item.seq for item in items])
         return len(items)
 
@@ -246,6 +250,31 @@ class Daemon:
                 except Exception:  # a bad item is reported when it is processed
                     continue
         self.runner.read_ahead(events)
+
+    def _keep_data(self, item: InboxItem) -> bool:
+        """After an item failed and its journey work was undone, still store what it said.
+
+        The event goes in as history (its id stays seen, segments and
+        `has_event` count it) and a contact change is applied without running
+        triggers, so an accepted item is never lost; the error line says the
+        journeys did not react to it.
+        """
+        try:
+            with self.store.savepoint():
+                if item.kind == inbox.EVENT:
+                    event = inbox.event_from_body(item.body, item.received_at)
+                    self.runner.handle_event(event, history_only=True)
+                elif item.kind == inbox.CONTACT:
+                    change = parse_contact(item.body)
+                    old = self.store.get_contact(change.id)
+                    contact = apply_contact_change(old, change, now=item.received_at)
+                    if contact is not None:
+                        self.store.put_contact(contact)
+                else:
+                    self.store.delete_contact(str(item.body["id"]))
+        except Exception:  # the item itself is unreadable: the error line is all there is
+            return False
+        return True
 
     def _process(self, item: InboxItem) -> None:
         if item.kind == inbox.EVENT:

@@ -294,6 +294,10 @@ class Runner(DrivingMixin):
             return
         _, contacts[contact.id] = self.drive(plan, enrollment, contact, now)
 
+    def abandon(self) -> None:
+        """Forget outcome events queued by work that was rolled back."""
+        self._outcomes.clear()
+
     def _drain(self) -> None:
         """Process outcome events (journey.sent, …) after the work that produced them."""
         if self._busy:

@@ -54,6 +54,10 @@ class StateStore(ABC):
         """All writes inside commit together (nested calls join the outer one)."""
 
     @abstractmethod
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction: writes undone alone if the block raises; the rest stays."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def read_ahead(self, contact_ids: Sequence[str]) -> None:

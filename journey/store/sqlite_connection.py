@@ -107,6 +107,29 @@ class SQLiteConnection:
                 self._forget_transaction()
                 self._conn.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One unit of work inside the open transaction, undone alone when it fails.
+
+        The daemon drains the inbox in batches, one transaction each; an item
+        that fails half-way must not leave half of its writes (an enrollment
+        without its delivery) in the batch's commit.
+        """
+        with self._lock:
+            if self._depth == 0:
+                raise StoreError("a savepoint needs an open transaction")
+            self._flush_steps()  # rows buffered so far belong to the work before
+            self._conn.execute("SAVEPOINT unit_of_work")
+            try:
+                yield
+            except BaseException:
+                self._pending_steps.clear()
+                self._ahead = None  # may describe rows the undone work wrote
+                self._conn.execute("ROLLBACK TO unit_of_work")
+                self._conn.execute("RELEASE unit_of_work")
+                raise
+            self._conn.execute("RELEASE unit_of_work")
+
     def _forget_transaction(self) -> None:
         """Read-ahead and buffered rows belong to one transaction."""
         self._ahead = None

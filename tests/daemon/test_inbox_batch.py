@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from journey.daemon import inbox
 from journey.ingest import parse_event
@@ -56,3 +59,38 @@ def test_a_contact_signing_up_twice_in_one_batch_is_enrolled_twice_in_order(
     ).fetchone()
     assert sent == 3
     assert len(harness.logs("enrolled")) == 3
+
+
+def test_an_item_failing_half_way_leaves_no_half_journey_and_keeps_its_event(
+    tmp_path: Path,
+    harness_factory: Callable[[Path], DaemonHarness],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_workspace(tmp_path / "ws")
+    (root / "journeys" / "welcome-test.yaml").unlink()
+    (root / "journeys" / "again.yaml").write_text(REENTER_ALWAYS)
+    harness = harness_factory(root)
+    now = harness.clock.now()
+    inbox.enqueue_contacts(harness.store, contacts(2), now)
+    store = harness.store
+    real_add_delivery = store.add_delivery
+
+    def faulty_add_delivery(record: Any) -> bool:  # a fault after the enrollment was written
+        if record.contact_id == "c00001":
+            raise RuntimeError("disk hiccup")
+        return real_add_delivery(record)
+
+    monkeypatch.setattr(store, "add_delivery", faulty_add_delivery)
+    records = [
+        {"id": "a", "name": "signed_up", "contact_id": "c00000", "timestamp": now.isoformat()},
+        {"id": "b", "name": "signed_up", "contact_id": "c00001", "timestamp": now.isoformat()},
+    ]
+    inbox.enqueue_events(store, [parse_event(r, received_at=now) for r in records], now)
+    harness.daemon.tick()
+
+    enrollments = store._conn.execute("SELECT id FROM enrollments ORDER BY rowid").fetchall()
+    assert enrollments == [("again:c00000:1",)]  # nothing half-done for c00001
+    assert store.known_event_ids(["a", "b"]) == {"a", "b"}  # b is kept as history
+    assert store.inbox_size() == 0
+    (error,) = harness.logs("error")
+    assert "disk hiccup" in error and '"kept": true' in error

@@ -15,6 +15,7 @@ from journey.engine.state import (
     TriggerState,
     delivery_key,
 )
+from journey.errors import StoreError
 from journey.model import Contact, Event
 from journey.store.migrations import LATEST_VERSION
 from journey.store.sqlite import SQLiteStore
@@ -249,3 +250,37 @@ def test_trigger_states_for_many_contacts_come_back_in_one_call(store: SQLiteSto
     assert "nobody" not in states
     assert store.get_trigger_states("other", ids)["c1"].segment_match is True
     assert store.get_trigger_states("seg", []) == {}
+
+
+def _step(enrollment_id: str, step_id: str) -> StepRecord:
+    return StepRecord(
+        enrollment_id=enrollment_id,
+        journey_id="j1",
+        contact_id="c1",
+        step_id=step_id,
+        outcome="sent",
+        at=T0,
+    )
+
+
+def test_a_failed_unit_of_work_is_undone_alone(store: SQLiteStore) -> None:
+    with store.transaction():
+        store.put_contact(Contact(id="c1", created_at=T0))
+        store.add_step_records([_step("j1:c1:1", "before")])  # buffered, not yet written
+        with pytest.raises(RuntimeError), store.savepoint():
+            store.put_contact(Contact(id="c2", created_at=T0))
+            store.add_step_records([_step("j1:c1:1", "undone")])
+            store.add_event(Event(id="e-undone", name="x", contact_id="c2", timestamp=T0))
+            raise RuntimeError("half-way")
+        with store.savepoint():
+            store.put_contact(Contact(id="c3", created_at=T0))
+    assert store.get_contact("c1") is not None and store.get_contact("c3") is not None
+    assert store.get_contact("c2") is None
+    assert store.known_event_ids(["e-undone"]) == set()
+    steps = [row[0] for row in store._all("SELECT step_id FROM step_history")]
+    assert steps == ["before"]
+
+
+def test_a_savepoint_needs_a_transaction(store: SQLiteStore) -> None:
+    with pytest.raises(StoreError), store.savepoint():
+        pass
