@@ -27,15 +27,21 @@ steps:
 """
 
 
-def test_a_contact_signing_up_twice_in_one_batch_is_enrolled_twice_in_order(
-    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
-) -> None:
+def two_contacts(tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]) -> DaemonHarness:
+    """A daemon whose one journey re-enters on every sign-up, with contacts c00000, c00001."""
     root = make_workspace(tmp_path / "ws")
     (root / "journeys" / "welcome-test.yaml").unlink()
     (root / "journeys" / "again.yaml").write_text(REENTER_ALWAYS)
     harness = harness_factory(root)
+    inbox.enqueue_contacts(harness.store, contacts(2), harness.clock.now())
+    return harness
+
+
+def test_a_contact_signing_up_twice_in_one_batch_is_enrolled_twice_in_order(
+    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
+) -> None:
+    harness = two_contacts(tmp_path, harness_factory)
     now = harness.clock.now()
-    inbox.enqueue_contacts(harness.store, contacts(2), now)
     records = [
         {"id": "a", "name": "signed_up", "contact_id": "c00000", "timestamp": now.isoformat()},
         {"id": "b", "name": "signed_up", "contact_id": "c00001", "timestamp": now.isoformat()},
@@ -66,12 +72,8 @@ def test_an_item_failing_half_way_leaves_no_half_journey_and_keeps_its_event(
     harness_factory: Callable[[Path], DaemonHarness],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    root = make_workspace(tmp_path / "ws")
-    (root / "journeys" / "welcome-test.yaml").unlink()
-    (root / "journeys" / "again.yaml").write_text(REENTER_ALWAYS)
-    harness = harness_factory(root)
+    harness = two_contacts(tmp_path, harness_factory)
     now = harness.clock.now()
-    inbox.enqueue_contacts(harness.store, contacts(2), now)
     store = harness.store
     real_add_delivery = store.add_delivery
 
