@@ -271,7 +271,13 @@ def render_table(report: SimulationReport) -> str:
                 "and stay out, as they would in production; `include_existing: true` on the "
                 "trigger lets them in."
             )
-        if counts.entered == 0:
+        if counts.entered == 0 and report.matched_at_start:
+            lines.append(
+                "Nobody entered: nobody started to match during the window. A condition on "
+                "contact attributes changes only when the contact does, and the contacts "
+                "file is not updated during a simulation."
+            )
+        elif counts.entered == 0:
             lines.append(
                 "Nobody entered: the trigger (and its `where`) or the `audience` matched no "
                 "contact in this window; check them against the contacts' attributes "
