@@ -176,7 +176,9 @@ def simulate(
     count = 0
     with store.transaction():
         for record in contacts:
-            contact = apply_contact_change(None, parse_contact(record), now=start)
+            change = parse_contact(record)
+            old = store.get_contact(change.id) if change.id in zones else None  # a later line
+            contact = apply_contact_change(old, change, now=start)
             assert contact is not None
             store.put_contact(contact)
             zones[contact.id] = contact.timezone
@@ -200,7 +202,7 @@ def simulate(
         journey_id=plan.journey_id,
         start=start,
         end=end,
-        contacts=count,
+        contacts=len(zones),
         step_order=tuple(step.id for step in plan.steps),
     )
     report.timeline = sorted(collector.rows, key=lambda r: (r.at, r.contact_id))
@@ -208,7 +210,7 @@ def simulate(
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
     report.matched_at_start = matched
-    if render_sample is not None and count > render_sample:
+    if render_sample is not None and len(zones) > render_sample:
         report.rendered_contacts = render_sample
         report.rendered_ids = frozenset(sampler.chosen)
     store.close()

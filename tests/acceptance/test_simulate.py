@@ -207,3 +207,28 @@ def test_a_bad_contact_line_is_named(tmp_path: Path) -> None:
     assert code == 2
     assert "contacts.jsonl:2:" in err and "consent" in err
     assert "Traceback" not in err
+
+
+def test_a_contact_given_twice_is_one_contact_with_both_lines_merged(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.jsonl"
+    contacts.write_text(
+        '{"id": "c1", "email": "c1@example.com", "locale": "sv_SE", "country": "SE",'
+        ' "consent": {"email": true}}\n'
+        '{"id": "c1", "first_name": "Astrid"}\n',
+        encoding="utf-8",
+    )
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"id": "e1", "name": "signed_up", "contact_id": "c1",'
+        ' "timestamp": "2026-03-27T10:00:00Z", "properties": {"plan": "trial"}}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = simulate(
+        str(EXAMPLES / "onboarding.yaml"), "--contacts", str(contacts), "--events", str(events),
+        "--start", "2026-03-27T00:00:00Z", "--for", "1d", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out)
+    assert report["contacts"] == 1
+    (welcome,) = [r for r in report["timeline"] if r["what"] == "send"]
+    assert welcome["locale"] == "sv"  # the first line's locale survived the second line
