@@ -75,6 +75,7 @@ def _journey_report(counts: JourneyCounts, plan: Plan | None) -> dict[str, Any]:
         for column in STEP_COLUMNS:
             row[column] = step.outcomes.get(column, 0)
         row["other"] = {k: v for k, v in step.outcomes.items() if k not in STEP_COLUMNS}
+        row["exited"] = dict(sorted(step.exited.items()))
         steps.append(row)
     report = asdict(counts)
     report.pop("steps")
@@ -95,8 +96,10 @@ def render_table(rows: list[dict[str, Any]], database: Path) -> str:
         )
         lines.append("  exited:     " + _pairs(row["exited"]))
         lines.append("  deliveries: " + _pairs(row["deliveries"]))
-        header = ("step", "entered", "waiting", *STEP_COLUMNS)
-        table = [header] + [tuple(str(step[c]) for c in header) for step in row["steps"]]
+        header = ("step", "entered", "waiting", *STEP_COLUMNS, "exited here")
+        table = [header] + [
+            (*(str(step[c]) for c in header[:-1]), _pairs(step["exited"])) for step in row["steps"]
+        ]
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         for cells in table:
             cells_text = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))

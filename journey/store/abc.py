@@ -24,6 +24,7 @@ class StepCounts:
     entered: int = 0
     waiting: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)  # sent, suppressed, capped, failed…
+    exited: dict[str, int] = field(default_factory=dict)  # left the journey here, by reason
 
 
 @dataclass(slots=True, kw_only=True)

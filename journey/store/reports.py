@@ -46,6 +46,13 @@ def journey_counts(conn: sqlite3.Connection, journey_id: str) -> JourneyCounts:
         (journey_id,),
     ):
         counts.steps.setdefault(step_id, StepCounts()).waiting = number
+    for step_id, reason, number in conn.execute(
+        "SELECT step_id, exit_reason, COUNT(*) FROM enrollments WHERE journey_id = ?"
+        " AND status = 'exited' GROUP BY step_id, exit_reason",
+        (journey_id,),
+    ):
+        if step_id in counts.steps:  # not the `end` a completed enrollment stops at
+            counts.steps[step_id].exited[reason or "unknown"] = number
     for step_id, status, number in conn.execute(
         "SELECT step_id, status, COUNT(*) FROM deliveries WHERE journey_id = ?"
         " AND status IN ('dead', 'failed') GROUP BY step_id, status",

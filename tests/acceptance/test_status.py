@@ -41,6 +41,7 @@ def test_status_json_counts_every_step_and_exit(
     assert list(steps) == ["welcome", "pause", "followup"]
     assert steps["welcome"]["entered"] == 5 and steps["welcome"]["sent"] == 5
     assert steps["followup"]["dead_lettered"] == 0
+    assert steps["followup"]["exited"] == {}  # completed: counted for the journey, at its end
 
 
 def test_status_table_shows_removed_journeys_too(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from journey.engine.state import (
     TriggerState,
     delivery_key,
 )
+from journey.engine.steps import exited
 from journey.errors import StoreError
 from journey.model import Contact, Event
 from journey.store.migrations import LATEST_VERSION
@@ -233,6 +235,20 @@ def test_counts_for_status(store: SQLiteStore) -> None:
     assert counts.steps["welcome"].outcomes == {"sent": 1}
     assert counts.steps["welcome"].waiting == 1
     assert counts.deliveries == {"pending": 1}
+    assert counts.steps["welcome"].exited == {}
+
+
+def test_counts_say_where_contacts_left_and_why(store: SQLiteStore) -> None:
+    store.insert_enrollment(enrollment(1))
+    store.add_step_records([_step("j1:c1:1", "welcome")])
+    store.save_enrollment(exited(enrollment(1), "goal", T0))
+    assert store.insert_enrollment(enrollment(2))  # re-entry once the first has ended
+    store.add_step_records([_step("j1:c1:2", "welcome")])
+    store.save_enrollment(replace(exited(enrollment(2), "completed", T0), step_id="end"))
+    counts = store.journey_counts("j1")
+    assert counts.steps["welcome"].exited == {"goal": 1}
+    assert "end" not in counts.steps  # completed is the journey's own count
+    assert counts.exited == {"goal": 1, "completed": 1}
 
 
 def test_trigger_states_for_many_contacts_come_back_in_one_call(store: SQLiteStore) -> None:
