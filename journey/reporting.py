@@ -1,7 +1,8 @@
-"""Diagnostic -> text | json | github annotations.
+"""Diagnostic -> text | json | github annotations | sarif.
 
 One formatter per audience: people read `PATH:LINE:COL: error CODE: message`
-with a hint below, tools read JSON, GitHub Actions reads workflow commands.
+with a hint below, tools read JSON, GitHub Actions reads workflow commands
+(journey/github.py), code scanning reads SARIF (journey/sarif.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import json
 from collections.abc import Sequence
 
 from journey.errors import Diagnostic
+from journey.github import github_annotations
+from journey.sarif import sarif_log
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def format_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, files: int = 0) -> str:
@@ -19,7 +22,9 @@ def format_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, files: in
     if fmt == "json":
         return json.dumps([as_json(d) for d in ordered], indent=2, ensure_ascii=False)
     if fmt == "github":
-        return "\n".join(_github(d) for d in ordered)
+        return github_annotations(ordered)
+    if fmt == "sarif":
+        return json.dumps(sarif_log(ordered), indent=2, ensure_ascii=False)
     lines = [_text(d) for d in ordered]
     lines.append(summary(ordered, files=files))
     return "\n".join(lines)
@@ -42,24 +47,6 @@ def as_json(diagnostic: Diagnostic) -> dict[str, object]:
 def _text(diagnostic: Diagnostic) -> str:
     head = f"{diagnostic.location}: {diagnostic.severity} {diagnostic.code}: {diagnostic.message}"
     return f"{head}\n    hint: {diagnostic.hint}" if diagnostic.hint else head
-
-
-def _github(diagnostic: Diagnostic) -> str:
-    loc = diagnostic.location
-    kind = "error" if diagnostic.is_error else "warning"
-    message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
-    return (
-        f"::{kind} file={_escape_property(loc.path)},line={loc.line},col={loc.col},"
-        f"title={_escape_property(diagnostic.code)}::{_escape_data(message)}"
-    )
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def summary(diagnostics: Sequence[Diagnostic], *, files: int = 0) -> str:

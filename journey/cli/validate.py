@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from journey.cli.common import open_workspace, require_files
+from journey.github import write_step_summary
 from journey.reporting import FORMATS, format_diagnostics
 from journey.validator import discover_journey_files, validate_files
 
@@ -27,6 +28,8 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool) 
     result = validate_files(journey_files, workspace)
     diagnostics += result.diagnostics
     click.echo(format_diagnostics(diagnostics, fmt, files=len(journey_files)))
+    if fmt == "github":
+        write_step_summary(diagnostics)
     failing = [d for d in diagnostics if d.is_error or strict]
     ctx.exit(1 if failing else 0)
 
