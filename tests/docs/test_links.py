@@ -18,6 +18,7 @@ PAGES = (
     "testing-journeys.md",
     "diagnostics.md",
     "cli.md",
+    "ci.md",
 )
 # pages other parts of the project write; linked from index.md, maybe not there yet
 ELSEWHERE = {"operating.md", "site.md"}

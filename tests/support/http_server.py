@@ -110,7 +110,7 @@ class HttpTestServer:
                 with contextlib.suppress(OSError):  # the client gave up (timeout test)
                     self.wfile.write(reply.body)
 
-            do_PUT = do_POST
+            do_PUT = do_PATCH = do_GET = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean
