@@ -135,6 +135,7 @@ def test_a_later_push_updates_the_same_comment(pull_request: Path, runner_python
         api.reply_next(Reply(body=b"[" + old + b"]"), Reply(body=old))
         run_action(pull_request, api, runner_python)
     get, patch = api.requests
+    assert get.method == "GET"
     assert (patch.method, patch.path) == ("PATCH", "/comments/41")
     assert "behaviour changed" in patch.json()["body"]
 
