@@ -9,14 +9,13 @@ from typing import Any
 
 import click
 
+from journey.api import preview_message
 from journey.cli.common import compile_file, echo_stdout
 from journey.engine.sends import address_for
 from journey.errors import RenderError, UsageError
 from journey.ingest.records import RecordError, contact_from_record
 from journey.model import Contact, Plan, SendStep
-from journey.renderer import RenderedMessage, Renderer
-from journey.renderer.context import preview_context
-from journey.workspace import Workspace
+from journey.renderer import RenderedMessage
 
 
 def parse_instant(text: str | None) -> datetime:
@@ -66,15 +65,6 @@ def send_step(plan: Plan, step_id: str) -> SendStep:
     return step
 
 
-def workspace_renderer(workspace: Workspace) -> Renderer:
-    return Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=workspace.contact_attributes or (),
-    )
-
-
 def describe(step: SendStep, contact: Contact, rendered: RenderedMessage, zone: str) -> str:
     address = address_for(contact, step.message) or "(no address: the send would be suppressed)"
     lines = [
@@ -117,16 +107,7 @@ def command(
     plan, workspace = compile_file(ctx, file)
     step = send_step(plan, step_id)
     try:
-        rendered = workspace_renderer(workspace).render(
-            template=step.template,
-            message=step.message,
-            contact=contact,
-            locales=plan.locales,
-            context=preview_context(plan, at, workspace),
-            now=at,
-            locale=locale,
-            timezone=plan.timezone,
-        )
+        rendered = preview_message(workspace, plan, step, contact, at=at, locale=locale)
     except RenderError as exc:
         click.echo(f"journey: render failed: {exc}", err=True)
         ctx.exit(1)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from journey.api import workspace_renderer
 from journey.cli.common import compile_file, echo_stdout
 from journey.clock import SystemClock
 from journey.durations import parse_duration
@@ -21,7 +22,6 @@ from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration, parse_instant
 from journey.model import Duration, Event, EventTrigger, Plan
-from journey.renderer import Renderer
 from journey.store.abc import StepCounts
 
 SAMPLE_CONTACTS = 5
@@ -139,12 +139,7 @@ def command(
                 "--enter-all to have every contact send it at the start"
             )
         events = _entry_events(plan, contacts_file, start)
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
+    renderer = workspace_renderer(workspace)
     settings = EngineSettings.from_workspace(workspace)
     total = sum(1 for _ in read_jsonl(contacts_file))
     progressbar: Any = click.progressbar  # click's stubs type it oddly

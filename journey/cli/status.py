@@ -7,19 +7,13 @@ longer on disk but with enrollments in the store are shown too.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
 from journey.cli.common import echo_stdout, workspace_root
-from journey.errors import JourneyError
-from journey.model import Plan
-from journey.store.abc import JourneyCounts
-from journey.store.sqlite import SQLiteStore
-
-STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered")
+from journey.status_report import STEP_COLUMNS, plans_and_database, status_rows
 
 
 @click.command("status")
@@ -34,55 +28,17 @@ STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered")
 def command(ctx: click.Context, fmt: str, database: Path | None) -> None:
     """Per journey and step: entered, waiting, sent, suppressed, capped, failed, dead-lettered,
     converted, and exits by reason."""
-    plans, database_path = _plans_and_database(workspace_root(ctx))
+    plans, database_path = plans_and_database(workspace_root(ctx))
     path = database or database_path
     if not path.exists():
         echo_stdout(json.dumps({"journeys": []}) if fmt == "json" else f"no state yet ({path})")
         ctx.exit(0)
-    store = SQLiteStore(path)
-    try:
-        ids = list(plans) + sorted(set(store.journey_ids()) - set(plans))
-        rows = [_journey_report(store.journey_counts(j), plans.get(j)) for j in ids]
-    finally:
-        store.close()
+    rows = status_rows(plans, path)
     if fmt == "json":
         echo_stdout(json.dumps({"database": str(path), "journeys": rows}, indent=2))
     else:
         echo_stdout(render_table(rows, path))
     ctx.exit(0)
-
-
-def _plans_and_database(root: Path) -> tuple[dict[str, Plan], Path]:
-    from journey.daemon.catalog import PlanCatalog
-
-    catalog = PlanCatalog(root)
-    try:
-        catalog.load()
-    except JourneyError:
-        from journey.workspace import load_workspace
-
-        return {}, load_workspace(root)[0].database_path
-    return dict(sorted(catalog.plans.items())), catalog.workspace_or_fail.database_path
-
-
-def _journey_report(counts: JourneyCounts, plan: Plan | None) -> dict[str, Any]:
-    order = [s.id for s in plan.steps] if plan else []
-    step_ids = [s for s in order if s in counts.steps] + sorted(set(counts.steps) - set(order))
-    steps = []
-    for step_id in step_ids:
-        step = counts.steps[step_id]
-        row: dict[str, Any] = {"step": step_id, "entered": step.entered, "waiting": step.waiting}
-        for column in STEP_COLUMNS:
-            row[column] = step.outcomes.get(column, 0)
-        row["other"] = {k: v for k, v in step.outcomes.items() if k not in STEP_COLUMNS}
-        row["exited"] = dict(sorted(step.exited.items()))
-        steps.append(row)
-    report = asdict(counts)
-    report.pop("steps")
-    report["status"] = plan.status if plan else "removed"
-    report["plan_hash"] = plan.plan_hash[:12] if plan else None
-    report["steps"] = steps
-    return report
 
 
 def render_table(rows: list[dict[str, Any]], database: Path) -> str:

@@ -19,6 +19,7 @@ PAGES = (
     "diagnostics.md",
     "cli.md",
     "ci.md",
+    "python-api.md",
 )
 # pages other parts of the project write; linked from index.md, maybe not there yet
 ELSEWHERE = {"operating.md", "site.md"}
