@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from journey.errors import Severity
+from journey.plaintext import plain_text
 
 CATALOGUE_PAGE = "docs/diagnostics.md"
 DATA_FILE = "diagnostic_rules.json"
@@ -26,7 +27,6 @@ _SECTION = re.compile(
 )
 _FIX = re.compile(r"\s*\*\*Fix:\*\*\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-_MARKDOWN_CODE = re.compile(r"`([^`]*)`")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,12 +48,6 @@ class Rule:
     def help_markdown(self) -> str:
         fix = f"\n\n**Fix:** {self.fix}" if self.fix else ""
         return f"{self.problem}{fix}\n\nSee `{CATALOGUE_PAGE}#{self.code}`."
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown inline code and emphasis dropped, whitespace folded."""
-    text = _MARKDOWN_CODE.sub(r"\1", markdown).replace("**", "")
-    return " ".join(text.split())
 
 
 def parse_catalogue(markdown: str) -> dict[str, Rule]:

@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from journey import __version__
-from journey.diagnostic_rules import CATALOGUE_PAGE, Rule, plain_text, rules
+from journey.diagnostic_rules import CATALOGUE_PAGE, Rule, rules
 from journey.errors import Diagnostic
+from journey.plaintext import plain_text
 from journey.repo_paths import repository_relative, repository_root
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from journey.schema import load_schema, schema_file_name
+from journey.schema.tooltips import authored_description
 from journey.schema.walk import Schema
 
 DOCUMENTS = (
@@ -93,7 +94,7 @@ def _property_table(name: str, root: Schema, schema: Schema) -> list[str]:
             default = "**required**"
         lines.append(
             f"| `{key}` | {_type_summary(name, root, sub)} | {default} "
-            f"| {_cell(str(resolved.get('description', '')))} |"
+            f"| {_cell(authored_description(sub if 'description' in sub else resolved))} |"
         )
     return [*lines, ""]
 

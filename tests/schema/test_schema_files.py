@@ -11,6 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from journey.schema import SCHEMA_NAMES, load_schema, schema_file_name
+from journey.plaintext import has_markdown, plain_text
+from journey.schema.tooltips import split_markdown
 from journey.schema.walk import subschemas_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +148,30 @@ def test_packaged_files_are_pretty_printed_json() -> None:
         text = (PACKAGED / schema_file_name(name)).read_text("utf-8")
         assert json.loads(text) == load_schema(name)
         assert text.endswith("\n")
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_tooltips_are_plain_text_with_markdown_beside_them(name: str) -> None:
+    """yaml-language-server shows `description` verbatim and renders `markdownDescription`."""
+    text = (PACKAGED / schema_file_name(name)).read_text("utf-8")
+    assert split_markdown(text) == text, "run `python -m journey.schema.tooltips`"
+    pairs = 0
+    for where, node in _described(load_schema(name)):
+        assert not has_markdown(node["description"]), f"{where}: Markdown in description"
+        if "markdownDescription" in node:
+            pairs += 1
+            assert plain_text(node["markdownDescription"]).strip(), where
+    assert pairs > 0
+
+
+def _described(node: object, where: str = "$") -> list[tuple[str, dict[str, str]]]:
+    found: list[tuple[str, dict[str, str]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("description"), str):
+            found.append((where, node))
+        for key, value in node.items():
+            found += _described(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _described(value, f"{where}[{i}]")
+    return found
