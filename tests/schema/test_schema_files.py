@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from journey.schema import SCHEMA_NAMES, load_schema, schema_file_name
 from journey.plaintext import has_markdown, plain_text
+from journey.schema import SCHEMA_NAMES, load_schema, schema_file_name
 from journey.schema.tooltips import split_markdown
 from journey.schema.walk import subschemas_at
 
