@@ -25,7 +25,8 @@ from journey.cli.common import workspace_root
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="State-change logs on stderr: text, or one JSON object per line.",
+    help="Logs on stderr (state changes, and every library's messages and tracebacks): "
+    "text, or one JSON object per line.",
 )
 @click.option(
     "--http/--no-http",
@@ -53,9 +54,10 @@ def command(
 
     One daemon per database: a second one exits with status 2.
     """
-    from journey.daemon.logs import LogFormat
+    from journey.logsetup import LogFormat, configure_logging
 
     root = workspace_root(ctx)
+    handler = configure_logging(cast(LogFormat, log_format))
     if demo:
         from journey.demo.run import run_demo
 
@@ -65,7 +67,9 @@ def command(
     from journey.daemon.service import Daemon, DaemonOptions
 
     daemon = Daemon(
-        DaemonOptions(root=root, tick_seconds=tick_seconds, log_format=cast(LogFormat, log_format))
+        DaemonOptions(root=root, tick_seconds=tick_seconds, log_format=cast(LogFormat, log_format)),
+        stream=handler.stream,
+        log_lock=handler.lock,
     )
     daemon.open()
     ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))

@@ -1,7 +1,9 @@
 """Structured logs: one line per state change (enrolled, step, sent, retry, dead, exited, reload).
 
 `--log-format json` writes one JSON object per line to stderr for log shippers;
-`text` writes the same facts as `key=value` pairs for people.
+`text` writes the same facts as `key=value` pairs for people. The lines share
+the stream and the lock of the logging handler (journey/logsetup.py), so they
+never interleave with other libraries' lines.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from json.encoder import encode_basestring
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
-LogFormat = Literal["text", "json"]
+from journey.logsetup import LogFormat
 
 # Built once: json.dumps with options constructs an encoder per line.
 _JSON = json.JSONEncoder(default=str, ensure_ascii=False)
@@ -31,11 +34,12 @@ class StateLog:
         stream: TextIO | None = None,
         now: Callable[[], datetime],
         enabled: bool = True,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.fmt = fmt
         self._stream = stream
         self._now = now
-        self._lock = threading.Lock()
+        self._lock: AbstractContextManager[Any] = lock or threading.Lock()
         self.enabled = enabled
         self.counts: dict[str, int] = {}
         self.buffered = False

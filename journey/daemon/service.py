@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,13 +30,14 @@ from journey.daemon import inbox
 from journey.daemon.catalog import PlanCatalog, ReloadReport
 from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
 from journey.daemon.lock import DaemonLock
-from journey.daemon.logs import LogFormat, StateLog
+from journey.daemon.logs import StateLog
 from journey.daemon.migrate import exit_journey, migrate_journey
 from journey.engine.context import EngineSettings, unsubscribe_base_url
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
 from journey.engine.state import Enrollment
 from journey.ingest import apply_contact_change, parse_contact
+from journey.logsetup import LogFormat
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
@@ -82,12 +84,21 @@ def reacts_to_outcomes(plans: Iterable[Plan]) -> bool:
 
 class Daemon:
     def __init__(
-        self, options: DaemonOptions, *, clock: Clock | None = None, stream: TextIO | None = None
+        self,
+        options: DaemonOptions,
+        *,
+        clock: Clock | None = None,
+        stream: TextIO | None = None,
+        log_lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.options = options
         self.clock: Clock = clock or SystemClock()
         self.log = StateLog(
-            fmt=options.log_format, stream=stream, now=self.clock.now, enabled=options.logs
+            fmt=options.log_format,
+            stream=stream,
+            now=self.clock.now,
+            enabled=options.logs,
+            lock=log_lock,
         )
         self.log.buffered = True  # flushed at the end of every tick and on close
         self.catalog = PlanCatalog(options.root, options.workspace_overrides)

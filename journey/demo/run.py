@@ -19,11 +19,11 @@ from typing import Any, TextIO
 from journey.channels import read_outbox
 from journey.clock import VirtualClock
 from journey.daemon import inbox
-from journey.daemon.logs import LogFormat
 from journey.daemon.service import Daemon, DaemonOptions
 from journey.demo.population import TimedRecord, contacts, timeline
 from journey.demo.report import render_summary
 from journey.ingest import parse_event
+from journey.logsetup import LogFormat
 from journey.model import Duration
 from journey.store.abc import StateStore
 
