@@ -33,6 +33,22 @@ from journey.cli.common import workspace_root
     help="Serve the HTTP API (default: on when the bearer-token variable is set).",
 )
 @click.option(
+    "--stall-after",
+    "stall_seconds",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="/healthz answers 503 when the work loop made no progress for this many seconds.",
+)
+@click.option(
+    "--stop-within",
+    "stop_seconds",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    show_default=True,
+    help="On SIGTERM, exchanges in flight are aborted; past this the process exits (status 3).",
+)
+@click.option(
     "--days",
     type=click.IntRange(1, 90),
     default=21,
@@ -47,6 +63,8 @@ def command(
     tick_seconds: float,
     log_format: str,
     http: bool | None,
+    stall_seconds: float,
+    stop_seconds: float,
     days: int,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
@@ -65,7 +83,13 @@ def command(
     from journey.daemon.service import Daemon, DaemonOptions
 
     daemon = Daemon(
-        DaemonOptions(root=root, tick_seconds=tick_seconds, log_format=cast(LogFormat, log_format))
+        DaemonOptions(
+            root=root,
+            tick_seconds=tick_seconds,
+            log_format=cast(LogFormat, log_format),
+            stall_seconds=stall_seconds,
+            stop_seconds=stop_seconds,
+        )
     )
     daemon.open()
     ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))

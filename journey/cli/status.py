@@ -19,7 +19,9 @@ from journey.model import Plan
 from journey.store.abc import JourneyCounts
 from journey.store.sqlite import SQLiteStore
 
-STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered")
+STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered", "parked")
+# Delivery states that wait for an operator, and the command that sends them again.
+_WAITING = {"parked": "--parked", "unconfirmed": "--unconfirmed"}
 
 
 @click.command("status")
@@ -96,6 +98,12 @@ def render_table(rows: list[dict[str, Any]], database: Path) -> str:
         )
         lines.append("  exited:     " + _pairs(row["exited"]))
         lines.append("  deliveries: " + _pairs(row["deliveries"]))
+        for state, flag in _WAITING.items():
+            if row["deliveries"].get(state):
+                lines.append(
+                    f"  {row['deliveries'][state]} {state}: send again with"
+                    f" `journey deliveries requeue {flag}`"
+                )
         header = ("step", "entered", "waiting", *STEP_COLUMNS, "exited here")
         table = [header] + [
             (*(str(step[c]) for c in header[:-1]), _pairs(step["exited"])) for step in row["steps"]
