@@ -241,14 +241,21 @@ class SmtpChannel:
 
 
 def _outcome(exc: BaseException, exchange: Exchange) -> DeliveryError:
-    """What a failed exchange means: unknown after the final dot, else aborted, else the error."""
-    answered = isinstance(exc, smtplib.SMTPResponseException | DeliveryError)
+    """What a failed exchange means: unknown after the final dot, else aborted, else the error.
+
+    Once the exchange was aborted, what smtplib parsed from the cut stream is no answer.
+    """
+    answered = exchange.aborted is None and isinstance(
+        exc, smtplib.SMTPResponseException | DeliveryError
+    )
     if exchange.handed_over and not answered:
         why = "deadline passed" if exchange.aborted == "deadline" else classify_smtp_error(exc)
+        if exchange.aborted == "stopping":
+            why = "the daemon is stopping"
         return UnknownOutcome(
             f"SMTP server had the whole message but its answer never came ({why}); outcome unknown"
         )
-    if exchange.aborted is not None and not answered:
+    if exchange.aborted is not None:
         return exchange.failure("SMTP")
     return classify_smtp_error(exc)
 
