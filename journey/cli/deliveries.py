@@ -7,7 +7,6 @@ and the daemon picks them up on its next tick (SQLite WAL, one short write).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -73,7 +72,7 @@ def requeue_command(
         raise UsageError(f"no state store at {path}")
     store = SQLiteStore(path)
     try:
-        count = store.requeue_deliveries(chosen, datetime.now(UTC), channel=channel)
+        count = store.requeue_deliveries(chosen, channel=channel)
     finally:
         store.close()
     if fmt == "json":

@@ -97,12 +97,11 @@ class SQLiteDeliveries(SQLiteConnection):
         )
         return [datetime.fromisoformat(row[0]) for row in rows]
 
-    def requeue_deliveries(
-        self, statuses: Sequence[str], now: datetime, *, channel: str | None = None
-    ) -> int:
-        """Parked, dead or unconfirmed deliveries due again now, with a fresh retry schedule.
+    def requeue_deliveries(self, statuses: Sequence[str], *, channel: str | None = None) -> int:
+        """Parked, dead or unconfirmed deliveries due again at once, with a fresh retry schedule.
 
-        An `unconfirmed` one goes back as `uncertain`: it is sent once more, not twice.
+        Due "at once" is their creation time, so the daemon's clock decides, not the
+        caller's. An `unconfirmed` one goes back as `uncertain`: sent once more, not twice.
         """
         wrong = set(statuses) - REQUEUEABLE
         if wrong:
@@ -115,8 +114,8 @@ class SQLiteDeliveries(SQLiteConnection):
         with self.transaction():
             cursor = self._conn.execute(
                 "UPDATE deliveries SET status = CASE status WHEN 'unconfirmed' THEN 'uncertain'"
-                " ELSE 'pending' END, attempts = 0, next_attempt_at = ?,"
+                " ELSE 'pending' END, attempts = 0, next_attempt_at = created_at,"
                 f" claimed_by = NULL, claim_expires_at = NULL WHERE {where}",
-                (codec.ts(now), *params),
+                params,
             )
         return cursor.rowcount
