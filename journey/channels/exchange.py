@@ -11,6 +11,7 @@ stop aborts every open exchange the same way (:meth:`Exchanges.abort_all`).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -139,9 +140,7 @@ class Exchanges:
 def _shut(sock: socket.socket | None) -> None:
     if sock is None:
         return
-    try:
-        # The plain socket's shutdown, also for an SSLSocket: no TLS close_notify
-        # exchange with a peer that is not answering.
+    # The plain socket's shutdown, also for an SSLSocket: no TLS close_notify
+    # exchange with a peer that is not answering. OSError: closed, or never connected.
+    with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed, or never connected

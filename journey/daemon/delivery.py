@@ -257,9 +257,11 @@ class DeliveryWorker:
                 detail = f"{error}; sent twice without an answer, not sent again"
                 return DeliveryResult(record=record, status="unconfirmed", detail=detail)
             policy = self.policy
-            retry_at = next_retry_at(attempt, now, delivery_key=key, base=policy.base, cap=policy.cap)
+            resend_at = next_retry_at(
+                attempt, now, delivery_key=key, base=policy.base, cap=policy.cap
+            )
             return DeliveryResult(
-                record=record, status="uncertain", detail=str(error), next_attempt_at=retry_at
+                record=record, status="uncertain", detail=str(error), next_attempt_at=resend_at
             )
         retry_at = self.policy.after_failure(
             attempt=attempt, now=now, error=error, delivery_key=key
@@ -271,7 +273,7 @@ class DeliveryWorker:
         if error.permanent:
             return DeliveryResult(record=record, status="dead", detail=str(error))
         if unsure:
-            detail = f"an earlier send's outcome is unknown and the resend ran out of retries: {error}"
+            detail = f"an earlier send's outcome is unknown; the resend ran out of retries: {error}"
             return DeliveryResult(record=record, status="unconfirmed", detail=detail)
         return DeliveryResult(record=record, status="parked", detail=str(error))
 
@@ -321,11 +323,12 @@ class DeliveryWorker:
                 next_attempt_at=result.next_attempt_at,
                 last_error=result.detail,
             )
-        elif status in ("parked", "unconfirmed"):  # not final for journeys: no journey.failed
-            self.store.update_delivery(key, status=status, attempts=attempts, last_error=result.detail)
-        elif status == "dead":
-            self.store.update_delivery(key, status="dead", attempts=attempts, last_error=result.detail)
-            return outcome_event("journey.failed", record, now, result.detail)
+        elif status in ("parked", "unconfirmed", "dead"):
+            self.store.update_delivery(
+                key, status=status, attempts=attempts, last_error=result.detail
+            )
+            if status == "dead":  # parked and unconfirmed are not final: no journey.failed
+                return outcome_event("journey.failed", record, now, result.detail)
         else:
             self.store.update_delivery(key, status="suppressed", last_error=result.detail)
         return None

@@ -262,7 +262,9 @@ def attempt(
                 next_attempt_at=now + timedelta(seconds=RETRY_DELAYS[attempts - 1]),
             )
             return AttemptResult(status="pending", error=str(exc))
-        final = "dead" if exc.permanent else "unconfirmed" if unsure else "parked"
+        final: Literal["dead", "unconfirmed", "parked"] = (
+            "dead" if exc.permanent else "unconfirmed" if unsure else "parked"
+        )
         store.update_delivery(
             record.delivery_key, status=final, attempts=attempts, last_error=str(exc)
         )

@@ -6,7 +6,6 @@ import sqlite3
 
 from journey.store.abc import JourneyCounts, StepCounts
 
-
 _DELIVERY_OUTCOMES = {"dead": "dead_lettered", "failed": "delivery_failed"}
 
 

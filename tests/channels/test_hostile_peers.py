@@ -1,4 +1,4 @@
-"""Peers that trickle, hang or hang up: every exchange ends by its total deadline, in a known state."""
+"""Peers that trickle, hang or hang up: each exchange ends by its deadline, in a known state."""
 
 from __future__ import annotations
 
