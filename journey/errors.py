@@ -120,6 +120,27 @@ class DeliveryError(JourneyError):
         self.retry_after = retry_after
 
 
+class UnknownOutcome(DeliveryError):
+    """The peer received the whole message but its answer never came (dropped, timed out).
+
+    It may or may not have accepted it. The worker stores the delivery as
+    `uncertain` and resends it once, under the same Message-ID / Idempotency-Key.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=False)
+
+
+class DeliveryInterrupted(DeliveryError):
+    """The daemon is stopping and aborted the exchange before the peer had the whole message.
+
+    Not an attempt: the delivery stays as it was and is due again after restart.
+    """
+
+    def __init__(self, message: str = "delivery interrupted: the daemon is stopping") -> None:
+        super().__init__(message, permanent=False)
+
+
 class RenderError(JourneyError):
     """A template failed to render at run time (undefined variable, sandbox violation).
 

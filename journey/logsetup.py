@@ -16,6 +16,8 @@ import logging
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -65,6 +67,22 @@ class TextLogFormatter(logging.Formatter):
         if record.stack_info:
             lines.append(self.formatStack(record.stack_info))
         return "\n    ".join("\n".join(lines).splitlines())
+
+
+@contextmanager
+def logging_to(
+    fmt: LogFormat, stream: TextIO | None = None
+) -> Iterator[logging.StreamHandler[TextIO]]:
+    """All logging to `stream` in `fmt` for the block; the earlier set-up is put back after."""
+    root = logging.getLogger()
+    handlers, level, hook = root.handlers[:], root.level, threading.excepthook
+    try:
+        yield configure_logging(fmt, stream)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        threading.excepthook = hook
+        logging.captureWarnings(False)
 
 
 def configure_logging(

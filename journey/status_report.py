@@ -14,7 +14,7 @@ from journey.model import Plan
 from journey.store.abc import JourneyCounts
 from journey.store.sqlite import SQLiteStore
 
-STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered")
+STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered", "parked")
 
 
 def plans_and_database(root: Path) -> tuple[dict[str, Plan], Path]:

@@ -3,7 +3,9 @@
 The connection is opened lazily, kept across sends and reopened when the server
 has dropped it. A stale connection is only retried when it fails on ``MAIL
 FROM`` — before that point the server cannot have accepted anything, so the
-retry cannot cause a duplicate.
+retry cannot cause a duplicate. Each message is one exchange under a total
+``deadline`` (connect, TLS, every command, DATA and its answer); an answer lost
+after the final ``.`` raises :class:`~journey.errors.UnknownOutcome`.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from journey.channels.base import (
     setting_number,
     setting_str,
 )
+from journey.channels.exchange import DEFAULT_DEADLINE_SECONDS, Exchange, Exchanges
 from journey.channels.mime import EmailIdentity, EmailLike, build_email, email_bytes
+from journey.channels.smtp_session import DeadlineSMTP
 from journey.clock import Clock, SystemClock
-from journey.errors import DeliveryError, JourneyError
+from journey.errors import DeliveryError, JourneyError, UnknownOutcome
 from journey.model import Message
 from journey.unsubscribe import load_secret
 
@@ -44,6 +48,7 @@ KNOWN_SETTINGS = {
     "from",
     "reply_to",
     "timeout",
+    "deadline",
     "unsubscribe_base_url",
     "unsubscribe_mailto",
     "message_id_domain",
@@ -52,6 +57,7 @@ KNOWN_SETTINGS = {
 }
 
 _SYSTEM_CLOCK = SystemClock()
+_QUIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +69,8 @@ class SmtpSettings:
     use_ssl: bool = False  # implicit TLS (port 465)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout: float = 10.0
+    timeout: float = 10.0  # each command's answer
+    deadline: float = DEFAULT_DEADLINE_SECONDS  # one message's whole exchange
     ca_file: str | None = None
     tls_verify: bool = True
 
@@ -83,7 +90,8 @@ class SmtpChannel:
         self.settings = settings
         self._clock = clock
         self._lock = threading.Lock()
-        self._conn: smtplib.SMTP | None = None
+        self._conn: DeadlineSMTP | None = None
+        self._exchanges = Exchanges()
 
     @property
     def name(self) -> str:
@@ -117,34 +125,40 @@ class SmtpChannel:
         with self._lock:
             self._drop(polite=True)
 
+    def abort(self) -> None:
+        """The daemon is stopping: cut the exchange in flight, refuse new ones (thread-safe)."""
+        self._exchanges.abort_all()
+
     # ------------------------------------------------------------------ internals
 
     def _send(self, mail: EmailLike, sender: str, recipient: str) -> str:
-        reused = self._conn is not None
-        conn = self._connection()
-        try:
-            utf8 = not (sender.isascii() and recipient.isascii())
-            if utf8 and not conn.has_extn("smtputf8"):
-                raise DeliveryError(
-                    "address is not ASCII and the server does not support SMTPUTF8",
-                    permanent=True,
-                )
-            options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
-            data = email_bytes(mail, utf8=utf8)
-            return self._transmit(conn, sender, recipient, data, options, reused=reused)
-        except Exception as exc:
-            error = classify_smtp_error(exc)
-            self._recover(exc)
-            raise error from exc
+        s = self.settings
+        with self._exchanges.begin(s.deadline, step_timeout=s.timeout) as exchange:
+            try:
+                reused = self._conn is not None
+                conn = self._connection(exchange)
+                utf8 = not (sender.isascii() and recipient.isascii())
+                if utf8 and not conn.has_extn("smtputf8"):
+                    raise DeliveryError(
+                        "address is not ASCII and the server does not support SMTPUTF8",
+                        permanent=True,
+                    )
+                options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+                data = email_bytes(mail, utf8=utf8)
+                return self._transmit(exchange, conn, sender, recipient, data, options, reused)
+            except Exception as exc:
+                error = _outcome(exc, exchange)
+                self._recover(exc)
+                raise error from exc
 
     def _transmit(
         self,
-        conn: smtplib.SMTP,
+        exchange: Exchange,
+        conn: DeadlineSMTP,
         sender: str,
         recipient: str,
         data: bytes,
         options: list[str],
-        *,
         reused: bool,
     ) -> str:
         try:
@@ -154,7 +168,7 @@ class SmtpChannel:
                 raise
             log.info("SMTP channel %s: connection went stale, reconnecting", self._name)
             self._drop(polite=False)
-            conn = self._connection()
+            conn = self._connection(exchange)
             code, reply = conn.mail(sender, options)
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, sender)
@@ -180,23 +194,24 @@ class SmtpChannel:
                 pass
         self._drop(polite=False)
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._conn is None:
-            try:
-                self._conn = self._connect()
-            except Exception as exc:
-                # Connect, greeting, STARTTLS, AUTH: nothing about any message yet.
-                error = classify_smtp_error(exc)
-                raise DeliveryError(str(error), permanent=False) from exc
+    def _connection(self, exchange: Exchange) -> DeadlineSMTP:
+        if self._conn is not None:
+            self._conn.adopt(exchange)
+            return self._conn
+        try:
+            self._conn = self._connect(exchange)
+        except Exception as exc:
+            # Connect, greeting, STARTTLS, AUTH: nothing about any message yet.
+            error = _outcome(exc, exchange)
+            if error.permanent:
+                error = DeliveryError(str(error), permanent=False)
+            raise error from exc
         return self._conn
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, exchange: Exchange) -> DeadlineSMTP:
         s = self.settings
-        conn: smtplib.SMTP
-        if s.use_ssl:
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        tls = s.tls_context() if s.use_ssl else None
+        conn = DeadlineSMTP(s.host, s.port, exchange=exchange, implicit_tls=tls)
         try:
             conn.ehlo()
             if s.starttls:
@@ -215,12 +230,34 @@ class SmtpChannel:
         if conn is None:
             return
         try:
-            if polite:
-                conn.quit()
-        except (smtplib.SMTPException, OSError):
+            if polite:  # a QUIT gets a few seconds, and none once the daemon is stopping
+                with self._exchanges.begin(_QUIT_SECONDS, step_timeout=_QUIT_SECONDS) as exchange:
+                    conn.adopt(exchange)
+                    conn.quit()
+        except (smtplib.SMTPException, OSError, DeliveryError):
             pass
         finally:
             conn.close()
+
+
+def _outcome(exc: BaseException, exchange: Exchange) -> DeliveryError:
+    """What a failed exchange means: unknown after the final dot, else aborted, else the error.
+
+    Once the exchange was aborted, what smtplib parsed from the cut stream is no answer.
+    """
+    answered = exchange.aborted is None and isinstance(
+        exc, smtplib.SMTPResponseException | DeliveryError
+    )
+    if exchange.handed_over and not answered:
+        why = "deadline passed" if exchange.aborted == "deadline" else classify_smtp_error(exc)
+        if exchange.aborted == "stopping":
+            why = "the daemon is stopping"
+        return UnknownOutcome(
+            f"SMTP server had the whole message but its answer never came ({why}); outcome unknown"
+        )
+    if exchange.aborted is not None:
+        return exchange.failure("SMTP")
+    return classify_smtp_error(exc)
 
 
 def build_smtp(
@@ -269,6 +306,7 @@ def build_smtp(
             username=username,
             password=setting_str(name, settings, "password"),
             timeout=setting_number(name, settings, "timeout", 10.0),
+            deadline=setting_number(name, settings, "deadline", DEFAULT_DEADLINE_SECONDS),
             ca_file=str(root / ca_file) if ca_file else None,
             tls_verify=setting_bool(name, settings, "tls_verify", True),
         ),

@@ -1,23 +1,27 @@
 """HTTP delivery: webhook steps, and messages handed to an HTTP provider as JSON.
 
 Every request carries ``Idempotency-Key: <delivery key>`` so a receiver can
-drop the one duplicate a crash can cause. Redirects are not followed (a POST
-that turns into a GET loses its body); a redirect is a permanent failure that
-tells the operator to configure the final URL.
+drop the one duplicate a crash or a lost answer can cause. Redirects are not
+followed (a POST that turns into a GET loses its body); a redirect is a
+permanent failure that tells the operator to configure the final URL. Each call
+is one exchange under a total ``deadline`` (connect, TLS, request, answer and
+its body); an answer lost after the whole request went out raises
+:class:`~journey.errors.UnknownOutcome`.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.client import HTTPException
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from journey.channels.base import (
     DeliveryReceipt,
@@ -27,15 +31,16 @@ from journey.channels.base import (
     setting_number,
     setting_str,
 )
+from journey.channels.exchange import DEFAULT_DEADLINE_SECONDS, Exchange, Exchanges
 from journey.channels.outbox import message_record
 from journey.channels.retry import parse_retry_after
 from journey.clock import Clock, SystemClock
-from journey.errors import DeliveryError, JourneyError
+from journey.errors import DeliveryError, JourneyError, UnknownOutcome
 from journey.model import Message
 
 log = logging.getLogger(__name__)
 
-KNOWN_SETTINGS = {"url", "headers", "timeout", "max_response_bytes"}
+KNOWN_SETTINGS = {"url", "headers", "timeout", "deadline", "max_response_bytes"}
 USER_AGENT = "journey-webhook/0.1"
 _DETAIL_CHARS = 200
 # Statuses whose Retry-After says when to come back (RFC 9110 10.2.3, RFC 6585 4).
@@ -48,13 +53,16 @@ _SYSTEM_CLOCK = SystemClock()
 class WebhookSettings:
     url: str | None = None  # base URL; a step's path is joined to it
     headers: dict[str, str] = field(default_factory=dict, repr=False)  # may hold secrets
-    timeout: float = 10.0
+    timeout: float = 10.0  # each step: connect, send, the answer
+    deadline: float = DEFAULT_DEADLINE_SECONDS  # the whole call
     max_response_bytes: int = 65536
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # urllib then raises HTTPError with the 3xx status
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: bytes
+    retry_after: str | None
 
 
 class WebhookChannel:
@@ -66,7 +74,7 @@ class WebhookChannel:
         self._name = name
         self.settings = settings
         self._clock = clock
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._exchanges = Exchanges()
 
     @property
     def name(self) -> str:
@@ -89,6 +97,10 @@ class WebhookChannel:
 
     def close(self) -> None:
         """Nothing is held open between calls."""
+
+    def abort(self) -> None:
+        """The daemon is stopping: cut the calls in flight, refuse new ones (thread-safe)."""
+        self._exchanges.abort_all()
 
     # ------------------------------------------------------------------ internals
 
@@ -113,35 +125,44 @@ class WebhookChannel:
             **extra,
             "Idempotency-Key": key,
         }
-        try:
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-        except ValueError as exc:
-            raise DeliveryError(f"bad webhook URL {url!r}: {exc}", permanent=True) from exc
         now = self._clock.now()
-        try:
-            with self._opener.open(request, timeout=self.settings.timeout) as response:
-                status = response.status
-                reply = self._read_bounded(response)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                retry_after = self._retry_after(exc)
-                raise _status_error(exc.code, self._read_bounded(exc), retry_after) from None
-        except (urllib.error.URLError, OSError, HTTPException) as exc:
-            raise _transport_error(exc) from exc
-        if classify_http_status(status) != "ok":  # 1xx never lands here; be explicit anyway
-            raise _status_error(status, reply)
+        answer = self._exchange(url, data, headers)
+        retry_after = None
+        if answer.status in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(answer.retry_after, self._clock.now())
+        if classify_http_status(answer.status) != "ok":
+            raise _status_error(answer.status, answer.body, retry_after)
         return DeliveryReceipt(
             message_id=key,
             accepted_at=now,
-            provider_id=_provider_id(reply),
-            detail=f"HTTP {status}",
+            provider_id=_provider_id(answer.body),
+            detail=f"HTTP {answer.status}",
         )
 
-    def _retry_after(self, error: urllib.error.HTTPError) -> timedelta | None:
-        """How long a busy receiver (429, 503) asked us to wait, if it said."""
-        if error.code not in RETRY_AFTER_STATUSES or error.headers is None:
-            return None
-        return parse_retry_after(error.headers.get("Retry-After"), self._clock.now())
+    def _exchange(self, url: str, data: bytes, headers: Mapping[str, str]) -> _Answer:
+        s = self.settings
+        with self._exchanges.begin(s.deadline, step_timeout=s.timeout) as exchange:
+            try:
+                conn = _connection(urlsplit(url), exchange)
+            except (ValueError, HTTPException) as exc:  # a port that is not a number
+                raise DeliveryError(f"bad webhook URL {url!r}: {exc}", permanent=True) from exc
+            try:
+                conn.timeout = exchange.step()
+                conn.connect()
+                exchange.step(conn.sock)
+                conn.request("POST", _selector(urlsplit(url)), body=data, headers=dict(headers))
+                exchange.handed_over = True
+                exchange.step(conn.sock)
+                response = conn.getresponse()
+                exchange.step(conn.sock)
+                body = self._read_bounded(response)
+                return _Answer(response.status, body, response.getheader("Retry-After"))
+            except ValueError as exc:  # a header or URL http.client will not write
+                raise DeliveryError(f"bad webhook request: {exc}", permanent=True) from exc
+            except (OSError, HTTPException, DeliveryError) as exc:
+                raise _transport_error(exc, exchange) from exc
+            finally:
+                conn.close()
 
     def _read_bounded(self, response: Any) -> bytes:
         """Read at most ``max_response_bytes``: a chatty receiver must not exhaust memory."""
@@ -176,12 +197,57 @@ def _status_error(status: int, reply: bytes, retry_after: timedelta | None = Non
     )
 
 
-def _transport_error(exc: BaseException) -> DeliveryError:
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, TimeoutError):
-        return DeliveryError("webhook timed out", permanent=False)
+def _transport_error(exc: BaseException, exchange: Exchange) -> DeliveryError:
+    if exchange.handed_over:
+        why = "deadline passed" if exchange.aborted == "deadline" else _reason(exc)
+        return UnknownOutcome(
+            f"webhook had the whole request but its answer never came ({why}); outcome unknown"
+        )
+    if exchange.aborted is not None:
+        return exchange.failure("webhook")
+    if isinstance(exc, DeliveryError):
+        return exc
     # Refused, reset, DNS, TLS: the receiver or the network may recover.
-    return DeliveryError(f"webhook unreachable: {reason}", permanent=False)
+    return DeliveryError(f"webhook unreachable: {_reason(exc)}", permanent=False)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def _connection(parts: SplitResult, exchange: Exchange) -> http.client.HTTPConnection:
+    """A connection whose socket the exchange's watchdog can shut down (via a dup of its fd)."""
+    netloc = parts.netloc.rpartition("@")[2]
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(netloc, context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(netloc)
+    handles: list[socket.socket] = []
+
+    def create(address: tuple[str, int], timeout: float, source: Any = None) -> socket.socket:
+        sock = socket.create_connection(address, exchange.step(), source)
+        handles.append(sock.dup())
+        return sock
+
+    conn._create_connection = create  # type: ignore[attr-defined]  # http.client's own hook
+    exchange.watch(lambda: handles[0] if handles else None)
+    original_close = conn.close
+
+    def close() -> None:
+        original_close()
+        while handles:
+            handles.pop().close()
+
+    conn.close = close  # type: ignore[method-assign]
+    return conn
+
+
+def _selector(parts: SplitResult) -> str:
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def _provider_id(reply: bytes) -> str | None:
@@ -212,6 +278,7 @@ def build_webhook(
             url=url,
             headers=dict(headers),
             timeout=setting_number(name, settings, "timeout", 10.0),
+            deadline=setting_number(name, settings, "deadline", DEFAULT_DEADLINE_SECONDS),
             max_response_bytes=int(setting_number(name, settings, "max_response_bytes", 65536)),
         ),
         clock=clock,

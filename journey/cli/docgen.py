@@ -30,7 +30,9 @@ EXIT_CODES: dict[str, str] = {
     "simulate": "0 simulated · 1 the journey has errors · 2 usage error or unusable input file",
     "test": "0 every case passed · 1 a case failed · 2 a test file is invalid, or usage error",
     "run": "0 stopped by SIGTERM/SIGINT (or `--once`/`--demo` done) · "
-    "2 another daemon holds the database, or usage error",
+    "2 another daemon holds the database, or usage error · "
+    "3 a stop did not finish within `--stop-within` seconds",
+    "deliveries requeue": "0 done (also when nothing matched) · 2 usage error",
     "ingest": "0 every line stored · 1 some lines bad (reported and skipped) · 2 usage error",
     "contacts import": "0 every line stored · 1 some lines bad (reported and skipped) · "
     "2 usage error",

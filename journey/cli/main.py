@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "ingest": "ingest",
     "contacts": "contacts",
+    "deliveries": "deliveries",
     "status": "status",
     "diff": "diff",
     "site": "site",

@@ -34,6 +34,22 @@ from journey.cli.common import workspace_root
     help="Serve the HTTP API (default: on when the bearer-token variable is set).",
 )
 @click.option(
+    "--stall-after",
+    "stall_seconds",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="/healthz answers 503 when the work loop made no progress for this many seconds.",
+)
+@click.option(
+    "--stop-within",
+    "stop_seconds",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    show_default=True,
+    help="On SIGTERM, exchanges in flight are aborted; past this the process exits (status 3).",
+)
+@click.option(
     "--days",
     type=click.IntRange(1, 90),
     default=21,
@@ -48,28 +64,36 @@ def command(
     tick_seconds: float,
     log_format: str,
     http: bool | None,
+    stall_seconds: float,
+    stop_seconds: float,
     days: int,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
 
     One daemon per database: a second one exits with status 2.
     """
-    from journey.logsetup import LogFormat, configure_logging
+    from journey.logsetup import LogFormat, logging_to
 
     root = workspace_root(ctx)
-    handler = configure_logging(cast(LogFormat, log_format))
-    if demo:
-        from journey.demo.run import run_demo
+    fmt = cast(LogFormat, log_format)
+    with logging_to(fmt) as handler:
+        if demo:
+            from journey.demo.run import run_demo
 
-        fmt = cast(LogFormat, log_format)
-        ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
-    from journey.daemon.scheduler import run_forever, run_once
-    from journey.daemon.service import Daemon, DaemonOptions
+            ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
+        from journey.daemon.scheduler import run_forever, run_once
+        from journey.daemon.service import Daemon, DaemonOptions
 
-    daemon = Daemon(
-        DaemonOptions(root=root, tick_seconds=tick_seconds, log_format=cast(LogFormat, log_format)),
-        stream=handler.stream,
-        log_lock=handler.lock,
-    )
-    daemon.open()
-    ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))
+        daemon = Daemon(
+            DaemonOptions(
+                root=root,
+                tick_seconds=tick_seconds,
+                log_format=fmt,
+                stall_seconds=stall_seconds,
+                stop_seconds=stop_seconds,
+            ),
+            stream=handler.stream,
+            log_lock=handler.lock,
+        )
+        daemon.open()
+        ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))

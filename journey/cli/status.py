@@ -15,6 +15,9 @@ import click
 from journey.cli.common import echo_stdout, workspace_root
 from journey.status_report import STEP_COLUMNS, plans_and_database, status_rows
 
+# Delivery states that wait for an operator, and the command that sends them again.
+_WAITING = {"parked": "--parked", "unconfirmed": "--unconfirmed"}
+
 
 @click.command("status")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
@@ -52,6 +55,12 @@ def render_table(rows: list[dict[str, Any]], database: Path) -> str:
         )
         lines.append("  exited:     " + _pairs(row["exited"]))
         lines.append("  deliveries: " + _pairs(row["deliveries"]))
+        for state, flag in _WAITING.items():
+            if row["deliveries"].get(state):
+                lines.append(
+                    f"  {row['deliveries'][state]} {state}: send again with"
+                    f" `journey deliveries requeue {flag}`"
+                )
         header = ("step", "entered", "waiting", *STEP_COLUMNS, "exited here")
         table = [header] + [
             (*(str(step[c]) for c in header[:-1]), _pairs(step["exited"])) for step in row["steps"]

@@ -3,20 +3,25 @@
 The runner has already written each delivery under its deterministic key before
 anything is sent; this worker claims due ones in batches, re-reads the contact
 (consent or address may have changed since the step ran), sends, and records
-the outcome. A crash between "the server accepted" and "the store recorded" is
-the only way to send twice, and the resend carries the same Message-ID /
-Idempotency-Key, so the far side can recognise it.
+the outcome. A crash between "the server accepted" and "the store recorded",
+or an answer lost after the peer had the whole message (`uncertain`, resent
+once, then `unconfirmed`), are the only ways to send twice, and the resend
+carries the same Message-ID / Idempotency-Key, so the far side can recognise
+it. Transient failures past the retry schedule are `parked`, not dead: the peer
+was away, the message is fine, and `journey deliveries requeue` sends it again.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from journey.channels.base import ChannelImpl, WebhookRequest
-from journey.channels.retry import RetryPolicy
+from journey.channels.retry import RetryPolicy, next_retry_at
 from journey.clock import Clock
 from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
@@ -24,12 +29,16 @@ from journey.daemon.ratelimit import TokenBucket
 from journey.engine.performing import signed_token
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
-from journey.errors import DeliveryError, JourneyError
+from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
 from journey.model import Contact, Event, Message
 from journey.store.abc import StateStore
 from journey.unsubscribe import unsubscribe_url
 
-ResultStatus = Literal["sent", "retry", "dead", "suppressed"]
+ResultStatus = Literal[
+    "sent", "retry", "dead", "suppressed", "parked", "uncertain", "unconfirmed", "interrupted"
+]
+# Stored delivery states the worker claims; `uncertain` has had one send of unknown outcome.
+UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +91,7 @@ class DeliveryWorker:
         on_result: Callable[[DeliveryResult], None] | None = None,
         outcomes_via_inbox: bool = False,
         on_webhook_outcome: Callable[[DeliveryRecord, bool, str], None] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
@@ -98,9 +108,14 @@ class DeliveryWorker:
         # The runner records a webhook step's outcome (and applies on_failure: exit).
         self.on_webhook_outcome = on_webhook_outcome
         self.buckets: dict[str, TokenBucket] = {}
+        # Set when the daemon stops: what is claimed but not yet sent is left for the restart.
+        self.stopping = stopping or threading.Event()
+        # time.monotonic() of the last claim or recorded outcome: /healthz reads it.
+        self.progress_at = time.monotonic()
 
     def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
         """One batch: claim what is due now, send it, record each outcome."""
+        self.progress_at = time.monotonic()
         now = self.clock.now()
         records = self.store.claim_due_deliveries(
             now, limit or self.batch_size, worker=self.worker, lease_until=now + self.lease
@@ -194,6 +209,8 @@ class DeliveryWorker:
             return self._send_batch(deliver_many, messages)
         results = []
         for prepared in items:
+            if self.stopping.is_set():
+                break  # still claimed; the stop releases the claims, the restart sends them
             # Record each outcome at once: a crash then repeats at most one send.
             result = self._send_one(channel, prepared)
             self._record([result])
@@ -230,15 +247,35 @@ class DeliveryWorker:
         return DeliveryResult(record=prepared.record, status="sent", message_id=receipt.message_id)
 
     def _failed(self, record: DeliveryRecord, error: DeliveryError) -> DeliveryResult:
-        attempt = record.attempts + 1
+        """The state a failed attempt leaves: retry, uncertain, unconfirmed, parked or dead."""
+        if isinstance(error, DeliveryInterrupted):
+            return DeliveryResult(record=record, status="interrupted", detail=str(error))
+        attempt, now, key = record.attempts + 1, self.clock.now(), record.delivery_key
+        unsure = record.status == UNCERTAIN
+        if isinstance(error, UnknownOutcome):
+            if unsure:
+                detail = f"{error}; sent twice without an answer, not sent again"
+                return DeliveryResult(record=record, status="unconfirmed", detail=detail)
+            policy = self.policy
+            resend_at = next_retry_at(
+                attempt, now, delivery_key=key, base=policy.base, cap=policy.cap
+            )
+            return DeliveryResult(
+                record=record, status="uncertain", detail=str(error), next_attempt_at=resend_at
+            )
         retry_at = self.policy.after_failure(
-            attempt=attempt, now=self.clock.now(), error=error, delivery_key=record.delivery_key
+            attempt=attempt, now=now, error=error, delivery_key=key
         )
-        if retry_at is None:
+        if retry_at is not None:
+            return DeliveryResult(
+                record=record, status="retry", detail=str(error), next_attempt_at=retry_at
+            )
+        if error.permanent:
             return DeliveryResult(record=record, status="dead", detail=str(error))
-        return DeliveryResult(
-            record=record, status="retry", detail=str(error), next_attempt_at=retry_at
-        )
+        if unsure:
+            detail = f"an earlier send's outcome is unknown; the resend ran out of retries: {error}"
+            return DeliveryResult(record=record, status="unconfirmed", detail=detail)
+        return DeliveryResult(record=record, status="parked", detail=str(error))
 
     # ------------------------------------------------------------------ recording
 
@@ -262,34 +299,38 @@ class DeliveryWorker:
                 enqueue_events(self.store, outcomes, now)
             else:
                 self.store.add_events(outcomes)
+        self.progress_at = time.monotonic()
         for result in results:
             self._announce(result)
 
     def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
-        record = result.record
-        attempts = record.attempts + (0 if result.status == "suppressed" else 1)
-        if result.status == "sent":
+        record, status = result.record, result.status
+        key = record.delivery_key
+        attempts = record.attempts + (0 if status in ("suppressed", "interrupted") else 1)
+        if status == "sent":
             self.store.update_delivery(
-                record.delivery_key, status="sent", attempts=attempts, sent_at=now, last_error=None
+                key, status="sent", attempts=attempts, sent_at=now, last_error=None
             )
             return outcome_event("journey.sent", record, now)
-        elif result.status == "retry":
+        if status == "interrupted":  # not an attempt: due again at once, after the restart
+            self.store.update_delivery(key, next_attempt_at=now)
+        elif status in ("retry", "uncertain"):
+            stored = UNCERTAIN if status == "uncertain" or record.status == UNCERTAIN else "pending"
             self.store.update_delivery(
-                record.delivery_key,
-                status="pending",
+                key,
+                status=stored,
                 attempts=attempts,
                 next_attempt_at=result.next_attempt_at,
                 last_error=result.detail,
             )
-        elif result.status == "dead":
+        elif status in ("parked", "unconfirmed", "dead"):
             self.store.update_delivery(
-                record.delivery_key, status="dead", attempts=attempts, last_error=result.detail
+                key, status=status, attempts=attempts, last_error=result.detail
             )
-            return outcome_event("journey.failed", record, now, result.detail)
+            if status == "dead":  # parked and unconfirmed are not final: no journey.failed
+                return outcome_event("journey.failed", record, now, result.detail)
         else:
-            self.store.update_delivery(
-                record.delivery_key, status="suppressed", last_error=result.detail
-            )
+            self.store.update_delivery(key, status="suppressed", last_error=result.detail)
         return None
 
     def _announce(self, result: DeliveryResult) -> None:
@@ -305,7 +346,7 @@ class DeliveryWorker:
             contact=record.contact_id,
             channel=record.channel,
             key=record.delivery_key,
-            attempt=record.attempts + 1,
+            attempt=record.attempts + (0 if result.status == "interrupted" else 1),
             message_id=result.message_id or None,
             retry_at=result.next_attempt_at.isoformat() if result.next_attempt_at else None,
             error=result.detail or None,

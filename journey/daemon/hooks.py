@@ -82,15 +82,19 @@ class HttpHooks:
         self.daemon.wake()
 
     def health(self) -> Mapping[str, Any]:
+        """`stalled` (503) when the work loop made no progress for `stall_seconds`."""
         last = self.daemon.last_tick_at
         with self._lock:
             waiting = self.store.inbox_size()
-        stalled = last is None or (self.daemon.clock.now() - last).total_seconds() > 120
+        quiet = self.daemon.stalled_seconds()
+        limit = self.daemon.options.stall_seconds
         return {
-            "status": "stalled" if stalled and last is not None else "ok",
+            "status": "stalled" if quiet > limit else "ok",
             "journeys": len(self.daemon.catalog.plans),
             "inbox": waiting,
             "last_tick_at": last.isoformat() if last else None,
+            "last_progress_seconds_ago": round(quiet, 1),
+            "stall_after_seconds": limit,
         }
 
     def metrics(self) -> str:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 from types import FrameType
@@ -34,6 +36,8 @@ from journey.localtime import UTC_ZONE, subtract_duration
 
 RELOAD_SECONDS = 2.0
 MISFIRE_GRACE_SECONDS = 30
+# Exit status when a stop did not finish within `stop_seconds` (leases are released at next start).
+STOP_TIMEOUT_STATUS = 3
 
 
 def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
@@ -108,15 +112,33 @@ def run_forever(daemon: Daemon, *, http: bool | None) -> int:
                     lambda: daemon.reload("SIGHUP"), id="sighup", replace_existing=True
                 )
     finally:
-        daemon.stopping.set()
+        daemon.abort_exchanges()  # a peer that trickles or hangs must not hold the stop
+        backstop = _backstop(daemon.options.stop_seconds)
         if server is not None:
             server.shutdown()
             server.server_close()
         scheduler.shutdown(wait=True)
         daemon.close()
+        backstop.cancel()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
+
+
+def _backstop(seconds: float) -> threading.Timer:
+    """Whatever still holds the stop after `seconds`, the process ends then."""
+
+    def give_up() -> None:
+        sys.stderr.write(
+            f'{{"event": "stop-timeout", "seconds": {seconds:g}, "exit": {STOP_TIMEOUT_STATUS}}}\n'
+        )
+        sys.stderr.flush()
+        os._exit(STOP_TIMEOUT_STATUS)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def run_once(daemon: Daemon) -> int:

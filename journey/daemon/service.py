@@ -68,6 +68,10 @@ class DaemonOptions:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
+    # /healthz answers 503 when the work loop made no progress for this long.
+    stall_seconds: float = 60.0
+    # SIGTERM: exchanges in flight are aborted; past this the process exits anyway.
+    stop_seconds: float = 10.0
     outbox: Path | None = None  # every channel writes here instead (the demo never sends)
     workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -106,6 +110,7 @@ class Daemon:
         self.wake_requested = threading.Event()
         self.on_wake: Callable[[], None] | None = None
         self.last_tick_at: datetime | None = None
+        self.progress_at = time.monotonic()  # the work loop's heartbeat
         self._busy = threading.Lock()
         self._lock: DaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
@@ -154,6 +159,7 @@ class Daemon:
             batch_size=self.options.batch_size,
             outcomes_via_inbox=True,
             on_webhook_outcome=self.runner.webhook_outcome,
+            stopping=self.stopping,
         )
         self._adopt_channels(workspace)
         self._report_reload(first, "start")
@@ -213,6 +219,7 @@ class Daemon:
                 work = self._drain_inbox()
                 work += self.runner.run_due(self.clock.now(), limit=self.options.batch_size)
                 work += len(self.worker.run_due())
+                self.progress_at = time.monotonic()
                 total += work
                 if work == 0 and not self.wake_requested.is_set():
                     break
@@ -221,6 +228,19 @@ class Daemon:
             self.last_tick_at = self.clock.now()
             self.log.flush()
             return total
+
+    def stalled_seconds(self) -> float:
+        """Seconds since the work loop or the delivery worker last made progress."""
+        beat = max(self.progress_at, self.worker.progress_at)
+        return max(time.monotonic() - beat, 0.0)
+
+    def abort_exchanges(self) -> None:
+        """Stopping: cut every exchange with a peer now (from any thread); nothing new starts."""
+        self.stopping.set()
+        for channel in list(self.channels.values()):
+            abort = getattr(channel, "abort", None)
+            if abort is not None:
+                abort()
 
     def busy(self) -> threading.Lock:
         """Held while store work runs; other threads take it to do store work safely."""

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from journey.channels.base import WebhookRequest
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord, Enrollment
-from journey.errors import DeliveryError, RenderError
+from journey.errors import DeliveryError, RenderError, UnknownOutcome
 from journey.model import Contact, Message, Plan, SendStep, WebhookStep
 from journey.store.abc import StateStore
 
@@ -228,7 +228,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttemptResult:
-    status: Literal["sent", "pending", "dead", "suppressed"]
+    status: Literal["sent", "pending", "dead", "suppressed", "parked", "uncertain", "unconfirmed"]
     error: str = ""
 
 
@@ -248,20 +248,27 @@ def attempt(
         else:
             sink.deliver(message_from_payload(record.payload))
     except DeliveryError as exc:
-        retry = not exc.permanent and attempts <= len(RETRY_DELAYS)
+        # The daemon's states (journey.daemon.delivery): an unknown outcome is resent once;
+        # transient failures past the schedule are parked, not dead.
+        unsure = record.status == "uncertain" or isinstance(exc, UnknownOutcome)
+        twice = record.status == "uncertain" and isinstance(exc, UnknownOutcome)
+        retry = not exc.permanent and not twice and attempts <= len(RETRY_DELAYS)
         if retry:
             store.update_delivery(
                 record.delivery_key,
-                status="pending",
+                status="uncertain" if unsure else "pending",
                 attempts=attempts,
                 last_error=str(exc),
                 next_attempt_at=now + timedelta(seconds=RETRY_DELAYS[attempts - 1]),
             )
             return AttemptResult(status="pending", error=str(exc))
-        store.update_delivery(
-            record.delivery_key, status="dead", attempts=attempts, last_error=str(exc)
+        final: Literal["dead", "unconfirmed", "parked"] = (
+            "dead" if exc.permanent else "unconfirmed" if unsure else "parked"
         )
-        return AttemptResult(status="dead", error=str(exc))
+        store.update_delivery(
+            record.delivery_key, status=final, attempts=attempts, last_error=str(exc)
+        )
+        return AttemptResult(status=final, error=str(exc))
     store.update_delivery(record.delivery_key, status="sent", attempts=attempts, sent_at=now)
     return AttemptResult(status="sent")
 

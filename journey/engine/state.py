@@ -25,7 +25,17 @@ StepOutcome = Literal[
     "matched",
     "timeout",
 ]
-DeliveryStatus = Literal["pending", "sent", "failed", "dead", "suppressed", "capped"]
+DeliveryStatus = Literal[
+    "pending",
+    "sent",
+    "failed",
+    "dead",
+    "suppressed",
+    "capped",
+    "parked",  # transient failures outlasted the retry schedule; `journey deliveries requeue`
+    "uncertain",  # one send's outcome is unknown; resent once under the same Message-ID
+    "unconfirmed",  # two sends without an answer; not sent again
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

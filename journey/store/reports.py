@@ -6,6 +6,8 @@ import sqlite3
 
 from journey.store.abc import JourneyCounts, StepCounts
 
+_DELIVERY_OUTCOMES = {"dead": "dead_lettered", "failed": "delivery_failed"}
+
 
 def journey_counts(conn: sqlite3.Connection, journey_id: str) -> JourneyCounts:
     """Per journey and step: entered, waiting, outcomes, deliveries, conversions, exits."""
@@ -55,10 +57,10 @@ def journey_counts(conn: sqlite3.Connection, journey_id: str) -> JourneyCounts:
             counts.steps[step_id].exited[reason or "unknown"] = number
     for step_id, status, number in conn.execute(
         "SELECT step_id, status, COUNT(*) FROM deliveries WHERE journey_id = ?"
-        " AND status IN ('dead', 'failed') GROUP BY step_id, status",
+        " AND status IN ('dead', 'failed', 'parked', 'uncertain', 'unconfirmed')"
+        " GROUP BY step_id, status",
         (journey_id,),
     ):
         outcomes = counts.steps.setdefault(step_id, StepCounts()).outcomes
-        key = "dead_lettered" if status == "dead" else "delivery_failed"
-        outcomes[key] = number
+        outcomes[_DELIVERY_OUTCOMES.get(status, status)] = number
     return counts

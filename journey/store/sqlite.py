@@ -77,7 +77,10 @@ class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQue
         ids = list(journey_ids)
         marks = ",".join("?" * len(ids))
         candidates = [
-            self._one("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")[0]
+            self._one(
+                "SELECT MIN(next_attempt_at) FROM deliveries"
+                " WHERE status IN ('pending', 'uncertain')"
+            )[0]
         ]
         if ids:
             candidates.append(

@@ -1,4 +1,9 @@
-"""SQLite store, deliveries: written under their key before sending, claimed, marked."""
+"""SQLite store, deliveries: written under their key before sending, claimed, marked, requeued.
+
+States: `pending` and `uncertain` (one send's outcome unknown) are claimed when
+due; `sent`, `dead`, `suppressed`, `parked` (retries ran out on a peer that
+was away) and `unconfirmed` (two sends without an answer) are not.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from typing import Any
 from journey.engine.state import DeliveryRecord
 from journey.store import codec
 from journey.store.sqlite_connection import SQLiteConnection
+
+# States the worker claims when due; the others wait for an operator or are final.
+CLAIMABLE = "('pending', 'uncertain')"
+# What `journey deliveries requeue` may put back: never `sent` or `suppressed`.
+REQUEUEABLE = frozenset({"parked", "dead", "unconfirmed"})
 
 
 class SQLiteDeliveries(SQLiteConnection):
@@ -56,7 +66,7 @@ class SQLiteDeliveries(SQLiteConnection):
         with self.transaction():
             rows = self._all(
                 "UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ("
-                " SELECT delivery_key FROM deliveries WHERE status = 'pending'"
+                f" SELECT delivery_key FROM deliveries WHERE status IN {CLAIMABLE}"
                 " AND next_attempt_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)"
                 " ORDER BY next_attempt_at LIMIT ?)"
                 f" RETURNING {codec.DELIVERY_COLUMNS}",
@@ -80,8 +90,32 @@ class SQLiteDeliveries(SQLiteConnection):
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         rows = self._all(
             "SELECT created_at FROM deliveries WHERE contact_id = ? AND category = 'marketing'"
-            " AND kind != 'webhook' AND status IN ('pending', 'sent') AND created_at > ?"
+            " AND kind != 'webhook' AND status NOT IN ('dead', 'suppressed', 'capped', 'failed')"
+            " AND created_at > ?"
             " ORDER BY created_at",
             (contact_id, codec.ts(since)),
         )
         return [datetime.fromisoformat(row[0]) for row in rows]
+
+    def requeue_deliveries(self, statuses: Sequence[str], *, channel: str | None = None) -> int:
+        """Parked, dead or unconfirmed deliveries due again at once, with a fresh retry schedule.
+
+        Due "at once" is their creation time, so the daemon's clock decides, not the
+        caller's. An `unconfirmed` one goes back as `uncertain`: sent once more, not twice.
+        """
+        wrong = set(statuses) - REQUEUEABLE
+        if wrong:
+            raise ValueError(f"cannot requeue {sorted(wrong)} deliveries")
+        if not statuses:
+            return 0
+        marks = ",".join("?" * len(statuses))
+        where = f"status IN ({marks})" + (" AND channel = ?" if channel is not None else "")
+        params = [*statuses, *([channel] if channel is not None else [])]
+        with self.transaction():
+            cursor = self._conn.execute(
+                "UPDATE deliveries SET status = CASE status WHEN 'unconfirmed' THEN 'uncertain'"
+                " ELSE 'pending' END, attempts = 0, next_attempt_at = created_at,"
+                f" claimed_by = NULL, claim_expires_at = NULL WHERE {where}",
+                params,
+            )
+        return cursor.rowcount

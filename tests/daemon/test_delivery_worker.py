@@ -67,7 +67,7 @@ def test_worker_rechecks_consent_for_a_delivery_already_queued(
     assert harness.store.journey_counts("welcome-test").deliveries == {"suppressed": 1}
 
 
-def test_transient_failures_retry_with_backoff_then_dead_letter(
+def test_transient_failures_retry_with_backoff_then_park(
     tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
 ) -> None:
     server = SmtpTestServer()
@@ -82,18 +82,20 @@ def test_transient_failures_retry_with_backoff_then_dead_letter(
             return [line for line in harness.logs(event) if '"step": "welcome"' in line]
 
         assert '"attempt": 1' in welcome("retry")[0]
-        # Backoff: 30 s, 60 s, 120 s (minus up to 20% jitter); max_attempts=4 -> dead.
+        # Backoff: 30 s, 60 s, 120 s (minus up to 20% jitter); max_attempts=4 -> parked.
         harness.run_for(20)
         assert len(welcome("retry")) == 1
         harness.run_for(600, step=5)
         assert len(welcome("retry")) == 3
-        assert len(welcome("dead")) == 1
+        assert len(welcome("parked")) == 1
+        assert welcome("dead") == []
         counts = harness.store.journey_counts("welcome-test")
-        assert counts.deliveries.get("dead") == 2  # welcome and followup
-        assert counts.steps["welcome"].outcomes["dead_lettered"] == 1
+        assert counts.deliveries.get("parked") == 2  # welcome and followup
+        assert counts.steps["welcome"].outcomes["parked"] == 1
         harness.run_for(2)
+        # parked is not final: no journey.failed until someone gives up on it
         failed = harness.store.count_events("c00000", "journey.failed", None, harness.clock.now())
-        assert failed == 2
+        assert failed == 0
     finally:
         server.stop()
 

@@ -19,13 +19,10 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from journey.daemon.logs import StateLog
-from journey.logsetup import configure_logging
+from journey.logsetup import logging_to
 from tests.daemon.crash_harness import ROOT, seed, wait_for_log
 from tests.daemon.workspace_factory import make_workspace
 from tests.support.smtp_server import free_port
@@ -33,22 +30,25 @@ from tests.support.smtp_server import free_port
 TOKEN = "t0k3n-" + "x7Qp9Lm2" * 5  # long and mixed, as a real token is
 
 
-@pytest.fixture()
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level, hook = root.handlers[:], root.level, threading.excepthook
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    threading.excepthook = hook
-    logging.captureWarnings(False)
-
-
-def test_library_records_warnings_and_thread_tracebacks_are_json_lines(
-    restore_logging: None,
-) -> None:
+def test_library_records_warnings_and_thread_tracebacks_are_json_lines() -> None:
     stream = io.StringIO()
-    handler = configure_logging("json", stream)
+    with logging_to("json", stream) as handler:
+        _log_one_of_each(handler)
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [r["event"] for r in records] == ["sent", "log", "log", "log", "log"]
+    scheduler, crashed, warned, uncaught = records[1:]
+    assert (scheduler["level"], scheduler["logger"]) == ("warning", "apscheduler.scheduler")
+    assert scheduler["message"] == "job tick missed"
+    assert "ConnectionResetError: peer went away" in crashed["exc_info"]
+    assert warned["logger"] == "py.warnings" and "deprecated thing" in warned["message"]
+    assert "worker-7" in uncaught["message"] and "ZeroDivisionError" in uncaught["exc_info"]
+    assert all(r["ts"].endswith("+00:00") for r in records)
+    assert not logging.getLogger().handlers or stream not in [
+        getattr(h, "stream", None) for h in logging.getLogger().handlers
+    ]  # put back after the block
+
+
+def _log_one_of_each(handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
     state = StateLog(fmt="json", stream=handler.stream, now=_now, lock=handler.lock)
     state.emit("sent", contact="c-1", channel="email")
     logging.getLogger("apscheduler.scheduler").warning("job %s missed", "tick")
@@ -62,24 +62,15 @@ def test_library_records_warnings_and_thread_tracebacks_are_json_lines(
     thread = threading.Thread(target=_explode, name="worker-7")
     thread.start()
     thread.join()
-    records = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [r["event"] for r in records] == ["sent", "log", "log", "log", "log"]
-    scheduler, crashed, warned, uncaught = records[1:]
-    assert (scheduler["level"], scheduler["logger"]) == ("warning", "apscheduler.scheduler")
-    assert scheduler["message"] == "job tick missed"
-    assert "ConnectionResetError: peer went away" in crashed["exc_info"]
-    assert warned["logger"] == "py.warnings" and "deprecated thing" in warned["message"]
-    assert "worker-7" in uncaught["message"] and "ZeroDivisionError" in uncaught["exc_info"]
-    assert all(r["ts"].endswith("+00:00") for r in records)
 
 
-def test_text_format_keeps_a_traceback_under_its_line(restore_logging: None) -> None:
+def test_text_format_keeps_a_traceback_under_its_line() -> None:
     stream = io.StringIO()
-    configure_logging("text", stream)
-    try:
-        {}["missing"]
-    except KeyError:
-        logging.getLogger("journey.http").exception("handler failed")
+    with logging_to("text", stream):
+        try:
+            {}["missing"]
+        except KeyError:
+            logging.getLogger("journey.http").exception("handler failed")
     first, *rest = stream.getvalue().splitlines()
     assert " log " in first and "level=error logger=journey.http handler failed" in first
     assert rest and all(line.startswith("    ") for line in rest)
@@ -105,7 +96,7 @@ def test_a_real_daemon_writes_only_json_lines_under_failing_smtp_and_bad_clients
             env=env,
         )
     try:
-        assert wait_for_log(log, '"started"', 0, 30), log.read_text()[-2000:]
+        assert wait_for_log(log, '"listening"', 0, 30), log.read_text()[-2000:]
         _misbehave(http_port)
         assert wait_for_log(log, "retry", 0, 30), log.read_text()[-2000:]
     finally:
