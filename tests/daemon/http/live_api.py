@@ -24,7 +24,7 @@ from journey.model import AttributeUpdate, EventTrigger, Plan, UpdateStep
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import HttpSettings
 
-TOKEN = "s3cret-token"
+TOKEN = "Zt3p9QkV1xw7RmB4yN0sLd8Hc2GfJa6u"  # 32 characters, as the server demands
 SECRET = "unsubscribe-secret"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
