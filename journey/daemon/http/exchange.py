@@ -104,7 +104,7 @@ class Exchange:
         self, status: HTTPStatus, data: bytes, content_type: str, headers: Mapping[str, str]
     ) -> None:
         """Send the answer; the connection closes after it unless the request was read whole."""
-        if self.protocol.their_state is not h11.DONE:
+        if not self._request_ended():
             self.close_after = True  # an unread body would be taken for the next request
         fields = [
             ("Server", "journey"),
@@ -119,6 +119,15 @@ class Exchange:
         response = h11.Response(status_code=int(status), headers=fields, reason=status.phrase)
         out = self.protocol.send(response) + self.protocol.send(h11.Data(data=data))
         self._write(out + self.protocol.send(h11.EndOfMessage()))
+
+    def _request_ended(self) -> bool:
+        """True when the request is read to its end; a request without a body ends at its head."""
+        if self.protocol.their_state is h11.SEND_BODY and not self.body_read:
+            try:
+                self.body_read = isinstance(self.protocol.next_event(), h11.EndOfMessage)
+            except h11.RemoteProtocolError:
+                return False
+        return self.protocol.their_state is h11.DONE
 
     def _write(self, data: bytes | None) -> None:
         try:

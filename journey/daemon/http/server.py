@@ -207,6 +207,7 @@ def make_server(
     env: Mapping[str, str] | None = None,
     allow_no_token: bool = False,
     timeout: float = 10.0,
+    max_waiting: int = MAX_WAITING,
 ) -> JourneyHTTPServer:
     """Bind (port 0 picks a free one). No bearer token in the environment -> JourneyError.
 
@@ -233,6 +234,7 @@ def make_server(
             max_body_bytes=settings.max_body_bytes,
             timeout=timeout,
             max_connections=settings.max_connections,
+            max_waiting=max_waiting,
         )
     except OSError as exc:
         raise JourneyError(

@@ -135,9 +135,17 @@ def runner_handlers(runner: Runner, store: SQLiteStore) -> HttpHandlers:
     )
 
 
-def start(handlers: HttpHandlers, *, timeout: float = 2.0, **settings: Any) -> JourneyHTTPServer:
+def start(
+    handlers: HttpHandlers, *, timeout: float = 2.0, max_waiting: int = 512, **settings: Any
+) -> JourneyHTTPServer:
     env = {"JOURNEY_TOKEN": TOKEN, "JOURNEY_SECRET": SECRET}
-    server = make_server(HttpSettings(port=0, **settings), handlers, env=env, timeout=timeout)
+    server = make_server(
+        HttpSettings(port=0, **settings),
+        handlers,
+        env=env,
+        timeout=timeout,
+        max_waiting=max_waiting,
+    )
     serve_in_thread(server, poll_interval=0.02)
     return server
 
