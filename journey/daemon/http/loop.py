@@ -91,17 +91,26 @@ class Loop:
         try:
             while not self._stop.is_set():
                 for key, _ in self._selector.select(poll_interval):
-                    if key.fileobj is self._listener:
-                        self._accept()
-                    elif key.fileobj is self._wake_r:
-                        self._take_returns()
-                    else:
-                        self._readable(key.data)
+                    self._handle(key)
                 self._expire()
         finally:
             self._selector.unregister(self._listener)
             self._selector.unregister(self._wake_r)
             self._stopped.set()
+
+    def _handle(self, key: selectors.SelectorKey) -> None:
+        """One ready socket; a bug here costs that connection, never the loop."""
+        try:
+            if key.fileobj is self._listener:
+                self._accept()
+            elif key.fileobj is self._wake_r:
+                self._take_returns()
+            else:
+                self._readable(key.data)
+        except Exception:
+            log.exception("HTTP loop failed on a connection")
+            if isinstance(key.data, Connection):
+                self._close(key.data)
 
     def stop(self) -> None:
         """Ask the loop to end and wait until it has."""

@@ -142,4 +142,5 @@ def test_a_mangled_header_is_refused_alone_or_the_request_is_read_as_framed(
     if statuses[0] == 202:
         assert statuses == [202, 401]  # the next request, on its own: it has no token
     else:
-        assert len(statuses) == 1 and 400 <= statuses[0] < 500, reply[:300]
+        assert len(statuses) == 1, reply[:300]
+        assert 400 <= statuses[0] < 500 or statuses[0] == 501  # 501: unknown transfer coding
