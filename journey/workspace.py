@@ -29,7 +29,7 @@ class HttpSettings:
     port: int = 8787
     token_env: str = "JOURNEY_TOKEN"
     max_body_bytes: int = 1_048_576
-    max_connections: int = 64  # each open connection holds a thread
+    max_connections: int = 64  # authorised requests served at once, a thread each
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

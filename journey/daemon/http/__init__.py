@@ -1,8 +1,13 @@
 """The daemon's HTTP API: events and contacts in, health and metrics out, one-click unsubscribe.
 
-server.py            the listening server, its settings and request counters
+server.py            the listening server: who gets a worker, lifecycle, request counters
+loop.py              accepts connections, reads request heads with h11, deadlines, eviction
+wire.py              the RFC 9112 framing rules h11 leaves to us (obs-fold, bare LF, CL+TE)
+exchange.py          one request on a worker: the body through h11, the reply
 handler.py           one request: routing, body limits, JSON replies, the endpoints
-auth.py              the bearer-token check
+limits.py            worker pools, replies over a budget, lingering close, the numbers
+depth.py             how deeply a record's JSON may nest
+auth.py              the bearer-token check and the token's strength at start
 routes.py            the route table, the metrics label, HttpError
 unsubscribe_page.py  the HTML pages of one-click unsubscribe
 

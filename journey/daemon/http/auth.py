@@ -1,11 +1,14 @@
-"""Bearer-token check for every endpoint but `/healthz` and the unsubscribe page."""
+"""The bearer token: checked on every endpoint but `/healthz` and unsubscribe; strong at start."""
 
 from __future__ import annotations
 
 import hmac
+import math
+from collections import Counter
 from http import HTTPStatus
 
 from journey.daemon.http.routes import HttpError
+from journey.errors import JourneyError
 
 _BEARER = "bearer "
 
@@ -32,3 +35,31 @@ def check_bearer(authorization: str, expected: str | None) -> None:
             "invalid bearer token",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+
+
+MIN_TOKEN_LENGTH = 32
+MIN_TOKEN_BITS = 80  # of the characters' spread; a random 128-bit hex token has 90 or more
+MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def check_token_strength(token: str, env_name: str) -> None:
+    """Refuse a token that can be guessed: JourneyError with one line saying how to make one.
+
+    Strong means at least 32 characters, not one piece repeated (`passwordpassword…`),
+    and at least 80 bits by the spread of its characters (`aaaa…` has 0).
+    """
+    if len(token) < MIN_TOKEN_LENGTH:
+        why = f"is {len(token)} characters long (at least {MIN_TOKEN_LENGTH} are needed)"
+    elif (token + token).find(token, 1) < len(token):
+        why = "repeats a shorter piece"
+    elif spread_bits(token) < MIN_TOKEN_BITS:
+        why = "uses too few different characters"
+    else:
+        return
+    raise JourneyError(f"the bearer token in {env_name} is weak: it {why}; make one: {MAKE_TOKEN}")
+
+
+def spread_bits(text: str) -> float:
+    """Shannon entropy of the characters' frequencies times the length, in bits."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())

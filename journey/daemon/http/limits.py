@@ -1,134 +1,182 @@
-"""How many clients the HTTP API serves at once, and how long one may take to send a request.
+"""The HTTP API's budgets: how many requests are served at once, and the replies over a budget.
 
-Each open connection holds a thread. `ConnectionSlots` caps them: a connection
-over the cap never gets a thread; it is answered 503 with `Retry-After` at
-once, from the accepting thread, and closed a moment later (`Refusals`), so a
-flood of clients costs sockets, not threads. `DeadlineReader` cuts off a slow
-client that trickles a byte at a time: every read still waits at most the
-idle timeout, and the whole request must arrive by a deadline.
+No connection holds a thread while it sends its request line and headers:
+the loop (loop.py) reads those for every connection without blocking. A
+request gets a thread from a `WorkerPool` only once its head is complete and
+it passed the token check, so slow or unauthenticated clients cannot take
+the threads authorised requests need. Requests with a valid token have their
+own pool (`http.max_connections` threads), the public routes (`/healthz`, the
+unsubscribe page) a small one (`PUBLIC_WORKERS`). A request that finds its
+pool busy is answered 503 with `Retry-After` at once, from the loop.
+
+A connection answered and then closed by the server lingers a moment
+(`Lingering`): closing a socket with unread request bytes makes the kernel
+send a reset, which can destroy the answer before the client reads it.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
+import logging
+import queue
 import socket
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
 
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+log = logging.getLogger("journey.http")
 
 RETRY_AFTER_SECONDS = 1
-MIN_BODY_RATE = 16_384  # bytes/s: a body gets the idle timeout plus its size at this rate
-_LINGER_SECONDS = 2.0  # time a refused client has to read the 503 before we close
-_MAX_LINGERING = 1024  # refused sockets kept open at once; beyond, the oldest is closed
-_TEND_EVERY = 0.05  # seconds: tending after every accept made a flood quadratic
-_DRAIN_CHUNKS = 32  # reads of 64 KiB (2 MiB) per refused socket per tend
+MIN_BODY_RATE = 16_384  # bytes/s: a body gets the timeout plus its size at this rate
+MAX_HEAD_BYTES = 16_384  # request line and headers together
+MAX_WAITING = 512  # connections between requests (sending a head, or idle keep-alive)
+PUBLIC_WORKERS = 4  # threads for /healthz and the unsubscribe page
+MAX_JSON_DEPTH = 64  # nesting of arrays and objects in one record
+_LINGER_SECONDS = 2.0  # time a client has to read our last answer before we close
+_MAX_LINGERING = 1024  # sockets kept lingering at once; beyond, the oldest is closed
+_DRAIN_CHUNKS = 32  # reads of 64 KiB (2 MiB) per lingering socket per tend
 
 
-class ConnectionSlots:
-    """At most `limit` connections are served at once; counts what was refused."""
+class WorkerPool:
+    """At most `size` jobs run at once, each on a daemon thread; more are refused, not queued.
 
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("the connection limit must be at least 1")
-        self.limit = limit
+    Threads start on demand and stay for the next job. Daemon threads, so a
+    client stuck in a body never holds up the daemon's exit.
+    """
+
+    def __init__(self, name: str, size: int) -> None:
+        if size < 1:
+            raise ValueError("a worker pool needs at least one thread")
+        self.name = name
+        self.size = size
         self._lock = threading.Lock()
-        self._open = 0
+        self._busy = 0
         self._refused = 0
+        self._threads: list[threading.Thread] = []
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
 
-    def take(self) -> bool:
-        """A slot for a new connection, or False (and one more refusal counted)."""
+    def try_submit(self, job: Callable[[], None]) -> bool:
+        """Run `job` on a free thread, or False (one more refusal counted) when all are busy."""
         with self._lock:
-            if self._open >= self.limit:
+            if self._busy >= self.size:
                 self._refused += 1
                 return False
-            self._open += 1
-            return True
+            self._busy += 1
+            if self._busy > len(self._threads):
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        self._jobs.put(job)
+        return True
 
-    def give_back(self) -> None:
-        with self._lock:
-            self._open -= 1
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # a job logs its own failures; this is the last resort
+                log.exception("HTTP worker failed")
+            finally:
+                with self._lock:
+                    self._busy -= 1
 
     def counts(self) -> tuple[int, int]:
-        """(open now, refused since start)."""
+        """(busy now, refused since start)."""
         with self._lock:
-            return self._open, self._refused
+            return self._busy, self._refused
+
+    def threads(self) -> int:
+        with self._lock:
+            return len(self._threads)
+
+    def stop(self) -> None:
+        """Let the threads end once their job is done."""
+        with self._lock:
+            count = len(self._threads)
+        for _ in range(count):
+            self._jobs.put(None)
+
+
+def plain_reply(
+    status: HTTPStatus, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> bytes:
+    """A complete JSON response that closes the connection, for answers given by the loop."""
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    lines = [
+        f"HTTP/1.1 {int(status)} {status.phrase}",
+        "Server: journey",
+        "Content-Type: application/json; charset=utf-8",
+        f"Content-Length: {len(data)}",
+        "Cache-Control: no-store",
+        "X-Content-Type-Options: nosniff",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+        "Connection: close",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
 
 
 def overload_reply() -> bytes:
-    """The complete 503 response for a connection over the cap, as JSON like every error."""
-    body = json.dumps(
-        {"error": "too many connections; try again shortly", "retry_after": RETRY_AFTER_SECONDS}
-    ).encode()
-    head = (
-        "HTTP/1.1 503 Service Unavailable\r\n"
-        "Server: journey\r\n"
-        "Content-Type: application/json; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"Retry-After: {RETRY_AFTER_SECONDS}\r\n"
-        "Cache-Control: no-store\r\n"
-        "Connection: close\r\n\r\n"
+    """The 503 for a request whose worker pool is busy."""
+    return plain_reply(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        {"error": "too many requests at once; try again shortly", "retry_after": 1},
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
-    return head.encode("ascii") + body
 
 
-class Refusals:
-    """Connections over the cap: answered at once, closed once the client had time to read.
+class Lingering:
+    """Answered sockets, closed once the client had time to read the answer.
 
-    Closing a socket with unread request bytes makes the kernel send a reset,
-    which can destroy the answer before the client reads it. So the socket is
-    half-closed after the answer and kept a moment, its input drained without
-    blocking from the accepting thread (`tend`), and closed when the client
-    closes or `_LINGER_SECONDS` pass. Used from the accepting thread only.
+    The socket is half-closed after the answer and kept a moment, its input
+    drained without blocking from the loop's thread (`tend`), and closed when
+    the client closes or `_LINGER_SECONDS` pass. Used from the loop's thread only.
     """
 
     def __init__(self) -> None:
-        self._lingering: deque[tuple[socket.socket, float]] = deque()
-        self._reply = overload_reply()
-        self._next_tend = 0.0
+        self._sockets: deque[tuple[socket.socket, float]] = deque()
 
-    def refuse(self, sock: socket.socket) -> None:
+    def answer_and_close(self, sock: socket.socket, reply: bytes) -> None:
         try:
             sock.setblocking(False)
-            sock.send(self._reply)  # a few hundred bytes into an empty send buffer
+            if reply:
+                sock.send(reply)  # a few hundred bytes into a send buffer
             sock.shutdown(socket.SHUT_WR)
         except OSError:
             sock.close()
             return
-        if len(self._lingering) >= _MAX_LINGERING:
-            self._lingering.popleft()[0].close()
-        self._lingering.append((sock, time.monotonic() + _LINGER_SECONDS))
+        if len(self._sockets) >= _MAX_LINGERING:
+            self._sockets.popleft()[0].close()
+        self._sockets.append((sock, time.monotonic() + _LINGER_SECONDS))
 
     def tend(self) -> None:
-        """Drain what refused clients sent; close those that are done or out of time."""
+        """Drain what the clients sent; close those that are done or out of time."""
         now = time.monotonic()
-        if now < self._next_tend or not self._lingering:
-            return
-        self._next_tend = now + _TEND_EVERY
         keep: deque[tuple[socket.socket, float]] = deque()
-        for sock, until in self._lingering:
+        for sock, until in self._sockets:
             if _drained_to_end(sock) or now >= until:
                 sock.close()
             else:
                 keep.append((sock, until))
-        self._lingering = keep
+        self._sockets = keep
+
+    def __len__(self) -> int:
+        return len(self._sockets)
 
     def close_all(self) -> None:
-        for sock, _ in self._lingering:
+        for sock, _ in self._sockets:
             sock.close()
-        self._lingering.clear()
+        self._sockets.clear()
 
 
 def _drained_to_end(sock: socket.socket) -> bool:
     """Read and drop what is there; True once the client closed or the socket failed.
 
     At most `_DRAIN_CHUNKS` reads per call, so a client that sends faster than
-    we drop cannot hold the accepting thread.
+    we drop cannot hold the loop.
     """
     try:
         for _ in range(_DRAIN_CHUNKS):
@@ -139,57 +187,3 @@ def _drained_to_end(sock: socket.socket) -> bool:
     except OSError:
         return True
     return False
-
-
-class DeadlineReader(io.RawIOBase):
-    """Socket reads that give up at a deadline however slowly the bytes trickle in.
-
-    A per-read timeout alone lets a client hold its connection for ever by
-    sending a byte just before each timeout ("slowloris"). Here each read waits
-    at most `idle` seconds, and a request must also be complete within its
-    budget counted from its first byte (so an idle keep-alive connection is
-    governed by the idle timeout only). Raises TimeoutError, which
-    http.server answers by closing the connection.
-    """
-
-    def __init__(self, sock: socket.socket, *, idle: float) -> None:
-        super().__init__()
-        self._sock = sock
-        self._idle = idle
-        self._deadline = math.inf
-        self._budget: float | None = None  # armed at the first byte of the request
-
-    def readable(self) -> bool:
-        return True
-
-    def start_request(self, budget: float) -> None:
-        """The next request's line and headers must arrive within `budget` of its first byte."""
-        self._deadline = math.inf
-        self._budget = budget
-
-    def allow(self, seconds: float) -> None:
-        """From now, `seconds` more for this request (a body, once its length is known)."""
-        self._budget = None
-        self._deadline = time.monotonic() + seconds
-
-    def stop(self) -> None:
-        """The request is read; what follows (the answer) is not under the deadline."""
-        self._budget = None
-        self._deadline = math.inf
-
-    def readinto(self, buffer: WriteableBuffer, /) -> int:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the request did not arrive in time")
-        shortened = remaining < self._idle
-        if shortened:
-            self._sock.settimeout(remaining)
-        try:
-            n = self._sock.recv_into(buffer)
-        finally:
-            if shortened:
-                self._sock.settimeout(self._idle)  # writes keep the idle timeout
-        if n and self._budget is not None:
-            self._deadline = time.monotonic() + self._budget
-            self._budget = None
-        return n

@@ -15,6 +15,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "/v1/contacts": frozenset({"POST"}),
     "/v1/unsubscribe": frozenset({"GET", "POST"}),
 }
+PUBLIC_ROUTES = frozenset({"/healthz", "/v1/unsubscribe"})  # no bearer token asked
 
 
 class HttpError(Exception):

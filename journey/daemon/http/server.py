@@ -1,25 +1,42 @@
-"""The listening side of the HTTP API: configuration, lifecycle and request counters.
+"""The listening side of the HTTP API: configuration, lifecycle, who gets a worker, counters.
 
-Standard library only (ThreadingHTTPServer). What a request does is decided in
-handler.py; what storing means is the daemon's, passed in as `HttpHandlers`.
+HTTP/1.1 is parsed by h11 (a sans-IO state machine, the parser under httpx,
+uvicorn and hypercorn), driven by our own loop (loop.py) and workers
+(exchange.py): the daemon stays threaded and synchronous. What a request does
+is decided in handler.py; what storing means is the daemon's, passed in as
+`HttpHandlers`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
+
+import h11
 
 from journey.clock import SystemClock
-from journey.daemon.http.handler import RequestHandler
-from journey.daemon.http.limits import ConnectionSlots, Refusals
+from journey.daemon.http.auth import check_bearer, check_token_strength
+from journey.daemon.http.exchange import Exchange
+from journey.daemon.http.handler import serve
+from journey.daemon.http.limits import (
+    MAX_WAITING,
+    PUBLIC_WORKERS,
+    WorkerPool,
+    overload_reply,
+    plain_reply,
+)
+from journey.daemon.http.loop import Connection, Loop
+from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
+from journey.daemon.http.wire import header_map
 from journey.errors import JourneyError
 from journey.ingest import ContactChange
 from journey.model import Event
@@ -27,6 +44,10 @@ from journey.unsubscribe import SECRET_ENV
 from journey.workspace import HttpSettings
 
 log = logging.getLogger("journey.http")
+
+# The kernel's queue of connections not yet accepted: the default of 5 drops
+# connections in a burst (clients then wait for a SYN retransmit, 1 s and up).
+_BACKLOG = 128
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,15 +67,13 @@ class HttpHandlers:
     now: Callable[[], datetime] = field(default=SystemClock().now)
 
 
-class JourneyHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, at most `max_connections` of them; the rest get a quick 503."""
+class JourneyHTTPServer:
+    """The API's listening socket, its loop (heads) and its two worker pools (requests).
 
-    daemon_threads = True
-    block_on_close = False
-    # The kernel's queue of connections not yet accepted. The default of 5 drops
-    # connections in a burst (clients then wait for a SYN retransmit, 1 s and up);
-    # accepting is quick, refusing over the cap too, so a longer queue is cheap.
-    request_queue_size = 128
+    `max_connections` requests with a valid token are served at once, and
+    `PUBLIC_WORKERS` on the public routes; see limits.py for why slow and
+    unauthenticated clients cannot take those threads.
+    """
 
     def __init__(
         self,
@@ -66,6 +85,7 @@ class JourneyHTTPServer(ThreadingHTTPServer):
         max_body_bytes: int,
         timeout: float,
         max_connections: int = 64,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self.handlers = handlers
         self.token = token
@@ -74,42 +94,65 @@ class JourneyHTTPServer(ThreadingHTTPServer):
         self.request_timeout = timeout
         self.requests: Counter[tuple[str, int]] = Counter()
         self.counter_lock = threading.Lock()
-        self.slots = ConnectionSlots(max_connections)
-        self.refusals = Refusals()
-        super().__init__(address, RequestHandler)
+        self.authorised = WorkerPool("journey-http", max_connections)
+        self.public = WorkerPool("journey-http-public", PUBLIC_WORKERS)
+        self.socket = socket.create_server(address, backlog=_BACKLOG)
+        self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        self.loop = Loop(
+            self.socket,
+            self._dispatch,
+            timeout=timeout,
+            max_waiting=max_waiting,
+            on_reject=lambda status: self.count("other", status),
+        )
 
-    # ------------------------------------------------------ connection cap
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """A thread for the connection if a slot is free, else a 503 from this thread."""
-        if not self.slots.take():
-            self.refusals.refuse(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.slots.give_back()  # no thread started: the caller closes the socket
-            raise
+    # ------------------------------------------------------------- lifecycle
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        self.loop.run(poll_interval)
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.give_back()
-
-    def service_actions(self) -> None:
-        """Runs on the accepting thread every poll interval: finish off refused sockets."""
-        self.refusals.tend()
+    def shutdown(self) -> None:
+        """Stop accepting and reading; returns once the loop has ended."""
+        self.loop.stop()
 
     def server_close(self) -> None:
-        super().server_close()
-        self.refusals.close_all()
+        self.loop.close()
+        self.socket.close()
+        self.authorised.stop()
+        self.public.stop()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that vanished is routine; anything else goes to the log, not to stderr."""
-        if isinstance(sys.exc_info()[1], OSError):
-            log.debug("connection from %s ended: %s", client_address, sys.exc_info()[1])
+    # -------------------------------------------------------------- requests
+    def _dispatch(self, conn: Connection, request: h11.Request) -> bytes | None:
+        """On the loop: answer at once (the reply) or give the request a worker (None)."""
+        path = urlsplit(request.target.decode("ascii", "replace")).path
+        route = route_name(path)
+        try:
+            method = request.method.decode("ascii")
+            allowed = allowed_methods(path)
+            if method not in allowed:
+                raise HttpError(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    f"{method} is not allowed on {path}",
+                    headers={"Allow": ", ".join(sorted(allowed))},
+                )
+            public = route in PUBLIC_ROUTES
+            if not public:
+                check_bearer(header_map(request).get("authorization", ""), self.token)
+        except HttpError as exc:
+            self.count(route, int(exc.status))
+            return plain_reply(exc.status, exc.body, exc.headers)
+        pool = self.public if public else self.authorised
+        if pool.try_submit(lambda: self._work(conn, request)):
+            return None
+        self.count(route, int(HTTPStatus.SERVICE_UNAVAILABLE))
+        return overload_reply()
+
+    def _work(self, conn: Connection, request: h11.Request) -> None:
+        exchange = Exchange(conn, request, timeout=self.request_timeout)
+        if serve(exchange, self):
+            conn.served += 1
+            self.loop.hand_back(conn)
         else:
-            log.exception("HTTP connection from %s failed", client_address)
+            self.loop.hand_back(conn, b"")
 
     @property
     def url(self) -> str:
@@ -120,6 +163,17 @@ class JourneyHTTPServer(ThreadingHTTPServer):
         with self.counter_lock:
             self.requests[(route, status)] += 1
 
+    def connection_counts(self) -> dict[str, int]:
+        """Connections waiting for a head (or idle), requests being served, refusals, evictions."""
+        busy, refused = self.authorised.counts()
+        public_busy, public_refused = self.public.counts()
+        return {
+            "waiting": self.loop.waiting(),
+            "serving": busy + public_busy,
+            "refused": refused + public_refused,
+            "evicted": self.loop.evicted,
+        }
+
     def request_metrics(self) -> str:
         lines = [
             "# HELP journey_http_requests_total HTTP requests by route and status.",
@@ -128,14 +182,20 @@ class JourneyHTTPServer(ThreadingHTTPServer):
         with self.counter_lock:
             for (route, status), n in sorted(self.requests.items()):
                 lines.append(f'journey_http_requests_total{{route="{route}",code="{status}"}} {n}')
-        open_now, refused = self.slots.counts()
+        counts = self.connection_counts()
         lines += [
-            "# HELP journey_http_connections_open HTTP connections being served now.",
+            "# HELP journey_http_connections_open HTTP connections open (waiting or served).",
             "# TYPE journey_http_connections_open gauge",
-            f"journey_http_connections_open {open_now}",
-            "# HELP journey_http_connections_refused_total Connections answered 503 at the cap.",
+            f"journey_http_connections_open {counts['waiting'] + counts['serving']}",
+            "# HELP journey_http_requests_in_progress HTTP requests being served by a worker.",
+            "# TYPE journey_http_requests_in_progress gauge",
+            f"journey_http_requests_in_progress {counts['serving']}",
+            "# HELP journey_http_connections_refused_total Requests refused: all workers busy.",
             "# TYPE journey_http_connections_refused_total counter",
-            f"journey_http_connections_refused_total {refused}",
+            f"journey_http_connections_refused_total {counts['refused']}",
+            "# HELP journey_http_connections_evicted_total Waiting connections closed for room.",
+            "# TYPE journey_http_connections_evicted_total counter",
+            f"journey_http_connections_evicted_total {counts['evicted']}",
         ]
         return "\n".join(lines) + "\n"
 
@@ -147,6 +207,7 @@ def make_server(
     env: Mapping[str, str] | None = None,
     allow_no_token: bool = False,
     timeout: float = 10.0,
+    max_waiting: int = MAX_WAITING,
 ) -> JourneyHTTPServer:
     """Bind (port 0 picks a free one). No bearer token in the environment -> JourneyError.
 
@@ -161,6 +222,8 @@ def make_server(
             f"the environment variable {settings.token_env} is not set; the HTTP API needs "
             "a bearer token (use a long random string; set http.token_env to use another name)"
         )
+    if token is not None:
+        check_token_strength(token, settings.token_env)
     secret = env.get(SECRET_ENV, "").encode("utf-8") or None
     try:
         return JourneyHTTPServer(
@@ -171,6 +234,7 @@ def make_server(
             max_body_bytes=settings.max_body_bytes,
             timeout=timeout,
             max_connections=settings.max_connections,
+            max_waiting=max_waiting,
         )
     except OSError as exc:
         raise JourneyError(

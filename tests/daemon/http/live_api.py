@@ -24,7 +24,7 @@ from journey.model import AttributeUpdate, EventTrigger, Plan, UpdateStep
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import HttpSettings
 
-TOKEN = "s3cret-token"
+TOKEN = "Zt3p9QkV1xw7RmB4yN0sLd8Hc2GfJa6u"  # 32 characters, as the server demands
 SECRET = "unsubscribe-secret"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -135,9 +135,17 @@ def runner_handlers(runner: Runner, store: SQLiteStore) -> HttpHandlers:
     )
 
 
-def start(handlers: HttpHandlers, *, timeout: float = 2.0, **settings: Any) -> JourneyHTTPServer:
+def start(
+    handlers: HttpHandlers, *, timeout: float = 2.0, max_waiting: int = 512, **settings: Any
+) -> JourneyHTTPServer:
     env = {"JOURNEY_TOKEN": TOKEN, "JOURNEY_SECRET": SECRET}
-    server = make_server(HttpSettings(port=0, **settings), handlers, env=env, timeout=timeout)
+    server = make_server(
+        HttpSettings(port=0, **settings),
+        handlers,
+        env=env,
+        timeout=timeout,
+        max_waiting=max_waiting,
+    )
     serve_in_thread(server, poll_interval=0.02)
     return server
 

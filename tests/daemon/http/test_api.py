@@ -190,6 +190,7 @@ def test_failing_store_is_503_and_a_bug_is_500_without_a_traceback(tmp_path: Pat
             503,
             {"error": "not stored; try again"},
         )
+        assert api.call("POST", "/v1/events", signed_up())[1]["Retry-After"] == "1"
         status, _, body = api.call("POST", "/v1/contacts", {"id": "c1"})
         assert status == 500
         assert b"Traceback" not in body and b"internal detail" not in body
@@ -314,3 +315,51 @@ def test_a_refused_body_is_never_read_as_the_next_request(api: Api) -> None:
         reply = read_all(conn)
     assert reply.startswith(b"HTTP/1.1 401")
     assert reply.count(b"HTTP/1.1") == 1
+
+
+# ------------------------------------------------------- bodies the API refuses
+
+
+@pytest.mark.parametrize("depth", [65, 300, 950])
+def test_json_nested_hundreds_of_levels_is_400_naming_the_record(api: Api, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    event = json.dumps(signed_up()).encode()[:-1] + f', "properties": {{"a": {nested}}}}}'.encode()
+    contact = f'{{"id": "c1", "tags": {nested}}}'.encode()
+    for path, raw in (("/v1/events", event), ("/v1/contacts", contact)):
+        status, body = api.json("POST", path, raw=raw)
+        assert status == 400, body
+        assert "nested" in body["error"] or "invalid JSON" in body["error"]
+    assert api.store.get_contact("c1") is None
+
+
+def test_json_nested_within_the_limit_is_accepted(api: Api) -> None:
+    nested = "[" * 60 + "]" * 60
+    status, _ = api.json("POST", "/v1/contacts", raw=f'{{"id": "c1", "tags": {nested}}}'.encode())
+    assert status == 200
+
+
+def test_a_locked_database_is_503_with_retry_after(tmp_path: Path) -> None:
+    """A real SQLite lock held by another connection: the request is not stored, retry later."""
+    runner, store = bare_runner(tmp_path)
+    handlers = runner_handlers(runner, store)
+
+    def locked(events: list[Any]) -> Sequence[bool]:
+        with sqlite3.connect(store.path, timeout=0) as other:
+            other.execute("BEGIN EXCLUSIVE")
+            try:
+                with sqlite3.connect(store.path, timeout=0) as mine:
+                    mine.execute("INSERT INTO events DEFAULT VALUES")  # database is locked
+            finally:
+                other.rollback()
+        return []
+
+    server = start(replace(handlers, ingest_events=locked))
+    api = Api(server=server, store=store, runner=runner)
+    try:
+        status, headers, body = api.call("POST", "/v1/events", signed_up())
+        assert status == 503 and headers["Retry-After"] == "1"
+        assert json.loads(body) == {"error": "not stored; try again"}
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()

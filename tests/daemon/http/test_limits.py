@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def wait_until(condition: Any, *, within: float = 5.0) -> None:
 
 
 def open_connections(server: JourneyHTTPServer) -> int:
-    return server.slots.counts()[0]
+    counts = server.connection_counts()
+    return counts["waiting"] + counts["serving"]
 
 
 def closed_by_server(conn: socket.socket) -> bool:
@@ -76,53 +78,85 @@ def closed_by_server(conn: socket.socket) -> bool:
         return True
 
 
-# ----------------------------------------------------------------- connection cap
+# ------------------------------------------------------------------ worker cap
 
 
-def test_a_connection_over_the_cap_gets_a_quick_503_with_retry_after(tmp_path: Path) -> None:
-    with live_server(tmp_path, max_connections=2, timeout=5.0) as api:
-        slow = [connect(api.server) for _ in range(2)]
-        for conn in slow:
-            conn.sendall(b"GET /healthz HTTP/1.1\r\n")  # and the headers never come
-        wait_until(lambda: open_connections(api.server) == 2)
+@contextmanager
+def busy_server(tmp_path: Path, **settings: Any) -> Iterator[tuple[Api, threading.Event]]:
+    """A server whose event ingestion waits until the test sets the returned Event."""
+    runner, store = bare_runner(tmp_path)
+    release = threading.Event()
+    handlers = runner_handlers(runner, store)
+
+    def slow_ingest(events: list[Any]) -> Any:
+        release.wait(10)
+        return handlers.ingest_events(events)
+
+    server = start(replace(handlers, ingest_events=slow_ingest), **settings)
+    try:
+        yield Api(server=server, store=store, runner=runner), release
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
+def occupy_workers(api: Api, count: int) -> list[threading.Thread]:
+    threads = [
+        threading.Thread(target=api.call, args=("POST", "/v1/events", signed_up(f"c{i}")))
+        for i in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: api.server.connection_counts()["serving"] == count)
+    return threads
+
+
+def test_a_request_beyond_the_busy_workers_gets_a_quick_503_with_retry_after(
+    tmp_path: Path,
+) -> None:
+    with busy_server(tmp_path, max_connections=2, timeout=5.0) as (api, release):
+        threads = occupy_workers(api, 2)
 
         started = time.monotonic()
-        status, headers, body = api.call("GET", "/healthz", token=None)
+        status, headers, body = api.call("POST", "/v1/events", signed_up("late"))
         elapsed = time.monotonic() - started
 
         assert status == 503 and elapsed < 1.0
         assert headers["Retry-After"] == "1"
         assert headers["Content-Type"].startswith("application/json")
-        assert json.loads(body)["error"] == "too many connections; try again shortly"
+        assert json.loads(body)["error"] == "too many requests at once; try again shortly"
+        assert api.json("GET", "/healthz", token=None) == (200, {"status": "ok"})  # own pool
 
-        for conn in slow:
-            conn.close()
-        wait_until(lambda: open_connections(api.server) == 0)
-        assert api.json("GET", "/healthz", token=None) == (200, {"status": "ok"})
+        release.set()
+        for thread in threads:
+            thread.join(5)
+        wait_until(lambda: api.server.connection_counts()["serving"] == 0)
         metrics = api.call("GET", "/metrics")[2].decode()
         assert "journey_http_connections_refused_total 1\n" in metrics
-        assert "journey_http_connections_open 1\n" in metrics  # the /metrics call itself
+        assert "journey_http_requests_in_progress 1\n" in metrics  # the /metrics call itself
 
 
-def test_a_flood_of_silent_clients_does_not_start_a_thread_each(tmp_path: Path) -> None:
+def test_a_flood_of_silent_clients_holds_no_thread_and_leaves_room_for_a_token(
+    tmp_path: Path,
+) -> None:
     cap, flood = 8, 200
     with live_server(tmp_path, max_connections=cap, timeout=5.0) as api:
         threads_before = threading.active_count()
         conns = [connect(api.server) for _ in range(flood)]
         try:
-            wait_until(lambda: open_connections(api.server) == cap)
-            refused = [c for c in conns[cap:] if read_all(c).startswith(b"HTTP/1.1 503 ")]
-            assert len(refused) == flood - cap
-            assert threading.active_count() - threads_before <= cap
-            assert api.server.slots.counts() == (cap, flood - cap)
+            wait_until(lambda: api.server.connection_counts()["waiting"] == flood)
+            assert threading.active_count() == threads_before
+            assert api.call("GET", "/metrics")[0] == 200
+            assert api.json("POST", "/v1/events", signed_up())[0] == 202
         finally:
             for conn in conns:
                 conn.close()
         wait_until(lambda: open_connections(api.server) == 0)
-        assert api.json("GET", "/healthz", token=None)[0] == 200
 
 
-def test_a_request_body_sent_to_a_refused_connection_does_not_hide_the_503(
+def test_a_request_body_sent_to_a_refused_request_does_not_hide_the_503(
     tmp_path: Path,
 ) -> None:
     """The refused socket is drained before it closes, so no reset destroys the answer.
@@ -130,21 +164,18 @@ def test_a_request_body_sent_to_a_refused_connection_does_not_hide_the_503(
     The body is larger than the sockets' buffers: the client is still sending when
     the 503 arrives, and only reads it afterwards.
     """
-    with live_server(tmp_path, max_connections=1, timeout=5.0) as api:
-        holder = connect(api.server)
-        wait_until(lambda: open_connections(api.server) == 1)
-        try:
-            with connect(api.server) as conn:
-                body = b"[" + b" " * 16_000_000 + json.dumps(signed_up()).encode() + b"]"
-                conn.sendall(
-                    b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                reply = read_all(conn)
-            assert reply.startswith(b"HTTP/1.1 503 ")
-            assert api.store.count_events("c1", "signed_up", None, NOW) == 0
-        finally:
-            holder.close()
+    with busy_server(tmp_path, max_connections=1, timeout=5.0) as (api, _release):
+        occupy_workers(api, 1)
+        with connect(api.server) as conn:
+            body = b"[" + b" " * 16_000_000 + json.dumps(signed_up("late")).encode() + b"]"
+            conn.sendall(
+                b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            reply = read_all(conn)
+        assert reply.startswith(b"HTTP/1.1 503 ")
+        assert api.store.count_events("late", "signed_up", None, NOW) == 0
 
 
 def test_max_connections_comes_from_the_workspace_with_a_default(tmp_path: Path) -> None:
