@@ -15,6 +15,7 @@ from typing import Any, Literal
 from journey.durations import normalise_hhmm, parse_duration
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
+from journey.workspace_files import probe_quietly
 
 WORKSPACE_FILE = "workspace.yaml"
 
@@ -99,7 +100,7 @@ def _upwards(here: Path) -> Path | None:
 
 def load_workspace_document(root: Path) -> Document | None:
     path = root / WORKSPACE_FILE
-    return load_yaml(path) if path.is_file() else None
+    return load_yaml(path, root=root) if probe_quietly(root, path) is not None else None
 
 
 def load_workspace(root: Path) -> tuple[Workspace, Document | None]:
