@@ -67,7 +67,9 @@ def test_listing_skips_links(root: Path) -> None:
 _PART = st.sampled_from(["..", ".", "", "real", "body.txt", "link", "dir", "/", "\\", "a..b"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(pieces=st.lists(_PART, min_size=1, max_size=6))
 def test_no_generated_name_reads_anything_but_the_one_real_file(
     root: Path, pieces: list[str]
