@@ -66,7 +66,7 @@ def test_include_that_climbs_out_or_is_absolute_is_reported_at_its_line(
     tmp_path: Path, name: str
 ) -> None:
     root, _ = attacked_workspace(tmp_path)
-    (welcome(root) / "body.txt").write_text("Hello.\n\n{%% include %r %%}\n" % name)
+    (welcome(root) / "body.txt").write_text("Hello.\n\n{% include " + repr(name) + " %}\n")
     code, found = validate(root)
     assert code == 1
     [problem] = outside(found)
