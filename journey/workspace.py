@@ -15,6 +15,7 @@ from typing import Any, Literal
 from journey.durations import normalise_hhmm, parse_duration
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
+from journey.workspace_files import probe_quietly
 
 WORKSPACE_FILE = "workspace.yaml"
 
@@ -99,7 +100,7 @@ def _upwards(here: Path) -> Path | None:
 
 def load_workspace_document(root: Path) -> Document | None:
     path = root / WORKSPACE_FILE
-    return load_yaml(path) if path.is_file() else None
+    return load_yaml(path, root=root) if probe_quietly(root, path) is not None else None
 
 
 def load_workspace(root: Path) -> tuple[Workspace, Document | None]:
@@ -119,7 +120,7 @@ def build_workspace(
         config_path=config_path,
         default_locale=_str(data.get("default_locale"), defaults.default_locale),
         default_timezone=_str(data.get("default_timezone"), defaults.default_timezone),
-        channels=_channels(data.get("channels")),
+        channels=build_channels(data.get("channels")),
         frequency_cap=_rule(build_frequency_cap(data.get("frequency_cap"), defaults.max_defer)),
         quiet_hours=_rule(build_quiet_hours(data.get("quiet_hours"))),
         database=Path(_str(data.get("database"), str(defaults.database))),
@@ -177,7 +178,8 @@ def _rule(value: Any) -> Any:
     return value or None
 
 
-def _channels(value: Any) -> dict[str, Channel]:
+def build_channels(value: Any) -> dict[str, Channel]:
+    """The `channels:` mapping as Channel configs (the daemon's and the validator's)."""
     if not isinstance(value, dict):
         return dict(DEFAULT_CHANNELS)
     channels: dict[str, Channel] = {}

@@ -21,6 +21,7 @@ from journey.channels.base import (
 )
 from journey.channels.outbox import OutboxChannel, build_outbox, read_outbox
 from journey.channels.retry import RetryPolicy, backoff_delay, next_retry_at
+from journey.channels.settings import SettingError, setting_rate
 from journey.channels.smtp import SmtpChannel, build_smtp
 from journey.channels.webhook import WebhookChannel, build_webhook, direct_webhook
 from journey.clock import Clock, SystemClock
@@ -33,12 +34,14 @@ __all__ = [
     "DeliveryReceipt",
     "OutboxChannel",
     "RetryPolicy",
+    "SettingError",
     "SmtpChannel",
     "WebhookChannel",
     "WebhookRequest",
     "backoff_delay",
     "build_channel",
     "build_workspace_channels",
+    "check_channel",
     "classify_http_status",
     "classify_smtp_code",
     "classify_smtp_error",
@@ -54,11 +57,12 @@ def build_channel(
     config: Channel,
     *,
     root: Path,
-    env: Mapping[str, str],
+    env: Mapping[str, str] | None,
     clock: Clock = _SYSTEM_CLOCK,
     unsubscribe_base_url: str | None = None,
 ) -> ChannelImpl:
-    """Expand ``${ENV}`` references and build the channel; misconfiguration is a JourneyError.
+    """Expand ``${ENV}`` references and build the channel; misconfiguration is a JourneyError
+    (a SettingError naming the setting). ``env=None`` is validation: see `check_channel`.
 
     Connections are opened lazily, on the first delivery, so building every
     channel of a workspace at start-up costs nothing and needs no network.
@@ -76,6 +80,16 @@ def build_channel(
     if config.kind == "webhook":
         return build_webhook(config.name, settings, clock=clock)
     raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+
+
+def check_channel(config: Channel, *, root: Path) -> None:
+    """Raise SettingError where `journey run` would refuse this channel's settings.
+
+    The same builders and parsers run as at start-up, with every `${VAR}`
+    reference unknown (taken as valid: its value is the environment's).
+    """
+    setting_rate(config.name, config.rate_limit)
+    build_channel(config, root=root, env=None)
 
 
 def build_workspace_channels(

@@ -9,20 +9,44 @@ retry policy can be tested without a server.
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from journey.errors import DeliveryError, JourneyError
+from journey.channels.settings import (  # the configuration parsers, re-exported
+    Deferred,
+    SettingError,
+    check_known_settings,
+    expand_env,
+    setting_bool,
+    setting_number,
+    setting_port,
+    setting_str,
+)
+from journey.errors import DeliveryError
 from journey.model import Message
 
-Outcome = Literal["ok", "transient", "permanent"]
+__all__ = [
+    "ChannelImpl",
+    "Deferred",
+    "DeliveryReceipt",
+    "Outcome",
+    "SettingError",
+    "WebhookRequest",
+    "check_known_settings",
+    "classify_http_status",
+    "classify_smtp_code",
+    "classify_smtp_error",
+    "expand_env",
+    "setting_bool",
+    "setting_number",
+    "setting_port",
+    "setting_str",
+]
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Outcome = Literal["ok", "transient", "permanent"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,79 +97,6 @@ class ChannelImpl(Protocol):
     def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt: ...
 
     def close(self) -> None: ...
-
-
-# ---------------------------------------------------------------- configuration
-
-
-def expand_env(
-    settings: Mapping[str, Any], env: Mapping[str, str], *, channel: str
-) -> dict[str, Any]:
-    """Replace ``${VAR}`` in every string of ``settings`` from ``env``.
-
-    A missing variable is an environment failure naming the variable and the
-    setting, never the value of anything (settings hold secrets).
-    """
-
-    def expand(value: Any, where: str) -> Any:
-        if isinstance(value, str):
-            return _ENV_REFERENCE.sub(lambda m: _lookup(m.group(1), where), value)
-        if isinstance(value, Mapping):
-            return {k: expand(v, f"{where}.{k}") for k, v in value.items()}
-        if isinstance(value, list):
-            return [expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return value
-
-    def _lookup(variable: str, where: str) -> str:
-        if variable not in env:
-            raise JourneyError(
-                f"channel '{channel}': setting '{where}' refers to ${{{variable}}}, "
-                f"but the environment variable {variable} is not set"
-            )
-        return env[variable]
-
-    return {key: expand(value, key) for key, value in settings.items()}
-
-
-def check_known_settings(
-    channel: str, kind: str, settings: Mapping[str, Any], known: set[str]
-) -> None:
-    """Reject a misspelt setting rather than silently using a default."""
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise JourneyError(
-            f"channel '{channel}' ({kind}): unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-
-
-def setting_str(
-    channel: str, settings: Mapping[str, Any], key: str, default: str | None = None
-) -> str | None:
-    value = settings.get(key, default)
-    if value is None or isinstance(value, str):
-        return value
-    raise JourneyError(f"channel '{channel}': setting '{key}' must be a string")
-
-
-def setting_bool(channel: str, settings: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = settings.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"  # an expanded ${ENV} is always a string
-    raise JourneyError(f"channel '{channel}': setting '{key}' must be true or false")
-
-
-def setting_number(channel: str, settings: Mapping[str, Any], key: str, default: float) -> float:
-    value = settings.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise JourneyError(f"channel '{channel}': setting '{key}' must be a number") from None
-    if number <= 0:
-        raise JourneyError(f"channel '{channel}': setting '{key}' must be positive")
-    return number
 
 
 # ---------------------------------------------------------------- classification

@@ -20,19 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from journey.channels.base import (
+    Deferred,
     DeliveryReceipt,
+    SettingError,
     WebhookRequest,
     check_known_settings,
     classify_smtp_error,
     setting_bool,
     setting_number,
+    setting_port,
     setting_str,
 )
 from journey.channels.exchange import DEFAULT_DEADLINE_SECONDS, Exchange, Exchanges
 from journey.channels.mime import EmailIdentity, EmailLike, build_email, email_bytes
 from journey.channels.smtp_session import DeadlineSMTP
 from journey.clock import Clock, SystemClock
-from journey.errors import DeliveryError, JourneyError, UnknownOutcome
+from journey.errors import DeliveryError, UnknownOutcome
 from journey.model import Message
 from journey.unsubscribe import load_secret
 
@@ -265,26 +268,27 @@ def build_smtp(
     message_kind: str,
     settings: Mapping[str, Any],
     *,
-    env: Mapping[str, str],
+    env: Mapping[str, str] | None,
     root: Path,
     clock: Clock = _SYSTEM_CLOCK,
 ) -> SmtpChannel:
-    """Check and convert already-expanded settings; mistakes are environment failures."""
+    """Check and convert already-expanded settings; mistakes are SettingErrors.
+    `env` is None while validating: the secret is then the environment's to hold."""
     if message_kind != "email":
-        raise JourneyError(f"channel '{name}' is SMTP, which carries email, not {message_kind}")
+        raise SettingError(name, "message", f"SMTP carries email, not {message_kind}")
     check_known_settings(name, "smtp", settings, KNOWN_SETTINGS)
     use_ssl = setting_bool(name, settings, "ssl", False)
     starttls = setting_bool(name, settings, "starttls", False)
     if use_ssl and starttls:
-        raise JourneyError(f"channel '{name}': choose either ssl (port 465) or starttls, not both")
+        raise SettingError(name, "starttls", "choose either ssl (port 465) or starttls, not both")
     host = setting_str(name, settings, "host") or "localhost"
-    port = _port(name, settings.get("port", 465 if use_ssl else 587 if starttls else 25))
+    port = setting_port(name, settings, "port", 465 if use_ssl else 587 if starttls else 25)
     sender = setting_str(name, settings, "from")
-    if not sender or "@" not in sender:
-        raise JourneyError(f"channel '{name}': setting 'from' must be an email address")
+    if not sender or ("@" not in sender and not isinstance(sender, Deferred)):
+        raise SettingError(name, "from", "setting 'from' must be an email address")
     username = setting_str(name, settings, "username")
     if settings.get("password") is not None and not username:
-        raise JourneyError(f"channel '{name}': 'password' is set but 'username' is not")
+        raise SettingError(name, "password", "'password' is set but 'username' is not")
     base_url = setting_str(name, settings, "unsubscribe_base_url")
     ca_file = setting_str(name, settings, "ca_file")
     identity = EmailIdentity(
@@ -293,7 +297,7 @@ def build_smtp(
         message_id_domain=setting_str(name, settings, "message_id_domain") or "",
         unsubscribe_base_url=base_url,
         unsubscribe_mailto=setting_str(name, settings, "unsubscribe_mailto"),
-        unsubscribe_secret=load_secret(env) if base_url else None,
+        unsubscribe_secret=load_secret(env) if base_url and env is not None else None,
     )
     return SmtpChannel(
         name=name,
@@ -312,13 +316,3 @@ def build_smtp(
         ),
         clock=clock,
     )
-
-
-def _port(name: str, value: Any) -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = -1
-    if not 0 < port < 65536:
-        raise JourneyError(f"channel '{name}': setting 'port' must be a TCP port number")
-    return port

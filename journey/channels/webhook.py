@@ -24,7 +24,9 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from journey.channels.base import (
+    Deferred,
     DeliveryReceipt,
+    SettingError,
     WebhookRequest,
     check_known_settings,
     classify_http_status,
@@ -35,7 +37,7 @@ from journey.channels.exchange import DEFAULT_DEADLINE_SECONDS, Exchange, Exchan
 from journey.channels.outbox import message_record
 from journey.channels.retry import parse_retry_after
 from journey.clock import Clock, SystemClock
-from journey.errors import DeliveryError, JourneyError, UnknownOutcome
+from journey.errors import DeliveryError, UnknownOutcome
 from journey.model import Message
 
 log = logging.getLogger(__name__)
@@ -265,13 +267,15 @@ def build_webhook(
 ) -> WebhookChannel:
     check_known_settings(name, "webhook", settings, KNOWN_SETTINGS)
     url = setting_str(name, settings, "url")
-    if url is not None and urlsplit(url).scheme not in ("http", "https"):
-        raise JourneyError(f"channel '{name}': setting 'url' must start with http:// or https://")
+    if url is not None and not isinstance(url, Deferred) and not _is_http(url):
+        raise SettingError(
+            name, "url", "setting 'url' must be an http:// or https:// address with a host"
+        )
     headers = settings.get("headers", {})
     if not isinstance(headers, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
-        raise JourneyError(f"channel '{name}': setting 'headers' must map names to strings")
+        raise SettingError(name, "headers", "setting 'headers' must map names to strings")
     return WebhookChannel(
         name=name,
         settings=WebhookSettings(
@@ -283,6 +287,14 @@ def build_webhook(
         ),
         clock=clock,
     )
+
+
+def _is_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def direct_webhook(*, timeout: float = 10.0, clock: Clock = _SYSTEM_CLOCK) -> WebhookChannel:

@@ -22,7 +22,7 @@ from journey.cli.common import open_workspace, require_files
 from journey.compiler import compile_journey
 from journey.errors import Diagnostic, UsageError
 from journey.model import Plan, SendStep
-from journey.renderer.catalogs import CatalogError, catalog_path, parse_catalog
+from journey.renderer.catalogs import CatalogError, catalog_path, load_catalog
 from journey.renderer.environment import EXTRACT_OPTIONS
 from journey.renderer.failures import display_path
 from journey.renderer.introspect import TemplateFacts, all_template_names, template_closure
@@ -137,7 +137,7 @@ def _add_used(row: LocaleCoverage, facts: list[TemplateFacts], templates_dir: Pa
 
 def _count(row: LocaleCoverage, locales_dir: Path) -> None:
     try:
-        catalog = parse_catalog(row.locale, catalog_path(locales_dir, row.locale))
+        catalog = load_catalog(locales_dir, row.locale)
     except CatalogError as exc:
         row.error = str(exc)
         row.missing = sorted(row.used.values())

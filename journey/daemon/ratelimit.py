@@ -10,20 +10,12 @@ daemon starts with a full bucket.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-_PERIODS = {"s": 1.0, "m": 60.0, "h": 3600.0}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*([smh])\s*$")
+from journey.channels.settings import parse_rate  # the one parser; validation calls it too
 
-
-def parse_rate(text: str) -> tuple[int, float]:
-    """`50/s` -> (50, 1.0): that many messages per that many seconds."""
-    match = _RATE.match(text)
-    if match is None or int(match.group(1)) <= 0:
-        raise ValueError(f"rate_limit '{text}' is not a positive number per s, m or h (e.g. 50/s)")
-    return int(match.group(1)), _PERIODS[match.group(2)]
+__all__ = ["TokenBucket", "parse_rate"]
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from journey.errors import Diagnostic, Location
+from journey.workspace_files import OutsideWorkspace, inside, read_file
 
 try:  # the C parser is several times faster; resolution stays ours either way
     from yaml import CSafeLoader as _BaseLoader
@@ -128,12 +129,29 @@ def format_json_path(path: JsonPath) -> str:
     return out or "$"
 
 
-def load_yaml(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read and load one YAML file; problems come back as diagnostics, never raised."""
+def load_yaml(
+    path: Path | str, *, max_bytes: int = MAX_FILE_BYTES, root: Path | None = None
+) -> Document:
+    """Read and load one YAML file; problems come back as diagnostics, never raised.
+
+    With `root` (the workspace), a file under it is read only through no symbolic
+    link (`file-outside-workspace` otherwise); a file elsewhere was named by the
+    user on the command line and is read as named.
+    """
     shown = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        if root is not None and inside(root, path):
+            raw = read_file(root, path, max_bytes=max_bytes).data
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(max_bytes + 1)
+    except OutsideWorkspace as exc:
+        return _failed(
+            shown,
+            exc.code,
+            str(exc),
+            hint="Replace the link with the file itself; journey reads no linked file.",
+        )
     except OSError as exc:
         return _failed(shown, "unreadable-file", f"cannot read file: {exc.strerror or exc}")
     if len(raw) > max_bytes:

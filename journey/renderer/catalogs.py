@@ -20,6 +20,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
 from journey.errors import JourneyError
+from journey.workspace_files import CODE as OUTSIDE_CODE
+from journey.workspace_files import OutsideWorkspace, WorkspaceFile, probe_quietly, read_file
 
 DOMAIN = "messages"
 
@@ -29,12 +31,16 @@ MessageKey = tuple[str | None, str]
 
 class CatalogError(JourneyError):
     """A catalog is missing or cannot be read. Raised here; the renderer turns it
-    into RenderError, validation into a `missing-catalog`/`catalog-error` diagnostic."""
+    into RenderError, validation into a diagnostic with `code`: `missing-catalog`,
+    `catalog-error` or `file-outside-workspace` (a link or an escape, never read)."""
 
-    def __init__(self, message: str, *, path: Path, line: int = 1) -> None:
+    def __init__(
+        self, message: str, *, path: Path, line: int = 1, code: str = "catalog-error"
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
+        self.code = code
 
 
 def catalog_path(locales_dir: Path, locale: str) -> Path:
@@ -97,41 +103,47 @@ def _is_complete(string: str | tuple[str, ...] | list[str], num_plurals: int, pl
 _parsed: dict[tuple[str, str, int, int], LoadedCatalog] = {}
 
 
-def parse_catalog(locale: str, path: Path) -> LoadedCatalog:
-    """Read one `.po`, once per file version: validating 500 journeys must not
-    parse the same catalog 500 times. Raises CatalogError (with the line when
-    Babel knows it)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    key = (locale, str(path), stat.st_mtime_ns, stat.st_size) if stat else None
-    if key is not None and key in _parsed:
-        return _parsed[key]
-    loaded = _parse_catalog(locale, path)
-    if key is not None:
+def load_catalog(locales_dir: Path, locale: str) -> LoadedCatalog:
+    """The catalog of `locale` in a workspace's locales folder, read only inside
+    the workspace (the folder's parent) and through no symbolic link."""
+    return parse_catalog(locale, catalog_path(locales_dir, locale), root=locales_dir.parent)
+
+
+def parse_catalog(locale: str, path: Path, *, root: Path | None = None) -> LoadedCatalog:
+    """Read one `.po`, parsed once per file version: validating 500 journeys must not
+    parse the same catalog 500 times. `root` is where the path must stay (default:
+    the file's own folder). Raises CatalogError (with the line when Babel knows it)."""
+    file = _read(locale, path, path.parent if root is None else root)
+    key = (locale, str(path), file.mtime_ns, file.size)
+    loaded = _parsed.get(key)
+    if loaded is None:
+        loaded = _parse_catalog(locale, path, file)
         _parsed[key] = loaded
     return loaded
 
 
-def _parse_catalog(locale: str, path: Path) -> LoadedCatalog:
+def _read(locale: str, path: Path, root: Path) -> WorkspaceFile:
     try:
-        raw = path.read_bytes()
-        stat = path.stat()
-    except FileNotFoundError as exc:
+        return read_file(root, path)
+    except OutsideWorkspace as exc:
+        raise CatalogError(str(exc), path=path, code=OUTSIDE_CODE) from exc
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
         raise CatalogError(
-            f"no catalog for locale {locale!r} (expected {path})", path=path
+            f"no catalog for locale {locale!r} (expected {path})", path=path, code="missing-catalog"
         ) from exc
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror}", path=path) from exc
+
+
+def _parse_catalog(locale: str, path: Path, file: WorkspaceFile) -> LoadedCatalog:
     try:
-        catalog: Catalog = read_po(io.BytesIO(raw), locale=None, abort_invalid=True)
+        catalog: Catalog = read_po(io.BytesIO(file.data), locale=None, abort_invalid=True)
     except PoFileError as exc:
         line = int(getattr(exc, "lineno", 0) or 0) + 1  # Babel counts from 0
         raise CatalogError(f"catalog {path} is malformed: {exc}", path=path, line=line) from exc
     except (ValueError, UnicodeDecodeError, SyntaxError) as exc:
         raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path) from exc
-    return _build(locale, path, catalog, stat.st_mtime_ns)
+    return _build(locale, path, catalog, file.mtime_ns)
 
 
 def _plural_function(catalog: Catalog, path: Path) -> Callable[[int], int]:
@@ -177,6 +189,7 @@ class CatalogStore:
 
     def __init__(self, locales_dir: Path) -> None:
         self.locales_dir = locales_dir
+        self.root = locales_dir.parent
         self._loaded: dict[str, LoadedCatalog] = {}
         self._present: dict[str, bool] = {}
         self._lock = threading.Lock()
@@ -189,15 +202,17 @@ class CatalogStore:
         with self._lock:
             loaded = self._loaded.get(locale)
             if loaded is None:
-                loaded = parse_catalog(locale, catalog_path(self.locales_dir, locale))
+                loaded = load_catalog(self.locales_dir, locale)
                 self._loaded[locale] = loaded
             return loaded
 
     def has(self, locale: str) -> bool:
-        """Whether the locale has a catalog file (remembered until `reload()`)."""
+        """Whether the locale has a catalog file (remembered until `reload()`); a link
+        counts as present, so that `get` refuses it instead of rendering untranslated."""
         present = self._present.get(locale)
         if present is None:
-            present = catalog_path(self.locales_dir, locale).is_file()
+            found = probe_quietly(self.root, catalog_path(self.locales_dir, locale))
+            present = found in ("file", "outside")
             self._present[locale] = present
         return present
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import StrictUndefined
 
 from journey.renderer import filters, guards, sandbox, translate
+from journey.renderer.loader import WorkspaceLoader
 
 I18N_EXTENSION = "jinja2.ext.i18n"
 # Keep extraction (i18n extract, validation) and rendering on the same msgids.
@@ -35,14 +36,16 @@ def _blank_none(value: Any) -> Any:
 
 
 def build_environment(
-    templates_dir: Path | None, *, auto_reload: bool = True
+    templates_dir: Path | None, *, auto_reload: bool = True, root: Path | None = None
 ) -> sandbox.JourneySandbox:
     """The sandbox every template goes through (render, preview, validation).
 
     With `auto_reload` Jinja stats each template file on every lookup; the
     Renderer turns that off and offers `reload()` instead (4 stats per email add up).
+    Templates are read only inside `root` (default: the templates folder's parent,
+    the workspace) and never through a symbolic link (journey.workspace_files).
     """
-    loader = FileSystemLoader(str(templates_dir)) if templates_dir is not None else None
+    loader = WorkspaceLoader(templates_dir, root) if templates_dir is not None else None
     env = sandbox.JourneySandbox(
         loader=loader,
         autoescape=autoescape_for,

@@ -17,7 +17,7 @@ from jinja2.exceptions import (
     UndefinedError,
 )
 
-from journey.errors import RenderError
+from journey.errors import JourneyError, RenderError
 
 _CONTACT_REPR = "journey.renderer.contact.ContactView object"
 
@@ -58,7 +58,7 @@ def _explain(exc: BaseException) -> str:
         return "the template recurses too deeply"
     if isinstance(exc, (OverflowError, MemoryError)):
         return f"the template builds something too large ({exc})"
-    if isinstance(exc, RenderError):
+    if isinstance(exc, (RenderError, JourneyError)):  # OutsideWorkspace among them
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 

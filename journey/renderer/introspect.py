@@ -20,6 +20,7 @@ from jinja2.ext import GETTEXT_FUNCTIONS, extract_from_ast
 from journey.renderer.catalogs import MessageKey
 from journey.renderer.environment import build_environment
 from journey.renderer.sandbox import JourneySandbox
+from journey.workspace_files import OutsideWorkspace, safe_mtime
 
 # Names the renderer puts in every template's context (spec section 5).
 RENDER_NAMES = frozenset(
@@ -57,10 +58,8 @@ _cache_lock = threading.Lock()
 
 def template_facts(templates_dir: Path, name: str) -> TemplateFacts | None:
     """Facts about `name`, or None when the file does not exist. Cached by mtime."""
-    path = templates_dir / name
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
+    mtime = safe_mtime(templates_dir, name)  # None too for a link: validation reports it
+    if mtime is None:
         return None
     key = (str(templates_dir), name, mtime)
     facts = _cache.get(key)
@@ -79,7 +78,7 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         tree = env.parse(source, name)
     except TemplateSyntaxError as exc:
         return TemplateFacts(name=name, syntax_error=(exc.message or str(exc), exc.lineno))
-    except (TemplateNotFound, UnicodeDecodeError) as exc:
+    except (TemplateNotFound, UnicodeDecodeError, OutsideWorkspace) as exc:
         return TemplateFacts(name=name, syntax_error=(f"cannot read the template: {exc}", 1))
     return TemplateFacts(
         name=name,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from journey.model import Plan, SendStep
-from journey.renderer.catalogs import CatalogError, MessageKey, catalog_path, parse_catalog
+from journey.renderer.catalogs import CatalogError, MessageKey, load_catalog
 from journey.renderer.introspect import template_closure
 from journey.renderer.render import PARTS
 
@@ -50,7 +50,7 @@ def journey_coverage(plan: Plan, templates_dir: Path, locales_dir: Path) -> list
             rows.append(Coverage(locale, len(used), len(used), is_source=True))
             continue
         try:
-            catalog = parse_catalog(locale, catalog_path(locales_dir, locale))
+            catalog = load_catalog(locales_dir, locale)
         except CatalogError as exc:
             rows.append(Coverage(locale, 0, len(used), error=str(exc)))
             continue

@@ -52,9 +52,9 @@ def run_journey_tests(
     """Every case of every test file in the journey's folder that names this journey."""
     report = TestReport()
     for path in tests_beside(journey_file):
-        loaded = load_test_file(path)
+        loaded = load_test_file(path, root=root)
         if not isinstance(loaded, TestFile):
-            if _names_journey(path, plan.journey_id):
+            if _names_journey(path, plan.journey_id, root):
                 report.invalid += loaded
             continue
         if loaded.journey_id != plan.journey_id:
@@ -77,8 +77,8 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _names_journey(path: Path, journey_id: str) -> bool:
-    data = load_yaml(path).data
+def _names_journey(path: Path, journey_id: str, root: Path) -> bool:
+    data = load_yaml(path, root=root).data
     return isinstance(data, dict) and data.get("journey") == journey_id
 
 

@@ -71,9 +71,9 @@ class TestFile:
     location: Location
 
 
-def load_test_file(path: Path | str) -> TestFile | list[Diagnostic]:
-    """The test file, or every problem found in it."""
-    doc = load_yaml(path)
+def load_test_file(path: Path | str, *, root: Path | None = None) -> TestFile | list[Diagnostic]:
+    """The test file, or every problem found in it; under `root` no linked file is read."""
+    doc = load_yaml(path, root=root)
     problems = Diagnostics(list(doc.diagnostics))
     if doc.data is None or problems.has_errors:
         return problems.items

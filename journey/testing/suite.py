@@ -89,7 +89,7 @@ def run_suite(
     )
     settings = EngineSettings.from_workspace(workspace)
     for path in files:
-        loaded = load_test_file(path)
+        loaded = load_test_file(path, root=workspace.root)
         if not isinstance(loaded, TestFile):
             suite.invalid.extend(loaded)
             continue

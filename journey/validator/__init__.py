@@ -75,7 +75,7 @@ def validate_files(
 ) -> ValidationResult:
     result = ValidationResult(workspace=workspace, files=len(files))
     for path in files:
-        doc = load_yaml(path)
+        doc = load_yaml(path, root=workspace.root)
         result.documents.append(doc)
         result.diagnostics += validate_document(doc, workspace, templates=templates)
     result.diagnostics += _check_across([doc for doc in result.documents if doc.data is not None])

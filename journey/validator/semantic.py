@@ -8,10 +8,15 @@ precise location and a hint. Every problem is reported in one run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from journey.errors import Diagnostic
 from journey.loader import Document
-from journey.validator.semantic_channels import check_channel_secrets, check_journey_channels
+from journey.validator.semantic_channels import (
+    check_channel_secrets,
+    check_channel_settings,
+    check_journey_channels,
+)
 from journey.validator.semantic_context import Checker, text
 from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
@@ -56,6 +61,7 @@ def check_workspace_doc(doc: Document) -> list[Diagnostic]:
 def _workspace_pass(checker: Checker) -> None:
     data = checker.data
     check_channel_secrets(checker)
+    check_channel_settings(checker, Path(checker.doc.path).parent)
     check_durations(checker, workspace_duration_sites(data))
     check_quiet_hours(checker, data.get("quiet_hours"), ("quiet_hours",))
     check_timezone(checker, data.get("default_timezone"), ("default_timezone",))

@@ -5,11 +5,14 @@ secrets in channel settings must be `${ENV_VAR}` references, never literal text 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from journey.channels import SettingError, check_channel
 from journey.loader import JsonPath
 from journey.validator.semantic_context import Checker, mapping, steps, text, walk
 from journey.validator.suggest import did_you_mean, listing, sentence
+from journey.workspace import build_channels
 
 MESSAGE_KINDS = frozenset({"email", "sms", "push"})
 _SECRET_KEY = re.compile(
@@ -70,6 +73,23 @@ def _check_channel_use(checker: Checker, name: str, action: str, path: JsonPath)
             hint=f"Use a channel with `message: webhook`: {listing(fitting)}; "
             "or a `send` step for messages.",
         )
+
+
+def check_channel_settings(checker: Checker, root: Path) -> None:
+    """`invalid-channel-setting` wherever `journey run` would refuse a channel: the
+    daemon's own builders run here (journey.channels.check_channel)."""
+    for name, config in build_channels(checker.data.get("channels")).items():
+        try:
+            check_channel(config, root=root)
+        except SettingError as exc:
+            if exc.unknown:
+                continue  # the schema pass says `unknown-key`, with a did-you-mean
+            checker.add(
+                "invalid-channel-setting",
+                exc.problem,
+                ("channels", name, exc.key) if exc.key else ("channels", name),
+                hint="`journey run` refuses to start with this channel; fix the setting.",
+            )
 
 
 def check_channel_secrets(checker: Checker) -> None:

@@ -9,6 +9,7 @@ non-fallback locale the journey lists.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import Any
 from journey.errors import Diagnostic, Location
 from journey.loader import Document
 from journey.model import RESERVED_CONTACT_KEYS
-from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, parse_catalog
+from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, load_catalog
 from journey.renderer.failures import display_path
 from journey.renderer.introspect import TemplateFacts, all_template_names, template_closure
 from journey.renderer.render import PARTS
 from journey.workspace import Workspace
+from journey.workspace_files import CODE as OUTSIDE_CODE
+from journey.workspace_files import OutsideWorkspace, template_stat
 
 SendRef = tuple[str, str, Location]  # (template name, message kind, where the send is)
 
@@ -77,6 +80,8 @@ def _unique(facts: list[TemplateFacts]) -> list[TemplateFacts]:
 def _check_parts(checker: _Checker, template: str, message: str, location: Location) -> list[str]:
     folder = checker.templates_dir / template
     parts = PARTS.get(message, PARTS["email"])
+    if _refused(checker, template, location):
+        return []
     if not folder.is_dir():
         checker.add(
             "unknown-template",
@@ -88,6 +93,8 @@ def _check_parts(checker: _Checker, template: str, message: str, location: Locat
         return []
     present: list[str] = []
     for _field, filename, required in parts:
+        if _refused(checker, f"{template}/{filename}", location):
+            continue
         if (folder / filename).is_file():
             present.append(f"{template}/{filename}")
         elif required:
@@ -100,6 +107,19 @@ def _check_parts(checker: _Checker, template: str, message: str, location: Locat
                 hint=f"create {display_path(checker.templates_dir, template)}/{filename}",
             )
     return present
+
+
+def _refused(checker: _Checker, name: str, location: Location) -> bool:
+    """A template that is a link, in a linked folder or named with `..` or `/`: reported, unread."""
+    try:
+        template_stat(checker.templates_dir, name)
+    except OutsideWorkspace as exc:
+        checker.add(OUTSIDE_CODE, str(exc), location, hint=OUTSIDE_HINT)
+        return True
+    return False
+
+
+OUTSIDE_HINT = "replace the link with the file itself, inside templates/ or locales/"
 
 
 def _suggest_template(templates_dir: Path, template: str, parts: Any) -> str:
@@ -117,6 +137,8 @@ def _check_facts(checker: _Checker, facts: TemplateFacts) -> None:
         checker.add("template-syntax", message, checker.at(facts.name, line))
         return
     for reference, line in facts.references:
+        if _refused(checker, reference, checker.at(facts.name, line)):
+            continue
         if not (checker.templates_dir / reference).is_file():
             checker.add(
                 "unknown-template",
@@ -154,9 +176,11 @@ def _check_facts(checker: _Checker, facts: TemplateFacts) -> None:
 def _load(checker: _Checker, locale: str, where: Location) -> LoadedCatalog | None:
     path = catalog_path(checker.locales_dir, locale)
     try:
-        return parse_catalog(locale, path)
+        return load_catalog(checker.locales_dir, locale)
     except CatalogError as exc:
-        if not path.exists():
+        if exc.code == OUTSIDE_CODE:
+            checker.add(OUTSIDE_CODE, str(exc), where, hint=OUTSIDE_HINT)
+        elif exc.code == "missing-catalog":
             checker.add(
                 "missing-catalog",
                 f"locale `{locale}` is listed but has no catalog",
@@ -176,7 +200,7 @@ def _check_translations(
     first_location: Location,
 ) -> None:
     fallback = locales[0]
-    if catalog_path(checker.locales_dir, fallback).exists():
+    if os.path.lexists(catalog_path(checker.locales_dir, fallback)):
         _load(checker, fallback, where.get(fallback, first_location))  # broken still breaks sends
     for locale in dict.fromkeys(locales[1:]):
         if locale == fallback:

@@ -1,9 +1,9 @@
 """docs/diagnostics.md documents every code the loader and validator can report.
 
 A code is found two ways: in the `# expect: LINE:COL CODE` lines of the invalid
-corpus, and as a kebab-case string literal in journey/validator, journey/loader
-and journey/testing. A kebab-case literal there that is not a code must be named
-in NOT_CODES, so a new code cannot slip in undocumented.
+corpus, and as a kebab-case string literal in journey/validator, journey/loader,
+journey/testing and journey/workspace_files.py. A kebab-case literal there that
+is not a code must be named in NOT_CODES, so a new code cannot slip in undocumented.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.validator.semantic_support import corpus_workspace
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "diagnostics.md"
 INVALID = ROOT / "tests" / "data" / "invalid"
-SOURCES = ("journey/validator", "journey/loader", "journey/testing")
+SOURCES = ("journey/validator", "journey/loader", "journey/testing", "journey/workspace_files.py")
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 EXPECT = re.compile(rb"^# expect: \d+:\d+ ([a-z0-9-]+)\s*$")
 HEADING = re.compile(r"^### ([a-z0-9-]+)$", re.MULTILINE)
@@ -52,7 +52,8 @@ def corpus_codes() -> set[str]:
 def source_codes() -> set[str]:
     codes = set()
     for folder in SOURCES:
-        for path in (ROOT / folder).glob("*.py"):
+        base = ROOT / folder
+        for path in [base] if base.is_file() else base.glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text("utf-8"))):
                 if (
                     isinstance(node, ast.Constant)
