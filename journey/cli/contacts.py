@@ -49,7 +49,10 @@ def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str]]:
         inbox.enqueue_contacts(store, [record for _, record in batch], session.clock.now())
         return ["queued"] * len(batch)
 
-    return through_runner if runner is not None else to_daemon
+    def either(batch: list[Parsed]) -> list[str]:
+        return to_daemon(batch) if session.daemon_running() else through_runner(batch)
+
+    return either
 
 
 def _parse(obj: Any) -> Parsed:

@@ -39,6 +39,7 @@ from journey.ingest import apply_contact_change, parse_contact
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
+from journey.store.identity import StoreReplaced
 from journey.store.sqlite import SQLiteStore
 from journey.unsubscribe import SECRET_ENV
 from journey.workspace import Workspace
@@ -95,6 +96,7 @@ class Daemon:
         self.wake_requested = threading.Event()
         self.on_wake: Callable[[], None] | None = None
         self.last_tick_at: datetime | None = None
+        self.fatal: str | None = None  # why the daemon must stop (its store is gone)
         self._busy = threading.Lock()
         self._lock: DaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
@@ -194,6 +196,27 @@ class Daemon:
 
     def tick(self) -> int:
         """Do what is due now, in batches, until nothing is or the budget is spent."""
+        try:
+            return self._tick()
+        except StoreReplaced as exc:
+            self._give_up(str(exc))
+            return 0
+
+    def check_store(self) -> str | None:
+        """Is the database file still the one opened? If not, stop: see `fatal`."""
+        problem = self.store.identity_problem()
+        if problem is not None:
+            self._give_up(problem)
+        return self.fatal
+
+    def _give_up(self, problem: str) -> None:
+        if self.fatal is None:
+            self.fatal = problem
+            self.log.emit("error", error=problem)
+            self.log.flush()
+        self.stopping.set()
+
+    def _tick(self) -> int:
         with self._busy:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
@@ -371,7 +394,8 @@ class Daemon:
         with self._busy:
             if self._lock is None:
                 return
-            released = self.store.release_claims()
+            # a deleted or replaced store takes no more writes, not even this one
+            released = 0 if self.fatal else self.store.release_claims()
             for channel in self.channels.values():
                 channel.close()
             self.store.close()
