@@ -147,6 +147,7 @@ class Daemon:
             on_webhook_outcome=self.runner.webhook_outcome,
         )
         self._adopt_channels(workspace)
+        recovered = self._recover_written()
         self._report_reload(first, "start")
         self._apply(first)
         self.log.emit(
@@ -154,8 +155,26 @@ class Daemon:
             database=str(self.database),
             journeys=len(self.catalog.plans),
             released_claims=released or None,
+            recovered_sent=recovered or None,
         )
         self.log.flush()
+
+    def _recover_written(self) -> int:
+        """Deliveries an outbox holds but the store does not know were sent (a crash between
+        the write and its record): recorded as sent now, so a restart never writes them again.
+        """
+        paths: set[Path] = set()
+        keys: list[str] = []
+        for channel in self.channels.values():
+            if isinstance(channel, OutboxChannel) and channel.path not in paths:
+                paths.add(channel.path)
+                # unrecorded at a crash: at most the last batch written (batch_size lines)
+                keys += channel.written_keys(2 * self.options.batch_size)
+                if channel.repaired_bytes:
+                    self.log.emit(
+                        "repaired", file=str(channel.path), torn_bytes=channel.repaired_bytes
+                    )
+        return self.worker.record_already_sent(keys)
 
     def unsubscribe_base(self, workspace: Workspace) -> str:
         return unsubscribe_base_url(workspace)
