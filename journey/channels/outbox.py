@@ -178,10 +178,15 @@ def build_outbox(
     name: str, settings: Mapping[str, Any], *, root: Path, clock: Clock = _SYSTEM_CLOCK
 ) -> OutboxChannel:
     check_known_settings(name, "outbox", settings, KNOWN_SETTINGS)
-    raw_path = setting_str(name, settings, "path")
-    path = Path(raw_path) if raw_path else DEFAULT_PATH
-    if not path.is_absolute():
-        path = root / path
+    path = outbox_path(name, settings, root=root)
     return OutboxChannel(
         name=name, path=path, fsync=setting_bool(name, settings, "fsync", True), clock=clock
     )
+
+
+def outbox_path(name: str, settings: Mapping[str, Any], *, root: Path) -> Path:
+    """Where an outbox channel writes: its `path` setting under the workspace, by default
+    `.journey/outbox.jsonl`."""
+    raw_path = setting_str(name, settings, "path")
+    path = Path(raw_path) if raw_path else DEFAULT_PATH
+    return path if path.is_absolute() else root / path

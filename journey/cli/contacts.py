@@ -23,6 +23,7 @@ from journey.cli.ingest import (
     run_feed,
 )
 from journey.daemon import inbox
+from journey.erasure import clean_outboxes, workspace_outboxes
 from journey.ingest import ContactChange, parse_contact
 
 Parsed = tuple[ContactChange, dict[str, Any]]
@@ -35,19 +36,29 @@ def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str]]:
         assert runner is not None
         outcomes = []
         with store.transaction():
+            erased = store.erased_among(change.id for change, _ in batch)
             for change, _ in batch:
                 existed = store.get_contact(change.id) is not None
                 if change.delete:
                     runner.delete_contact(change.id)
                     outcomes.append("deleted" if existed else "absent")
+                elif change.id in erased:
+                    outcomes.append("refused")
                 else:
                     runner.change_contact(change)
                     outcomes.append("updated" if existed else "created")
+        if "deleted" in outcomes:
+            clean_outboxes(store, workspace_outboxes(session.workspace))
         return outcomes
 
     def to_daemon(batch: list[Parsed]) -> list[str]:
-        inbox.enqueue_contacts(store, [record for _, record in batch], session.clock.now())
-        return ["queued"] * len(batch)
+        erased = store.erased_among(change.id for change, _ in batch)
+        kept = [record for change, record in batch if change.delete or change.id not in erased]
+        inbox.enqueue_contacts(store, kept, session.clock.now())
+        return [
+            "queued" if change.delete or change.id not in erased else "refused"
+            for change, _ in batch
+        ]
 
     def either(batch: list[Parsed]) -> list[str]:
         return to_daemon(batch) if session.daemon_running() else through_runner(batch)
@@ -95,4 +106,6 @@ def import_command(ctx: click.Context, file: str, progress: bool | None, batch_s
                 f"{outcomes['updated']} updated",
                 f"{outcomes['deleted']} deleted",
             ]
+        if outcomes["refused"]:
+            parts.append(f"{outcomes['refused']} refused (erased contacts are not recreated)")
         finish(ctx, summary, parts)

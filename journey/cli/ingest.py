@@ -193,18 +193,33 @@ def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]
     def through_runner(batch: list[Event]) -> list[str]:
         assert runner is not None
         with store.transaction():
-            return ["stored" if runner.handle_event(e) else "duplicate" for e in batch]
+            erased = store.erased_among(e.contact_id for e in batch)
+            return [
+                "refused"
+                if e.contact_id in erased
+                else ("stored" if runner.handle_event(e) else "duplicate")
+                for e in batch
+            ]
 
     def as_history(batch: list[Event]) -> list[str]:
         with store.transaction():
-            return ["stored" if store.add_event(e) else "duplicate" for e in batch]
+            erased = store.erased_among(e.contact_id for e in batch)
+            return [
+                "refused"
+                if e.contact_id in erased
+                else ("stored" if store.add_event(e) else "duplicate")
+                for e in batch
+            ]
 
     def to_daemon(batch: list[Event]) -> list[str]:
         known = store.known_event_ids([e.id for e in batch])
+        erased = store.erased_among(e.contact_id for e in batch)
         fresh: list[Event] = []
         outcomes = []
         for event in batch:
-            if event.id in known:
+            if event.contact_id in erased:
+                outcomes.append("refused")
+            elif event.id in known:
                 outcomes.append("duplicate")
             else:
                 known.add(event.id)
@@ -258,6 +273,8 @@ def command(
         if outcomes["queued"]:
             parts.append(f"{outcomes['queued']} queued for the running daemon")
         parts.append(f"{outcomes['duplicate']} duplicates skipped")
+        if outcomes["refused"]:
+            parts.append(f"{outcomes['refused']} refused (their contacts were erased)")
         if history:
             parts.append("history only")
         finish(ctx, summary, parts)

@@ -31,6 +31,7 @@ from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
 from journey.daemon.lock import DaemonLock
 from journey.daemon.logs import LogFormat, StateLog
 from journey.daemon.migrate import exit_journey, migrate_journey
+from journey.daemon.upkeep import finish_erasures, recover_written
 from journey.engine.context import EngineSettings, unsubscribe_base_url
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
@@ -147,7 +148,10 @@ class Daemon:
             on_webhook_outcome=self.runner.webhook_outcome,
         )
         self._adopt_channels(workspace)
-        recovered = self._recover_written()
+        recovered = recover_written(
+            self.store, self.channels, self.worker, self.log, self.options.batch_size
+        )
+        finish_erasures(self.store, self.channels, self.log)
         self._report_reload(first, "start")
         self._apply(first)
         self.log.emit(
@@ -158,23 +162,6 @@ class Daemon:
             recovered_sent=recovered or None,
         )
         self.log.flush()
-
-    def _recover_written(self) -> int:
-        """Deliveries an outbox holds but the store does not know were sent (a crash between
-        the write and its record): recorded as sent now, so a restart never writes them again.
-        """
-        paths: set[Path] = set()
-        keys: list[str] = []
-        for channel in self.channels.values():
-            if isinstance(channel, OutboxChannel) and channel.path not in paths:
-                paths.add(channel.path)
-                # unrecorded at a crash: at most the last batch written (batch_size lines)
-                keys += channel.written_keys(2 * self.options.batch_size)
-                if channel.repaired_bytes:
-                    self.log.emit(
-                        "repaired", file=str(channel.path), torn_bytes=channel.repaired_bytes
-                    )
-        return self.worker.record_already_sent(keys)
 
     def unsubscribe_base(self, workspace: Workspace) -> str:
         return unsubscribe_base_url(workspace)
@@ -280,6 +267,8 @@ class Daemon:
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
             self.store.remove_from_inbox([item.seq for item in items])
+        if any(item.kind == inbox.DELETE_CONTACT for item in items):
+            finish_erasures(self.store, self.channels, self.log)
         return len(items)
 
     def _read_ahead(self, items: list[InboxItem]) -> None:
@@ -319,6 +308,9 @@ class Daemon:
         return True
 
     def _process(self, item: InboxItem) -> None:
+        if inbox.about_erased(self.store, item):
+            self.log.emit("refused", item=item.kind, reason="the contact was erased")
+            return
         if item.kind == inbox.EVENT:
             self.runner.handle_event(inbox.event_from_body(item.body, item.received_at))
         elif item.kind == inbox.CONTACT:

@@ -77,7 +77,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "erasure: tombstones (keyed hashes of erased contact ids) and the store's own keys",
         [
             """CREATE TABLE erased (
-                tombstone TEXT PRIMARY KEY, erased_at TEXT NOT NULL)""",
+                tombstone TEXT PRIMARY KEY, erased_at TEXT NOT NULL,
+                scrubbed INTEGER NOT NULL DEFAULT 0, outboxes INTEGER NOT NULL DEFAULT 0)""",
             """CREATE TABLE store_keys (
                 purpose TEXT PRIMARY KEY, key TEXT NOT NULL)""",
         ],

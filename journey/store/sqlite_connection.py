@@ -104,6 +104,7 @@ class SQLiteConnection:
                 if self._depth == 0:
                     self._forget_transaction()
                     self._conn.execute("ROLLBACK")
+                    self._after_rollback()
                 raise
             self._depth -= 1
             if self._depth == 0:
@@ -115,8 +116,16 @@ class SQLiteConnection:
         problem = self.identity_problem()
         if problem is not None:
             self._conn.execute("ROLLBACK")
+            self._after_rollback()
             raise StoreReplaced(problem)
         self._conn.execute("COMMIT")
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Work that must follow a commit, outside any transaction (erasure's scrub)."""
+
+    def _after_rollback(self) -> None:
+        """Forget what the undone transaction asked of `_after_commit`."""
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
