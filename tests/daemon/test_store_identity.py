@@ -9,11 +9,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from journey.daemon.hooks import HttpHooks
+from journey.model import Event
+from journey.store.identity import StoreReplaced
+from tests.daemon.conftest import DaemonHarness
 from tests.daemon.crash_harness import ROOT, start_daemon, wait_for_log
 from tests.daemon.workspace_factory import make_workspace, signups
 
@@ -157,3 +163,20 @@ def test_ingest_running_beside_a_daemon_lets_the_daemon_start_and_hands_it_the_r
     finally:
         daemon.terminate()
         assert daemon.wait(timeout=15) == 0
+
+
+def test_the_http_write_path_answers_an_error_once_the_file_is_replaced(
+    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
+) -> None:
+    """What the API does per request: an error (503), never a 202 for a write no one will read."""
+    harness = harness_factory(make_workspace(tmp_path / "ws"))
+    hooks = HttpHooks(harness.daemon)
+    now = harness.clock.now()
+    first = Event(id="e1", name="x", contact_id="c1", timestamp=now, received_at=now)
+    assert hooks.ingest_events([first]) == [True]
+    shutil.copy(tmp_path / "ws" / "state.db", tmp_path / "copy.db")
+    os.replace(tmp_path / "copy.db", tmp_path / "ws" / "state.db")
+    with pytest.raises(StoreReplaced, match="replaced by another file"):
+        hooks.ingest_events([replace(first, id="e2")])
+    assert harness.daemon.check_store() is not None and harness.daemon.stopping.is_set()
+    hooks.close()
