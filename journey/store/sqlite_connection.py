@@ -39,6 +39,7 @@ class SQLiteConnection:
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = str(path)
         self.identity: FileIdentity | None = None
+        self._where = os.path.abspath(self.path)  # as given (symlinks followed by stat)
         try:
             if self.path != ":memory:":
                 prepare_store_file(Path(self.path))
@@ -51,7 +52,7 @@ class SQLiteConnection:
             self._db = sqlite_utils.Database(self._conn)
             legacy = False
             if self.path != ":memory:":
-                self.identity = FileIdentity.of(self.path)
+                self.identity = FileIdentity.of(self._where)
                 legacy = check_store_connection(self._conn, self.path)
                 self._db.enable_wal()
             self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -73,7 +74,7 @@ class SQLiteConnection:
         """Why the open store is no longer the file at its path (deleted, replaced), or None."""
         if self.identity is None:
             return None
-        return replaced_problem(self.path, self.identity)
+        return replaced_problem(self._where, self.identity)
 
     # ------------------------------------------------------------ housekeeping
     def _migrate(self, *, mark: bool) -> None:
