@@ -126,13 +126,21 @@ def test_a_file_that_is_not_a_journey_store_is_refused_and_left_alone(
     database = root / "state.db"
     make(database)  # type: ignore[operator]
     before = database.read_bytes()
-    for command in (["run", "--once"], ["contacts", "import", "-"]):
-        result = journey_cli(root, *command, input="")
-        assert result.returncode == 2, result.stderr
-        assert says in result.stderr
-        assert "Traceback" not in result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
+    result = journey_cli(root, "run", "--once")
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert database.read_bytes() == before
+
+
+def test_an_import_into_a_zero_length_database_is_refused_too(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    (root / "state.db").write_bytes(b"")
+    result = journey_cli(root, "contacts", "import", "-", input='{"id": "c1"}\n')
+    assert result.returncode == 2
+    assert result.stderr.startswith("journey: error:") and "empty file (0 bytes)" in result.stderr
+    assert (root / "state.db").stat().st_size == 0
 
 
 def test_ingest_running_beside_a_daemon_lets_the_daemon_start_and_hands_it_the_rest(
