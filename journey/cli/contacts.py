@@ -83,8 +83,10 @@ def command() -> None:
 def import_command(ctx: click.Context, file: str, progress: bool | None, batch_size: int) -> None:
     """Upsert contacts from JSON Lines (`-` for stdin); `{"id": ..., "delete": true}` erases one.
 
-    Attributes merge key by key and `null` deletes one. Exit 0 when every line
-    was good, 1 when some were bad (reported and skipped), 2 for a usage error.
+    Attributes merge key by key and `null` deletes one. An erased id is refused
+    from then on (counted as refused), so nothing recreates the person. Exit 0
+    when every line was good, 1 when some were bad (reported and skipped), 2
+    for a usage error.
     """
     with open_input(file):
         pass  # a missing file is a usage error before the store is touched
