@@ -1,19 +1,17 @@
 """The embedded default channel: every delivery becomes one line of a JSONL file.
 
-Durability is the point: a record is written with a single ``write`` of the
-whole line, then flushed and fsynced, before the delivery counts as accepted.
-A crash can at worst leave an incomplete last line; :func:`read_outbox` skips
-it and the next writer cuts it off before appending, so readers never see a
-torn record in the middle of the file.
+Durability is the point: a batch is written with whole-line appends under an
+exclusive lock, then flushed and fsynced, before its deliveries count as
+accepted. The file's rules (torn tails, failed appends, rewrites) live in
+:mod:`journey.channels.outbox_file`.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,21 @@ from journey.channels.base import (
     setting_bool,
     setting_str,
 )
+from journey.channels.outbox_file import (
+    append_locked,
+    encode,
+    is_current,
+    open_for_append,
+    read_outbox,
+    tail_records,
+)
 from journey.clock import Clock, SystemClock
-from journey.errors import DeliveryError, JourneyError
+from journey.errors import DeliveryError
 from journey.model import Message
 
 DEFAULT_PATH = Path(".journey") / "outbox.jsonl"
 KNOWN_SETTINGS = {"path", "fsync"}
+__all__ = ["DEFAULT_PATH", "OutboxChannel", "build_outbox", "message_record", "read_outbox"]
 
 _SYSTEM_CLOCK = SystemClock()
 
@@ -85,6 +92,7 @@ class OutboxChannel:
         self._clock = clock
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self.repaired_bytes = 0  # a torn tail cut off when the file was opened
 
     @property
     def name(self) -> str:
@@ -119,17 +127,16 @@ class OutboxChannel:
 
     def _append(self, records: Iterable[Mapping[str, Any]]) -> None:
         try:
-            data = b"".join(_encode(record) for record in records)
+            data = b"".join(encode(record) for record in records)
         except (TypeError, ValueError) as exc:
             raise DeliveryError(f"outbox record is not JSON: {exc}", permanent=True) from exc
         if not data:
             return
         with self._lock:
             try:
-                fd = self._open()
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fd = self._locked_fd()
                 try:
-                    _write_all(fd, data)
+                    append_locked(fd, data)
                     if self._fsync:
                         os.fsync(fd)
                 finally:
@@ -140,83 +147,46 @@ class OutboxChannel:
                     f"cannot write outbox {self.path}: {exc.strerror}", permanent=False
                 ) from exc
 
+    def _locked_fd(self) -> int:
+        """The descriptor of the file now at `path`, locked; reopened after a rewrite."""
+        while True:
+            fd = self._open()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if is_current(fd, self.path):
+                return fd
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            self._fd = None
+
     def _open(self) -> int:
         if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                _cut_torn_tail(fd)
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            self._fd = fd
+            self._fd, self.repaired_bytes = open_for_append(self.path)
         return self._fd
 
-
-def _encode(record: Mapping[str, Any]) -> bytes:
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode("utf-8") + b"\n"
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _cut_torn_tail(fd: int) -> None:
-    """Drop an incomplete last line left by a crash, so the next record starts clean."""
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    keep = 0
-    position = size
-    chunk = 65536
-    while position > 0:
-        start = max(0, position - chunk)
-        block = os.pread(fd, position - start, start)
-        newline = block.rfind(b"\n")
-        if newline >= 0:
-            keep = start + newline + 1
-            break
-        position = start
-    os.ftruncate(fd, keep)
-
-
-def read_outbox(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the records of an outbox, skipping an incomplete last line.
-
-    A bad line anywhere else means someone else wrote to the file: that is an
-    error naming the line, not something to skip silently.
-    """
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise JourneyError(f"cannot read outbox {path}: {exc.strerror}") from exc
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n"):
-                return  # torn by a crash or still being written
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                raise JourneyError(f"{path}:{number}: not a JSON line") from None
-            if not isinstance(record, dict):
-                raise JourneyError(f"{path}:{number}: not a JSON object")
-            yield record
+    def written_keys(self, last: int) -> list[str]:
+        """Delivery keys of the last `last` records in the file (after cutting a torn tail)."""
+        with self._lock:
+            self._open()
+            return [
+                str(r["delivery_key"])
+                for r in tail_records(self.path, last)
+                if r.get("delivery_key")
+            ]
 
 
 def build_outbox(
     name: str, settings: Mapping[str, Any], *, root: Path, clock: Clock = _SYSTEM_CLOCK
 ) -> OutboxChannel:
     check_known_settings(name, "outbox", settings, KNOWN_SETTINGS)
-    raw_path = setting_str(name, settings, "path")
-    path = Path(raw_path) if raw_path else DEFAULT_PATH
-    if not path.is_absolute():
-        path = root / path
+    path = outbox_path(name, settings, root=root)
     return OutboxChannel(
         name=name, path=path, fsync=setting_bool(name, settings, "fsync", True), clock=clock
     )
+
+
+def outbox_path(name: str, settings: Mapping[str, Any], *, root: Path) -> Path:
+    """Where an outbox channel writes: its `path` setting under the workspace, by default
+    `.journey/outbox.jsonl`."""
+    raw_path = setting_str(name, settings, "path")
+    path = Path(raw_path) if raw_path else DEFAULT_PATH
+    return path if path.is_absolute() else root / path

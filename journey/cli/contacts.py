@@ -23,6 +23,7 @@ from journey.cli.ingest import (
     run_feed,
 )
 from journey.daemon import inbox
+from journey.erasure import clean_outboxes, workspace_outboxes
 from journey.ingest import ContactChange, parse_contact
 
 Parsed = tuple[ContactChange, dict[str, Any]]
@@ -35,21 +36,34 @@ def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str]]:
         assert runner is not None
         outcomes = []
         with store.transaction():
+            erased = store.erased_among(change.id for change, _ in batch)
             for change, _ in batch:
                 existed = store.get_contact(change.id) is not None
                 if change.delete:
                     runner.delete_contact(change.id)
                     outcomes.append("deleted" if existed else "absent")
+                elif change.id in erased:
+                    outcomes.append("refused")
                 else:
                     runner.change_contact(change)
                     outcomes.append("updated" if existed else "created")
+        if "deleted" in outcomes:
+            clean_outboxes(store, workspace_outboxes(session.workspace))
         return outcomes
 
     def to_daemon(batch: list[Parsed]) -> list[str]:
-        inbox.enqueue_contacts(store, [record for _, record in batch], session.clock.now())
-        return ["queued"] * len(batch)
+        erased = store.erased_among(change.id for change, _ in batch)
+        kept = [record for change, record in batch if change.delete or change.id not in erased]
+        inbox.enqueue_contacts(store, kept, session.clock.now())
+        return [
+            "queued" if change.delete or change.id not in erased else "refused"
+            for change, _ in batch
+        ]
 
-    return through_runner if runner is not None else to_daemon
+    def either(batch: list[Parsed]) -> list[str]:
+        return to_daemon(batch) if session.daemon_running() else through_runner(batch)
+
+    return either
 
 
 def _parse(obj: Any) -> Parsed:
@@ -69,8 +83,10 @@ def command() -> None:
 def import_command(ctx: click.Context, file: str, progress: bool | None, batch_size: int) -> None:
     """Upsert contacts from JSON Lines (`-` for stdin); `{"id": ..., "delete": true}` erases one.
 
-    Attributes merge key by key and `null` deletes one. Exit 0 when every line
-    was good, 1 when some were bad (reported and skipped), 2 for a usage error.
+    Attributes merge key by key and `null` deletes one. An erased id is refused
+    from then on (counted as refused), so nothing recreates the person. Exit 0
+    when every line was good, 1 when some were bad (reported and skipped), 2
+    for a usage error.
     """
     with open_input(file):
         pass  # a missing file is a usage error before the store is touched
@@ -92,4 +108,6 @@ def import_command(ctx: click.Context, file: str, progress: bool | None, batch_s
                 f"{outcomes['updated']} updated",
                 f"{outcomes['deleted']} deleted",
             ]
+        if outcomes["refused"]:
+            parts.append(f"{outcomes['refused']} refused (erased contacts are not recreated)")
         finish(ctx, summary, parts)

@@ -22,7 +22,7 @@ import click
 from journey.cli.common import open_workspace, workspace_root
 from journey.clock import SystemClock
 from journey.daemon import inbox
-from journey.daemon.lock import DaemonAlreadyRunning, DaemonLock
+from journey.daemon.lock import WriterAccess
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
 from journey.ingest import LineError, parse_event
@@ -40,32 +40,29 @@ class Session:
     workspace: Workspace
     store: SQLiteStore
     clock: SystemClock
-    daemon_running: bool
+    access: WriterAccess
     runner: Runner | None = None
+
+    def daemon_running(self) -> bool:
+        """Asked before each batch: a daemon that started meanwhile gets the rest via its inbox."""
+        return self.runner is None or self.access.daemon_running()
 
 
 @contextmanager
 def ingest_session(ctx: click.Context, *, with_runner: bool) -> Iterator[Session]:
-    """Open the workspace's store; take the daemon lock if free, so no daemon starts meanwhile."""
+    """Open the workspace's store as a writer; a daemon may start (or run) beside it."""
     workspace, problems = open_workspace(ctx)
     errors = [d for d in problems if d.is_error]
     if errors:
         click.echo(format_diagnostics(errors, "text"), err=True)
         ctx.exit(2)
     with ExitStack() as stack:
-        lock = DaemonLock(workspace.database_path)
-        try:
-            lock.acquire()
-            stack.callback(lock.release)
-            daemon_running = False
-        except DaemonAlreadyRunning:
-            daemon_running = True
+        access = WriterAccess(workspace.database_path)
+        stack.callback(access.close)  # after the store: see journey.daemon.lock
         store = SQLiteStore(workspace.database_path)
         stack.callback(store.close)
-        session = Session(
-            workspace=workspace, store=store, clock=SystemClock(), daemon_running=daemon_running
-        )
-        if with_runner and not daemon_running:
+        session = Session(workspace=workspace, store=store, clock=SystemClock(), access=access)
+        if with_runner and not access.daemon_running():
             session.runner = _runner(ctx, session)
         yield session
 
@@ -196,18 +193,33 @@ def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]
     def through_runner(batch: list[Event]) -> list[str]:
         assert runner is not None
         with store.transaction():
-            return ["stored" if runner.handle_event(e) else "duplicate" for e in batch]
+            erased = store.erased_among(e.contact_id for e in batch)
+            return [
+                "refused"
+                if e.contact_id in erased
+                else ("stored" if runner.handle_event(e) else "duplicate")
+                for e in batch
+            ]
 
     def as_history(batch: list[Event]) -> list[str]:
         with store.transaction():
-            return ["stored" if store.add_event(e) else "duplicate" for e in batch]
+            erased = store.erased_among(e.contact_id for e in batch)
+            return [
+                "refused"
+                if e.contact_id in erased
+                else ("stored" if store.add_event(e) else "duplicate")
+                for e in batch
+            ]
 
     def to_daemon(batch: list[Event]) -> list[str]:
         known = store.known_event_ids([e.id for e in batch])
+        erased = store.erased_among(e.contact_id for e in batch)
         fresh: list[Event] = []
         outcomes = []
         for event in batch:
-            if event.id in known:
+            if event.contact_id in erased:
+                outcomes.append("refused")
+            elif event.id in known:
                 outcomes.append("duplicate")
             else:
                 known.add(event.id)
@@ -216,9 +228,10 @@ def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]
         inbox.enqueue_events(store, fresh, session.clock.now())
         return outcomes
 
-    if history:
-        return as_history
-    return through_runner if runner is not None else to_daemon
+    def either(batch: list[Event]) -> list[str]:
+        return to_daemon(batch) if session.daemon_running() else through_runner(batch)
+
+    return as_history if history else either
 
 
 @click.command("ingest")
@@ -260,6 +273,8 @@ def command(
         if outcomes["queued"]:
             parts.append(f"{outcomes['queued']} queued for the running daemon")
         parts.append(f"{outcomes['duplicate']} duplicates skipped")
+        if outcomes["refused"]:
+            parts.append(f"{outcomes['refused']} refused (their contacts were erased)")
         if history:
             parts.append("history only")
         finish(ctx, summary, parts)

@@ -138,6 +138,16 @@ class DeliveryWorker:
                 results += self._send_channel(channel_name, items)
         return results
 
+    def record_already_sent(self, keys: Sequence[str]) -> int:
+        """Pending deliveries found already written (an outbox after a crash): now sent."""
+        results = []
+        for key in dict.fromkeys(keys):
+            record = self.store.get_delivery(key)
+            if record is not None and record.status == "pending":
+                results.append(DeliveryResult(record=record, status="sent", message_id=key))
+        self._record(results)
+        return len(results)
+
     def set_rate_limits(self, limits: Mapping[str, str | None]) -> None:
         """Channel name -> `rate_limit` text; a bucket survives a reload that keeps its rate."""
         buckets: dict[str, TokenBucket] = {}

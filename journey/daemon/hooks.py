@@ -54,11 +54,16 @@ class HttpHooks:
         return answers
 
     def change_contacts(self, changes: list[ContactChange]) -> Sequence[str]:
-        patches = [contact_patch(change) for change in changes]
+        """`refused` for an erased contact: erasure is final, nothing recreates them."""
         with self._lock:
+            erased = self.store.erased_among(c.id for c in changes if not c.delete)
+            patches = [contact_patch(c) for c in changes if c.delete or c.id not in erased]
             inbox.enqueue_contacts(self.store, patches, self.daemon.clock.now())
         self.daemon.wake()
-        return ["deleted" if change.delete else "accepted" for change in changes]
+        return [
+            "deleted" if c.delete else ("refused" if c.id in erased else "accepted")
+            for c in changes
+        ]
 
     def unsubscribe(self, contact_id: str, journey_id: str) -> None:
         """One-click unsubscribe: email consent off, and a `journey.unsubscribed` event."""

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journey.model import Event
 from journey.store.abc import InboxItem, StateStore
 from journey.store.codec import from_ts, ts
+
+if TYPE_CHECKING:
+    from journey.store.sqlite import SQLiteStore
 
 EVENT = "event"
 CONTACT = "contact"
@@ -65,6 +68,15 @@ def enqueue_contacts(store: StateStore, patches: Sequence[Mapping[str, Any]], no
     if items:
         store.enqueue(items, now)
     return len(items)
+
+
+def about_erased(store: SQLiteStore, item: InboxItem) -> bool:
+    """An event or contact change for an erased contact (refused); an erase again is not."""
+    if item.kind == EVENT:
+        return store.is_erased(str(item.body.get("contact_id", "")))
+    if item.kind == CONTACT:
+        return store.is_erased(str(item.body.get("id", "")))
+    return False
 
 
 def describe(item: InboxItem) -> str:

@@ -1,55 +1,86 @@
-"""One daemon per database: an exclusive `flock` on `<database>.lock`, held for the process.
+"""One daemon per database: an exclusive `flock` on the database file itself, held for the process.
 
-The kernel drops the lock when the process dies, kill -9 included, so a crashed
-daemon never leaves a stale lock behind and a restart needs no clean-up.
+The lock is on the file's identity (its inode), not on a name beside it: a
+symlinked or hard-linked path reaches the same inode and the same lock, and no
+side file can be deleted to defeat it. The kernel drops the lock when the
+process dies, kill -9 included, so a crashed daemon never leaves a stale lock.
+
+Writers that are not daemons (`journey ingest`, `journey contacts import`) do
+not take it: they only look, before each batch, whether a daemon holds it
+(:class:`WriterAccess`), so a daemon can start while they run.
+
+SQLite keeps POSIX locks on the same file and the kernel drops all of a
+process's POSIX locks on a file when *any* descriptor of it is closed: the
+descriptor here is closed only after the process's store connection is.
+`<database>.pid` names the holder for the error message; it is only a note.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from journey.errors import JourneyError
+from journey.store.sqlite_connection import prepare_store_file
+
+_RETRY_SECONDS = 1.0  # a writer's look holds the lock for microseconds; a daemon holds it for good
 
 
 class DaemonAlreadyRunning(JourneyError):
     """Another `journey run` holds the database; raised at start-up, the CLI exits 2."""
 
 
-def lock_path_for(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
+def pid_path_for(database: Path) -> Path:
+    real = Path(os.path.realpath(database))
+    return real.with_name(real.name + ".pid")
+
+
+def _open_store_fd(database: Path) -> int:
+    """A descriptor on the store file (made first when missing), checked to be a journey store."""
+    prepare_store_file(database)
+    return os.open(database, os.O_RDONLY | os.O_CLOEXEC)
 
 
 class DaemonLock:
     """Acquire with :meth:`acquire`; released by :meth:`release` or by the process ending."""
 
     def __init__(self, database: Path) -> None:
-        self.path = lock_path_for(database)
+        self.database = database
+        self.pid_path = pid_path_for(database)
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_pid(fd)
-            os.close(fd)
-            who = f" (pid {holder})" if holder else ""
-            raise DaemonAlreadyRunning(
-                f"another journey daemon{who} is already running on {self.path.with_suffix('')}; "
-                "stop it first (one daemon per database)"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        fd = _open_store_fd(self.database)
+        deadline = time.monotonic() + _RETRY_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                os.close(fd)
+                holder = _read_pid(self.pid_path)
+                who = f" (pid {holder})" if holder else ""
+                raise DaemonAlreadyRunning(
+                    f"another journey daemon{who} is already running on {self.database}; "
+                    "stop it first (one daemon per database)"
+                ) from None
         self._fd = fd
+        with contextlib.suppress(OSError):  # only a note for the message above
+            self.pid_path.write_text(f"{os.getpid()}\n")
 
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+            if _read_pid(self.pid_path) == str(os.getpid()):
+                self.pid_path.unlink(missing_ok=True)
 
     def __enter__(self) -> DaemonLock:
         self.acquire()
@@ -59,8 +90,30 @@ class DaemonLock:
         self.release()
 
 
-def _read_pid(fd: int) -> str:
+class WriterAccess:
+    """A writer's view of the daemon lock: is a daemon running now? Never blocks one."""
+
+    def __init__(self, database: Path) -> None:
+        self._fd: int | None = _open_store_fd(database)
+
+    def daemon_running(self) -> bool:
+        assert self._fd is not None, "closed"
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return False
+
+    def close(self) -> None:
+        """After the store connection is closed (see the module's note on POSIX locks)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_pid(path: Path) -> str:
     try:
-        return os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        return path.read_text(encoding="ascii", errors="replace").strip()[:32]
     except OSError:
         return ""

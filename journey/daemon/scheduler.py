@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from journey.daemon.hooks import start_http
 from journey.daemon.service import Daemon
 from journey.localtime import UTC_ZONE, subtract_duration
+from journey.store.identity import StoreReplaced
 
 RELOAD_SECONDS = 2.0
 MISFIRE_GRACE_SECONDS = 30
@@ -106,6 +107,8 @@ def run_forever(daemon: Daemon, *, http: bool | None) -> int:
     scheduler.start()
     try:
         while not stop.wait(0.2):
+            if daemon.check_store() is not None:
+                break
             if reload_asked.is_set():
                 reload_asked.clear()
                 scheduler.add_job(
@@ -122,7 +125,7 @@ def run_forever(daemon: Daemon, *, http: bool | None) -> int:
         backstop.cancel()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0
+    return _exit_status(daemon)
 
 
 def _backstop(seconds: float) -> threading.Timer:
@@ -147,4 +150,11 @@ def run_once(daemon: Daemon) -> int:
         daemon.tick()
     finally:
         daemon.close()
+    return _exit_status(daemon)
+
+
+def _exit_status(daemon: Daemon) -> int:
+    """0 after a requested stop; a store that vanished is an error (one line, exit 2)."""
+    if daemon.fatal is not None:
+        raise StoreReplaced(daemon.fatal)
     return 0

@@ -32,6 +32,7 @@ from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
 from journey.daemon.lock import DaemonLock
 from journey.daemon.logs import StateLog
 from journey.daemon.migrate import exit_journey, migrate_journey
+from journey.daemon.upkeep import finish_erasures, recover_written
 from journey.engine.context import EngineSettings, unsubscribe_base_url
 from journey.engine.perform import Happening, MemorySink
 from journey.engine.runner import Runner
@@ -41,6 +42,7 @@ from journey.logsetup import LogFormat
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.store.abc import InboxItem
+from journey.store.identity import StoreReplaced
 from journey.store.sqlite import SQLiteStore
 from journey.unsubscribe import SECRET_ENV
 from journey.workspace import Workspace
@@ -111,6 +113,7 @@ class Daemon:
         self.on_wake: Callable[[], None] | None = None
         self.last_tick_at: datetime | None = None
         self.progress_at = time.monotonic()  # the work loop's heartbeat
+        self.fatal: str | None = None  # why the daemon must stop (its store is gone)
         self._busy = threading.Lock()
         self._lock: DaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
@@ -162,6 +165,10 @@ class Daemon:
             stopping=self.stopping,
         )
         self._adopt_channels(workspace)
+        recovered = recover_written(
+            self.store, self.channels, self.worker, self.log, self.options.batch_size
+        )
+        finish_erasures(self.store, self.channels, self.log)
         self._report_reload(first, "start")
         self._apply(first)
         self.log.emit(
@@ -169,6 +176,7 @@ class Daemon:
             database=str(self.database),
             journeys=len(self.catalog.plans),
             released_claims=released or None,
+            recovered_sent=recovered or None,
         )
         self.log.flush()
 
@@ -211,6 +219,27 @@ class Daemon:
 
     def tick(self) -> int:
         """Do what is due now, in batches, until nothing is or the budget is spent."""
+        try:
+            return self._tick()
+        except StoreReplaced as exc:
+            self._give_up(str(exc))
+            return 0
+
+    def check_store(self) -> str | None:
+        """Is the database file still the one opened? If not, stop: see `fatal`."""
+        problem = self.store.identity_problem()
+        if problem is not None:
+            self._give_up(problem)
+        return self.fatal
+
+    def _give_up(self, problem: str) -> None:
+        if self.fatal is None:
+            self.fatal = problem
+            self.log.emit("error", error=problem)
+            self.log.flush()
+        self.stopping.set()
+
+    def _tick(self) -> int:
         with self._busy:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
@@ -269,6 +298,8 @@ class Daemon:
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
             self.store.remove_from_inbox([item.seq for item in items])
+        if any(item.kind == inbox.DELETE_CONTACT for item in items):
+            finish_erasures(self.store, self.channels, self.log)
         return len(items)
 
     def _read_ahead(self, items: list[InboxItem]) -> None:
@@ -308,6 +339,9 @@ class Daemon:
         return True
 
     def _process(self, item: InboxItem) -> None:
+        if inbox.about_erased(self.store, item):
+            self.log.emit("refused", item=item.kind, reason="the contact was erased")
+            return
         if item.kind == inbox.EVENT:
             self.runner.handle_event(inbox.event_from_body(item.body, item.received_at))
         elif item.kind == inbox.CONTACT:
@@ -402,7 +436,8 @@ class Daemon:
         with self._busy:
             if self._lock is None:
                 return
-            released = self.store.release_claims()
+            # a deleted or replaced store takes no more writes, not even this one
+            released = 0 if self.fatal else self.store.release_claims()
             for channel in self.channels.values():
                 channel.close()
             self.store.close()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
+
+from journey.errors import StoreError
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
@@ -67,6 +72,52 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 body TEXT NOT NULL, received_at TEXT NOT NULL)""",
         ],
     ),
+    (
+        3,
+        "erasure: tombstones (keyed hashes of erased contact ids) and the store's own keys",
+        [
+            """CREATE TABLE erased (
+                tombstone TEXT PRIMARY KEY, erased_at TEXT NOT NULL,
+                scrubbed INTEGER NOT NULL DEFAULT 0, outboxes INTEGER NOT NULL DEFAULT 0)""",
+            """CREATE TABLE store_keys (
+                purpose TEXT PRIMARY KEY, key TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
+ERASURE_KEY = "erasure"
+
+
+def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
+    """Bring the schema at `conn` to LATEST_VERSION, one transaction per migration."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
+        "description TEXT NOT NULL)"
+    )
+    current = int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
+    if current > LATEST_VERSION:
+        raise StoreError(
+            f"{path} has schema version {current}, newer than this journey "
+            f"({LATEST_VERSION}); upgrade journey"
+        )
+    for version, description, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                (version, description),
+            )
+            if version == 3:  # a random key per store, never personal, never shown
+                conn.execute(
+                    "INSERT INTO store_keys (purpose, key) VALUES (?, ?)",
+                    (ERASURE_KEY, secrets.token_hex(32)),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

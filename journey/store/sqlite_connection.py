@@ -8,6 +8,7 @@ and the step-history rows waiting for its commit.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,16 @@ import sqlite_utils
 
 from journey.errors import StoreError
 from journey.model import Plan
-from journey.store.migrations import LATEST_VERSION, MIGRATIONS
+from journey.store.identity import (
+    APPLICATION_ID,
+    FileIdentity,
+    StoreReplaced,
+    check_store_connection,
+    check_store_file,
+    create_store_file,
+    replaced_problem,
+)
+from journey.store.migrations import apply_migrations
 from journey.store.readahead import ReadAhead
 
 
@@ -28,19 +38,26 @@ class SQLiteConnection:
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = str(path)
+        self.identity: FileIdentity | None = None
+        self._where = os.path.abspath(self.path)  # as given (symlinks followed by stat)
         try:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                prepare_store_file(Path(self.path))
             self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10
+                self._sqlite_path(), isolation_level=None, check_same_thread=False, timeout=10
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # erased data is overwritten with zeros, not left in free pages
+            self._conn.execute("PRAGMA secure_delete = ON")
             self._db = sqlite_utils.Database(self._conn)
+            legacy = False
             if self.path != ":memory:":
+                self.identity = FileIdentity.of(self._where)
+                legacy = check_store_connection(self._conn, self.path)
                 self._db.enable_wal()
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = OFF")
-            self._migrate()
+            self._migrate(mark=legacy or self.path == ":memory:")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
         self._depth = 0
@@ -50,33 +67,20 @@ class SQLiteConnection:
         # step-history rows of the open transaction, written with one executemany at commit
         self._pending_steps: list[tuple[Any, ...]] = []
 
+    def _sqlite_path(self) -> str:
+        return self.path if self.path == ":memory:" else os.path.realpath(self.path)
+
+    def identity_problem(self) -> str | None:
+        """Why the open store is no longer the file at its path (deleted, replaced), or None."""
+        if self.identity is None:
+            return None
+        return replaced_problem(self._where, self.identity)
+
     # ------------------------------------------------------------ housekeeping
-    def _migrate(self) -> None:
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
-            "description TEXT NOT NULL)"
-        )
-        current = self.schema_version
-        if current > LATEST_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {current}, newer than this journey "
-                f"({LATEST_VERSION}); upgrade journey"
-            )
-        for version, description, statements in MIGRATIONS:
-            if version <= current:
-                continue
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in statements:
-                    self._conn.execute(statement)
-                self._conn.execute(
-                    "INSERT INTO schema_version (version, description) VALUES (?, ?)",
-                    (version, description),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+    def _migrate(self, *, mark: bool) -> None:
+        if mark:
+            self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        apply_migrations(self._conn, self.path)
 
     @property
     def schema_version(self) -> int:
@@ -101,11 +105,28 @@ class SQLiteConnection:
                 if self._depth == 0:
                     self._forget_transaction()
                     self._conn.execute("ROLLBACK")
+                    self._after_rollback()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._forget_transaction()
-                self._conn.execute("COMMIT")
+                self._commit()
+
+    def _commit(self) -> None:
+        """Commit, unless the file was deleted or replaced: then nothing is acknowledged."""
+        problem = self.identity_problem()
+        if problem is not None:
+            self._conn.execute("ROLLBACK")
+            self._after_rollback()
+            raise StoreReplaced(problem)
+        self._conn.execute("COMMIT")
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Work that must follow a commit, outside any transaction (erasure's scrub)."""
+
+    def _after_rollback(self) -> None:
+        """Forget what the undone transaction asked of `_after_commit`."""
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -159,6 +180,14 @@ class SQLiteConnection:
             " at, detail) VALUES (?,?,?,?,?,?,?)",
             rows,
         )
+
+
+def prepare_store_file(path: Path) -> None:
+    """A new store is made whole and marked; an existing file must be a journey store."""
+    check_store_file(path)
+    if not path.exists():
+        create_store_file(path, lambda conn: apply_migrations(conn, str(path)))
+        check_store_file(path)  # a racing maker's file is judged like any other
 
 
 def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

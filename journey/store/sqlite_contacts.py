@@ -7,18 +7,11 @@ from datetime import datetime
 
 from journey.model import Contact, Event
 from journey.store import codec
-from journey.store.sqlite_connection import SQLiteConnection, chunks
-
-_CONTACT_TABLES = (
-    "events",
-    "enrollments",
-    "step_history",
-    "deliveries",
-    "trigger_state",
-)
+from journey.store.sqlite_connection import chunks
+from journey.store.sqlite_erasure import ContactErased, SQLiteErasure
 
 
-class SQLiteContacts(SQLiteConnection):
+class SQLiteContacts(SQLiteErasure):
     # ---------------------------------------------------------------- contacts
     def get_contact(self, contact_id: str) -> Contact | None:
         if self._ahead is not None and contact_id in self._ahead.contacts:
@@ -36,6 +29,8 @@ class SQLiteContacts(SQLiteConnection):
         return found
 
     def put_contact(self, contact: Contact) -> None:
+        if self.is_erased(contact.id):
+            raise ContactErased(f"contact {contact.id} was erased; it is not recreated")
         self._forget(contact.id)
         self._conn.execute(
             f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
@@ -43,14 +38,11 @@ class SQLiteContacts(SQLiteConnection):
         )
 
     def delete_contact(self, contact_id: str) -> bool:
+        """Erase: every row about the contact, a tombstone, free space scrubbed after commit."""
         with self.transaction():
             self._forget(contact_id)
             self._flush_steps()
-            existed = self._one("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is not None
-            self._conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
-            for table in _CONTACT_TABLES:
-                self._conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,))
-        return existed
+            return self._erase_rows(contact_id)
 
     def iter_contacts(self, batch_size: int = 1000) -> Iterator[list[Contact]]:
         last = ""
@@ -69,6 +61,9 @@ class SQLiteContacts(SQLiteConnection):
 
     # ------------------------------------------------------------------ events
     def add_event(self, event: Event) -> bool:
+        """False for an id already stored, and for an erased contact's event (never stored)."""
+        if self.is_erased(event.contact_id):
+            return False
         cursor = self._conn.execute(
             "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
             " properties) VALUES (?,?,?,?,?,?)",
@@ -77,10 +72,11 @@ class SQLiteContacts(SQLiteConnection):
         return cursor.rowcount == 1
 
     def add_events(self, events: Sequence[Event]) -> None:
+        erased = self.erased_among(e.contact_id for e in events)
         self._conn.executemany(
             "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
             " properties) VALUES (?,?,?,?,?,?)",
-            [codec.event_row(event) for event in events],
+            [codec.event_row(event) for event in events if event.contact_id not in erased],
         )
 
     def count_events(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from journey.channels import OutboxChannel, WebhookRequest, build_channel, read_outbox
+from journey.channels.outbox_file import OutboxDamage, rewrite_without
 from journey.clock import VirtualClock
 from journey.errors import JourneyError
 from journey.model import Channel, Message
@@ -175,3 +176,81 @@ def test_kill_9_mid_write_never_breaks_a_reader(tmp_path: Path) -> None:
     assert sum(1 for record in records if record["delivery_key"] == "k0") == 3
     raw_lines = path.read_bytes().split(b"\n")
     assert all(json.loads(line) for line in raw_lines[:-1])
+
+
+FULL_DISK_WRITER = """
+import resource, signal, sys
+from pathlib import Path
+from journey.channels import OutboxChannel
+from journey.clock import SystemClock
+from journey.errors import DeliveryError
+from journey.model import Message
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG
+path = Path(sys.argv[1])
+channel = OutboxChannel(name="email", path=path, clock=SystemClock())
+
+def batch(first, size, text):
+    return [Message(delivery_key=f"k{first + i}", channel="email", message="email",
+                    to="a@b.example", locale="en", subject="s", text=text) for i in range(size)]
+
+channel.deliver_many(batch(0, 3, "small"))
+limit = path.stat().st_size + 5000  # the next batch stops half-way through its second record
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+try:
+    channel.deliver_many(batch(3, 3, "z" * 4000))
+except DeliveryError as exc:
+    print("refused:", exc)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+channel.deliver_many(batch(6, 2, "small"))
+"""
+
+
+def test_a_full_disk_mid_batch_leaves_no_torn_record_and_the_earlier_ones_readable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "outbox.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_WRITER, str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "refused: cannot write outbox" in result.stdout
+    damage = OutboxDamage()
+    keys = [r["delivery_key"] for r in read_outbox(path, damage)]
+    assert keys == ["k0", "k1", "k2", "k6", "k7"]
+    assert damage.clean
+    assert [r["delivery_key"] for r in read_outbox(path)] == keys  # the strict reader too
+
+
+def test_a_torn_tail_is_flagged_by_the_reader_and_cut_by_the_next_writer(
+    tmp_path: Path, clock: VirtualClock, make_message: Callable[..., Message]
+) -> None:
+    path = tmp_path / ".journey" / "outbox.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(b'{"delivery_key": "k0"}\n{"delivery_key": "k1", "to": "ast')
+    damage = OutboxDamage()
+    assert [r["delivery_key"] for r in read_outbox(path, damage)] == ["k0"]
+    assert (damage.torn_tail_line, damage.torn_tail_bytes) == (2, 33)
+    assert not damage.clean
+
+    channel = outbox(tmp_path, clock)
+    channel.deliver(make_message(delivery_key="k2"))
+    assert channel.repaired_bytes == 33
+    damage = OutboxDamage()
+    assert [r["delivery_key"] for r in read_outbox(path, damage)] == ["k0", "k2"]
+    assert damage.clean
+
+
+def test_a_rewrite_under_a_writer_keeps_every_later_append(
+    tmp_path: Path, clock: VirtualClock, make_message: Callable[..., Message]
+) -> None:
+    """Erasure renames a new file over the outbox; an open writer must follow it."""
+    channel = outbox(tmp_path, clock)
+    for n in range(4):
+        channel.deliver(make_message(delivery_key=f"k{n}", contact_id=f"c{n % 2}"))
+    dropped = rewrite_without(channel.path, lambda record: record["contact_id"] == "c1")
+    channel.deliver(make_message(delivery_key="k4", contact_id="c0"))
+    assert dropped == 2
+    assert [r["delivery_key"] for r in read_outbox(channel.path)] == ["k0", "k2", "k4"]

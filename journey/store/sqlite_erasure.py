@@ -1,0 +1,159 @@
+"""SQLite store, erasure: every row about a person goes, a tombstone stays, free space is scrubbed.
+
+The tombstone is an HMAC-SHA256 of the contact id keyed with the store's own
+random key (table `store_keys`): nothing personal, yet a late event, an import
+or an old unsubscribe link for that id is recognised and refused. Rows are
+deleted with ``secure_delete`` on (the connection sets it), so SQLite zeroes
+what they held; after the commit the WAL is checkpointed and truncated, the
+file is searched for the person's values, and VACUUM rewrites it when any are
+still there (left by a version without secure delete). Outbox files are the
+daemon's or the importer's to clean (journey.erasure); a tombstone remembers
+until then that they still hold the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import mmap
+import os
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from journey.errors import StoreError
+from journey.store import codec
+from journey.store.migrations import ERASURE_KEY
+from journey.store.sqlite_connection import SQLiteConnection, chunks
+
+_PURPOSE = b"journey-erased-contact-v1\x00"
+# rows keyed by contact id; the inbox is handled apart (its bodies are JSON)
+CONTACT_TABLES = ("events", "enrollments", "step_history", "deliveries", "trigger_state")
+_CHECKPOINT_TRIES = 3
+
+
+class ContactErased(StoreError):
+    """A write for a contact that was erased: refused, so nothing recreates them."""
+
+
+class SQLiteErasure(SQLiteConnection):
+    _erasure_key: bytes | None = None
+    _residue: list[bytes] | None = None  # values of the people erased by the open transaction
+
+    def tombstone(self, contact_id: str) -> str:
+        if self._erasure_key is None:
+            row = self._one("SELECT key FROM store_keys WHERE purpose = ?", (ERASURE_KEY,))
+            self._erasure_key = bytes.fromhex(row[0])
+        mac = hmac.new(self._erasure_key, _PURPOSE + contact_id.encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def is_erased(self, contact_id: str) -> bool:
+        return bool(self.erased_among([contact_id]))
+
+    def erased_among(self, contact_ids: Iterable[str]) -> set[str]:
+        """The ids in `contact_ids` that were erased."""
+        by_stone = {self.tombstone(cid): cid for cid in dict.fromkeys(contact_ids)}
+        found: set[str] = set()
+        for chunk in chunks(list(by_stone)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(f"SELECT tombstone FROM erased WHERE tombstone IN ({marks})", chunk)
+            found.update(by_stone[row[0]] for row in rows)
+        return found
+
+    def _erase_rows(self, contact_id: str, now: datetime | None = None) -> bool:
+        """Inside a transaction: delete everything about the contact, leave the tombstone."""
+        row = self._one(f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,))
+        if self._residue is None:
+            self._residue = []
+        if row is not None:
+            self._residue += _needles(row)
+        self._conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+        for table in CONTACT_TABLES:
+            self._conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,))
+        self._conn.execute(
+            "DELETE FROM inbox WHERE json_extract(body, '$.contact_id') = ?"
+            " OR (kind != 'event' AND json_extract(body, '$.id') = ?)",
+            (contact_id, contact_id),
+        )
+        stamp = codec.ts((now or datetime.now(UTC)).replace(microsecond=0))
+        self._conn.execute(
+            "INSERT OR IGNORE INTO erased (tombstone, erased_at) VALUES (?, ?)",
+            (self.tombstone(contact_id), stamp),
+        )
+        return row is not None
+
+    def _after_commit(self) -> None:
+        residue, self._residue = self._residue, None
+        if residue is not None:
+            self.scrub(residue)
+
+    def _after_rollback(self) -> None:
+        self._residue = None
+
+    def scrub(self, residue: Sequence[bytes] = ()) -> bool:
+        """Fold the WAL into the file and truncate it; VACUUM if `residue` is still in the file.
+
+        True when done; False when readers kept the WAL busy (the next erase or
+        `journey run` start tries again: see `unscrubbed`).
+        """
+        if not self._checkpoint():
+            return False
+        if residue and self._file_holds(residue):
+            self._conn.execute("VACUUM")
+            if not self._checkpoint():
+                return False
+        self._conn.execute("UPDATE erased SET scrubbed = 1 WHERE scrubbed = 0")
+        return self._checkpoint()
+
+    def unscrubbed(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM erased WHERE scrubbed = 0")[0])
+
+    def outbox_tombstones(self) -> set[str]:
+        """Tombstones of people whose records may still be in an outbox file."""
+        return {row[0] for row in self._all("SELECT tombstone FROM erased WHERE outboxes = 0")}
+
+    def outboxes_cleaned(self, tombstones: Iterable[str]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE erased SET outboxes = 1 WHERE tombstone = ?", [(t,) for t in tombstones]
+            )
+
+    def _checkpoint(self) -> bool:
+        if self.path == ":memory:":
+            return True
+        for _ in range(_CHECKPOINT_TRIES):
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def _file_holds(self, residue: Sequence[bytes]) -> bool:
+        if self.path == ":memory:" or os.path.getsize(self.path) == 0:
+            return False
+        with (
+            open(self.path, "rb") as handle,
+            mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ) as data,
+        ):
+            return any(data.find(needle) >= 0 for needle in residue)
+
+
+def _needles(row: Sequence[object]) -> list[bytes]:
+    """The person's own values (address, phone, attribute strings) as stored, to look for."""
+    values: list[str] = [str(v) for v in row[1:3] if v]
+    if len(str(row[0])) >= 6:  # a short id would match unrelated bytes
+        values.append(str(row[0]))
+    try:
+        attributes = json.loads(str(row[7]))
+    except ValueError:
+        attributes = {}
+    if isinstance(attributes, dict):
+        values += [v for v in attributes.values() if isinstance(v, str) and len(v) >= 4]
+    found: list[bytes] = []
+    for value in values:
+        found.append(value.encode())
+        escaped = json.dumps(value)[1:-1].encode()
+        if escaped != found[-1]:
+            found.append(escaped)
+    return found
