@@ -199,9 +199,7 @@ def _plural_function(catalog: Catalog, path: Path, raw: bytes) -> Callable[[int]
     return function
 
 
-def _build(
-    locale: str, path: Path, catalog: Catalog, mtime_ns: int, raw: bytes
-) -> LoadedCatalog:
+def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int, raw: bytes) -> LoadedCatalog:
     singles: dict[MessageKey, str] = {}
     plurals: dict[MessageKey, tuple[str, ...]] = {}
     translated: set[MessageKey] = set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -142,7 +142,7 @@ def _compiled(
 
 def _unknown_callables(env: JourneySandbox, tree: nodes.Template) -> Iterator[TemplateProblem]:
     """Filters and tests the environment lacks, everywhere (Jinja only finds some early)."""
-    kinds: tuple[tuple[type[nodes.Node], str, dict[str, object]], ...] = (
+    kinds: tuple[tuple[type[nodes.Node], str, Mapping[str, object]], ...] = (
         (nodes.Filter, "filter", env.filters),
         (nodes.Test, "test", env.tests),
     )
