@@ -154,8 +154,9 @@ def _unknown_callables(env: JourneySandbox, tree: nodes.Template) -> Iterator[Te
                 continue
             reported.add((kind, called))
             public = sorted(k for k in known if not k.startswith("_"))
-            close = difflib.get_close_matches(called, public, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"known {kind}s: {', '.join(public)}"
+            close = [f"`{c}`" for c in difflib.get_close_matches(called, public, n=3, cutoff=0.5)]
+            spelled = " or ".join(filter(None, (", ".join(close[:-1]), close[-1]))) if close else ""
+            hint = f"did you mean {spelled}?" if close else f"known {kind}s: {', '.join(public)}"
             yield TemplateProblem(kind, f"no {kind} named `{called}`", node.lineno, hint)
 
 
