@@ -176,7 +176,7 @@ def _value(token: str, low: int, high: int, names: dict[str, int], field: str) -
     upper = token.upper()
     if upper in names:
         return names[upper]
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit()):
         raise ValueError(f"`{token}` is not a valid {field}")
     number = int(token)
     if not low <= number <= high:
@@ -200,6 +200,8 @@ def _parse_field(text: str, low: int, high: int, names: dict[str, int], field: s
         elif "-" in base:
             a, _, b = base.partition("-")
             first, last = (_value(a, low, high, names, field), _value(b, low, high, names, field))
+            if names is _DAYS and last == 0 < first and b.upper() == "SUN":
+                last = 7  # `MON-SUN` ends on Sunday, like `1-7`
             if first > last:
                 raise ValueError(f"range `{base}` in {field} runs backwards")
         else:
@@ -236,19 +238,75 @@ def parse_cron(expr: str) -> CronSpec:
 def next_cron_time(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
     """The first fire time strictly after `after`, evaluated in local wall time of `tz`.
 
+    Each matching wall time fires once, at `localize`'s instant. A time in a gap
+    moves forward by the gap, so it can land after a later wall time (Lord Howe's
+    30-minute gap: 02:00 fires at 02:30 and 02:20 at 02:50, while 02:40 fires at
+    02:40): near a change of offset, instants are compared, not wall times.
+
     None when the expression can never fire (e.g. `0 0 30 2 *`).
     """
     spec = parse_cron(expr)
-    day = after.astimezone(tz).date()
+    local = after.astimezone(tz)
+    day, earliest = local.date(), (local.hour, local.minute)
     for _ in range(_MAX_SEARCH_DAYS):
         if spec.day_matches(day):
             for hour in spec.hours:
                 for minute in spec.minutes:
-                    candidate = localize(datetime.combine(day, time(hour, minute)), tz)
-                    if candidate > after:
-                        return candidate
-        day += timedelta(days=1)
+                    if (hour, minute) < earliest:  # before `after` unless a change is near,
+                        continue  # which `_steady` finds for the first candidate after it
+                    fire = localize(datetime.combine(day, time(hour, minute)), tz)
+                    if fire > after:
+                        if _steady(tz, after - _MAX_GAP, fire):
+                            return fire
+                        return _next_fire_near_a_change(spec, after, tz)
+        day, earliest = day + timedelta(days=1), (0, 0)
     return None
+
+
+# A gap is at most a day long (Samoa skipped 30 December 2011); tzdata's changes
+# of offset are hours apart, so hourly samples see every one.
+_MAX_GAP = timedelta(hours=25)
+_SAMPLE = timedelta(hours=1)
+
+
+def _steady(tz: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """Whether the offset of `tz` is the same all through [start, end]."""
+    offset = start.astimezone(tz).utcoffset()
+    at = start + _SAMPLE
+    while at < end:
+        if at.astimezone(tz).utcoffset() != offset:
+            return False
+        at += _SAMPLE
+    return end.astimezone(tz).utcoffset() == offset
+
+
+def _next_fire_near_a_change(spec: CronSpec, after: datetime, tz: ZoneInfo) -> datetime | None:
+    """The earliest instant among every candidate that can fire after `after`, up to
+    the first wall time that exists (those map to increasing instants).
+
+    A time in a gap fires at its wall time less the offset before the gap, never
+    less than the smallest offset around, so wall times before `after` plus that
+    offset cannot fire after `after` and are not tried."""
+    around = (after + _SAMPLE * i for i in range(-25, 26))
+    smallest = min(at.astimezone(tz).utcoffset() or timedelta(0) for at in around)
+    earliest = after.astimezone(UTC).replace(tzinfo=None) + smallest
+    day = earliest.date()
+    best: datetime | None = None
+    for _ in range(_MAX_SEARCH_DAYS):
+        if spec.day_matches(day):
+            for hour in spec.hours:
+                for minute in spec.minutes:
+                    wall = datetime.combine(day, time(hour, minute))
+                    if wall < earliest:
+                        continue
+                    fire = localize(wall, tz)
+                    if fire <= after:
+                        continue
+                    best = fire if best is None else min(best, fire)
+                    if fire.astimezone(tz).replace(tzinfo=None) == wall:  # not in a gap
+                        return best
+        day += timedelta(days=1)
+    return best
 
 
 def parse_instant(value: str) -> datetime:

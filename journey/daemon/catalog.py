@@ -29,7 +29,8 @@ class ReloadReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # a new plan hash
     removed: list[str] = field(default_factory=list)
-    broken: dict[str, list[str]] = field(default_factory=dict)  # file -> problems
+    broken: dict[str, list[str]] = field(default_factory=dict)  # journey file -> problems
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # the errors, to log as JSON
     kept: list[str] = field(default_factory=list)  # broken now; last good plan runs on
     workspace_broken: list[str] = field(default_factory=list)
 
@@ -59,6 +60,7 @@ class PlanCatalog:
         errors = [d for d in problems if d.is_error]
         if errors:
             report.workspace_broken = [_describe(d) for d in errors]
+            report.diagnostics = errors
             if self.workspace is None:
                 raise JourneyError(f"{WORKSPACE_FILE} has errors: {report.workspace_broken[0]}")
             return report
@@ -66,9 +68,10 @@ class PlanCatalog:
             workspace = replace(workspace, **self.overrides)
         files = discover_journey_files([workspace.journeys_dir])
         result = validate_files(files, workspace)
-        for diagnostic in result.diagnostics:
-            if diagnostic.is_error:
-                report.broken.setdefault(diagnostic.location.path, []).append(_describe(diagnostic))
+        for path, errors in result.errors_by_document.items():
+            if errors:
+                report.broken[path] = [_describe(d) for d in errors]
+        report.diagnostics = [d for d in result.diagnostics if d.is_error]
         plans: dict[str, Plan] = {}
         journey_of_file: dict[str, str] = {}
         for doc in result.valid_documents():

@@ -41,6 +41,7 @@ from journey.ingest import apply_contact_change, parse_contact
 from journey.logsetup import LogFormat
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
+from journey.reporting import as_json
 from journey.store.abc import InboxItem
 from journey.store.identity import StoreReplaced
 from journey.store.sqlite import SQLiteStore
@@ -392,6 +393,8 @@ class Daemon:
             self.log.emit("invalid", file=path, problems=len(problems), first=problems[0])
         for problem in report.workspace_broken:
             self.log.emit("invalid", file="workspace.yaml", first=problem)
+        for diagnostic in report.diagnostics:
+            self.log.emit("diagnostic", **as_json(diagnostic))
         self.log.emit(
             "reload",
             reason=reason,

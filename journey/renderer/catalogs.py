@@ -68,7 +68,13 @@ class CatalogTranslations(gettext.NullTranslations):
         forms = self._plurals.get((None, msgid1))
         if forms is None:
             return msgid1 if n == 1 else msgid2
-        index = self._plural_index(n)
+        return self._form(forms, n)
+
+    def _form(self, forms: tuple[str, ...], n: int) -> str:
+        try:
+            index = self._plural_index(n)
+        except (ArithmeticError, RecursionError, TypeError, ValueError):
+            index = -1  # checked at load for small n; a huge n still must not fail a send
         return forms[index] if 0 <= index < len(forms) else forms[-1]
 
     def pgettext(self, context: str, message: str) -> str:
@@ -78,8 +84,7 @@ class CatalogTranslations(gettext.NullTranslations):
         forms = self._plurals.get((context, msgid1))
         if forms is None:
             return msgid1 if n == 1 else msgid2
-        index = self._plural_index(n)
-        return forms[index] if 0 <= index < len(forms) else forms[-1]
+        return self._form(forms, n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,30 +141,83 @@ def _read(locale: str, path: Path, root: Path) -> WorkspaceFile:
 
 
 def _parse_catalog(locale: str, path: Path, file: WorkspaceFile) -> LoadedCatalog:
+    raw = file.data
     try:
         catalog: Catalog = read_po(io.BytesIO(file.data), locale=None, abort_invalid=True)
     except PoFileError as exc:
         line = int(getattr(exc, "lineno", 0) or 0) + 1  # Babel counts from 0
         raise CatalogError(f"catalog {path} is malformed: {exc}", path=path, line=line) from exc
-    except (ValueError, UnicodeDecodeError, SyntaxError) as exc:
-        raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path) from exc
-    return _build(locale, path, catalog, file.mtime_ns)
+    except UnicodeError as exc:
+        encoding = str(getattr(exc, "encoding", None) or "utf-8")
+        line = _first_undecodable_line(raw, encoding)
+        message = f"catalog {path} is not valid {encoding}: {getattr(exc, 'reason', exc)}"
+        raise CatalogError(message, path=path, line=line) from exc
+    except LookupError as exc:  # an unknown charset= in Content-Type
+        line = _line_of(raw, b"charset=")
+        raise CatalogError(f"catalog {path} names {exc}", path=path, line=line) from exc
+    except (ValueError, SyntaxError, RecursionError) as exc:
+        line = _line_of(raw, b"Plural-Forms:")
+        raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path, line=line) from exc
+    return _build(locale, path, catalog, file.mtime_ns, raw)
 
 
-def _plural_function(catalog: Catalog, path: Path) -> Callable[[int], int]:
+def _line_of(raw: bytes, needle: bytes) -> int:
+    """The 1-based line where `needle` first occurs, else 1."""
+    at = raw.find(needle)
+    return 1 if at < 0 else raw.count(b"\n", 0, at) + 1
+
+
+def _first_undecodable_line(raw: bytes, encoding: str) -> int:
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode(encoding)
+        except (UnicodeError, LookupError):
+            return number
+    return 1
+
+
+# A plural expression is tried on these counts at load: it must give an index
+# in range(nplurals) for each, so a bad header fails validation, not a send.
+PLURAL_PROBES = range(0, 1_001)
+
+
+def _plural_function(catalog: Catalog, path: Path, raw: bytes) -> Callable[[int], int]:
+    line = _line_of(raw, b"Plural-Forms:")
     try:
-        return gettext.c2py(catalog.plural_expr)
-    except (ValueError, SyntaxError) as exc:
+        # gettext.c2py tokenizes first and accepts only C operators, numbers and `n`:
+        # a header such as `plural=__import__("os")...` is refused before any eval.
+        function = gettext.c2py(catalog.plural_expr)
+    except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
         raise CatalogError(
-            f"catalog {path} has a bad Plural-Forms header: {exc}", path=path
+            f"catalog {path} has a bad Plural-Forms header: {exc}", path=path, line=line
         ) from exc
+    count = int(catalog.num_plurals)
+    for n in PLURAL_PROBES:
+        try:
+            index = function(n)
+        except (ArithmeticError, RecursionError, TypeError, ValueError) as exc:
+            raise CatalogError(
+                f"catalog {path} has a bad Plural-Forms header: the plural expression fails"
+                f" for n={n} ({exc})",
+                path=path,
+                line=line,
+            ) from exc
+        if not 0 <= index < count:
+            raise CatalogError(
+                f"catalog {path} has a bad Plural-Forms header: for n={n} the plural"
+                f" expression gives form {index}, but nplurals={count}",
+                path=path,
+                line=line,
+            )
+    return function
 
 
-def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int) -> LoadedCatalog:
+def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int, raw: bytes) -> LoadedCatalog:
     singles: dict[MessageKey, str] = {}
     plurals: dict[MessageKey, tuple[str, ...]] = {}
     translated: set[MessageKey] = set()
     num_plurals = int(catalog.num_plurals)
+    plural_index = _plural_function(catalog, path, raw)
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
@@ -174,7 +232,7 @@ def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int) -> LoadedCa
             plurals[key] = tuple(string)
         else:
             singles[key] = string
-    translations = CatalogTranslations(singles, plurals, _plural_function(catalog, path))
+    translations = CatalogTranslations(singles, plurals, plural_index)
     return LoadedCatalog(
         locale=locale,
         path=path,

@@ -1,20 +1,24 @@
-"""Static facts about templates, for validation and `i18n check`: syntax errors,
-the names and contact attributes they read, the templates they pull in, and the
-translatable strings they use (with lines).
+"""Static facts about templates, for validation and `i18n check`: the problems
+that stop them compiling, the names and contact attributes they read, the
+templates they pull in, and the translatable strings they use (with lines).
 
-Templates are parsed with the render environment, so the message ids found here
-are exactly the ones looked up at render time. Nothing here executes template code.
+Templates are parsed and compiled (to Python source, never run) with the render
+environment, so the message ids found here are exactly the ones looked up at
+render time and whatever Jinja would refuse at render time is found here first.
+No Jinja error escapes: each becomes a `TemplateProblem` with a line.
 """
 
 from __future__ import annotations
 
+import difflib
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import meta, nodes
-from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError
+from jinja2.exceptions import TemplateError, TemplateSyntaxError
 from jinja2.ext import GETTEXT_FUNCTIONS, extract_from_ast
 
 from journey.renderer.catalogs import MessageKey
@@ -36,14 +40,25 @@ class UsedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateProblem:
+    """Why a template cannot render: `kind` is syntax, unreadable, filter or test."""
+
+    kind: str
+    message: str
+    line: int
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateFacts:
-    """What one template file reads and uses; `syntax_error` is (message, line)."""
+    """What one template file reads and uses, and what stops it compiling."""
 
     name: str
-    syntax_error: tuple[str, int] | None = None
+    problems: tuple[TemplateProblem, ...] = ()
     names: dict[str, int] = field(default_factory=dict)  # undeclared name -> first line
     contact_attributes: dict[str, int] = field(default_factory=dict)
     references: tuple[tuple[str, int], ...] = ()  # (template name, line)
+    reference_verbs: tuple[str, ...] = ()  # "extended", "included" or "imported", per reference
     messages: tuple[UsedMessage, ...] = ()
 
 
@@ -75,18 +90,70 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         loader = env.loader
         assert loader is not None
         source, _, _ = loader.get_source(env, name)
+    except (TemplateError, OSError, UnicodeError, OutsideWorkspace) as exc:
+        return _broken(name, "unreadable", f"cannot read the template: {exc}", 1)
+    try:
         tree = env.parse(source, name)
     except TemplateSyntaxError as exc:
-        return TemplateFacts(name=name, syntax_error=(exc.message or str(exc), exc.lineno))
-    except (TemplateNotFound, UnicodeDecodeError, OutsideWorkspace) as exc:
-        return TemplateFacts(name=name, syntax_error=(f"cannot read the template: {exc}", 1))
+        return _broken(name, "syntax", exc.message or str(exc), exc.lineno)
+    except (TemplateError, RecursionError, MemoryError) as exc:
+        return _broken(name, "syntax", f"the template cannot be parsed: {_reason(exc)}", 1)
+    problems = tuple(_unknown_callables(env, tree))
+    names: dict[str, int] = {}
+    if not problems:
+        problems, names = _compiled(env, tree, name)
     return TemplateFacts(
         name=name,
-        names=_undeclared_names(env, tree),
+        problems=problems,
+        names=names,
         contact_attributes=_contact_attributes(tree),
-        references=_references(tree),
+        references=tuple((name, line) for name, line, _verb in _references(tree)),
+        reference_verbs=tuple(verb for _name, _line, verb in _references(tree)),
         messages=tuple(_messages(tree)),
     )
+
+
+def _broken(name: str, kind: str, message: str, line: int) -> TemplateFacts:
+    return TemplateFacts(name=name, problems=(TemplateProblem(kind, message, max(line, 1)),))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return "it is nested too deeply"
+    return str(exc) or type(exc).__name__
+
+
+def _compiled(
+    env: JourneySandbox, tree: nodes.Template, name: str
+) -> tuple[tuple[TemplateProblem, ...], dict[str, int]]:
+    """Compile to Python source (never executed): what Jinja refuses at render time."""
+    try:
+        env.compile(tree, name, raw=True)
+        return (), _undeclared_names(env, tree)
+    except TemplateSyntaxError as exc:  # also TemplateAssertionError
+        return (TemplateProblem("syntax", exc.message or str(exc), max(exc.lineno, 1)),), {}
+    except (TemplateError, RecursionError, MemoryError) as exc:
+        return (TemplateProblem("syntax", f"the template cannot compile: {_reason(exc)}", 1),), {}
+
+
+def _unknown_callables(env: JourneySandbox, tree: nodes.Template) -> Iterator[TemplateProblem]:
+    """Filters and tests the environment lacks, everywhere (Jinja only finds some early)."""
+    kinds: tuple[tuple[type[nodes.Node], str, Mapping[str, object]], ...] = (
+        (nodes.Filter, "filter", env.filters),
+        (nodes.Test, "test", env.tests),
+    )
+    reported: set[tuple[str, str]] = set()
+    for node_type, kind, known in kinds:
+        for node in tree.find_all(node_type):
+            called = str(getattr(node, "name", ""))
+            if called in known or (kind, called) in reported:
+                continue
+            reported.add((kind, called))
+            public = sorted(k for k in known if not k.startswith("_"))
+            close = [f"`{c}`" for c in difflib.get_close_matches(called, public, n=3, cutoff=0.5)]
+            spelled = " or ".join(filter(None, (", ".join(close[:-1]), close[-1]))) if close else ""
+            hint = f"did you mean {spelled}?" if close else f"known {kind}s: {', '.join(public)}"
+            yield TemplateProblem(kind, f"no {kind} named `{called}`", node.lineno, hint)
 
 
 def _undeclared_names(env: JourneySandbox, tree: nodes.Template) -> dict[str, int]:
@@ -118,13 +185,16 @@ def _contact_attributes(tree: nodes.Template) -> dict[str, int]:
     return found
 
 
-def _references(tree: nodes.Template) -> tuple[tuple[str, int], ...]:
-    found: list[tuple[str, int]] = []
+_VERBS = {nodes.Extends: "extended", nodes.Include: "included"}
+
+
+def _references(tree: nodes.Template) -> list[tuple[str, int, str]]:
+    found: list[tuple[str, int, str]] = []
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         template = getattr(node, "template", None)
         if isinstance(template, nodes.Const) and isinstance(template.value, str):
-            found.append((template.value, node.lineno))
-    return tuple(found)
+            found.append((template.value, node.lineno, _VERBS.get(type(node), "imported")))
+    return found
 
 
 def _messages(tree: nodes.Template) -> list[UsedMessage]:
@@ -140,21 +210,36 @@ def _messages(tree: nodes.Template) -> list[UsedMessage]:
     return used
 
 
+# How a template was reached: None for one named by a send, else (the template
+# that extends, includes or imports it, the line where it does, which of the three).
+PulledIn = tuple[str, int, str] | None
+
+
 def template_closure(templates_dir: Path, names: list[str]) -> list[TemplateFacts]:
     """The given templates and everything they extend, include or import."""
+    return [facts for facts, _via in template_closure_via(templates_dir, names)]
+
+
+def template_closure_via(
+    templates_dir: Path, names: list[str]
+) -> list[tuple[TemplateFacts, PulledIn]]:
+    """Like `template_closure`, with the first template that pulled each one in."""
     seen: set[str] = set()
-    ordered: list[TemplateFacts] = []
-    pending = list(names)
+    ordered: list[tuple[TemplateFacts, PulledIn]] = []
+    pending: list[tuple[str, PulledIn]] = [(name, None) for name in names]
     while pending:
-        name = pending.pop(0)
+        name, via = pending.pop(0)
         if name in seen:
             continue
         seen.add(name)
         facts = template_facts(templates_dir, name)
         if facts is None:
             continue
-        ordered.append(facts)
-        pending.extend(reference for reference, _ in facts.references)
+        ordered.append((facts, via))
+        pending.extend(
+            (reference, (name, line, verb))
+            for (reference, line), verb in zip(facts.references, facts.reference_verbs, strict=True)
+        )
     return ordered
 
 

@@ -11,6 +11,8 @@ context's rounding, half-even) and grouping. Anything outside that common shape
 - scientific or significant-digit patterns, `¤¤¤`, quotes that Babel would
 treat differently, infinities and NaN - is handed to Babel itself, so results
 are always Babel's (tests compare the two across locales, currencies and values).
+And whatever Babel's data or code become, a format whose shortcut gives anything
+but Babel's string for a few probe values is built without the shortcut.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import decimal
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from babel import Locale, numbers
@@ -26,6 +28,18 @@ from babel.numbers import NumberPattern
 
 Kind = Literal["decimal", "currency", "percent"]
 _QUOTED = re.compile(r"'([^']*)'")
+# Checked against Babel when a format is built: signs, grouping, rounding, zero.
+PROBES: tuple[Any, ...] = (
+    0,
+    -1,
+    7,
+    0.5,
+    -2.675,
+    1234567.891,
+    decimal.Decimal("-1234.5678"),
+    decimal.Decimal("0.005"),
+    10**15,
+)
 
 
 def _unquote(text: str) -> str:
@@ -142,7 +156,7 @@ def number_format(kind: Kind, locale: Locale, currency: str = "") -> NumberForma
         or any("'" in s or "¤" in s for s in (decimal_symbol, group_symbol, symbol, currency))
     )
     usable = prefix is not None and suffix is not None and not general
-    return NumberFormat(
+    built = NumberFormat(
         kind=kind,
         locale=locale,
         currency=currency,
@@ -157,3 +171,13 @@ def number_format(kind: Kind, locale: Locale, currency: str = "") -> NumberForma
         quantum=numbers.get_decimal_quantum(frac_prec[1]),
         scale=pattern.scale,
     )
+    if built.prefix is not None and not agrees_with_babel(built):
+        return replace(built, prefix=None)
+    return built
+
+
+def agrees_with_babel(built: NumberFormat) -> bool:
+    try:
+        return all(built.format(value) == built._babel(value) for value in PROBES)
+    except (ArithmeticError, ValueError, KeyError):
+        return False

@@ -25,14 +25,18 @@ class ValidationResult:
     documents: list[Document] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
+    # journey file -> the errors that make it unusable, wherever they are located
+    # (a template's problem is located in the template but breaks the journey)
+    errors_by_document: dict[str, list[Diagnostic]] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.diagnostics)
 
     def valid_documents(self) -> list[Document]:
-        """Journey documents with no error of their own."""
+        """Journey documents with no error of their own nor in the templates they send."""
         broken = {d.location.path for d in self.diagnostics if d.is_error}
+        broken |= {path for path, errors in self.errors_by_document.items() if errors}
         return [doc for doc in self.documents if doc.path not in broken and doc.data is not None]
 
 
@@ -77,8 +81,14 @@ def validate_files(
     for path in files:
         doc = load_yaml(path, root=workspace.root)
         result.documents.append(doc)
-        result.diagnostics += validate_document(doc, workspace, templates=templates)
-    result.diagnostics += _check_across([doc for doc in result.documents if doc.data is not None])
+        found = validate_document(doc, workspace, templates=templates)
+        result.diagnostics += found
+        result.errors_by_document[doc.path] = [d for d in found if d.is_error]
+    across = _check_across([doc for doc in result.documents if doc.data is not None])
+    result.diagnostics += across
+    for diagnostic in across:
+        if diagnostic.is_error and diagnostic.location.path in result.errors_by_document:
+            result.errors_by_document[diagnostic.location.path].append(diagnostic)
     return result
 
 

@@ -20,13 +20,25 @@ from journey.loader import Document
 from journey.model import RESERVED_CONTACT_KEYS
 from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, load_catalog
 from journey.renderer.failures import display_path
-from journey.renderer.introspect import TemplateFacts, all_template_names, template_closure
+from journey.renderer.introspect import (
+    PulledIn,
+    TemplateFacts,
+    all_template_names,
+    template_closure_via,
+)
 from journey.renderer.render import PARTS
 from journey.workspace import Workspace
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, template_stat
 
 SendRef = tuple[str, str, Location]  # (template name, message kind, where the send is)
+# What stops a template compiling, by TemplateProblem.kind.
+PROBLEM_CODES = {
+    "syntax": "template-syntax",
+    "unreadable": "template-syntax",
+    "filter": "unknown-template-filter",
+    "test": "unknown-template-test",
+}
 
 
 @dataclass(slots=True)
@@ -59,14 +71,15 @@ def check_send_templates(
     """Diagnostics for one journey's sends; problems in templates point into them."""
     declared = None if declared_attributes is None else frozenset(declared_attributes)
     checker = _Checker(templates_dir, locales_dir, declared, [], set())
-    used: list[TemplateFacts] = []
+    reached: list[tuple[TemplateFacts, PulledIn]] = []
     first_location: Location | None = None
     for template, message, location in sends:
         first_location = first_location or location
         part_names = _check_parts(checker, template, message, location)
-        used += template_closure(templates_dir, part_names)
-    for facts in _unique(used):
-        _check_facts(checker, facts)
+        reached += template_closure_via(templates_dir, part_names)
+    used = [facts for facts, _via in reached]
+    for facts, via in {facts.name: (facts, via) for facts, via in reversed(reached)}.values():
+        _check_facts(checker, facts, via)
     if first_location is not None and locales:
         where = dict(locale_locations or {})
         _check_translations(checker, used, locales, where, first_location)
@@ -131,10 +144,16 @@ def _suggest_template(templates_dir: Path, template: str, parts: Any) -> str:
     return f"create the folder templates/{template}/ with {files}"
 
 
-def _check_facts(checker: _Checker, facts: TemplateFacts) -> None:
-    if facts.syntax_error is not None:
-        message, line = facts.syntax_error
-        checker.add("template-syntax", message, checker.at(facts.name, line))
+def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None:
+    pulled_in = "" if via is None else f" ({_pulled_in(checker, via)})"
+    for problem in facts.problems:
+        checker.add(
+            PROBLEM_CODES[problem.kind],
+            problem.message + pulled_in,
+            checker.at(facts.name, problem.line),
+            hint=problem.hint,
+        )
+    if facts.problems:
         return
     for reference, line in facts.references:
         if _refused(checker, reference, checker.at(facts.name, line)):
@@ -171,6 +190,11 @@ def _check_facts(checker: _Checker, facts: TemplateFacts) -> None:
                 checker.at(facts.name, line),
                 hint=hint,
             )
+
+
+def _pulled_in(checker: _Checker, via: tuple[str, int, str]) -> str:
+    parent, line, verb = via
+    return f"{verb} by {display_path(checker.templates_dir, parent)}:{line}"
 
 
 def _load(checker: _Checker, locale: str, where: Location) -> LoadedCatalog | None:

@@ -48,8 +48,9 @@ def test_malformed_catalog_reports_its_line(tmp_path: Path) -> None:
 def test_catalog_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "messages.po"
     path.write_bytes(b'msgid "a"\nmsgstr "\xff"\n')
-    with pytest.raises(CatalogError, match="cannot be parsed"):
+    with pytest.raises(CatalogError, match="is not valid utf-8") as raised:
         parse_catalog("sv", path)
+    assert raised.value.line == 2
 
 
 def test_missing_catalog_is_an_error(tmp_path: Path) -> None:

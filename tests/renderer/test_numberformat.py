@@ -5,15 +5,16 @@ where the shortcut does not apply."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from babel import Locale, numbers
+from babel import Locale, localedata, numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journey.renderer.numberformat import Kind, number_format
+from journey.renderer.numberformat import Kind, agrees_with_babel, number_format
 
 LOCALES = [
     "en_US", "en_GB", "en_IN", "sv_SE", "zh_CN", "zh_Hant_TW", "de_DE", "de_CH", "de_AT",
@@ -66,13 +67,76 @@ def test_currency_matches_babel(identifier: str) -> None:
             assert _ours("currency", value, locale, currency) == expected, (currency, value)
 
 
-def test_shortcut_applies_to_the_common_formats_and_not_to_odd_symbols() -> None:
-    for identifier in ("en_US", "sv_SE", "zh_CN", "de_CH", "hi_IN", "ar_EG"):
+class SymbolsLocale(Locale):
+    """en_US with the decimal pattern and symbols a test chooses: the cases below hold
+    whatever CLDR data the installed Babel ships (de_CH's group symbol became an
+    ASCII apostrophe in Babel 2.19, which quietly changed what Babel prints)."""
+
+    def __init__(self, pattern: str, **symbols: str) -> None:
+        super().__init__("en", "US")
+        self._pattern, self._symbols = pattern, symbols
+
+    @property
+    def number_symbols(self) -> Any:
+        data = dict(super().number_symbols)
+        data["latn"] = {**data["latn"], **self._symbols}
+        return data
+
+    @property
+    def decimal_formats(self) -> Any:
+        return {None: numbers.parse_pattern(self._pattern)}
+
+    def __hash__(self) -> int:  # the format cache must not mix it up with en_US
+        return hash((self._pattern, tuple(sorted(self._symbols.items()))))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+PROBE_VALUES = [0, 7, -7, 0.5, 1234567.5, -1234567.125, Decimal("0.0005"), 10**12]
+
+
+def _formats_like_babel(locale: Locale) -> bool:
+    ours = number_format("decimal", locale, "")
+    return all(ours.format(v) == numbers.format_decimal(v, locale=locale) for v in PROBE_VALUES)
+
+
+def test_the_shortcut_serves_a_plain_locale_and_prints_what_babel_prints() -> None:
+    plain = SymbolsLocale("#,##0.###", group=",", decimal=".")
+    assert number_format("decimal", plain, "").prefix is not None
+    assert _formats_like_babel(plain)
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [{"group": "'"}, {"decimal": "'"}, {"group": "'", "decimal": "’"}, {"group": "¤"}],
+)
+def test_a_quote_or_currency_sign_in_a_symbol_is_left_to_babel(symbols: dict[str, str]) -> None:
+    odd = SymbolsLocale("#,##0.###", **symbols)
+    assert number_format("decimal", odd, "").prefix is None
+    assert _formats_like_babel(odd)
+
+
+@pytest.mark.parametrize("pattern", ["#,##0.###", "#,##,##0.###", "0.00", "#E0", "@@@", "'#'#"])
+def test_any_pattern_prints_what_babel_prints(pattern: str) -> None:
+    assert _formats_like_babel(SymbolsLocale(pattern, group="\u202f", decimal=","))
+
+
+def test_a_shortcut_that_disagrees_with_babel_is_never_used() -> None:
+    built = number_format("decimal", Locale.parse("en_US"), "")
+    wrong = replace(built, group_symbol=built.group_symbol + "x")
+    assert not agrees_with_babel(wrong)
+    assert agrees_with_babel(built) == (built.prefix is not None)
+
+
+def test_every_installed_locale_formats_like_babel() -> None:
+    for identifier in localedata.locale_identifiers()[::7]:
         locale = Locale.parse(identifier)
         for kind, currency in (("decimal", ""), ("percent", ""), ("currency", "EUR")):
-            assert number_format(kind, locale, currency).prefix is not None  # type: ignore[arg-type]
-    # XXX's symbol is itself "¤": Babel's substitution order matters, so Babel formats it.
-    assert number_format("currency", Locale.parse("en_US"), "XXX").prefix is None
+            for value in (0, -1234567.891, Decimal("0.125")):
+                assert _ours(kind, value, locale, currency) == _babel(
+                    kind, value, locale, currency
+                ), (identifier, kind)
 
 
 @settings(max_examples=300, deadline=None)

@@ -87,7 +87,9 @@ def test_undefined_variable_names_the_template_file_and_line(renderer: Renderer)
     with pytest.raises(RenderError) as caught:
         render(renderer, "broken", make_contact("en_US"))
     assert "broken/body.txt:3:" in str(caught.value)
-    assert "'contact' has no attribute 'frist_name'" in str(caught.value)
+    said = str(caught.value)  # Jinja's wording, with our name for the contact
+    assert "'frist_name'" in said and "'contact'" in said
+    assert "ContactView" not in said
 
 
 def test_declared_but_missing_attribute_reads_as_none() -> None:
@@ -153,7 +155,7 @@ def test_render_string_does_not_escape_and_sees_the_contact(renderer: Renderer) 
 
 
 def test_render_string_undefined_is_an_error(renderer: Renderer) -> None:
-    with pytest.raises(RenderError, match=r"<string>:1: 'nope' is undefined"):
+    with pytest.raises(RenderError, match=r"^<string>:1: .*'nope'"):
         renderer.render_string("{{ nope }}", {})
 
 

@@ -89,7 +89,16 @@ def test_a_schedule_may_run_in_each_contacts_zone() -> None:
 
 @pytest.mark.parametrize(
     "cron",
-    ["0 9 * * MON", "*/15 8-18 * * 1-5", "0 9 1,15 * 0", "30 7 * JAN-MAR 7", "0 9 * * mon-fri"],
+    [
+        "0 9 * * MON",
+        "*/15 8-18 * * 1-5",
+        "0 9 1,15 * 0",
+        "30 7 * JAN-MAR 7",
+        "0 9 * * mon-fri",
+        "0 9 * * MON-SUN",
+        "0 9 * * Sat-Sun",
+        "0 9 * jan-Dec 1-7",
+    ],
 )
 def test_standard_cron_expressions_are_accepted(cron: str) -> None:
     trigger = f'{{ schedule: {{ cron: "{cron}" }} }}'
