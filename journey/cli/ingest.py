@@ -25,7 +25,8 @@ from journey.daemon import inbox
 from journey.daemon.lock import DaemonAlreadyRunning, DaemonLock
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
-from journey.ingest import LineError, parse_event
+from journey.ingest import LineError, RecordError, parse_event
+from journey.ingest.dedup import conflict_error, take_new
 from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
 from journey.model import Event
 from journey.reporting import format_diagnostics
@@ -131,7 +132,7 @@ def run_feed(
     path: str,
     *,
     parse: Callable[[Any], Any],
-    commit: Callable[[list[Any]], Iterable[str]],
+    commit: Callable[[list[Any]], Iterable[str | RecordError]],
     progress: bool | None,
     label: str,
     batch_size: int = DEFAULT_BATCH,
@@ -165,10 +166,13 @@ def run_feed(
 
 
 def finish(ctx: click.Context, summary: FeedSummary, parts: list[str]) -> None:
-    """Print the summary line; exit 1 when some lines were bad."""
+    """Print the summary line; exit 1 when some lines were bad (each was reported)."""
     bad = summary.bad
     parts.append(f"{bad} bad line{'' if bad == 1 else 's'}")
-    click.echo(", ".join(parts))
+    line = ", ".join(parts)
+    if bad:
+        line += f" ({summary.good} of {summary.good + bad} lines accepted, {bad} refused)"
+    click.echo(line)
     ctx.exit(1 if bad else 0)
 
 
@@ -189,36 +193,39 @@ BATCH_OPTION = click.option(
 # ------------------------------------------------------------------------- events
 
 
-def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]], list[str]]:
-    """How a batch of events is stored: by the runner, only as history, or via the inbox."""
+def event_committer(
+    session: Session, *, history: bool
+) -> Callable[[list[Event]], list[str | RecordError]]:
+    """How a batch of events is stored: by the runner, only as history, or via the inbox.
+
+    Each event is new (stored, or queued for the daemon), a duplicate of one
+    seen with the same content (skipped), or a conflict (refused, reported).
+    """
     store, runner = session.store, session.runner
 
-    def through_runner(batch: list[Event]) -> list[str]:
-        assert runner is not None
-        with store.transaction():
-            return ["stored" if runner.handle_event(e) else "duplicate" for e in batch]
+    def handle(new: list[Event]) -> None:
+        if history:
+            store.add_events(new)
+        else:
+            assert runner is not None
+            for event in new:
+                runner.handle_event(event)
 
-    def as_history(batch: list[Event]) -> list[str]:
-        with store.transaction():
-            return ["stored" if store.add_event(e) else "duplicate" for e in batch]
+    def commit(batch: list[Event]) -> list[str | RecordError]:
+        if not history and runner is None:
+            verdicts = inbox.accept_events(store, batch, session.clock.now())
+            word = "queued"
+        else:
+            with store.transaction():
+                verdicts = take_new(batch, store.events_by_id, handle)
+            word = "stored"
+        words = {"new": word, "duplicate": "duplicate"}
+        return [
+            conflict_error(event) if verdict == "conflict" else words[verdict]
+            for event, verdict in zip(batch, verdicts, strict=True)
+        ]
 
-    def to_daemon(batch: list[Event]) -> list[str]:
-        known = store.known_event_ids([e.id for e in batch])
-        fresh: list[Event] = []
-        outcomes = []
-        for event in batch:
-            if event.id in known:
-                outcomes.append("duplicate")
-            else:
-                known.add(event.id)
-                fresh.append(event)
-                outcomes.append("queued")
-        inbox.enqueue_events(store, fresh, session.clock.now())
-        return outcomes
-
-    if history:
-        return as_history
-    return through_runner if runner is not None else to_daemon
+    return commit
 
 
 @click.command("ingest")
@@ -259,7 +266,7 @@ def command(
         parts = [f"{outcomes['stored']} stored"]
         if outcomes["queued"]:
             parts.append(f"{outcomes['queued']} queued for the running daemon")
-        parts.append(f"{outcomes['duplicate']} duplicates skipped")
+        parts.append(f"{outcomes['duplicate']} duplicates skipped")  # conflicts are bad lines
         if history:
             parts.append("history only")
         finish(ctx, summary, parts)

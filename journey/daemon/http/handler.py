@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -22,8 +21,8 @@ from journey.daemon.http.limits import MIN_BODY_RATE, DeadlineReader
 from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, allowed_methods, route_name
 from journey.daemon.http.unsubscribe_page import unsubscribe_page
 from journey.errors import JourneyError
-from journey.ingest import parse_contact, parse_event
-from journey.ingest.payload import PayloadError, is_supported, parse_all, split_body
+from journey.ingest.payload import PayloadError, is_supported
+from journey.ingest.replies import contacts_reply, events_reply
 from journey.unsubscribe import SECRET_ENV, verify_unsubscribe_token
 
 if TYPE_CHECKING:
@@ -134,24 +133,24 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _events(self) -> None:
         body = self._read_body()
-        now = self.server.handlers.now()
-        items = split_body(body, self.headers.get("Content-Type"), collection="events")
-        events = parse_all(items, lambda obj: parse_event(obj, received_at=now))
-        stored = self._call(self.server.handlers.ingest_events, events)
-        fresh = sum(1 for ok in stored if ok)
-        self._send_json(
-            HTTPStatus.ACCEPTED,
-            {"stored": fresh, "duplicates": len(events) - fresh, "ids": [e.id for e in events]},
+        handlers = self.server.handlers
+        status, reply = events_reply(
+            body,
+            self.headers.get("Content-Type"),
+            now=handlers.now(),
+            ingest=lambda events: self._call(handlers.ingest_events, events),
         )
+        self._send_json(HTTPStatus(status), reply)
 
     def _contacts(self) -> None:
         body = self._read_body()
-        items = split_body(body, self.headers.get("Content-Type"), collection="contacts")
-        changes = parse_all(items, parse_contact)
-        outcomes = self._call(self.server.handlers.change_contacts, changes)
-        reply: dict[str, Any] = {"contacts": len(changes)}
-        reply.update(Counter(outcomes))
-        self._send_json(HTTPStatus.OK, reply)
+        handlers = self.server.handlers
+        status, reply = contacts_reply(
+            body,
+            self.headers.get("Content-Type"),
+            change=lambda changes: self._call(handlers.change_contacts, changes),
+        )
+        self._send_json(HTTPStatus(status), reply)
 
     def _unsubscribe(self, method: str, token: str) -> None:
         secret = self.server.secret
