@@ -27,6 +27,7 @@ from journey.channels.base import (
     setting_number,
     setting_str,
 )
+from journey.channels.checks import header_problem
 from journey.channels.outbox import message_record
 from journey.channels.retry import parse_retry_after
 from journey.clock import Clock, SystemClock
@@ -113,6 +114,10 @@ class WebhookChannel:
             **extra,
             "Idempotency-Key": key,
         }
+        for name, value in headers.items():
+            problem = header_problem(name, value)  # CR/LF would inject headers: refuse this one
+            if problem:
+                raise DeliveryError(f"webhook request refused: {problem}", permanent=True)
         try:
             request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         except ValueError as exc:
