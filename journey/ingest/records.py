@@ -344,4 +344,4 @@ def _describe(value: Any) -> str:
 
 
 def _keys(keys: list[str]) -> str:
-    return ", ".join(f"`{k}`" for k in keys)
+    return ", ".join(f"`{visible(k)}`" for k in keys)
