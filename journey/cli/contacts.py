@@ -9,6 +9,7 @@ running, the change goes to the daemon's inbox.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
@@ -19,33 +20,33 @@ from journey.cli.ingest import (
     Session,
     finish,
     ingest_session,
+    one_alone,
     open_input,
     run_feed,
 )
 from journey.daemon import inbox
-from journey.ingest import ContactChange, parse_contact
+from journey.ingest import ContactChange, RecordError, parse_contact
 
 Parsed = tuple[ContactChange, dict[str, Any]]
 
 
-def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str]]:
+def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str | RecordError]]:
     store, runner = session.store, session.runner
 
-    def through_runner(batch: list[Parsed]) -> list[str]:
+    def apply(change: ContactChange) -> str:
         assert runner is not None
-        outcomes = []
-        with store.transaction():
-            for change, _ in batch:
-                existed = store.get_contact(change.id) is not None
-                if change.delete:
-                    runner.delete_contact(change.id)
-                    outcomes.append("deleted" if existed else "absent")
-                else:
-                    runner.change_contact(change)
-                    outcomes.append("updated" if existed else "created")
-        return outcomes
+        existed = store.get_contact(change.id) is not None
+        if change.delete:
+            runner.delete_contact(change.id)
+            return "deleted" if existed else "absent"
+        runner.change_contact(change)
+        return "updated" if existed else "created"
 
-    def to_daemon(batch: list[Parsed]) -> list[str]:
+    def through_runner(batch: list[Parsed]) -> list[str | RecordError]:
+        with store.transaction():
+            return [one_alone(session, partial(apply, change)) for change, _ in batch]
+
+    def to_daemon(batch: list[Parsed]) -> list[str | RecordError]:
         inbox.enqueue_contacts(store, [record for _, record in batch], session.clock.now())
         return ["queued"] * len(batch)
 

@@ -10,12 +10,14 @@ alone advances enrollments. `--history` only stores: backfills never mass-send.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -32,6 +34,8 @@ from journey.model import Event
 from journey.reporting import format_diagnostics
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -202,16 +206,20 @@ def event_committer(
     seen with the same content (skipped), or a conflict (refused, reported).
     """
     store, runner = session.store, session.runner
+    failed: dict[int, RecordError] = {}  # by id() of the event, for this batch
 
     def handle(new: list[Event]) -> None:
         if history:
             store.add_events(new)
-        else:
-            assert runner is not None
-            for event in new:
-                runner.handle_event(event)
+            return
+        assert runner is not None
+        for event in new:
+            outcome = one_alone(session, partial(runner.handle_event, event))
+            if isinstance(outcome, RecordError):
+                failed[id(event)] = outcome
 
     def commit(batch: list[Event]) -> list[str | RecordError]:
+        failed.clear()
         if not history and runner is None:
             verdicts = inbox.accept_events(store, batch, session.clock.now())
             word = "queued"
@@ -221,11 +229,30 @@ def event_committer(
             word = "stored"
         words = {"new": word, "duplicate": "duplicate"}
         return [
-            conflict_error(event) if verdict == "conflict" else words[verdict]
+            conflict_error(event)
+            if verdict == "conflict"
+            else failed.get(id(event)) or words[verdict]
             for event, verdict in zip(batch, verdicts, strict=True)
         ]
 
     return commit
+
+
+def one_alone(session: Session, work: Callable[[], T]) -> T | RecordError:
+    """Run one line's engine work in a savepoint; if it breaks, only that line is lost.
+
+    Environment failures (the store locked, a full disk) still end the command:
+    they would fail every line after it too.
+    """
+    try:
+        with session.store.savepoint():
+            return work()
+    except (JourneyError, sqlite3.Error):
+        raise
+    except Exception as exc:  # a record the engine cannot process must not sink the batch
+        if session.runner is not None:
+            session.runner.abandon()
+        return RecordError(f"not processed, nothing of it stored ({type(exc).__name__}: {exc})")
 
 
 @click.command("ingest")

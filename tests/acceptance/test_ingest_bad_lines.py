@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from journey.cli.ingest import Session, one_alone
+from journey.clock import SystemClock
+from journey.errors import StoreError
+from journey.ingest import RecordError
+from journey.model import Contact
+from journey.store.sqlite import SQLiteStore
+from journey.workspace import Workspace
 from tests.acceptance import test_ingest_cli as shared
 from tests.acceptance.test_ingest_cli import jsonl, run, signed_up, store_of
 
@@ -85,3 +92,27 @@ def test_an_event_id_reused_for_other_content_is_a_conflict_not_a_silent_drop(
     code, _, err = run(workspace, "ingest", str(again))
     assert code == 1 and "already used" in err
     assert run(workspace, "ingest", str(jsonl(tmp_path / "same.jsonl", first)))[0] == 0
+
+
+def test_a_line_the_engine_cannot_process_is_undone_alone_and_reported(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "state.db")
+    session = Session(
+        workspace=Workspace(root=tmp_path), store=store, clock=SystemClock(), daemon_running=False
+    )
+
+    def half_done() -> str:
+        store.put_contact(Contact(id="half"))
+        raise KeyError("a bug")
+
+    def environment() -> str:
+        raise StoreError("database is locked")
+
+    with store.transaction():
+        assert one_alone(session, lambda: "created") == "created"
+        outcome = one_alone(session, half_done)
+        store.put_contact(Contact(id="next"))
+    assert isinstance(outcome, RecordError) and "KeyError" in str(outcome)
+    assert store.get_contact("half") is None and store.get_contact("next") is not None
+    with pytest.raises(StoreError), store.transaction():
+        one_alone(session, environment)
+    store.close()
