@@ -3,7 +3,10 @@
 One implementation of section 1 of the spec, shared by `journey ingest`,
 `journey contacts import`, the daemon's HTTP endpoint, `journey simulate` and
 `journey test`, so a line that one of them accepts is accepted by all.
-Problems are raised as :class:`RecordError` with a message a user can act on.
+Every field is checked here, at the door (journey.ingest.values for what a
+value may be, journey.addresses for email and phone, journey.text for text):
+what passes can be stored, queried and sent. Problems are raised as
+:class:`RecordError` with a message a user can act on.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def parse_contact(obj: Any) -> ContactChange:
     """A contact record (JSON object) -> the change it asks for."""
     record = _mapping(obj, "a contact")
     contact_id = _identifier(record.get("id"), "id")
+    for key in record:
+        _checked(checked_key, key, "")
     if "delete" in record:
         if record["delete"] is not True:
             raise RecordError(
@@ -75,7 +80,6 @@ def parse_contact(obj: Any) -> ContactChange:
     fields: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
     for key, value in record.items():
-        _checked(checked_key, key, "")
         if key == "id":
             continue
         if key in _ADDRESS_CHECKS:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The id of a queued event; json_valid first, so no unreadable body can fail a write
+# or a look-up. Queries must repeat this expression exactly for SQLite to use the index.
+INBOX_EVENT_ID = "CASE WHEN json_valid(body) THEN json_extract(body, '$.id') END"
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
@@ -65,6 +69,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE TABLE inbox (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
                 body TEXT NOT NULL, received_at TEXT NOT NULL)""",
+        ],
+    ),
+    (
+        3,
+        "inbox: index of queued event ids (duplicates and conflicts are answered from it)",
+        [
+            f"CREATE INDEX inbox_event_id ON inbox ({INBOX_EVENT_ID}) WHERE kind = 'event'",
         ],
     ),
 ]

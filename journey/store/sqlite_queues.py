@@ -11,6 +11,7 @@ from journey.engine.state import TriggerState
 from journey.model import Event
 from journey.store import codec
 from journey.store.abc import InboxItem
+from journey.store.migrations import INBOX_EVENT_ID
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
 
@@ -37,11 +38,10 @@ class SQLiteQueues(SQLiteConnection):
                 chunk,
             ):
                 found[row[0]] = codec.event_from_row(row)
-            # Accepted but not processed yet: the inbox's `event` items (json_valid
-            # first, so one unreadable body cannot fail the lookup).
+            # Accepted but not processed yet: the inbox's `event` items.
             for body_text, received_at in self._all(
-                "SELECT body, received_at FROM inbox WHERE kind = 'event' AND (CASE WHEN"
-                f" json_valid(body) THEN json_extract(body, '$.id') END) IN ({marks}) ORDER BY seq",
+                f"SELECT body, received_at FROM inbox WHERE kind = 'event'"
+                f" AND {INBOX_EVENT_ID} IN ({marks}) ORDER BY seq",
                 chunk,
             ):
                 body = json.loads(body_text)

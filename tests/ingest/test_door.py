@@ -189,3 +189,8 @@ def test_an_error_message_never_echoes_a_lone_surrogate() -> None:
         parse_contact(_contact(timezone="Europe/\ud800"))
     str(caught.value).encode("utf-8")  # printable: the CLI writes it to stderr
     assert "\\ud800" in str(caught.value)
+
+
+def test_a_deletion_with_odd_keys_is_a_record_error_not_a_crash() -> None:
+    with pytest.raises(RecordError, match="not a string"):
+        parse_contact({"id": "c1", "delete": True, 1: "x", "a": "y"})

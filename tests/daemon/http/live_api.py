@@ -97,7 +97,8 @@ def runner_handlers(runner: Runner, store: SQLiteStore) -> HttpHandlers:
 
     def ingest(events: list[Event]) -> Sequence[str]:
         with lock, store.transaction():
-            return take_new(events, store.events_by_id, lambda new: [*map(runner.handle_event, new)])
+            handle = runner.handle_event
+            return take_new(events, store.events_by_id, lambda new: [*map(handle, new)])
 
     def change(changes: list[ContactChange]) -> Sequence[str]:
         with lock:
