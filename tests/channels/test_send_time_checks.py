@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journey.channels import read_outbox
 from journey.channels.checks import message_problem
-from journey.channels.mime import EmailIdentity, build_email
+from journey.channels.mime import EmailIdentity, build_email, email_bytes
 from journey.clock import VirtualClock
 from journey.errors import DeliveryError
 from journey.model import Message
@@ -20,6 +24,11 @@ from tests.channels.test_webhook_channel import request, webhook_channel
 from tests.support.http_server import HttpTestServer
 
 IDENTITY = EmailIdentity(sender="Acme <news@acme.example>")
+EXPECTED_HEADERS = {
+    *("from", "to", "subject", "date", "message-id", "mime-version", "content-type"),
+    *("content-transfer-encoding", "x-journey-delivery-key", "x-campaign"),
+    *("list-unsubscribe", "list-unsubscribe-post"),
+}
 HEADER_POISON = ["\r\nBcc: v@example.com", "\n", "\x00", "\x85", "\u2028", "\ud800", "\x1b"]
 
 
@@ -90,3 +99,36 @@ def test_a_webhook_header_with_a_line_break_is_a_permanent_failure_and_nothing_i
     assert http_server.requests == []
     channel.call_webhook(request(headers={"X-Trace": "fine"}))
     assert len(http_server.requests) == 1
+
+
+any_text = st.text(
+    alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()),
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=any_text, header=any_text, to=st.one_of(any_text, st.emails()))
+def test_no_text_in_any_field_can_add_a_header_to_the_email(
+    subject: str, header: str, to: str
+) -> None:
+    message = Message(
+        delivery_key="k",
+        channel="email",
+        message="email",
+        to=to,
+        locale="en",
+        subject=subject,
+        text="body",
+        headers={"X-Campaign": header},
+    )
+    try:
+        mail = build_email(message, IDENTITY, now=NOW)
+    except ValueError:
+        return  # refused: this one message fails, permanently
+    for utf8 in (False, True):
+        parsed = email.message_from_bytes(email_bytes(mail, utf8=utf8), policy=email.policy.default)
+        names = {name.lower() for name in parsed}
+        assert names <= EXPECTED_HEADERS, names - EXPECTED_HEADERS
+        assert str(parsed["Subject"]) == subject.strip() or not subject.strip()
+        assert str(parsed["X-Campaign"]).strip() == header.strip()
