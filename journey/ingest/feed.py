@@ -43,10 +43,11 @@ def feed(
     summary = FeedSummary()
     batch: list[T] = []
     lines: list[int] = []
+    refused: list[LineError] = []  # reported at the next flush, in line order
 
     def refuse(line_no: int, message: str) -> None:
         summary.bad += 1
-        on_bad(LineError(line=line_no, message=message))
+        refused.append(LineError(line=line_no, message=message))
 
     def flush() -> None:
         if batch:
@@ -58,20 +59,23 @@ def feed(
                     summary.outcomes[outcome] += 1
             batch.clear()
             lines.clear()
+        for error in sorted(refused, key=lambda e: e.line):
+            on_bad(error)
+        refused.clear()
         if on_progress is not None:
             on_progress(_position(stream))
 
     for line_no, value in read_jsonl(stream, max_line_bytes=max_line_bytes):
         if isinstance(value, LineError):
             refuse(value.line, value.message)
-            continue
-        try:
-            batch.append(parse(value))
-        except RecordError as exc:
-            refuse(line_no, str(exc))
-            continue
-        lines.append(line_no)
-        if len(batch) >= batch_size:
+        else:
+            try:
+                batch.append(parse(value))
+            except RecordError as exc:
+                refuse(line_no, str(exc))
+            else:
+                lines.append(line_no)
+        if len(batch) >= batch_size or len(refused) >= batch_size:
             flush()
     flush()
     return summary

@@ -160,6 +160,7 @@ def test_every_contact_line_is_stored_or_refused_alone(session: Session, lines: 
     summary, reported = _feed(session, lines, parse_contact_line, contact_committer(session))
     assert summary.good + summary.bad == len([line for line in lines if line.strip()])
     assert len(reported) == len(set(reported)) == summary.bad
+    assert reported == sorted(reported)  # FILE:LINE errors come in file order
     for number, line in enumerate(lines, start=1):
         if line.startswith('{"id":"good-'):
             assert number not in reported
@@ -195,6 +196,7 @@ def test_every_event_line_is_stored_refused_or_a_duplicate(
     )
     assert summary.good + summary.bad == len([line for line in lines if line.strip()])
     assert len(reported) == len(set(reported)) == summary.bad
+    assert reported == sorted(reported)  # FILE:LINE errors come in file order
     good_ids = {json.loads(line)["id"] for line in lines if line.startswith('{"id":"good-')}
     assert good_ids <= set(session.store.events_by_id(sorted(good_ids)))
     _queries_still_work(session.store.path)
