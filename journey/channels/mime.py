@@ -11,7 +11,6 @@ import email.charset
 import email.message
 import email.policy
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -21,6 +20,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
+from journey.channels.checks import header_problem, message_problem
 from journey.model import Message
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
 
@@ -31,7 +31,6 @@ LEGACY_POLICY = email.policy.compat32.clone(linesep="\r\n")
 # Quoted-printable bodies: readable for mostly-ASCII text, 7-bit, lines kept short.
 _UTF8_QP = email.charset.Charset("utf-8")
 _UTF8_QP.body_encoding = email.charset.QP
-_HEADER_NAME = re.compile(r"[!-9;-~]+")
 EmailLike = email.message.Message  # EmailMessage for SMTPUTF8, compat32 Message otherwise
 DELIVERY_KEY_HEADER = "X-Journey-Delivery-Key"
 # Headers the channel owns; a template's header of the same name is ignored.
@@ -92,6 +91,9 @@ def build_email(message: Message, identity: EmailIdentity, *, now: datetime) -> 
         raise ValueError("email message has no recipient address")
     if message.subject is None:
         raise ValueError("email message has no subject")
+    problem = message_problem(message)  # text and address rules of every channel
+    if problem:
+        raise ValueError(problem)
     headers = _headers(message, identity, now=now)
     if message.to.isascii() and identity.sender_address.isascii():
         return _legacy_email(message, headers)
@@ -114,10 +116,9 @@ def _headers(message: Message, identity: EmailIdentity, *, now: datetime) -> lis
             headers.append((name, value))
     headers.extend(list_unsubscribe_headers(message, identity).items())
     for name, value in headers:
-        if not _HEADER_NAME.fullmatch(name):
-            raise ValueError(f"not a valid header name: {name!r}")
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"header {name} contains a line break")
+        problem = header_problem(name, value)
+        if problem:
+            raise ValueError(problem)
     return headers
 
 

@@ -99,15 +99,32 @@ class OutboxChannel:
         return self._name
 
     def deliver(self, message: Message) -> DeliveryReceipt:
-        return self.deliver_many([message])[0]
+        (answer,) = self.deliver_many([message])
+        if isinstance(answer, DeliveryError):
+            raise answer
+        return answer
 
-    def deliver_many(self, messages: Iterable[Message]) -> list[DeliveryReceipt]:
-        """Write a batch with one write and one fsync: all of it is durable, or none."""
-        batch = list(messages)
+    def deliver_many(self, messages: Iterable[Message]) -> list[DeliveryReceipt | DeliveryError]:
+        """Write a batch with one write and one fsync: all of it is durable, or none.
+
+        A message that cannot be written as JSON (text no encoding can carry)
+        is answered with its own permanent DeliveryError and the rest are
+        written: one bad message never fails its batch.
+        """
         now = self._clock.now()
         stamp = now.isoformat()
-        self._append(message_record(m, written_at=stamp) for m in batch)
-        return [self._receipt(m.delivery_key, now) for m in batch]
+        lines: list[bytes] = []
+        answers: list[DeliveryReceipt | DeliveryError] = []
+        for message in messages:
+            try:
+                lines.append(encode(message_record(message, written_at=stamp)))
+            except (TypeError, ValueError) as exc:
+                error = DeliveryError(f"outbox record is not JSON: {exc}", permanent=True)
+                answers.append(error)
+            else:
+                answers.append(self._receipt(message.delivery_key, now))
+        self._write(b"".join(lines))
+        return answers
 
     def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt:
         now = self._clock.now()
@@ -130,6 +147,9 @@ class OutboxChannel:
             data = b"".join(encode(record) for record in records)
         except (TypeError, ValueError) as exc:
             raise DeliveryError(f"outbox record is not JSON: {exc}", permanent=True) from exc
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
         if not data:
             return
         with self._lock:

@@ -33,6 +33,7 @@ from journey.channels.base import (
     setting_number,
     setting_str,
 )
+from journey.channels.checks import header_problem
 from journey.channels.exchange import DEFAULT_DEADLINE_SECONDS, Exchange, Exchanges
 from journey.channels.outbox import message_record
 from journey.channels.retry import parse_retry_after
@@ -127,6 +128,10 @@ class WebhookChannel:
             **extra,
             "Idempotency-Key": key,
         }
+        for name, value in headers.items():
+            problem = header_problem(name, value)  # CR/LF would inject headers: refuse this one
+            if problem:
+                raise DeliveryError(f"webhook request refused: {problem}", permanent=True)
         now = self._clock.now()
         answer = self._exchange(url, data, headers)
         retry_after = None

@@ -10,12 +10,14 @@ alone advances enrollments. `--history` only stores: backfills never mass-send.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -25,12 +27,15 @@ from journey.daemon import inbox
 from journey.daemon.lock import WriterAccess
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
-from journey.ingest import LineError, parse_event
+from journey.ingest import LineError, RecordError, parse_event
+from journey.ingest.dedup import conflict_error, take_new
 from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
 from journey.model import Event
 from journey.reporting import format_diagnostics
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -128,7 +133,7 @@ def run_feed(
     path: str,
     *,
     parse: Callable[[Any], Any],
-    commit: Callable[[list[Any]], Iterable[str]],
+    commit: Callable[[list[Any]], Iterable[str | RecordError]],
     progress: bool | None,
     label: str,
     batch_size: int = DEFAULT_BATCH,
@@ -162,10 +167,13 @@ def run_feed(
 
 
 def finish(ctx: click.Context, summary: FeedSummary, parts: list[str]) -> None:
-    """Print the summary line; exit 1 when some lines were bad."""
+    """Print the summary line; exit 1 when some lines were bad (each was reported)."""
     bad = summary.bad
     parts.append(f"{bad} bad line{'' if bad == 1 else 's'}")
-    click.echo(", ".join(parts))
+    line = ", ".join(parts)
+    if bad:
+        line += f" ({summary.good} of {summary.good + bad} lines accepted, {bad} refused)"
+    click.echo(line)
     ctx.exit(1 if bad else 0)
 
 
@@ -186,52 +194,67 @@ BATCH_OPTION = click.option(
 # ------------------------------------------------------------------------- events
 
 
-def event_committer(session: Session, *, history: bool) -> Callable[[list[Event]], list[str]]:
-    """How a batch of events is stored: by the runner, only as history, or via the inbox."""
+def event_committer(
+    session: Session, *, history: bool
+) -> Callable[[list[Event]], list[str | RecordError]]:
+    """How a batch of events is stored: by the runner, only as history, or via the inbox.
+
+    Each event is new (stored, or queued for the daemon), a duplicate of one
+    seen with the same content (skipped), or a conflict (refused, reported).
+    """
     store, runner = session.store, session.runner
+    failed: dict[int, RecordError] = {}  # by id() of the event, for this batch
 
-    def through_runner(batch: list[Event]) -> list[str]:
+    def handle(new: list[Event]) -> None:
+        if history:
+            store.add_events(new)
+            return
         assert runner is not None
-        with store.transaction():
-            erased = store.erased_among(e.contact_id for e in batch)
-            return [
-                "refused"
-                if e.contact_id in erased
-                else ("stored" if runner.handle_event(e) else "duplicate")
-                for e in batch
-            ]
+        for event in new:
+            outcome = one_alone(session, partial(runner.handle_event, event))
+            if isinstance(outcome, RecordError):
+                failed[id(event)] = outcome
 
-    def as_history(batch: list[Event]) -> list[str]:
-        with store.transaction():
-            erased = store.erased_among(e.contact_id for e in batch)
-            return [
-                "refused"
-                if e.contact_id in erased
-                else ("stored" if store.add_event(e) else "duplicate")
-                for e in batch
-            ]
-
-    def to_daemon(batch: list[Event]) -> list[str]:
-        known = store.known_event_ids([e.id for e in batch])
+    def commit(batch: list[Event]) -> list[str | RecordError]:
+        failed.clear()
         erased = store.erased_among(e.contact_id for e in batch)
-        fresh: list[Event] = []
-        outcomes = []
-        for event in batch:
-            if event.contact_id in erased:
-                outcomes.append("refused")
-            elif event.id in known:
-                outcomes.append("duplicate")
-            else:
-                known.add(event.id)
-                fresh.append(event)
-                outcomes.append("queued")
-        inbox.enqueue_events(store, fresh, session.clock.now())
-        return outcomes
+        live = [e for e in batch if e.contact_id not in erased]
+        if not history and session.daemon_running():
+            verdicts = inbox.accept_events(store, live, session.clock.now())
+            word = "queued"
+        else:
+            with store.transaction():
+                verdicts = take_new(live, store.events_by_id, handle)
+            word = "stored"
+        words = {"new": word, "duplicate": "duplicate"}
+        by_event = dict(zip(map(id, live), verdicts, strict=True))
+        return [
+            "refused"
+            if event.contact_id in erased
+            else conflict_error(event)
+            if by_event[id(event)] == "conflict"
+            else failed.get(id(event)) or words[by_event[id(event)]]
+            for event in batch
+        ]
 
-    def either(batch: list[Event]) -> list[str]:
-        return to_daemon(batch) if session.daemon_running() else through_runner(batch)
+    return commit
 
-    return as_history if history else either
+
+def one_alone(session: Session, work: Callable[[], T]) -> T | RecordError:
+    """Run one line's engine work in a savepoint; if it breaks, only that line is lost.
+
+    Environment failures (the store locked, a full disk) still end the command:
+    they would fail every line after it too.
+    """
+    try:
+        with session.store.savepoint():
+            return work()
+    except (JourneyError, sqlite3.Error):
+        raise
+    except Exception as exc:  # a record the engine cannot process must not sink the batch
+        if session.runner is not None:
+            session.runner.abandon()
+        return RecordError(f"not processed, nothing of it stored ({type(exc).__name__}: {exc})")
 
 
 @click.command("ingest")
@@ -272,7 +295,7 @@ def command(
         parts = [f"{outcomes['stored']} stored"]
         if outcomes["queued"]:
             parts.append(f"{outcomes['queued']} queued for the running daemon")
-        parts.append(f"{outcomes['duplicate']} duplicates skipped")
+        parts.append(f"{outcomes['duplicate']} duplicates skipped")  # conflicts are bad lines
         if outcomes["refused"]:
             parts.append(f"{outcomes['refused']} refused (their contacts were erased)")
         if history:

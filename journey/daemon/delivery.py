@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from journey.channels.base import ChannelImpl, WebhookRequest
+from journey.channels.checks import message_problem
 from journey.channels.retry import RetryPolicy, next_retry_at
 from journey.clock import Clock
 from journey.daemon.inbox import enqueue_events
@@ -126,7 +127,11 @@ class DeliveryWorker:
         results: list[DeliveryResult] = []
         batches: dict[str, list[_Prepared]] = {}
         for record in records:
-            prepared = self._prepare(record, contacts.get(record.contact_id))
+            try:
+                prepared = self._prepare(record, contacts.get(record.contact_id))
+            except Exception as exc:  # a malformed stored delivery fails alone
+                reason = f"cannot prepare: {type(exc).__name__}: {exc}"
+                prepared = self._failed(record, DeliveryError(reason, permanent=True))
             if isinstance(prepared, DeliveryResult):
                 results.append(prepared)
             else:
@@ -202,6 +207,9 @@ class DeliveryWorker:
             headers.update(self.links.headers(record.contact_id, record.journey_id))
         # one Message, built with today's address (no copy through dataclasses.replace)
         message = Message(**{**record.payload, "to": address, "headers": headers})
+        problem = message_problem(message)  # refused alone, before any channel sees it
+        if problem:
+            return self._failed(record, DeliveryError(problem, permanent=True))
         return _Prepared(record=record, item=message)
 
     # ------------------------------------------------------------------ sending
@@ -232,13 +240,15 @@ class DeliveryWorker:
     ) -> list[DeliveryResult]:
         """Channels that write many messages at once (the outbox) get one call per batch."""
         try:
-            receipts = deliver_many([p.item for p in items])  # type: ignore[misc]
-        except DeliveryError as exc:
+            answers = deliver_many([p.item for p in items])  # type: ignore[misc]
+        except DeliveryError as exc:  # the write itself failed: none of them was sent
             results = [self._failed(p.record, exc) for p in items]
-        else:
+        else:  # a message the channel refused alone comes back as its DeliveryError
             results = [
-                DeliveryResult(record=p.record, status="sent", message_id=r.message_id)
-                for p, r in zip(items, receipts, strict=True)
+                self._failed(p.record, answer)
+                if isinstance(answer, DeliveryError)
+                else DeliveryResult(record=p.record, status="sent", message_id=answer.message_id)
+                for p, answer in zip(items, answers, strict=True)
             ]
         self._record(results)
         return results

@@ -36,22 +36,13 @@ class HttpHooks:
             now=self.daemon.clock.now,
         )
 
-    def ingest_events(self, events: list[Event]) -> Sequence[bool]:
-        """True per event accepted now; False for an id already stored or sent twice here."""
+    def ingest_events(self, events: list[Event]) -> Sequence[str]:
+        """Per event: `new` (queued now), `duplicate` (same id and content seen) or `conflict`."""
         with self._lock:
-            known = self.store.known_event_ids([e.id for e in events])
-            fresh: list[Event] = []
-            answers = []
-            for event in events:
-                new = event.id not in known
-                answers.append(new)
-                if new:
-                    known.add(event.id)
-                    fresh.append(event)
-            inbox.enqueue_events(self.store, fresh, self.daemon.clock.now())
-        if fresh:
+            verdicts = inbox.accept_events(self.store, events, self.daemon.clock.now())
+        if "new" in verdicts:
             self.daemon.wake()
-        return answers
+        return verdicts
 
     def change_contacts(self, changes: list[ContactChange]) -> Sequence[str]:
         """`refused` for an erased contact: erasure is final, nothing recreates them."""

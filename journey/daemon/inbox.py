@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from journey.ingest.dedup import Verdict, take_new
 from journey.model import Event
+from journey.store import codec
 from journey.store.abc import InboxItem, StateStore
-from journey.store.codec import from_ts, ts
+from journey.store.codec import ts
 
 if TYPE_CHECKING:
     from journey.store.sqlite import SQLiteStore
@@ -37,16 +39,7 @@ def event_body(event: Event) -> dict[str, Any]:
 
 
 def event_from_body(body: Mapping[str, Any], received_at: datetime) -> Event:
-    timestamp = from_ts(body["timestamp"])
-    assert timestamp is not None
-    return Event(
-        id=str(body["id"]),
-        name=str(body["name"]),
-        contact_id=str(body["contact_id"]),
-        timestamp=timestamp,
-        properties=dict(body.get("properties") or {}),
-        received_at=from_ts(body.get("received_at")) or received_at,
-    )
+    return codec.event_from_body(dict(body), received_at)
 
 
 def enqueue_events(store: StateStore, events: Iterable[Event], now: datetime) -> int:
@@ -55,6 +48,16 @@ def enqueue_events(store: StateStore, events: Iterable[Event], now: datetime) ->
     if items:
         store.enqueue(items, now)
     return len(items)
+
+
+def accept_events(store: StateStore, events: Sequence[Event], now: datetime) -> list[Verdict]:
+    """Enqueue the events not seen before; a verdict per event, in order.
+
+    The look-up and the append share one write transaction, so of two
+    concurrent senders of the same new id exactly one hears "new".
+    """
+    with store.transaction():
+        return take_new(events, store.events_by_id, lambda new: enqueue_events(store, new, now))
 
 
 def enqueue_contacts(store: StateStore, patches: Sequence[Mapping[str, Any]], now: datetime) -> int:

@@ -1,8 +1,10 @@
 """Feeding a JSONL file through a parser into batches: the loop behind `ingest` and `import`.
 
 It knows nothing about stores or engines: the caller's `commit` stores one
-batch (in one transaction) and says what happened to each record. Bad lines
-are handed to `on_bad` and skipped; good ones are kept.
+batch (in one transaction) and says what happened to each record: an outcome
+word, or a RecordError for a record refused at commit time (an event id reused
+for other content). Bad lines are handed to `on_bad` and skipped; good ones
+are kept.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ DEFAULT_BATCH = 1000
 
 @dataclass(slots=True)
 class FeedSummary:
-    good: int = 0
-    bad: int = 0
+    good: int = 0  # lines accepted (stored, duplicates, queued...)
+    bad: int = 0  # lines refused, each reported to on_bad
     outcomes: Counter[str] = field(default_factory=Counter)  # e.g. stored, duplicate, deleted
 
 
@@ -31,7 +33,7 @@ def feed(
     stream: IO[bytes],
     *,
     parse: Callable[[Any], T],
-    commit: Callable[[list[T]], Iterable[str]],
+    commit: Callable[[list[T]], Iterable[str | RecordError]],
     on_bad: Callable[[LineError], None],
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = DEFAULT_BATCH,
@@ -40,27 +42,40 @@ def feed(
     """Read, parse and commit in batches; memory stays bounded by one batch."""
     summary = FeedSummary()
     batch: list[T] = []
+    lines: list[int] = []
+    refused: list[LineError] = []  # reported at the next flush, in line order
+
+    def refuse(line_no: int, message: str) -> None:
+        summary.bad += 1
+        refused.append(LineError(line=line_no, message=message))
 
     def flush() -> None:
         if batch:
-            summary.outcomes.update(commit(batch))
+            for line_no, outcome in zip(lines, commit(batch), strict=True):
+                if isinstance(outcome, RecordError):
+                    refuse(line_no, str(outcome))
+                else:
+                    summary.good += 1
+                    summary.outcomes[outcome] += 1
             batch.clear()
+            lines.clear()
+        for error in sorted(refused, key=lambda e: e.line):
+            on_bad(error)
+        refused.clear()
         if on_progress is not None:
             on_progress(_position(stream))
 
     for line_no, value in read_jsonl(stream, max_line_bytes=max_line_bytes):
         if isinstance(value, LineError):
-            summary.bad += 1
-            on_bad(value)
-            continue
-        try:
-            batch.append(parse(value))
-        except RecordError as exc:
-            summary.bad += 1
-            on_bad(LineError(line=line_no, message=str(exc)))
-            continue
-        summary.good += 1
-        if len(batch) >= batch_size:
+            refuse(value.line, value.message)
+        else:
+            try:
+                batch.append(parse(value))
+            except RecordError as exc:
+                refuse(line_no, str(exc))
+            else:
+                lines.append(line_no)
+        if len(batch) >= batch_size or len(refused) >= batch_size:
             flush()
     flush()
     return summary

@@ -2,8 +2,10 @@
 
 `POST /v1/events` and `POST /v1/contacts` take one JSON object, a batch
 (`{"events": [...]}` / `{"contacts": [...]}`, or a bare array), or JSON Lines.
-Every record keeps where it came from (`line` or `index`) so a 400 can say which
-one is wrong. A request is all or nothing: one bad record rejects the batch.
+Every record keeps where it came from (`line` or `index`) so an error can say
+which one is wrong. One bad record fails alone: a broken JSON line or an invalid
+record is refused by itself (journey.ingest.replies), the others go on. Only a
+body that cannot be split into records at all is one 400.
 """
 
 from __future__ import annotations
@@ -51,9 +53,16 @@ class PayloadError(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Located:
+    """One record of a body; `value` is a LineError for a JSON line that did not parse."""
+
     value: Any
     line: int | None = None
     index: int | None = None
+
+    def where(self) -> dict[str, int]:
+        if self.index is not None:
+            return {"index": self.index}
+        return {"line": self.line} if self.line is not None else {}
 
 
 def media_type(content_type: str | None) -> str:
@@ -94,14 +103,17 @@ def split_body(body: bytes, content_type: str | None, *, collection: str) -> lis
     return [Located(value=data, line=1)]
 
 
-def parse_all(items: list[Located], parse: Callable[[Any], T]) -> list[T]:
-    """Parse every record or raise PayloadError naming the first bad one."""
-    parsed: list[T] = []
+def parse_each(items: list[Located], parse: Callable[[Any], T]) -> list[T | RecordError]:
+    """Each record parsed, or the RecordError saying why it is refused (in order)."""
+    parsed: list[T | RecordError] = []
     for item in items:
+        if isinstance(item.value, LineError):
+            parsed.append(RecordError(item.value.message))
+            continue
         try:
             parsed.append(parse(item.value))
         except RecordError as exc:
-            raise PayloadError(message=str(exc), line=item.line, index=item.index) from None
+            parsed.append(exc)
     return parsed
 
 
@@ -110,10 +122,7 @@ def _jsonl(body: bytes) -> list[Located]:
     for line_no, raw in enumerate(body.split(b"\n"), start=1):
         if not raw.strip():
             continue
-        value = parse_json_line(raw, line_no)
-        if isinstance(value, LineError):
-            raise PayloadError(message=value.message, line=value.line)
-        items.append(Located(value=value, line=line_no))
+        items.append(Located(value=parse_json_line(raw, line_no), line=line_no))
     if not items:
         raise PayloadError(message="empty body")
     return items

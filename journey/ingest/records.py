@@ -3,26 +3,39 @@
 One implementation of section 1 of the spec, shared by `journey ingest`,
 `journey contacts import`, the daemon's HTTP endpoint, `journey simulate` and
 `journey test`, so a line that one of them accepts is accepted by all.
-Problems are raised as :class:`RecordError` with a message a user can act on.
+Every field is checked here, at the door (journey.ingest.values for what a
+value may be, journey.addresses for email and phone, journey.text for text):
+what passes can be stored, queried and sent. Problems are raised as
+:class:`RecordError` with a message a user can act on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from journey.addresses import AddressError, check_email, check_phone
+from journey.ingest.values import (
+    ValueProblem,
+    checked_key,
+    checked_text,
+    checked_value,
+)
 from journey.localtime import parse_instant, zone
 from journey.model import Contact, Event
+from journey.text import visible
 
-_CONTACT_TEXT_KEYS = ("email", "phone", "locale")
 _EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
 _MAX_ID_LENGTH = 256
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_LOCALE_LENGTH = 64  # BCP 47 tags in practice stay under 35
+# Instants a record may carry: far enough either way for any real history or
+# plan, and far from datetime's year 1..9999, so no offset or wait overflows.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class RecordError(ValueError):
@@ -51,6 +64,8 @@ def parse_contact(obj: Any) -> ContactChange:
     """A contact record (JSON object) -> the change it asks for."""
     record = _mapping(obj, "a contact")
     contact_id = _identifier(record.get("id"), "id")
+    for key in record:
+        _checked(checked_key, key, "")
     if "delete" in record:
         if record["delete"] is not True:
             raise RecordError(
@@ -65,12 +80,13 @@ def parse_contact(obj: Any) -> ContactChange:
     fields: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
     for key, value in record.items():
-        if not isinstance(key, str) or not key:
-            raise RecordError("attribute names must be non-empty strings")
         if key == "id":
             continue
-        if key in _CONTACT_TEXT_KEYS:
-            fields[key] = _optional_text(value, key)
+        if key in _ADDRESS_CHECKS:
+            fields[key] = _address(value, key)
+        elif key == "locale":
+            text = _optional_text(value, key)
+            fields[key] = None if text is None else _checked(_one_line, text, key)
         elif key == "timezone":
             fields[key] = _timezone(value)
         elif key == "created_at":
@@ -78,7 +94,7 @@ def parse_contact(obj: Any) -> ContactChange:
         elif key == "consent":
             fields[key] = _consent(value)
         else:
-            attributes[key] = plain(value)
+            attributes[key] = _checked(checked_value, value, key)
     return ContactChange(id=contact_id, fields=fields, attributes=attributes)
 
 
@@ -129,6 +145,7 @@ def _consent(value: Any) -> dict[str, bool | None] | None:
         return None
     consent = _mapping(value, "`consent`")
     for channel, granted in consent.items():
+        _checked(checked_key, channel, "consent")
         if granted is not None and not isinstance(granted, bool):
             raise RecordError(
                 f"`consent.{channel}` must be true or false, not {_describe(granted)}"
@@ -139,7 +156,7 @@ def _consent(value: Any) -> dict[str, bool | None] | None:
 def _timezone(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or zone(value) is None:
+    if not isinstance(value, str) or len(value) > _MAX_ID_LENGTH or zone(value) is None:
         raise RecordError(
             f"`timezone` must be an IANA time zone such as Europe/Stockholm, not {_describe(value)}"
         )
@@ -152,6 +169,24 @@ def _optional_text(value: Any, key: str) -> str | None:
     if not isinstance(value, str):
         raise RecordError(f"`{key}` must be a string, not {_describe(value)}")
     return value
+
+
+def _one_line(value: str, key: str) -> str:
+    return checked_text(value, key, one_line=True, limit=_MAX_LOCALE_LENGTH)
+
+
+def _address(value: Any, key: str) -> str | None:
+    """`email` and `phone`, checked as the channels will check them at send time."""
+    text = _optional_text(value, key)
+    if text is None:
+        return None
+    try:
+        return _ADDRESS_CHECKS[key](text)
+    except AddressError as exc:
+        raise RecordError(f"`{key}`: {exc}") from None
+
+
+_ADDRESS_CHECKS: dict[str, Callable[[str], str]] = {"email": check_email, "phone": check_phone}
 
 
 # --------------------------------------------------------------------------- events
@@ -183,7 +218,11 @@ def parse_event(obj: Any, *, received_at: datetime) -> Event:
         else _instant(raw_timestamp, "timestamp")
     )
     properties = record.get("properties")
-    properties = {} if properties is None else plain(dict(_mapping(properties, "`properties`")))
+    if properties is None:
+        properties = {}
+    else:
+        given = dict(_mapping(properties, "`properties`"))
+        properties = _checked(checked_value, given, "properties")
     event_id = record.get("id")
     if event_id is None:
         event_id = event_fingerprint(name, contact_id, timestamp, properties)
@@ -221,15 +260,12 @@ def event_fingerprint(
 # ------------------------------------------------------------------------- helpers
 
 
-def plain(value: Any) -> Any:
-    """Dates a YAML test file produced become text, as JSON would carry them."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
+    """Run a check of journey.ingest.values; its problem becomes this record's RecordError."""
+    try:
+        return check(value, where)
+    except ValueProblem as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -250,26 +286,48 @@ def _identifier(value: Any, key: str) -> str:
         raise RecordError(f"`{key}` must be a string, not {_describe(value)}{hint}")
     if not value.strip():
         raise RecordError(f"`{key}` must not be empty")
-    if len(value) > _MAX_ID_LENGTH:
-        raise RecordError(f"`{key}` is longer than {_MAX_ID_LENGTH} characters")
-    if _CONTROL.search(value):
-        raise RecordError(f"`{key}` must not contain control characters")
-    return value
+    return str(
+        _checked(
+            lambda text, where: checked_text(text, where, one_line=True, limit=_MAX_ID_LENGTH),
+            value,
+            key,
+        )
+    )
 
 
 def _instant(value: Any, key: str) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise RecordError(f"`{key}` has no time zone; add `Z` or an offset such as +01:00")
-        return value.astimezone(UTC)
-    if not isinstance(value, str):
+        instant = _in_range(lambda: value.astimezone(UTC), key, value.isoformat())
+    elif not isinstance(value, str):
         raise RecordError(f"`{key}` must be an RFC 3339 timestamp, not {_describe(value)}")
+    else:
+        _checked(lambda text, where: checked_text(text, where, one_line=True, limit=64), value, key)
+        instant = _in_range(lambda: parse_instant(value), key, value)
+    if not EARLIEST <= instant < LATEST:
+        raise _out_of_range(key, str(value))
+    return instant
+
+
+def _out_of_range(key: str, shown: str) -> RecordError:
+    return RecordError(
+        f"`{key}`: {visible(shown)} is outside the years {EARLIEST.year}..{LATEST.year - 1}"
+        " that a timestamp may have"
+    )
+
+
+def _in_range(convert: Callable[[], datetime], key: str, shown: str) -> datetime:
     try:
-        return parse_instant(value)
+        return convert()
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is past datetime.max in UTC
+        raise _out_of_range(key, shown) from None
     except ValueError as exc:
         message = str(exc)
         if "time zone" not in message:
-            message = f"`{value}` is not an RFC 3339 timestamp such as 2026-03-02T14:05:00Z"
+            message = (
+                f"`{visible(shown)}` is not an RFC 3339 timestamp such as 2026-03-02T14:05:00Z"
+            )
         raise RecordError(f"`{key}`: {message}") from None
 
 
@@ -279,9 +337,9 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {value}" if abs(value) < 1e20 else "a very large number"
     if isinstance(value, str):
-        return f"`{value}`" if len(value) <= 60 else "a long string"
+        return f"`{visible(value)}`" if len(value) <= 60 else "a long string"
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, list | tuple):
@@ -290,4 +348,4 @@ def _describe(value: Any) -> str:
 
 
 def _keys(keys: list[str]) -> str:
-    return ", ".join(f"`{k}`" for k in keys)
+    return ", ".join(f"`{visible(k)}`" for k in keys)

@@ -223,6 +223,14 @@ class StateStore(ABC):
         """Which of these ids are already stored or waiting in the inbox (ingest answers)."""
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
+    def events_by_id(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """Each id's event as stored, else as waiting in the inbox; absent ids are left out.
+
+        Called inside a write transaction, the answer cannot change before the
+        caller enqueues: that is what makes concurrent duplicates truthful.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
     def inbox_batch(self, limit: int) -> list[InboxItem]:
         """The oldest unprocessed items, in arrival order."""
         raise NotImplementedError(f"{type(self).__name__} has no inbox")

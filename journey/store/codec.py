@@ -90,6 +90,32 @@ def event_row(event: Event) -> tuple[Any, ...]:
     )
 
 
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    """A row of `SELECT id, contact_id, name, timestamp, received_at, properties`."""
+    return Event(
+        id=row[0],
+        contact_id=row[1],
+        name=row[2],
+        timestamp=datetime.fromisoformat(row[3]),
+        received_at=datetime.fromisoformat(row[4]),
+        properties=json.loads(row[5]),
+    )
+
+
+def event_from_body(body: dict[str, Any], received_at: datetime) -> Event:
+    """An event as the inbox keeps it (journey.daemon.inbox.event_body)."""
+    timestamp = from_ts(body["timestamp"])
+    assert timestamp is not None
+    return Event(
+        id=str(body["id"]),
+        name=str(body["name"]),
+        contact_id=str(body["contact_id"]),
+        timestamp=timestamp,
+        properties=dict(body.get("properties") or {}),
+        received_at=from_ts(body.get("received_at")) or received_at,
+    )
+
+
 ENROLLMENT_COLUMNS = (
     "id, journey_id, contact_id, plan_hash, status, step_id, step_entered_at, due_at,"
     " entered_at, entry, split_arm, exit_reason, exited_at, converted_at, state"

@@ -7,6 +7,10 @@ import sqlite3
 
 from journey.errors import StoreError
 
+# The id of a queued event; json_valid first, so no unreadable body can fail a write
+# or a look-up. Queries must repeat this expression exactly for SQLite to use the index.
+INBOX_EVENT_ID = "CASE WHEN json_valid(body) THEN json_extract(body, '$.id') END"
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
@@ -81,6 +85,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 scrubbed INTEGER NOT NULL DEFAULT 0, outboxes INTEGER NOT NULL DEFAULT 0)""",
             """CREATE TABLE store_keys (
                 purpose TEXT PRIMARY KEY, key TEXT NOT NULL)""",
+        ],
+    ),
+    (
+        4,
+        "inbox: index of queued event ids (duplicates and conflicts are answered from it)",
+        [
+            f"CREATE INDEX inbox_event_id ON inbox ({INBOX_EVENT_ID}) WHERE kind = 'event'",
         ],
     ),
 ]

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from journey.engine.state import TriggerState
+from journey.model import Event
 from journey.store import codec
 from journey.store.abc import InboxItem
+from journey.store.migrations import INBOX_EVENT_ID
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
 
@@ -24,12 +26,29 @@ class SQLiteQueues(SQLiteConnection):
             )
 
     def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+        return set(self.events_by_id(event_ids))
+
+    def events_by_id(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        found: dict[str, Event] = {}
         for chunk in chunks(list(dict.fromkeys(event_ids))):
             marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0] for row in self._all(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
-            )
+            for row in self._all(
+                "SELECT id, contact_id, name, timestamp, received_at, properties FROM events"
+                f" WHERE id IN ({marks})",
+                chunk,
+            ):
+                found[row[0]] = codec.event_from_row(row)
+            # Accepted but not processed yet: the inbox's `event` items.
+            for body_text, received_at in self._all(
+                f"SELECT body, received_at FROM inbox WHERE kind = 'event'"
+                f" AND {INBOX_EVENT_ID} IN ({marks}) ORDER BY seq",
+                chunk,
+            ):
+                body = json.loads(body_text)
+                if body["id"] not in found:
+                    found[body["id"]] = codec.event_from_body(
+                        body, datetime.fromisoformat(received_at)
+                    )
         return found
 
     def inbox_batch(self, limit: int) -> list[InboxItem]:

@@ -100,7 +100,9 @@ def test_contacts_import_upserts_and_reports_bad_lines(workspace: Path, tmp_path
     )
     code, out, err = run(workspace, "contacts", "import", str(second))
     assert code == 1
-    assert out == "0 created, 1 updated, 1 deleted, 2 bad lines\n"
+    assert (
+        out == "0 created, 1 updated, 1 deleted, 2 bad lines (2 of 4 lines accepted, 2 refused)\n"
+    )
     assert f"{second}:2: error: `id` must be a string, not the number 3" in err
     assert f"{second}:3: error: invalid JSON" in err
     store = store_of(workspace)
@@ -154,7 +156,7 @@ def test_bad_event_lines_are_reported_with_file_and_line(workspace: Path, tmp_pa
     )
     code, out, err = run(workspace, "ingest", str(events))
     assert code == 1
-    assert out == "1 stored, 0 duplicates skipped, 3 bad lines\n"
+    assert out == "1 stored, 0 duplicates skipped, 3 bad lines (1 of 4 lines accepted, 3 refused)\n"
     assert err.splitlines() == [
         f"{events}:2: error: `timestamp`: `2026-03-02T14:05:00` has no time zone; "
         "add `Z` or an offset such as +01:00",
@@ -198,7 +200,8 @@ def test_with_a_daemon_running_events_go_to_its_inbox(workspace: Path, tmp_path:
     database = workspace / ".journey" / "state.db"
     holder = _hold_lock(database)
     try:
-        events = jsonl(tmp_path / "e.jsonl", signed_up("c1"), signed_up("c1"))
+        event = signed_up("c1")
+        events = jsonl(tmp_path / "e.jsonl", event, event)
         code, out, _ = run(workspace, "ingest", str(events))
         assert (code, out) == (
             0,
@@ -229,9 +232,9 @@ def test_a_daemon_can_start_while_ingest_runs(
 ) -> None:
     """Ingest is a writer, not a daemon: it never holds the daemon lock."""
     seen: list[bool] = []
-    original = SQLiteStore.add_event
+    original = SQLiteStore.add_events
 
-    def spy(self: SQLiteStore, event: Any) -> bool:
+    def spy(self: SQLiteStore, event: Any) -> None:
         lock = DaemonLock(workspace / ".journey" / "state.db")
         try:
             lock.acquire()
@@ -243,6 +246,6 @@ def test_a_daemon_can_start_while_ingest_runs(
         return original(self, event)
 
     events = jsonl(tmp_path / "e.jsonl", {"name": "x", "contact_id": "c1"})
-    monkeypatch.setattr(SQLiteStore, "add_event", spy)
+    monkeypatch.setattr(SQLiteStore, "add_events", spy)
     assert run(workspace, "ingest", "--history", str(events))[0] == 0
     assert seen == [True]

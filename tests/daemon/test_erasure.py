@@ -23,7 +23,7 @@ from tests.daemon.conftest import START, DaemonHarness
 from tests.daemon.crash_harness import ROOT
 from tests.daemon.workspace_factory import make_workspace, signups
 
-ADDRESS = "ottilie.quasimodo-erase@example.test"
+ADDRESS = "ottilie.quasimodo-erase@example.com"
 NAME = "Ottilie Zwörkström"
 PERSON = "erase-me-7"
 OTHER = "keep-me-1"
@@ -66,7 +66,7 @@ def person(**extra: object) -> dict[str, object]:
 def bystander() -> dict[str, object]:
     return {
         "id": OTHER,
-        "email": "keep@example.test",
+        "email": "keep@example.com",
         "first_name": "Kept",
         "consent": {"email": True},
     }

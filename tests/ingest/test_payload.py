@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from journey.ingest import parse_contact
-from journey.ingest.payload import PayloadError, is_supported, parse_all, split_body
+from journey.ingest import ContactChange, LineError, RecordError, parse_contact
+from journey.ingest.payload import PayloadError, is_supported, parse_each, split_body
 
 
 def test_one_object_a_batch_an_array_and_json_lines_all_work() -> None:
@@ -27,22 +27,24 @@ def test_json_lines_sent_as_application_json_are_still_read() -> None:
     assert [i.line for i in items] == [1, 2]
 
 
-def test_bad_json_names_the_line() -> None:
-    with pytest.raises(PayloadError) as caught:
-        split_body(b'{"id": "c1"}\n{"id": \n', "application/x-ndjson", collection="contacts")
-    assert caught.value.as_json()["line"] == 2
+def test_a_broken_json_line_is_refused_alone_naming_its_line() -> None:
+    items = split_body(
+        b'{"id": "c1"}\n{"id": \n{"id": "c3"}', "application/x-ndjson", collection="contacts"
+    )
+    assert [i.line for i in items] == [1, 2, 3]
+    assert isinstance(items[1].value, LineError) and items[1].where() == {"line": 2}
+    parsed = parse_each(items, parse_contact)
+    assert [type(p) for p in parsed] == [ContactChange, RecordError, ContactChange]
 
 
-def test_bad_record_names_its_index_and_rejects_the_batch() -> None:
+def test_bad_record_is_refused_alone_and_names_its_index() -> None:
     items = split_body(
         b'{"contacts": [{"id": "c1"}, {"id": 2}]}', "application/json", collection="contacts"
     )
-    with pytest.raises(PayloadError) as caught:
-        parse_all(items, parse_contact)
-    assert caught.value.as_json() == {
-        "error": '`id` must be a string, not the number 2 (write "2")',
-        "index": 1,
-    }
+    good, bad = parse_each(items, parse_contact)
+    assert isinstance(good, ContactChange) and good.id == "c1"
+    assert str(bad) == '`id` must be a string, not the number 2 (write "2")'
+    assert items[1].where() == {"index": 1}
 
 
 @pytest.mark.parametrize("body", [b"", b"   ", b'{"contacts": 5}', b"\xff"])

@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from journey.daemon.http.depth import check_depth
 from journey.daemon.http.exchange import ClientGone, Exchange
 from journey.daemon.http.limits import RETRY_AFTER_SECONDS
 from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, route_name
 from journey.daemon.http.unsubscribe_page import unsubscribe_page
 from journey.errors import JourneyError
-from journey.ingest import parse_contact, parse_event
-from journey.ingest.payload import PayloadError, is_supported, parse_all, split_body
+from journey.ingest.payload import PayloadError, is_supported
+from journey.ingest.replies import contacts_reply, events_reply
 from journey.unsubscribe import SECRET_ENV, verify_unsubscribe_token
 
 if TYPE_CHECKING:
@@ -91,25 +89,24 @@ class RequestHandler:
 
     def _events(self) -> None:
         body = self._read_body()
-        now = self.server.handlers.now()
-        items = check_depth(split_body(body, self.headers.get("content-type"), collection="events"))
-        events = parse_all(items, lambda obj: parse_event(obj, received_at=now))
-        stored = self._call(self.server.handlers.ingest_events, events)
-        fresh = sum(1 for ok in stored if ok)
-        self._send_json(
-            HTTPStatus.ACCEPTED,
-            {"stored": fresh, "duplicates": len(events) - fresh, "ids": [e.id for e in events]},
+        handlers = self.server.handlers
+        status, reply = events_reply(
+            body,
+            self.headers.get("content-type"),
+            now=handlers.now(),
+            ingest=lambda events: self._call(handlers.ingest_events, events),
         )
+        self._send_json(HTTPStatus(status), reply)
 
     def _contacts(self) -> None:
         body = self._read_body()
-        content_type = self.headers.get("content-type")
-        items = check_depth(split_body(body, content_type, collection="contacts"))
-        changes = parse_all(items, parse_contact)
-        outcomes = self._call(self.server.handlers.change_contacts, changes)
-        reply: dict[str, Any] = {"contacts": len(changes)}
-        reply.update(Counter(outcomes))
-        self._send_json(HTTPStatus.OK, reply)
+        handlers = self.server.handlers
+        status, reply = contacts_reply(
+            body,
+            self.headers.get("content-type"),
+            change=lambda changes: self._call(handlers.change_contacts, changes),
+        )
+        self._send_json(HTTPStatus(status), reply)
 
     def _unsubscribe(self, method: str, token: str) -> None:
         secret = self.server.secret

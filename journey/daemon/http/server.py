@@ -54,12 +54,14 @@ _BACKLOG = 128
 class HttpHandlers:
     """What the daemon does with a request; each callback may be called from several threads.
 
-    `ingest_events` returns, per event, True when stored and False for an id
-    already seen; `change_contacts` returns an outcome word per change
-    (e.g. `created`, `updated`, `deleted`, `absent`), which the reply counts.
+    `ingest_events` returns, per event, `new` when stored (or queued),
+    `duplicate` for an id already seen with the same content and `conflict` for
+    one seen with other content (journey.ingest.dedup); `change_contacts`
+    returns an outcome word per change (e.g. `created`, `updated`, `deleted`,
+    `absent`), which the reply counts.
     """
 
-    ingest_events: Callable[[list[Event]], Sequence[bool]]
+    ingest_events: Callable[[list[Event]], Sequence[str]]
     change_contacts: Callable[[list[ContactChange]], Sequence[str]]
     metrics: Callable[[], str]
     unsubscribe: Callable[[str, str], None]

@@ -20,7 +20,8 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import MemorySink
 from journey.engine.runner import Runner
 from journey.ingest import ContactChange
-from journey.model import AttributeUpdate, EventTrigger, Plan, UpdateStep
+from journey.ingest.dedup import take_new
+from journey.model import AttributeUpdate, Event, EventTrigger, Plan, UpdateStep
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import HttpSettings
 
@@ -94,9 +95,10 @@ def runner_handlers(runner: Runner, store: SQLiteStore) -> HttpHandlers:
     """What the daemon does, in small: one lock around the (single-threaded) runner."""
     lock = threading.Lock()
 
-    def ingest(events: list[Any]) -> Sequence[bool]:
-        with lock:
-            return [runner.handle_event(e) for e in events]
+    def ingest(events: list[Event]) -> Sequence[str]:
+        with lock, store.transaction():
+            handle = runner.handle_event
+            return take_new(events, store.events_by_id, lambda new: [*map(handle, new)])
 
     def change(changes: list[ContactChange]) -> Sequence[str]:
         with lock:

@@ -104,19 +104,23 @@ def test_json_lines_body_is_accepted(api: Api) -> None:
     assert status == 202 and json.loads(body)["stored"] == 3
 
 
-def test_bad_json_is_400_with_the_line_and_nothing_is_stored(api: Api) -> None:
+def test_a_broken_json_line_is_refused_alone_and_the_good_line_is_stored(api: Api) -> None:
     raw = json.dumps(signed_up("a")).encode() + b'\n{"name": "x",\n'
     status, _, body = api.call("POST", "/v1/events", raw=raw, content_type="application/x-ndjson")
-    assert status == 400
-    error = json.loads(body)
-    assert error["line"] == 2 and error["error"].startswith("invalid JSON")
-    assert api.store.count_events("a", "signed_up", None, NOW) == 0
+    assert status == 207
+    reply = json.loads(body)
+    assert (reply["stored"], reply["refused"], reply["ids"]) == (1, 1, ["evt-a", None])
+    (error,) = reply["errors"]
+    assert error["line"] == 2 and error["status"] == 400
+    assert error["error"].startswith("invalid JSON")
+    assert api.store.count_events("a", "signed_up", None, NOW) == 1
 
 
-def test_bad_record_is_400_naming_it(api: Api) -> None:
+def test_bad_record_is_refused_alone_naming_it(api: Api) -> None:
     status, body = api.json("POST", "/v1/events", {"events": [signed_up(), {"name": "x"}]})
-    assert status == 400
-    assert body == {"error": "`contact_id` is required", "index": 1}
+    assert status == 207
+    assert body["errors"] == [{"index": 1, "status": 400, "error": "`contact_id` is required"}]
+    assert api.store.count_events("c1", "signed_up", None, NOW) == 1
     status, body = api.json("POST", "/v1/events", signed_up(timestamp="2026-03-02T12:00:00"))
     assert status == 400 and "no time zone" in body["error"] and body["line"] == 1
 
@@ -212,10 +216,14 @@ def test_contact_upsert_merges_attributes(api: Api) -> None:
     assert contact.email == "a@example.com" and contact.attributes == {"plan": "paid"}
 
 
-def test_contact_with_numeric_id_is_rejected(api: Api) -> None:
+def test_contact_with_numeric_id_is_refused_alone(api: Api) -> None:
     status, body = api.json("POST", "/v1/contacts", {"contacts": [{"id": "ok"}, {"id": 42}]})
-    assert status == 400 and body["index"] == 1 and "must be a string" in body["error"]
-    assert api.store.get_contact("ok") is None  # all or nothing
+    assert status == 207 and body["created"] == 1 and body["refused"] == 1
+    (error,) = body["errors"]
+    assert error["index"] == 1 and "must be a string" in error["error"]
+    assert api.store.get_contact("ok") is not None
+    status, body = api.json("POST", "/v1/contacts", {"id": 42})
+    assert status == 400 and body["line"] == 1 and "must be a string" in body["error"]
 
 
 def test_contact_deletion_removes_every_row_about_the_contact(api: Api) -> None:
@@ -328,12 +336,12 @@ def test_json_nested_hundreds_of_levels_is_400_naming_the_record(api: Api, depth
     for path, raw in (("/v1/events", event), ("/v1/contacts", contact)):
         status, body = api.json("POST", path, raw=raw)
         assert status == 400, body
-        assert "nested" in body["error"] or "invalid JSON" in body["error"]
+        assert "nest" in body["error"] or "invalid JSON" in body["error"]
     assert api.store.get_contact("c1") is None
 
 
 def test_json_nested_within_the_limit_is_accepted(api: Api) -> None:
-    nested = "[" * 60 + "]" * 60
+    nested = "[" * 20 + "]" * 20
     status, _ = api.json("POST", "/v1/contacts", raw=f'{{"id": "c1", "tags": {nested}}}'.encode())
     assert status == 200
 

@@ -1,0 +1,43 @@
+"""Is this an email address or a phone number we can send to? One answer, at ingest and at send.
+
+Address syntax is somebody's life work (RFC 5321/5322/6531, IDNA, quoted local
+parts, length limits), so it is email-validator's, not a regex of ours: syntax
+only (no DNS), which refuses CR/LF, comma lists, display names and angle
+brackets. Phone numbers go through phonenumbers (Google's libphonenumber data):
+international form only, since an SMS provider needs the country, stored and
+sent as E.164 (`+46701234567`), which every SMS gateway takes.
+"""
+
+from __future__ import annotations
+
+import email_validator
+import phonenumbers
+
+from journey.text import visible
+
+
+class AddressError(ValueError):
+    """An address that cannot be sent to; the message says why."""
+
+
+def check_email(value: str) -> str:
+    """`value` itself when it is one deliverable-looking mailbox, else AddressError."""
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise AddressError(f"`{visible(value)}` is not an email address: {exc}") from None
+    return value
+
+
+def check_phone(value: str) -> str:
+    """The E.164 form of an international phone number, else AddressError."""
+    hint = "write it in international form, such as +46701234567"
+    if not value.strip().startswith("+"):
+        raise AddressError(f"`{visible(value)}` is not in international form; {hint}")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise AddressError(f"`{visible(value)}` is not a phone number; {hint}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise AddressError(f"`{visible(value)}` has the wrong length for a phone number; {hint}")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
