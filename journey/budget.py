@@ -35,7 +35,7 @@ class Limits:
     items: int = 100_000  # elements of any one list/tuple/dict built, through nesting
     int_bits: int = 4_096  # bits of any integer built
     width: int = 1_000  # a padding width, or a format width or precision
-    output: int = 1_000_000  # characters of one rendered template part
+    output: int = 1_000_000  # characters of one rendered part, or in one collection's values
     operations: int = 200_000  # loop iterations (1 each) and calls (CALL_COST each)
     seconds: float = 1.0  # wall-clock time of one message or one evaluation
 
@@ -166,7 +166,7 @@ def _measure(
                     continue
                 more, text, deep = _measure(element, limits, memo)
                 items, chars, depth = items + more, chars + text, max(depth, deep)
-                if items > limits.items or chars > limits.string:
+                if items > limits.items or chars > limits.output:
                     break
     memo[id(value)] = (items, chars, depth + 1)
     return items, chars, depth + 1
@@ -203,9 +203,9 @@ def check_items(size: Size, what: str = "a collection") -> None:
     limits = budget.limits
     if size.items > limits.items:
         raise exceeded(f"{what} of over {size.items:,} items (the limit is {limits.items:,})")
-    if size.chars > limits.string:
+    if size.chars > limits.output:
         raise exceeded(
-            f"{what} holding over {size.chars:,} characters (the limit is {limits.string:,})"
+            f"{what} holding over {size.chars:,} characters (the limit is {limits.output:,})"
         )
     if size.items > BIG:
         budget.check_clock()

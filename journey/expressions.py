@@ -103,6 +103,11 @@ def _parse(source: str) -> nodes.Expr:
     return expr
 
 
+def syntax_tree(source: str) -> nodes.Expr:
+    """The parsed expression, for static checks; raises ExpressionSyntaxError."""
+    return _parse(source)
+
+
 def _plain_syntax_message(message: str) -> str:
     if "end of template" in message:
         return "the expression ends too early (a missing operand or closing bracket?)"

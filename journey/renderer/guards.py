@@ -27,7 +27,8 @@ _PRINTF_SPEC = re.compile(
 )
 
 
-def _check_repeat(sequence: Any, times: int) -> None:
+def check_repeat(sequence: Any, times: int) -> None:
+    """Refuse `sequence * times` before it is built."""
     times = max(times, 0)
     if isinstance(sequence, str):
         budget.check_chars(len(sequence) * times, f"repeating a string {times:,} times gives one")
@@ -40,18 +41,24 @@ def _check_repeat(sequence: Any, times: int) -> None:
 def guarded_mul(left: Any, right: Any) -> Any:
     for sequence, times in ((left, right), (right, left)):
         if isinstance(sequence, _SEQUENCES) and isinstance(times, int):
-            _check_repeat(sequence, times)
+            check_repeat(sequence, times)
             return operator.mul(left, right)
     if isinstance(left, int) and isinstance(right, int):
         bits = left.bit_length() + right.bit_length()
-        budget.check_bits(bits, f"{budget.digits(left)}-digit times {budget.digits(right)}-digit")
+        budget.check_bits(
+            bits,
+            f"a {budget.digits(left)}-digit times a {budget.digits(right)}-digit number gives"
+            " an integer",
+        )
     return budget.check_value(operator.mul(left, right))
 
 
 def guarded_pow(left: Any, right: Any) -> Any:
     if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
         bits = int(right * math.log2(abs(left))) + 1
-        budget.check_bits(bits, f"a {budget.digits(left)}-digit number to the power {right:,}")
+        budget.check_bits(
+            bits, f"a {budget.digits(left)}-digit number to the power {right:,} gives an integer"
+        )
     return budget.check_value(operator.pow(left, right))
 
 

@@ -13,6 +13,7 @@ what message templates need (gettext callables, fast contact lookups).
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -56,6 +57,18 @@ def concat_guard(eval_ctx: Any, parts: list[Any]) -> str:
 def value_guard(_context: Any, value: Any) -> Any:
     """A list, tuple or dict literal: `[a, a, a]` of big values is checked like `[a] * 3`."""
     return budget.check_value(value)
+
+
+def budget_range(*args: int) -> range:
+    """`range()` with its length checked against the item limit (not Jinja's own
+    OverflowError), so `range(10**9)` is an over-budget failure like any other."""
+    numbers = range(*args)
+    try:
+        count = len(numbers)
+    except OverflowError:  # longer than sys.maxsize
+        count = sys.maxsize
+    budget.check_items(budget.Size(items=count), "a range")
+    return numbers
 
 
 class _GuardTransformer(NodeTransformer):
@@ -117,6 +130,7 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
         options.setdefault("optimized", False)
         super().__init__(**options)
         self.globals.pop("lipsum", None)  # lipsum(10**6) is a CPU bomb and nothing needs it
+        self.globals["range"] = budget_range
         self.add_filters({**self.filters, **safe_filters.SAFE_FILTERS})
         self.filters[LOOP_GUARD] = loop_guard
         self.filters[CONCAT_GUARD] = concat_guard
