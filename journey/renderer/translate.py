@@ -26,7 +26,8 @@ from journey.renderer import guards, state
 
 def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
     """`text % variables`, under the budget like any `%` of a template."""
-    guards.check_printf(text, variables)
+    if variables:
+        guards.check_printf(text, variables)
     if context.eval_ctx.autoescape:
         return budget.check_value(Markup(text) % variables)  # type: ignore[no-any-return]
     return budget.check_value(text % variables)  # type: ignore[no-any-return]
