@@ -176,6 +176,8 @@ def printed_size(value: Any, limits: Limits = LIMITS) -> int:
     """About how many characters `str(value)` gives, without building it."""
     if isinstance(value, str):
         return len(value)
+    if isinstance(value, bytes):
+        return 4 * len(value) + 3  # b'...' with \x escapes
     if isinstance(value, int):
         return digits(value)
     if isinstance(value, float):
@@ -225,7 +227,7 @@ def check_width(width: Any, what: str = "a width") -> None:
 
 def check_value(value: Any) -> Any:
     """Refuse a freshly built value that is over the limits; return it otherwise."""
-    if isinstance(value, str):
+    if isinstance(value, (str, bytes)):
         check_chars(len(value))
     elif isinstance(value, bool):
         pass

@@ -56,6 +56,8 @@ TEMPLATE_BOMBS = {
     "int of a long string": "{{ ('9' * 400000)|int }}",
     "hex int of a long string": "{{ ('f' * 400000)|int(base=16) * 2 }}",
     "concatenation": "{% set a = 'x' * 400000 %}{{ a ~ a ~ a ~ a }}",
+    "bytes repetition": "{{ ('x' * 400000).encode() * 1000 }}",
+    "bytes addition": "{% set b = ('x' * 400000).encode() %}{{ b + b }}",
     "list addition": "{% set a = ['x' * 400000] %}{{ a + a + a }}",
     "join": "{{ (['x' * 1000] * 1000)|join(',') }}",
     "join separator": "{{ ([''] * 99999)|join('x' * 1000) }}",

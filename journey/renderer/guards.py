@@ -19,7 +19,7 @@ from jinja2.exceptions import SecurityError
 
 from journey import budget
 
-_SEQUENCES = (str, list, tuple)
+_SEQUENCES = (str, bytes, list, tuple)
 _WIDE_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(?:\d{4}|\d*\.\d{4})")
 _PRINTF_SPEC = re.compile(
     r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?"
@@ -31,8 +31,9 @@ _PRINTF_SPEC = re.compile(
 def check_repeat(sequence: Any, times: int) -> None:
     """Refuse `sequence * times` before it is built."""
     times = max(times, 0)
-    if isinstance(sequence, str):
-        budget.check_chars(len(sequence) * times, f"repeating a string {times:,} times gives one")
+    if isinstance(sequence, (str, bytes)):
+        kind = "string" if isinstance(sequence, str) else "bytes"
+        budget.check_chars(len(sequence) * times, f"repeating a {kind} {times:,} times gives one")
         return
     size = budget.measure(sequence, budget.current().limits)
     repeated = budget.Size(size.items * times, size.chars * times, size.depth)
@@ -64,7 +65,7 @@ def guarded_pow(left: Any, right: Any) -> Any:
 
 
 def guarded_add(left: Any, right: Any) -> Any:
-    if isinstance(left, str) and isinstance(right, str):
+    if isinstance(left, (str, bytes)) and isinstance(right, (str, bytes)):
         budget.check_chars(len(left) + len(right), "joining strings with + gives one")
     elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
         limits = budget.current().limits
