@@ -150,3 +150,12 @@ class RenderError(JourneyError):
 
 class ExpressionError(JourneyError):
     """An expression failed to evaluate at run time; handled like RenderError."""
+
+
+class BudgetExceeded(JourneyError):
+    """A template or expression went over its run-time budget (size, work or time).
+
+    Raised inside a render or an evaluation (journey.budget); it surfaces as the
+    RenderError or ExpressionError of that one message or contact, whose text
+    starts with "over budget:".
+    """

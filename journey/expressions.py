@@ -1,15 +1,17 @@
 """The sandboxed expression language shared by audience, where, if, exit_when and expr.
 
-Expressions are Jinja2 expressions compiled once in an immutable sandbox:
-marketers' files are untrusted, so attribute walks to ``__class__``, mutation
-of the context, huge ranges and huge powers or repetitions all fail instead of
-running. Validation uses :func:`referenced_names` to catch unknown names before
-a contact ever reaches the expression.
+Expressions are Jinja2 expressions compiled once in the same budgeted sandbox
+as templates (journey.renderer.sandbox): marketers' files are untrusted, so
+attribute walks to ``__class__`` and mutation of the context fail, and every
+evaluation runs under its own run-time budget (journey.budget: value sizes,
+work, one second), so `('%0300000000d' % 1) | length > 0` or `'x' * 10**9`
+fails that one evaluation instead of running. Validation uses
+:func:`referenced_names` to catch unknown names before a contact ever reaches
+the expression.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,13 +20,12 @@ from typing import Any
 from jinja2 import Template, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from journey.errors import ExpressionError
+from journey import budget
+from journey.errors import BudgetExceeded, ExpressionError
+from journey.renderer.sandbox import BudgetedSandbox
 
 MAX_EXPRESSION_LENGTH = 4000
-MAX_POWER_EXPONENT = 64
-MAX_SEQUENCE_LENGTH = 100_000
 
 NAMES: frozenset[str] = frozenset({"contact", "event", "entry", "now"})
 FUNCTIONS: frozenset[str] = frozenset({"has_event", "event_count", "days_since"})
@@ -39,25 +40,7 @@ class ExpressionSyntaxError(ValueError):
         self.column = column
 
 
-class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    """Refuses the arithmetic that can exhaust memory or CPU (`10**10**10`, `'a' * 10**9`)."""
-
-    intercepted_binops = frozenset({"**", "*"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, (int, float)) and abs(right) > MAX_POWER_EXPONENT:
-                raise SecurityError("exponent too large")
-            return operator.pow(left, right)
-        if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-            count = right if isinstance(left, (str, list, tuple)) else left
-            sized = left if isinstance(left, (str, list, tuple)) else right
-            if isinstance(count, int) and len(sized) * count > MAX_SEQUENCE_LENGTH:
-                raise SecurityError("repetition too large")
-        return operator.mul(left, right)
-
-
-_ENV = _BoundedSandbox()
+_ENV = BudgetedSandbox()
 
 
 _GLOBALS: dict[str, Any] = dict(_ENV.globals)
@@ -81,10 +64,15 @@ class CompiledExpression:
         """Evaluate against ``context``; any failure becomes :class:`ExpressionError`."""
         template = self._template
         try:
-            frame = _ENV.context_class(_ENV, {**_GLOBALS, **context}, template.name, {})
-            for _ in template.root_render_func(frame):
-                pass
-            return frame.vars["result"]
+            with budget.running():
+                frame = _ENV.context_class(_ENV, {**_GLOBALS, **context}, template.name, {})
+                for _ in template.root_render_func(frame):
+                    pass
+                return frame.vars["result"]
+        except BudgetExceeded as exc:
+            raise ExpressionError(f"`{self.source}`: {exc}") from exc
+        except MemoryError as exc:
+            raise ExpressionError(f"`{self.source}`: over budget: out of memory") from exc
         except (SecurityError, UndefinedError) as exc:
             raise ExpressionError(f"`{self.source}`: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as exc:
@@ -115,6 +103,11 @@ def _parse(source: str) -> nodes.Expr:
     return expr
 
 
+def syntax_tree(source: str) -> nodes.Expr:
+    """The parsed expression, for static checks; raises ExpressionSyntaxError."""
+    return _parse(source)
+
+
 def _plain_syntax_message(message: str) -> str:
     if "end of template" in message:
         return "the expression ends too early (a missing operand or closing bracket?)"
@@ -127,7 +120,7 @@ def compile_expression(source: str) -> CompiledExpression:
     expr = _parse(source)
     body = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
     try:
-        template = _ENV.from_string(body)
+        template = _ENV.from_string(_ENV.guard_tree(body))
     except TemplateSyntaxError as exc:
         raise ExpressionSyntaxError(_plain_syntax_message(exc.message or str(exc))) from exc
     return CompiledExpression(source, template)

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined
 
-from journey.renderer import filters, guards, sandbox, translate
+from journey.renderer import filters, sandbox, translate
 from journey.renderer.loader import WorkspaceLoader
 
 I18N_EXTENSION = "jinja2.ext.i18n"
@@ -62,9 +62,5 @@ def build_environment(
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(translate.CALLABLES)
     env.trust_callables(*translate.CALLABLES.values())
-    env.globals.pop("lipsum", None)  # lipsum(10**6) is a CPU bomb and no message needs it
-    env.filters.update(guards.SAFE_FILTERS)
-    env.filters.update(filters.FILTERS)
-    env.filters[sandbox.LOOP_GUARD] = sandbox.loop_guard
-    env.filters[sandbox.CONCAT_GUARD] = sandbox.concat_guard
+    env.add_filters(filters.FILTERS)
     return env

@@ -17,7 +17,7 @@ from jinja2.exceptions import (
     UndefinedError,
 )
 
-from journey.errors import JourneyError, RenderError
+from journey.errors import BudgetExceeded, JourneyError, RenderError
 
 _CONTACT_REPR = "journey.renderer.contact.ContactView object"
 
@@ -56,7 +56,11 @@ def _explain(exc: BaseException) -> str:
         return f"template {exc.name!r} does not exist"
     if isinstance(exc, RecursionError):
         return "the template recurses too deeply"
-    if isinstance(exc, (OverflowError, MemoryError)):
+    if isinstance(exc, BudgetExceeded):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "over budget: out of memory"
+    if isinstance(exc, OverflowError):
         return f"the template builds something too large ({exc})"
     if isinstance(exc, (RenderError, JourneyError)):  # OutsideWorkspace among them
         return str(exc)

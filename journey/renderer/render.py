@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Template, TemplateNotFound
 
+from journey import budget
 from journey.errors import RenderError
 from journey.model import Contact
 from journey.renderer import state
@@ -30,7 +31,6 @@ from journey.renderer.failures import describe_failure
 from journey.renderer.locale import formatting_locale, negotiate_locale
 
 MessageKind = Literal["email", "sms", "push"]
-MAX_OUTPUT = 1_000_000  # characters in one rendered part
 
 # message kind -> (RenderedMessage field, file in the template folder, required)
 PARTS: dict[str, tuple[tuple[str, str, bool], ...]] = {
@@ -123,13 +123,13 @@ class Renderer:
             contact=contact_view(contact, self.declared_attributes), now=now, locale=copy_locale
         )
         parts: dict[str, str | None] = {}
-        with state.active(render_state):
+        with state.active(render_state), budget.running() as message_budget:
             for field_name, filename, required in PARTS[message]:
                 loaded = self._template(f"{template}/{filename}", required)
                 if loaded is None:
                     parts[field_name] = None
                     continue
-                render_state.operations_left = state.MAX_OPERATIONS
+                message_budget.reset_operations()
                 text = self._run(loaded, variables)
                 parts[field_name] = _one_line(text) if field_name in _ONE_LINE_FIELDS else text
         return RenderedMessage(
@@ -156,7 +156,7 @@ class Renderer:
             tz=_zone(getattr(contact, "timezone", None)) or self.default_zone,
             now=now if isinstance(now, datetime) else None,
         )
-        with state.active(render_state):
+        with state.active(render_state), budget.running():
             return self._run(compiled, variables)
 
     def reload(self) -> None:
@@ -247,16 +247,18 @@ class Renderer:
         return variables
 
     def _run(self, template: Template, variables: dict[str, Any]) -> str:
-        """Render one part; `variables` comes from `_variables`."""
+        """Render one part under the active budget, streaming: it stops at the
+        output limit; `variables` comes from `_variables`."""
         env = self.environment
         context = env.context_class(env, variables, template.name, template.blocks, env.globals)
         chunks: list[str] = []
         size = 0
+        limit = budget.current().limits.output
         try:
             for chunk in template.root_render_func(context):
                 size += len(chunk)
-                if size > MAX_OUTPUT:
-                    raise RenderError(f"the output is larger than {MAX_OUTPUT:,} characters")
+                if size > limit:
+                    raise budget.exceeded(f"the output is over {limit:,} characters")
                 chunks.append(chunk)
         except Exception as exc:
             folder = self.templates_dir if template.name else None

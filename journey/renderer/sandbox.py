@@ -1,15 +1,19 @@
-"""The sandboxed Jinja environment class: attribute rules, size guards and a
-work budget for templates that marketers (and contact data) control.
+"""The sandboxed Jinja environments: attribute rules and the run-time budget for
+templates and expressions that marketers (and contact data) control.
 
-On top of Jinja's immutable sandbox: `str.format`/`format_map` are blocked
-outright, `* ** % +` and growing string methods are size-checked, every loop
-iteration and call is charged against a per-render budget, `recursive` loops
-are refused, and templates are never constant-folded at compile time (so
-validation never evaluates template code).
+`BudgetedSandbox` is Jinja's immutable sandbox where everything that can grow a
+value consults the active budget (journey.budget): `* ** % +`, `~`, growing
+string methods, every filter, list/tuple/dict literals and the buffers of
+blocks and macros; every loop iteration and call is charged as work.
+`str.format`/`format_map` are blocked, `recursive` loops and `lipsum` refused,
+and nothing is constant-folded at compile time (validation never runs
+template code). The expression evaluator uses it as is; `JourneySandbox` adds
+what message templates need (gettext callables, fast contact lookups).
 """
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -21,19 +25,21 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import pass_context, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
-from journey.renderer import guards, state
+from journey import budget
+from journey.renderer import guards, safe_filters
 from journey.renderer.contact import ContactView
 
 LOOP_GUARD = "journey_loop_guard"
 CONCAT_GUARD = "journey_concat_guard"
+VALUE_GUARD = "journey_value_guard"
 _BLOCKED_STR_ATTRIBUTES = frozenset({"format", "format_map", "translate", "maketrans"})
 _BLOCKED_INT_ATTRIBUTES = frozenset({"to_bytes"})
 
 
 @pass_context  # never evaluated at compile time
 def loop_guard(_context: Any, iterable: Iterable[Any]) -> Iterator[Any]:
-    """Wraps every `{% for %}` iterable: each iteration costs one unit of budget."""
-    current = state.current()
+    """Wraps every `{% for %}` iterable: each iteration costs one unit of work."""
+    current = budget.current()
     for item in iterable:
         current.charge()
         yield item
@@ -41,13 +47,32 @@ def loop_guard(_context: Any, iterable: Iterable[Any]) -> Iterator[Any]:
 
 @pass_eval_context
 def concat_guard(eval_ctx: Any, parts: list[Any]) -> str:
-    """`a ~ b` with the same escaping as Jinja's own, plus the size limit."""
-    joined = markup_join(parts) if eval_ctx.autoescape else str_join(parts)
-    return guards.check_size(joined)  # type: ignore[no-any-return]
+    """`a ~ b` with the same escaping as Jinja's own, its length checked first."""
+    limits = budget.current().limits
+    budget.check_chars(sum(budget.printed_size(part, limits) for part in parts), "~ gives a string")
+    return markup_join(parts) if eval_ctx.autoescape else str_join(parts)
+
+
+@pass_context
+def value_guard(_context: Any, value: Any) -> Any:
+    """A list, tuple or dict literal: `[a, a, a]` of big values is checked like `[a] * 3`."""
+    return budget.check_value(value)
+
+
+def budget_range(*args: int) -> range:
+    """`range()` with its length checked against the item limit (not Jinja's own
+    OverflowError), so `range(10**9)` is an over-budget failure like any other."""
+    numbers = range(*args)
+    try:
+        count = len(numbers)
+    except OverflowError:  # longer than sys.maxsize
+        count = sys.maxsize
+    budget.check_items(budget.Size(items=count), "a range")
+    return numbers
 
 
 class _GuardTransformer(NodeTransformer):
-    """Rewrites a parsed template: loops charge the budget, `~` checks sizes."""
+    """Rewrites a parsed tree: loops charge work, `~` and literals check sizes."""
 
     def __init__(self, name: str | None, filename: str | None) -> None:
         self.name = name
@@ -62,23 +87,95 @@ class _GuardTransformer(NodeTransformer):
                 self.filename,
             )
         self.generic_visit(node)
-        node.iter = nodes.Filter(node.iter, LOOP_GUARD, [], [], None, None, lineno=node.lineno)
+        node.iter = _filter(node.iter, LOOP_GUARD)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
-        parts = nodes.List(list(node.nodes), lineno=node.lineno)
-        return nodes.Filter(parts, CONCAT_GUARD, [], [], None, None, lineno=node.lineno)
+        return _filter(nodes.List(list(node.nodes), lineno=node.lineno), CONCAT_GUARD)
+
+    def _literal(self, node: nodes.List | nodes.Tuple | nodes.Dict) -> nodes.Node:
+        self.generic_visit(node)
+        if isinstance(node, nodes.Tuple) and node.ctx != "load":
+            return node
+        return _filter(node, VALUE_GUARD)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
 
 
-class JourneySandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox with size limits and a work budget."""
+def _filter(node: nodes.Node, name: str) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
+def _join_buffer(parts: Iterable[str]) -> str:
+    """A block's, macro's or `{% set %}`'s output, its length checked before joining."""
+    items = parts if isinstance(parts, list) else []
+    if not isinstance(parts, list):  # a stream (Template.render): checked as it grows
+        total = 0
+        for part in parts:
+            total += len(part)
+            budget.check_chars(total, "the output")
+            items.append(part)
+    budget.check_chars(sum(map(len, items)), "a block of output")
+    return "".join(items)
+
+
+class BudgetedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox under the run-time budget."""
 
     intercepted_binops = frozenset(guards.BINOPS)
-    _trusted: dict[int, Any] = {}  # noqa: RUF012 - replaced per instance by trust_callables
+    concat = staticmethod(_join_buffer)
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("optimized", False)
+        super().__init__(**options)
+        self.globals.pop("lipsum", None)  # lipsum(10**6) is a CPU bomb and nothing needs it
+        self.globals["range"] = budget_range
+        self.add_filters({**self.filters, **safe_filters.SAFE_FILTERS})
+        self.filters[LOOP_GUARD] = loop_guard
+        self.filters[CONCAT_GUARD] = concat_guard
+        self.filters[VALUE_GUARD] = value_guard
+
+    def add_filters(self, found: dict[str, Callable[..., Any]]) -> None:
+        """Install filters, each under the budget."""
+        self.filters.update({name: safe_filters.budgeted(func) for name, func in found.items()})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return guards.BINOPS[operator](left, right)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        return None  # format/format_map are refused by is_safe_attribute instead
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr in _BLOCKED_STR_ATTRIBUTES:
+            return False
+        if isinstance(obj, int) and attr in _BLOCKED_INT_ATTRIBUTES:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget.current().charge(budget.CALL_COST)
+        if isinstance(__obj, (types.BuiltinMethodType, types.MethodType)):
+            owner = getattr(__obj, "__self__", None)
+            if isinstance(owner, str):
+                args = guards.prepare_str_call(owner, __obj.__name__, args, kwargs)
+        return budget.check_value(super().call(__context, __obj, *args, **kwargs))
+
+    def guard_tree(
+        self, tree: nodes.Template, name: str | None = None, filename: str | None = None
+    ) -> nodes.Template:
+        """`tree` with the budget's checks woven in (parsed templates get them anyway)."""
+        guarded: nodes.Template = _GuardTransformer(name, filename).visit(tree)
+        return guarded
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        return self.guard_tree(super()._parse(source, name, filename), name, filename)
+
+
+class JourneySandbox(BudgetedSandbox):
+    """The message templates' sandbox: the budget plus trusted gettext callables."""
+
+    _trusted: dict[int, Any] = {}  # noqa: RUF012 - replaced per instance by trust_callables
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`entry.properties.total`: a mapping's own keys first, without the failed
@@ -98,40 +195,20 @@ class JourneySandbox(ImmutableSandboxedEnvironment):
                 pass
         return super().getattr(obj, attribute)
 
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        return None  # format/format_map are refused by is_safe_attribute instead
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, str) and attr in _BLOCKED_STR_ATTRIBUTES:
-            return False
-        if isinstance(obj, int) and attr in _BLOCKED_INT_ATTRIBUTES:
-            return False
-        return bool(super().is_safe_attribute(obj, attr, value))
-
     def trust_callables(self, *functions: Any) -> None:
         """Our own globals (the gettext family) skip the per-call safety checks.
 
         They must take the template context first and need nothing of it but
         its eval context, so they are called directly: no `Context.call`
         dispatch, no derived context for `_block_vars`/`_loop_vars` (a derived
-        context shares the eval context anyway)."""
+        context shares the eval context anyway). They check their own results."""
         self._trusted = {id(f): f for f in functions}
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        state.current().charge(state.CALL_COST)
         trusted = __self._trusted.get(id(__obj))
         if trusted is not None and trusted is __obj:
+            budget.current().charge(budget.CALL_COST)
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
             return trusted(__context, *args, **kwargs)
-        if isinstance(__obj, (types.BuiltinMethodType, types.MethodType)):
-            owner = getattr(__obj, "__self__", None)
-            if isinstance(owner, str):
-                args = guards.prepare_str_call(owner, __obj.__name__, args, kwargs)
-        result = super().call(__context, __obj, *args, **kwargs)
-        return guards.check_size(result)
-
-    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
-        guarded: nodes.Template = _GuardTransformer(name, filename).visit(tree)
-        return guarded
+        return super().call(__context, __obj, *args, **kwargs)

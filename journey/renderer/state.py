@@ -1,5 +1,5 @@
 """What one render needs beyond the template variables: catalog, formatting
-locale, time zone, clock and the work budget.
+locale, time zone and clock (the work budget is journey.budget's).
 
 It lives in a ContextVar so the compiled templates, the gettext callables and
 the filters stay shared across renders (nothing is rebuilt per message) while
@@ -16,15 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from babel import Locale
-from jinja2.exceptions import SecurityError
 
 from journey.renderer.locale import locale_id
-
-# Work a single template part may do: a loop iteration costs 1, a call (macro,
-# method, gettext) CALL_COST, as a call is some 20 times slower. Real messages
-# need a few thousand; a loop or recursion bomb hits this in well under a second.
-MAX_OPERATIONS = 200_000
-CALL_COST = 10
 
 
 @dataclass(slots=True)
@@ -33,21 +26,12 @@ class RenderState:
     locale: Locale = field(default_factory=lambda: Locale("en"))
     tz: tzinfo = UTC
     now: datetime | None = None
-    operations_left: int = MAX_OPERATIONS
     # The filters' cache key for `locale`; derived here, so never assign `locale`
     # on a live state (a state is made per render).
     locale_id: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.locale_id = locale_id(self.locale)
-
-    def charge(self, amount: int = 1) -> None:
-        self.operations_left -= amount
-        if self.operations_left < 0:
-            raise SecurityError(
-                "the template does too much work (too many loop iterations or calls);"
-                " simplify its loops and macros"
-            )
 
 
 CURRENT: ContextVar[RenderState | None] = ContextVar("journey_render_state", default=None)

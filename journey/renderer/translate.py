@@ -20,13 +20,17 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from journey.renderer import state
+from journey import budget
+from journey.renderer import guards, state
 
 
 def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
+    """`text % variables`, under the budget like any `%` of a template."""
+    if variables:
+        guards.check_printf(text, variables)
     if context.eval_ctx.autoescape:
-        return Markup(text) % variables
-    return text % variables
+        return budget.check_value(Markup(text) % variables)  # type: ignore[no-any-return]
+    return budget.check_value(text % variables)  # type: ignore[no-any-return]
 
 
 @pass_context

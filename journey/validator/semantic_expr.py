@@ -16,14 +16,20 @@ from journey.expressions import (
     ExpressionSyntaxError,
     called_functions,
     referenced_names,
+    syntax_tree,
 )
 from journey.loader import JsonPath
 from journey.model import RESERVED_CONTACT_KEYS
+from journey.validator.semantic_budget import budget_problems
 from journey.validator.semantic_context import Checker, mapping, sequence, steps
 from journey.validator.semantic_events import check_event_name
 from journey.validator.suggest import did_you_mean, listing, sentence
 
 EVENT_FUNCTIONS = frozenset({"has_event", "event_count"})
+BUDGET_HINT = (
+    "Every evaluation runs under a budget (docs/templates.md, Budgets): smaller widths,"
+    " counts and exponents."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,13 @@ def check_expressions(checker: Checker) -> None:
         for function, args in calls:
             if function in EVENT_FUNCTIONS:
                 _check_event_call(checker, site, function, args)
+        for _line, reason in budget_problems(syntax_tree(site.source)):
+            checker.add(
+                "budget-exceeded",
+                f"the expression would fail every time it runs: {reason}",
+                site.path,
+                hint=BUDGET_HINT,
+            )
 
 
 def _check_name(checker: Checker, site: ExpressionSite, dotted: str) -> None:

@@ -67,6 +67,7 @@ class World:
     settings: EngineSettings = field(default_factory=EngineSettings)
     happenings: list[Happening] = field(default_factory=list)
     runner: Runner | None = None
+    renderer: Any = None  # a real Renderer where a story needs real templates
 
     def __post_init__(self) -> None:
         self.clock = VirtualClock(self.start)
@@ -78,7 +79,7 @@ class World:
         self.runner = Runner(
             self.store,
             hashed,
-            StubRenderer(),
+            self.renderer or StubRenderer(),
             self.clock,
             self.sink,
             self.settings,
