@@ -185,7 +185,7 @@ def test_the_http_write_path_answers_an_error_once_the_file_is_replaced(
     hooks = HttpHooks(harness.daemon)
     now = harness.clock.now()
     first = Event(id="e1", name="x", contact_id="c1", timestamp=now, received_at=now)
-    assert hooks.ingest_events([first]) == [True]
+    assert hooks.ingest_events([first]) == ["new"]
     shutil.copy(tmp_path / "ws" / "state.db", tmp_path / "copy.db")
     os.replace(tmp_path / "copy.db", tmp_path / "ws" / "state.db")
     with pytest.raises(StoreReplaced, match="replaced by another file"):
