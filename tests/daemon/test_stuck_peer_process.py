@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -18,7 +19,7 @@ from tests.daemon.workspace_factory import make_workspace
 from tests.support.hostile_peers import HostileSmtp
 from tests.support.smtp_server import free_port, running_smtp_server
 
-TOKEN = "t" * 40
+TOKEN = secrets.token_urlsafe(32)  # the daemon refuses a weak token
 STOP_BOUND = 10  # seconds: docs/operating.md, "Stopping"
 
 
@@ -69,7 +70,10 @@ def test_a_daemon_stuck_on_a_trickling_peer_is_unhealthy_stops_within_the_bound_
         process = start(root, log, http_port)
         try:
             assert wait_for_log(log, '"started"', 0, 30), log.read_text()[-2000:]
+            connected_by = time.monotonic() + 30
             while peer.connections == 0:
+                assert process.poll() is None, log.read_text()[-2000:]
+                assert time.monotonic() < connected_by, log.read_text()[-2000:]
                 time.sleep(0.05)
             body = wait_for_health(http_port, 503, 15)  # stalled past --stall-after 2
             assert body["status"] == "stalled"

@@ -12,7 +12,15 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import MemorySink
 from journey.engine.runner import Runner
 from journey.store.sqlite import SQLiteStore
-from tests.daemon.http.live_api import NOW, Api, NoRenderer, runner_handlers, start, welcome_plan
+from tests.daemon.http.live_api import (
+    NOW,
+    Api,
+    NoRenderer,
+    runner_handlers,
+    start,
+    stop,
+    welcome_plan,
+)
 
 
 @pytest.fixture
@@ -28,6 +36,4 @@ def api(tmp_path: Path) -> Iterator[Api]:
     )
     server = start(runner_handlers(runner, store), max_body_bytes=4096)
     yield Api(server=server, store=store, runner=runner)
-    server.shutdown()
-    server.server_close()
-    store.close()
+    stop(server, store)

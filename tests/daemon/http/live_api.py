@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -150,6 +151,20 @@ def start(
     )
     serve_in_thread(server, poll_interval=0.02)
     return server
+
+
+def stop(server: JourneyHTTPServer, store: SQLiteStore, *, within: float = 15.0) -> None:
+    """Stop the server, let requests still being served finish, then close the store.
+
+    Closing a SQLite connection while a worker thread commits on it crashes the
+    process, so the store goes last (the daemon holds its busy lock for the same reason).
+    """
+    server.shutdown()
+    deadline = time.monotonic() + within
+    while server.connection_counts()["serving"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.server_close()
+    store.close()
 
 
 def signed_up(contact_id: str = "c1", **fields: Any) -> dict[str, Any]:

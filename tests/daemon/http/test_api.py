@@ -28,6 +28,7 @@ from tests.daemon.http.live_api import (
     runner_handlers,
     signed_up,
     start,
+    stop,
 )
 
 # --------------------------------------------------------------------------- auth
@@ -368,6 +369,4 @@ def test_a_locked_database_is_503_with_retry_after(tmp_path: Path) -> None:
         assert status == 503 and headers["Retry-After"] == "1"
         assert json.loads(body) == {"error": "not stored; try again"}
     finally:
-        server.shutdown()
-        server.server_close()
-        store.close()
+        stop(server, store)

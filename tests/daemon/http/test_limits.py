@@ -35,6 +35,7 @@ from tests.daemon.http.live_api import (
     runner_handlers,
     signed_up,
     start,
+    stop,
 )
 
 
@@ -45,9 +46,7 @@ def live_server(tmp_path: Path, **settings: Any) -> Iterator[Api]:
     try:
         yield Api(server=server, store=store, runner=runner)
     finally:
-        server.shutdown()
-        server.server_close()
-        store.close()
+        stop(server, store)
 
 
 def connect(server: JourneyHTTPServer) -> socket.socket:
@@ -97,9 +96,7 @@ def busy_server(tmp_path: Path, **settings: Any) -> Iterator[tuple[Api, threadin
         yield Api(server=server, store=store, runner=runner), release
     finally:
         release.set()
-        server.shutdown()
-        server.server_close()
-        store.close()
+        stop(server, store)
 
 
 def occupy_workers(api: Api, count: int) -> list[threading.Thread]:
