@@ -1,7 +1,8 @@
 """A journey team adds our hooks to its repository and runs them with the real pre-commit.
 
-`pre-commit try-repo` installs this project from its own checkout into a fresh
-virtualenv, exactly as a team's `.pre-commit-config.yaml` would, then runs every
+The team's `.pre-commit-config.yaml` names this project's repository and a rev,
+as the docs show; pre-commit installs the project from that rev into its own
+virtualenv (built once for the module, as a team's cache keeps it) and runs every
 hook in `.pre-commit-hooks.yaml` on a workspace: clean, then broken three ways.
 """
 
@@ -27,13 +28,31 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("pre-commit-home")
 
 
+@pytest.fixture(scope="module")
+def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This checkout as it is now (uncommitted changes included), committed at one rev."""
+    repo = tmp_path_factory.mktemp("hooks-repo") / "journey"
+    ignored = shutil.ignore_patterns(".git", "*.egg-info", "__pycache__", ".journey", "state.db*")
+    shutil.copytree(ROOT, repo, ignore=ignored)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "hooks")
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return repo, rev
+
+
 @pytest.fixture()
-def team_repo(tmp_path: Path) -> Path:
+def team_repo(tmp_path: Path, hooks_repo: tuple[Path, str]) -> Path:
     repo = tmp_path / "team"
     repo.mkdir()
     shutil.copy(ROOT / "workspace.yaml", repo / "workspace.yaml")
     for name in ("journeys", "templates", "locales", "schema"):
         shutil.copytree(ROOT / name, repo / name)
+    source, rev = hooks_repo
+    config = {"repos": [{"repo": str(source), "rev": rev, "hooks": [{"id": h} for h in HOOKS]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     _git(repo, "init", "-q")
     return repo
 
@@ -43,7 +62,7 @@ def run_hooks(repo: Path, home: Path) -> tuple[dict[str, str], str]:
     _git(repo, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PYTHONPATH": ""}
     done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "--all-files", "--color=never"],
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color=never"],
         cwd=repo,
         capture_output=True,
         text=True,
