@@ -32,7 +32,7 @@ from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
 from journey.model import Contact, Event, Message
-from journey.store.abc import StateStore
+from journey.store.abc import LeaseLost, StateStore
 from journey.unsubscribe import unsubscribe_url
 
 ResultStatus = Literal[
@@ -174,13 +174,16 @@ class DeliveryWorker:
         bucket = self.buckets.get(channel)
         if bucket is None:
             return items
-        allowed = bucket.take(now, len(items))
+        allowed = bucket.take(self.store, channel, now, len(items))
         if allowed < len(items):
-            with self.store.transaction():
-                for nth, prepared in enumerate(items[allowed:]):
-                    self.store.update_delivery(
-                        prepared.record.delivery_key, next_attempt_at=bucket.later(now, nth)
-                    )
+            try:
+                with self.store.transaction():
+                    for nth, prepared in enumerate(items[allowed:]):
+                        self.store.update_delivery(
+                            prepared.record, next_attempt_at=bucket.later(now, nth)
+                        )
+            except LeaseLost:
+                return []  # the batch was taken over by another worker: theirs to send
         return items[:allowed]
 
     # ------------------------------------------------------------------ gates
@@ -303,9 +306,21 @@ class DeliveryWorker:
         if not results:
             return
         now = self.clock.now()
+        try:
+            self._record_now(results, now)
+        except LeaseLost as exc:  # taken over: the new holder records (and resends) these
+            if self.log is not None:
+                self.log.emit("lease_lost", error=str(exc))
+            return
+        self.progress_at = time.monotonic()
+        for result in results:
+            self._announce(result)
+
+    def _record_now(self, results: Sequence[DeliveryResult], now: datetime) -> None:
+        """One transaction; LeaseLost (nothing written) if another worker took one over."""
         with self.store.transaction():
             sent = [r for r in results if r.status == "sent"]
-            keys = [(r.record.delivery_key, r.record.attempts + 1) for r in sent]
+            keys = [(r.record, r.record.attempts + 1) for r in sent]
             self.store.mark_sent(keys, now)
             outcomes = [outcome_event("journey.sent", r.record, now) for r in sent]
             outcomes += [
@@ -319,13 +334,10 @@ class DeliveryWorker:
                 enqueue_events(self.store, outcomes, now)
             else:
                 self.store.add_events(outcomes)
-        self.progress_at = time.monotonic()
-        for result in results:
-            self._announce(result)
 
     def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
         record, status = result.record, result.status
-        key = record.delivery_key
+        key = record  # the record, not its key: its lease is checked
         attempts = record.attempts + (0 if status in ("suppressed", "interrupted") else 1)
         if status == "sent":
             self.store.update_delivery(

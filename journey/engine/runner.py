@@ -41,6 +41,7 @@ from journey.model import (
     Event,
     Plan,
 )
+from journey.records import LeaseLost
 from journey.store.abc import StateStore
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
@@ -274,10 +275,14 @@ class Runner(DrivingMixin):
             if not batch:
                 break
             contacts = self.store.get_contacts([e.contact_id for e in batch])
-            with self.store.transaction():
-                for enrollment in batch:
-                    self._run_claimed(enrollment, contacts, now)
-                self._drain()  # outcome events commit with the batch that caused them
+            try:
+                with self.store.transaction():
+                    for enrollment in batch:
+                        self._run_claimed(enrollment, contacts, now)
+                    self._drain()  # outcome events commit with the batch that caused them
+            except LeaseLost:  # another worker took the batch over: undone here, sent there
+                self.abandon()
+                break
             done += len(batch)
         if self.deliver_inline:
             self.deliver_pending(now)
