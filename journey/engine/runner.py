@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
 from journey.engine import scheduling
@@ -42,7 +42,9 @@ from journey.model import (
     Plan,
 )
 from journey.records import LeaseLost
-from journey.store.abc import StateStore
+
+if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
+    from journey.store.abc import StateStore
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"

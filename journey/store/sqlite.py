@@ -56,7 +56,7 @@ class SQLiteStore(
 
     # ------------------------------------------------------------------- plans
     def save_plan(self, plan: Plan) -> None:
-        self._plans[plan.plan_hash] = plan
+        self._cache_plan(plan.plan_hash, plan)
         from journey.compiler import plan_to_dict
 
         self._conn.execute(
@@ -73,7 +73,7 @@ class SQLiteStore(
         from journey.compiler import plan_from_dict
 
         plan = plan_from_dict(json.loads(row[0]))
-        self._plans[plan_hash] = plan
+        self._cache_plan(plan_hash, plan)
         return plan
 
     # ----------------------------------------------------------------- reports

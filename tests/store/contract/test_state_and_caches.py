@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from journey.model import END, EventTrigger, Plan, SendStep
 from journey.records import JourneyState, TriggerState
 from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
@@ -88,3 +89,39 @@ def test_read_ahead_is_forgotten_when_its_transaction_rolls_back(
         latest = reader.latest_enrollment("j1", "c1")
         assert latest is not None and latest.id == "j1:c1:1"
         assert [e.id for e in reader.unconverted_enrollments("j1", "c1")] == ["j1:c1:1"]
+
+
+def a_plan(journey_id: str = "j1") -> Plan:
+    step = SendStep(id="welcome", next=END, channel="email", template="t/x", message="email")
+    return Plan(
+        journey_id=journey_id,
+        name="J",
+        kind="onboarding",
+        trigger=EventTrigger(event="signed_up"),
+        steps=(step,),
+        plan_hash=f"hash-of-{journey_id}",
+    )
+
+
+def test_a_plan_is_kept_by_its_hash_and_shared(store_factory: OpenStores) -> None:
+    here, there = store_factory(), store_factory()
+    plan = a_plan()
+    here.save_plan(plan)
+    here.save_plan(plan)  # saving the same version again is harmless
+    found = there.get_plan(plan.plan_hash)
+    assert found is not None and found.plan_hash == plan.plan_hash
+    assert there.get_plan("no-such-hash") is None
+
+
+def test_a_plan_saved_in_an_undone_transaction_is_not_found(store_factory: OpenStores) -> None:
+    store = store_factory()
+    plan = a_plan("undone")
+    try:
+        with store.transaction():
+            store.save_plan(plan)
+            assert store.get_plan(plan.plan_hash) is not None
+            raise RuntimeError("undone")
+    except RuntimeError:
+        pass
+    assert store.get_plan(plan.plan_hash) is None
+    assert store_factory().get_plan(plan.plan_hash) is None
