@@ -293,9 +293,18 @@ class Daemon:
             self.runner.abandon()
             self.log.emit("lease_lost", error=str(exc))
             return 0
+        except BaseException:  # undone: the items are due again at the next tick, not in 5 min
+            self._hand_back(items)
+            raise
         if any(item.kind == inbox.DELETE_CONTACT for item in items):
             finish_erasures(self.store, self.channels, self.log)
         return len(items)
+
+    def _hand_back(self, items: list[InboxItem]) -> None:
+        try:
+            self.store.release_inbox(items)
+        except Exception:  # the store itself failed (the raised error says why): leases expire
+            return
 
     def _process_batch(self, items: list[InboxItem]) -> None:
         with self.store.transaction():

@@ -264,6 +264,13 @@ class StateStore(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
+    def release_inbox(self, items: Sequence[InboxItem]) -> None:
+        """Hand claimed items back unprocessed (their batch failed): due again at once.
+
+        Only items still held under their lease are released; others are left alone.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
     def inbox_size(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 

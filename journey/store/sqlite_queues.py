@@ -93,6 +93,15 @@ class SQLiteQueues(SQLiteConnection):
                 "DELETE FROM inbox WHERE seq = ?", [(item.seq,) for item in items]
             )
 
+    def release_inbox(self, items: Sequence[InboxItem]) -> None:
+        held = [(i.seq, i.lease.epoch, i.lease.worker) for i in items if i.lease is not None]
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE inbox SET claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE seq = ? AND claim_epoch = ? AND claimed_by = ?",
+                held,
+            )
+
     def inbox_size(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM inbox")[0])
 

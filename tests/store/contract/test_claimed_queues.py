@@ -117,3 +117,22 @@ def test_one_worker_takes_a_journey_clocks_fire(store_factory: OpenStores) -> No
     assert won == [True, False]
     state = b.get_journey_state("weekly")
     assert state is not None and state.next_fire_at == nxt and state.last_fired_at == T0
+
+
+def test_a_failed_batch_handed_back_is_due_again_at_once(store_factory: OpenStores) -> None:
+    a, b = store_factory(), store_factory()
+    a.enqueue(inbox_items(3), T0)
+    batch = a.claim_inbox(T0, 2, worker="a", lease_until=T0 + 5 * MINUTE)
+    a.release_inbox(batch)
+    again = b.claim_inbox(T0, 10, worker="b", lease_until=T0 + 5 * MINUTE)
+    assert [item.seq for item in again] == [item.seq for item in batch] + [again[-1].seq]
+    assert len(again) == 3 and a.inbox_size() == 3
+
+
+def test_a_stale_lease_hands_nothing_back(store_factory: OpenStores) -> None:
+    a, b, c = store_factory(), store_factory(), store_factory()
+    a.enqueue(inbox_items(2), T0)
+    stale = a.claim_inbox(T0, 10, worker="a", lease_until=T0 + MINUTE)
+    b.claim_inbox(T0 + 2 * MINUTE, 10, worker="b", lease_until=T0 + 9 * MINUTE)
+    a.release_inbox(stale)  # too late: b holds them now
+    assert c.claim_inbox(T0 + 3 * MINUTE, 10, worker="c", lease_until=T0 + 9 * MINUTE) == []
