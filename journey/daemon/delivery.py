@@ -227,21 +227,30 @@ class DeliveryWorker:
         deliver_many = getattr(channel, "deliver_many", None)
         messages = [p for p in items if isinstance(p.item, Message)]
         if deliver_many is not None and len(messages) == len(items):
-            return self._send_batch(deliver_many, messages)
+            return self._send_batch(deliver_many, [p for p in messages if self._still_ours(p)])
         results = []
         for prepared in items:
             if self.stopping.is_set():
                 break  # still claimed; the stop releases the claims, the restart sends them
+            if not self._still_ours(prepared):
+                continue  # the lease ran out: another worker may hold it now; not sent here
             # Record each outcome at once: a crash then repeats at most one send.
             result = self._send_one(channel, prepared)
             self._record([result])
             results.append(result)
         return results
 
+    def _still_ours(self, prepared: _Prepared) -> bool:
+        """Whether the claim's lease still runs: a delivery past it is never sent from here."""
+        lease = prepared.record.lease
+        return lease is None or self.clock.now() < lease.expires_at
+
     def _send_batch(
         self, deliver_many: Callable[[list[Message]], list[Any]], items: Sequence[_Prepared]
     ) -> list[DeliveryResult]:
         """Channels that write many messages at once (the outbox) get one call per batch."""
+        if not items:
+            return []
         try:
             answers = deliver_many([p.item for p in items])  # type: ignore[misc]
         except DeliveryError as exc:  # the write itself failed: none of them was sent
