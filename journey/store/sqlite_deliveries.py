@@ -51,7 +51,13 @@ class SQLiteDeliveries(SQLiteConnection):
         )
         if isinstance(delivery, str) or delivery.lease is None:
             key = delivery if isinstance(delivery, str) else delivery.delivery_key
-            self._conn.execute(sql, (*values, key))
+            # over a live claim, the epoch moves on: its holder is fenced out
+            self._conn.execute(
+                f"UPDATE deliveries SET {sets}, claim_epoch = claim_epoch +"
+                " (claimed_by IS NOT NULL), claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE delivery_key = ?",
+                (*values, key),
+            )
             return
         lease, key = delivery.lease, delivery.delivery_key
         cursor = self._conn.execute(

@@ -26,13 +26,21 @@ class SQLiteEnrollments(SQLiteConnection):
             return False
         return True
 
-    _SAVE = (
+    # A write without a lease (an event's, not a claim's) over a live claim moves the
+    # epoch on too: the claim's holder, working from the version before, is fenced out.
+    _SET = (
         "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
         " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
+    )
+    _SAVE = (
+        f"{_SET} claim_epoch = claim_epoch + (claimed_by IS NOT NULL),"
         " claimed_by=NULL, claim_expires_at=NULL WHERE id=?"
     )
-    # the fencing check: nobody claimed the row since this lease (the epoch grows per claim)
-    _FENCE = " AND claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)"
+    # the fencing check: nobody claimed (or wrote) the row since this lease was taken
+    _SAVE_LEASED = (
+        f"{_SET} claimed_by=NULL, claim_expires_at=NULL WHERE id=?"
+        " AND claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)"
+    )
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         self._forget(enrollment.contact_id)
@@ -41,7 +49,7 @@ class SQLiteEnrollments(SQLiteConnection):
             self._conn.execute(self._SAVE, codec.enrollment_update_row(enrollment))
             return
         cursor = self._conn.execute(
-            self._SAVE + self._FENCE,
+            self._SAVE_LEASED,
             (*codec.enrollment_update_row(enrollment), lease.epoch, lease.worker),
         )
         if cursor.rowcount == 0 and self._one(

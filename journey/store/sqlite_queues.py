@@ -136,7 +136,8 @@ class SQLiteQueues(SQLiteConnection):
         f"INSERT INTO trigger_state ({_TRIGGER_COLUMNS}) VALUES (?,?,?,?,?)"
         " ON CONFLICT (journey_id, contact_id) DO UPDATE SET"
         " next_fire_at = excluded.next_fire_at, last_fired_at = excluded.last_fired_at,"
-        " segment_match = excluded.segment_match, claimed_by = NULL, claim_expires_at = NULL"
+        " segment_match = excluded.segment_match, claimed_by = NULL, claim_expires_at = NULL,"
+        " claim_epoch = claim_epoch + (claimed_by IS NOT NULL)"
     )
 
     def put_trigger_states(self, states: Sequence[TriggerState]) -> None:

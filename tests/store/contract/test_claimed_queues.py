@@ -136,3 +136,18 @@ def test_a_stale_lease_hands_nothing_back(store_factory: OpenStores) -> None:
     b.claim_inbox(T0 + 2 * MINUTE, 10, worker="b", lease_until=T0 + 9 * MINUTE)
     a.release_inbox(stale)  # too late: b holds them now
     assert c.claim_inbox(T0 + 3 * MINUTE, 10, worker="c", lease_until=T0 + 9 * MINUTE) == []
+
+
+def test_a_trigger_re_armed_meanwhile_fences_out_the_claims_holder(
+    store_factory: OpenStores,
+) -> None:
+    a, b = store_factory(), store_factory()
+    a.put_trigger_states([due_trigger("c1")])
+    [claimed] = a.claim_due_trigger_states(
+        T0, 10, ["birthday"], worker="a", lease_until=T0 + 5 * MINUTE
+    )
+    re_armed = replace(due_trigger("c1"), next_fire_at=T0 + 60 * MINUTE)
+    b.put_trigger_states([re_armed])  # an event re-armed it while a held the claim
+    with pytest.raises(LeaseLost):
+        a.put_trigger_states([replace(claimed, next_fire_at=None, last_fired_at=T0)])
+    assert a.get_trigger_state("birthday", "c1") == re_armed

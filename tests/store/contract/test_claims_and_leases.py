@@ -166,3 +166,29 @@ def test_a_delivery_updated_by_key_is_not_fenced(store: StateStore) -> None:
     store.update_delivery("k1", status="suppressed", last_error="no consent")
     found = store.get_delivery("k1")
     assert found is not None and found.status == "suppressed"
+
+
+def test_a_write_without_a_lease_fences_out_the_claims_holder(store_factory: OpenStores) -> None:
+    """An event moved the enrollment on while a worker held its claim: that worker's version
+    is older than the stored one, and its save is refused."""
+    a, b = store_factory(), store_factory()
+    a.insert_enrollment(enrollment())
+    [claimed] = a.claim_due_enrollments(T0, 10, worker="a", lease_until=T0 + 5 * MINUTE)
+    current = b.get_enrollment(claimed.id)
+    assert current is not None and current.lease is None  # read, not claimed
+    b.save_enrollment(exited(current))
+    with pytest.raises(LeaseLost):
+        a.save_enrollment(replace(claimed, step_id="stale"))
+    found = a.get_enrollment(claimed.id)
+    assert found is not None and found.status == "exited" and found.step_id == "welcome"
+
+
+def test_a_delivery_updated_by_key_fences_out_the_claims_holder(store_factory: OpenStores) -> None:
+    a, b = store_factory(), store_factory()
+    a.add_delivery(delivery("k1"))
+    [claimed] = a.claim_due_deliveries(T0, 10, worker="a", lease_until=T0 + 5 * MINUTE)
+    b.update_delivery("k1", status="suppressed", last_error="erased meanwhile")
+    with pytest.raises(LeaseLost):
+        a.mark_sent([(claimed, 1)], T0)
+    found = a.get_delivery("k1")
+    assert found is not None and found.status == "suppressed"
