@@ -32,7 +32,7 @@ from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
 from journey.model import Contact, Event, Message
-from journey.store.abc import StateStore
+from journey.store.abc import LeaseLost, StateStore
 from journey.unsubscribe import unsubscribe_url
 
 ResultStatus = Literal[
@@ -174,13 +174,16 @@ class DeliveryWorker:
         bucket = self.buckets.get(channel)
         if bucket is None:
             return items
-        allowed = bucket.take(now, len(items))
+        allowed = bucket.take(self.store, channel, now, len(items))
         if allowed < len(items):
-            with self.store.transaction():
-                for nth, prepared in enumerate(items[allowed:]):
-                    self.store.update_delivery(
-                        prepared.record.delivery_key, next_attempt_at=bucket.later(now, nth)
-                    )
+            try:
+                with self.store.transaction():
+                    for nth, prepared in enumerate(items[allowed:]):
+                        self.store.update_delivery(
+                            prepared.record, next_attempt_at=bucket.later(now, nth)
+                        )
+            except LeaseLost:
+                return []  # the batch was taken over by another worker: theirs to send
         return items[:allowed]
 
     # ------------------------------------------------------------------ gates
@@ -224,21 +227,30 @@ class DeliveryWorker:
         deliver_many = getattr(channel, "deliver_many", None)
         messages = [p for p in items if isinstance(p.item, Message)]
         if deliver_many is not None and len(messages) == len(items):
-            return self._send_batch(deliver_many, messages)
+            return self._send_batch(deliver_many, [p for p in messages if self._still_ours(p)])
         results = []
         for prepared in items:
             if self.stopping.is_set():
                 break  # still claimed; the stop releases the claims, the restart sends them
+            if not self._still_ours(prepared):
+                continue  # the lease ran out: another worker may hold it now; not sent here
             # Record each outcome at once: a crash then repeats at most one send.
             result = self._send_one(channel, prepared)
             self._record([result])
             results.append(result)
         return results
 
+    def _still_ours(self, prepared: _Prepared) -> bool:
+        """Whether the claim's lease still runs: a delivery past it is never sent from here."""
+        lease = prepared.record.lease
+        return lease is None or self.clock.now() < lease.expires_at
+
     def _send_batch(
         self, deliver_many: Callable[[list[Message]], list[Any]], items: Sequence[_Prepared]
     ) -> list[DeliveryResult]:
         """Channels that write many messages at once (the outbox) get one call per batch."""
+        if not items:
+            return []
         try:
             answers = deliver_many([p.item for p in items])  # type: ignore[misc]
         except DeliveryError as exc:  # the write itself failed: none of them was sent
@@ -303,9 +315,21 @@ class DeliveryWorker:
         if not results:
             return
         now = self.clock.now()
+        try:
+            self._record_now(results, now)
+        except LeaseLost as exc:  # taken over: the new holder records (and resends) these
+            if self.log is not None:
+                self.log.emit("lease_lost", error=str(exc))
+            return
+        self.progress_at = time.monotonic()
+        for result in results:
+            self._announce(result)
+
+    def _record_now(self, results: Sequence[DeliveryResult], now: datetime) -> None:
+        """One transaction; LeaseLost (nothing written) if another worker took one over."""
         with self.store.transaction():
             sent = [r for r in results if r.status == "sent"]
-            keys = [(r.record.delivery_key, r.record.attempts + 1) for r in sent]
+            keys = [(r.record, r.record.attempts + 1) for r in sent]
             self.store.mark_sent(keys, now)
             outcomes = [outcome_event("journey.sent", r.record, now) for r in sent]
             outcomes += [
@@ -319,13 +343,10 @@ class DeliveryWorker:
                 enqueue_events(self.store, outcomes, now)
             else:
                 self.store.add_events(outcomes)
-        self.progress_at = time.monotonic()
-        for result in results:
-            self._announce(result)
 
     def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
         record, status = result.record, result.status
-        key = record.delivery_key
+        key = record  # the record, not its key: its lease is checked
         attempts = record.attempts + (0 if status in ("suppressed", "interrupted") else 1)
         if status == "sent":
             self.store.update_delivery(

@@ -42,7 +42,7 @@ from journey.logsetup import LogFormat
 from journey.model import Channel, Plan
 from journey.renderer import Renderer
 from journey.reporting import as_json
-from journey.store.abc import InboxItem
+from journey.store.abc import InboxItem, LeaseLost
 from journey.store.identity import StoreReplaced
 from journey.store.sqlite import SQLiteStore
 from journey.unsubscribe import SECRET_ENV
@@ -57,7 +57,8 @@ _HAPPENING_LOG = {
     "convert": "converted",
     "fail": "failed",
 }
-_SECRET_STATE = "_daemon"  # journey ids start with a letter: no clash
+_SECRET_PURPOSE = "unsubscribe"  # the store's key for unsubscribe links (store_secret)
+WORKER = "daemon"  # the name its leases carry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +130,7 @@ class Daemon:
         self._lock = DaemonLock(self.database)
         self._lock.acquire()
         self.store = SQLiteStore(self.database)
-        released = self.store.release_claims()
+        released = self.store.release_claims(WORKER)
         self.secret = self._unsubscribe_secret()
         self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
         self.renderer = Renderer(
@@ -145,7 +146,7 @@ class Daemon:
             self.clock,
             MemorySink(keep=False),
             EngineSettings.from_workspace(workspace),
-            worker="daemon",
+            worker=WORKER,
             batch_size=self.options.batch_size,
             deliver_inline=False,
             outcome_events=False,
@@ -159,7 +160,7 @@ class Daemon:
             policy=self.options.retry,
             links=UnsubscribeLinks(secret=self.secret, base_url=self.unsubscribe_base(workspace)),
             log=self.log,
-            worker="daemon",
+            worker=WORKER,
             batch_size=self.options.batch_size,
             outcomes_via_inbox=True,
             on_webhook_outcome=self.runner.webhook_outcome,
@@ -189,12 +190,7 @@ class Daemon:
         given = self.options.env.get(SECRET_ENV)
         if given:
             return given.encode()
-        state = self.store.get_journey_state(_SECRET_STATE) or {}
-        if "unsubscribe_secret" not in state:
-            state["unsubscribe_secret"] = secrets.token_urlsafe(32)
-            with self.store.transaction():
-                self.store.put_journey_state(_SECRET_STATE, state)
-        return str(state["unsubscribe_secret"]).encode()
+        return self.store.store_secret(_SECRET_PURPOSE, lambda: secrets.token_urlsafe(32)).encode()
 
     def _adopt_channels(self, workspace: Workspace) -> None:
         old = self.channels
@@ -285,9 +281,32 @@ class Daemon:
             self.on_wake()
 
     def _drain_inbox(self) -> int:
-        items = self.store.inbox_batch(self.options.batch_size)
+        now = self.clock.now()
+        items = self.store.claim_inbox(
+            now, self.options.batch_size, worker=WORKER, lease_until=now + self.runner.lease
+        )
         if not items:
             return 0
+        try:
+            self._process_batch(items)
+        except LeaseLost as exc:  # another worker took the batch over: all of it undone here
+            self.runner.abandon()
+            self.log.emit("lease_lost", error=str(exc))
+            return 0
+        except BaseException:  # undone: the items are due again at the next tick, not in 5 min
+            self._hand_back(items)
+            raise
+        if any(item.kind == inbox.DELETE_CONTACT for item in items):
+            finish_erasures(self.store, self.channels, self.log)
+        return len(items)
+
+    def _hand_back(self, items: list[InboxItem]) -> None:
+        try:
+            self.store.release_inbox(items)
+        except Exception:  # the store itself failed (the raised error says why): leases expire
+            return
+
+    def _process_batch(self, items: list[InboxItem]) -> None:
         with self.store.transaction():
             self._read_ahead(items)
             for item in items:
@@ -298,10 +317,7 @@ class Daemon:
                     self.runner.abandon()
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
-            self.store.remove_from_inbox([item.seq for item in items])
-        if any(item.kind == inbox.DELETE_CONTACT for item in items):
-            finish_erasures(self.store, self.channels, self.log)
-        return len(items)
+            self.store.remove_from_inbox(items)
 
     def _read_ahead(self, items: list[InboxItem]) -> None:
         """One read of the batch's contacts and enrollments instead of three per event."""
@@ -440,7 +456,7 @@ class Daemon:
             if self._lock is None:
                 return
             # a deleted or replaced store takes no more writes, not even this one
-            released = 0 if self.fatal else self.store.release_claims()
+            released = 0 if self.fatal else self.store.release_claims(WORKER)
             for channel in self.channels.values():
                 channel.close()
             self.store.close()

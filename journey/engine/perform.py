@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from journey.channels.base import WebhookRequest
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord, Enrollment
 from journey.errors import DeliveryError, RenderError, UnknownOutcome
 from journey.model import Contact, Message, Plan, SendStep, WebhookStep
-from journey.store.abc import StateStore
+
+if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
+    from journey.store.abc import StateStore
 
 HappeningKind = Literal["enter", "send", "skip", "exit", "convert", "fail", "webhook"]
 

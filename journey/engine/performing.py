@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
 from journey.engine.actions import CallWebhook, Convert, Exit, Record, Send, SkipSend, Transition
@@ -30,8 +30,10 @@ from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
 from journey.model import Contact, Event, Plan, SendStep, WebhookStep
-from journey.store.abc import StateStore
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
+
+if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
+    from journey.store.abc import StateStore
 
 
 @lru_cache(maxsize=8192)

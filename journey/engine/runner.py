@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
 from journey.engine import scheduling
@@ -41,7 +41,10 @@ from journey.model import (
     Event,
     Plan,
 )
-from journey.store.abc import StateStore
+from journey.records import LeaseLost
+
+if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
+    from journey.store.abc import StateStore
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
@@ -274,10 +277,14 @@ class Runner(DrivingMixin):
             if not batch:
                 break
             contacts = self.store.get_contacts([e.contact_id for e in batch])
-            with self.store.transaction():
-                for enrollment in batch:
-                    self._run_claimed(enrollment, contacts, now)
-                self._drain()  # outcome events commit with the batch that caused them
+            try:
+                with self.store.transaction():
+                    for enrollment in batch:
+                        self._run_claimed(enrollment, contacts, now)
+                    self._drain()  # outcome events commit with the batch that caused them
+            except LeaseLost:  # another worker took the batch over: undone here, sent there
+                self.abandon()
+                break
             done += len(batch)
         if self.deliver_inline:
             self.deliver_pending(now)

@@ -37,7 +37,7 @@ from journey.model import (
     ScheduleTrigger,
     SegmentTrigger,
 )
-from journey.store.codec import from_ts, ts
+from journey.records import JourneyState, LeaseLost
 
 if TYPE_CHECKING:
     from journey.engine.runner import Runner
@@ -62,17 +62,20 @@ def _journey_clock(plan: Plan) -> bool:
 
 def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
     """The first time a journey is seen: arm triggers for contacts already in the store."""
-    state = runner.store.get_journey_state(plan.journey_id)
-    if state is not None and state.get("trigger") == plan.trigger.kind:
+    known = runner.store.get_journey_state(plan.journey_id)
+    if known is not None and known.trigger == plan.trigger.kind:
         return
-    state = {"trigger": plan.trigger.kind, "activated_at": ts(now)}
     trigger = plan.trigger
+    fire: datetime | None = None
     if isinstance(trigger, ScheduleTrigger) and trigger.timezone != "contact":
         fire = next_schedule_fire(trigger, now, schedule_zone(plan, trigger, runner.settings))
-        state["next_fire_at"] = ts(fire)
     if isinstance(trigger, SegmentTrigger):
-        state["next_fire_at"] = ts(add_duration(now, trigger.recheck, UTC_ZONE))
-    runner.store.put_journey_state(plan.journey_id, state)
+        fire = add_duration(now, trigger.recheck, UTC_ZONE)
+    runner.store.put_journey_state(
+        JourneyState(
+            journey_id=plan.journey_id, trigger=trigger.kind, activated_at=now, next_fire_at=fire
+        )
+    )
     if isinstance(trigger, SegmentTrigger):
         for batch in runner.store.iter_contacts():
             for contact in batch:
@@ -222,32 +225,45 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
             fired += _journey_tick(runner, plan, now)
     per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p)]
     while True:
-        due = runner.store.due_trigger_states(now, runner.batch_size, per_contact)
+        due = runner.store.claim_due_trigger_states(
+            now,
+            runner.batch_size,
+            per_contact,
+            worker=runner.worker,
+            lease_until=now + runner.lease,
+        )
         if not due:
             break
         contacts = runner.store.get_contacts([s.contact_id for s in due])
-        with runner.store.transaction():
-            for state in due:
-                fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
+        try:
+            with runner.store.transaction():
+                for state in due:
+                    fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
+        except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
+            runner.abandon()
+            break
         runner._drain()
     return fired
 
 
 def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
-    state = runner.store.get_journey_state(plan.journey_id) or {}
-    due = from_ts(state.get("next_fire_at"))
-    if due is None or due > now:
+    state = runner.store.get_journey_state(plan.journey_id)
+    due = state.next_fire_at if state is not None else None
+    if state is None or due is None or due > now:
         return 0
     trigger = plan.trigger
+    last: datetime | None
     if isinstance(trigger, ScheduleTrigger):
         zone = schedule_zone(plan, trigger, runner.settings)
-        state["next_fire_at"] = ts(next_schedule_fire(trigger, now, zone))
-        state["last_fired_at"] = ts(due)
+        nxt, last = next_schedule_fire(trigger, now, zone), due
     else:
         assert isinstance(trigger, SegmentTrigger)
-        state["next_fire_at"] = ts(add_duration(now, trigger.recheck, UTC_ZONE))
-    with runner.store.transaction():
-        runner.store.put_journey_state(plan.journey_id, state)
+        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at
+    # one worker takes the fire; the others see the clock moved on
+    if not runner.store.claim_journey_fire(
+        plan.journey_id, due, next_fire_at=nxt, last_fired_at=last
+    ):
+        return 0
     if plan.status != "active":
         return 0  # paused: dropped, not queued
     if isinstance(trigger, SegmentTrigger) and not depends_on_time(trigger.condition):
@@ -293,6 +309,7 @@ def _fire_contact(
                 contact_id=contact.id,
                 next_fire_at=nxt,
                 last_fired_at=fire_at,
+                lease=state.lease,  # the claim's: written only while it holds
             )
         ]
     )

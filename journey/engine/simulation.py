@@ -20,7 +20,7 @@ from journey.engine.timeline import run_until
 from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Duration, Event, Plan, SegmentTrigger
-from journey.store.abc import JourneyCounts
+from journey.records import JourneyCounts
 from journey.store.sqlite import SQLiteStore
 
 Progress = Callable[[int], None]

@@ -1,136 +1,29 @@
-"""The records the engine reads and returns: an enrollment, its entry, its step history.
+"""The engine's records, re-exported from `journey.records`, their one home."""
 
-They are plain frozen data so that the pure engine can return new versions and
-the store can persist them without knowing what they mean.
-"""
+from journey.records import (
+    DeliveryRecord,
+    DeliveryStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Entry,
+    Phase,
+    StepOutcome,
+    StepRecord,
+    TriggerState,
+    delivery_key,
+    enrollment_id,
+)
 
-from __future__ import annotations
-
-import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
-
-EnrollmentStatus = Literal["active", "exited"]
-# "enter": run the step when due; "wait": the step's timer (wait, wait_for, deferral) runs.
-Phase = Literal["enter", "wait"]
-StepOutcome = Literal[
-    "sent",
-    "suppressed",
-    "capped",
-    "deferred",
-    "failed",
-    "waiting",
-    "done",
-    "matched",
-    "timeout",
+__all__ = [
+    "DeliveryRecord",
+    "DeliveryStatus",
+    "Enrollment",
+    "EnrollmentStatus",
+    "Entry",
+    "Phase",
+    "StepOutcome",
+    "StepRecord",
+    "TriggerState",
+    "delivery_key",
+    "enrollment_id",
 ]
-DeliveryStatus = Literal[
-    "pending",
-    "sent",
-    "failed",
-    "dead",
-    "suppressed",
-    "capped",
-    "parked",  # transient failures outlasted the retry schedule; `journey deliveries requeue`
-    "uncertain",  # one send's outcome is unknown; resent once under the same Message-ID
-    "unconfirmed",  # two sends without an answer; not sent again
-]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Entry:
-    """What enrolled the contact; templates and expressions see it as `entry`."""
-
-    name: str
-    timestamp: datetime
-    properties: dict[str, Any] = field(default_factory=dict)
-
-    def as_context(self) -> dict[str, Any]:
-        return {"name": self.name, "timestamp": self.timestamp, "properties": self.properties}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Enrollment:
-    """One contact's pass through one journey (one plan version)."""
-
-    id: str
-    journey_id: str
-    contact_id: str
-    plan_hash: str
-    entered_at: datetime
-    entry: Entry
-    step_id: str
-    step_entered_at: datetime
-    due_at: datetime | None
-    phase: Phase = "enter"
-    status: EnrollmentStatus = "active"
-    split_arm: str | None = None
-    exit_reason: str | None = None
-    exited_at: datetime | None = None
-    converted_at: datetime | None = None
-    visits: dict[str, int] = field(default_factory=dict)  # step id -> times entered
-    defer_since: datetime | None = None  # when the current send was first deferred
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == "active"
-
-    def occurrence(self, step_id: str) -> int:
-        return self.visits.get(step_id, 0)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepRecord:
-    """One line of step history: what a step did to a contact, and when."""
-
-    enrollment_id: str
-    journey_id: str
-    contact_id: str
-    step_id: str
-    outcome: StepOutcome
-    at: datetime
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliveryRecord:
-    """A message (or webhook call) written before it is attempted, keyed for idempotency."""
-
-    delivery_key: str
-    enrollment_id: str
-    journey_id: str
-    step_id: str
-    contact_id: str
-    channel: str
-    kind: str  # email | sms | push | webhook
-    category: str  # marketing | transactional
-    payload: dict[str, Any]
-    status: DeliveryStatus = "pending"
-    attempts: int = 0
-    created_at: datetime
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-    sent_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TriggerState:
-    """Per journey and contact: when a time trigger fires next, and the segment's last value."""
-
-    journey_id: str
-    contact_id: str
-    next_fire_at: datetime | None = None
-    last_fired_at: datetime | None = None
-    segment_match: bool | None = None
-
-
-def delivery_key(enrollment_id: str, step_id: str, occurrence: int) -> str:
-    """Deterministic: the same visit of the same step always gets the same key."""
-    raw = f"{enrollment_id}\x1f{step_id}\x1f{occurrence}".encode()
-    return hashlib.sha256(raw).hexdigest()[:32]
-
-
-def enrollment_id(journey_id: str, contact_id: str, number: int) -> str:
-    """Readable and deterministic: the n-th enrollment of a contact in a journey."""
-    return f"{journey_id}:{contact_id}:{number}"

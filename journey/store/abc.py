@@ -1,51 +1,52 @@
 """The StateStore contract: what the runner and the daemon need from persistence.
 
-Narrow on purpose: every method is one query or one write that a PostgreSQL
-backend can implement in its own module without touching the engine. Claims
-(`claim_due_*`) hand out due work in batches with a lease, so several workers
-never take the same enrollment or delivery.
+Narrow on purpose: every method is one query or one write that another backend
+(PostgreSQL) implements in its own module; the records it takes and returns
+live in `journey.records`, which neither the engine nor a store owns.
+
+Many workers may share one store. Due work is handed out by claims
+(`claim_due_enrollments`, `claim_due_deliveries`, `claim_due_trigger_states`,
+`claim_inbox`, `claim_journey_fire`): each claimed record carries its `Lease`
+(worker, fencing epoch, expiry), the epoch grows with every claim of a row, and
+every write of a record that carries a lease checks it — a worker whose lease
+expired and was taken over gets `LeaseLost` and nothing is written. A write of
+a record without a lease (read, not claimed) is not checked. Read-ahead and
+other caches of stored rows live for one transaction at most.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import DeliveryRecord, Enrollment, StepRecord, TriggerState
 from journey.model import Contact, Event, Plan
+from journey.records import (
+    DeliveryRecord,
+    Enrollment,
+    InboxItem,
+    JourneyCounts,
+    JourneyState,
+    Lease,
+    LeaseLost,
+    RateTake,
+    StepCounts,
+    StepRecord,
+    TriggerState,
+)
 
-
-@dataclass(slots=True, kw_only=True)
-class StepCounts:
-    entered: int = 0
-    waiting: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)  # sent, suppressed, capped, failed…
-    exited: dict[str, int] = field(default_factory=dict)  # left the journey here, by reason
-
-
-@dataclass(slots=True, kw_only=True)
-class JourneyCounts:
-    """What `journey status` shows for one journey."""
-
-    journey_id: str
-    entered: int = 0
-    active: int = 0
-    converted: int = 0
-    exited: dict[str, int] = field(default_factory=dict)
-    deliveries: dict[str, int] = field(default_factory=dict)  # by delivery status
-    steps: dict[str, StepCounts] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InboxItem:
-    seq: int
-    kind: str  # event | contact | delete_contact
-    body: dict[str, Any]
-    received_at: datetime
+__all__ = [
+    "InboxItem",
+    "JourneyCounts",
+    "JourneyState",
+    "Lease",
+    "LeaseLost",
+    "RateTake",
+    "StateStore",
+    "StepCounts",
+]
 
 
 class StateStore(ABC):
@@ -65,7 +66,8 @@ class StateStore(ABC):
         """A hint inside a transaction: these contacts' rows are about to be read, one by one.
 
         A store may read them now in bulk; answers must stay exactly what the
-        one-by-one reads would give. The default ignores the hint.
+        one-by-one reads would give, and what it read is forgotten when the
+        transaction ends (commit or rollback). The default ignores the hint.
         """
         return None
 
@@ -131,7 +133,11 @@ class StateStore(ABC):
 
     @abstractmethod
     def save_enrollment(self, enrollment: Enrollment) -> None:
-        """Persist a new version and release any claim on it."""
+        """Persist a new version and release any claim on it.
+
+        A version carrying a `lease` is written only if no other worker claimed
+        the enrollment since (`LeaseLost` otherwise, nothing written).
+        """
 
     def set_enrollment_plan(self, enrollment: Enrollment) -> None:
         """Move an enrollment to another plan version (hot reload with `on_change: migrate`).
@@ -168,7 +174,10 @@ class StateStore(ABC):
         lease_until: datetime,
         skip_journeys: Iterable[str] = (),
     ) -> list[Enrollment]:
-        """Active enrollments due at or before `now`, not claimed by a live lease."""
+        """Active enrollments due at or before `now`, not claimed by a live lease.
+
+        Each comes back with its `lease` (this worker, the row's new epoch, `lease_until`).
+        """
 
     @abstractmethod
     def add_step_records(self, records: Sequence[StepRecord]) -> None: ...
@@ -185,27 +194,38 @@ class StateStore(ABC):
     def get_delivery(self, key: str) -> DeliveryRecord | None: ...
 
     @abstractmethod
-    def update_delivery(self, key: str, **changes: Any) -> None:
-        """Change status, attempts, next_attempt_at, last_error or sent_at."""
+    def update_delivery(self, delivery: DeliveryRecord | str, **changes: Any) -> None:
+        """Change status, attempts, next_attempt_at, last_error or sent_at; release the claim.
 
-    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
-        """Many (delivery_key, attempts) recorded as sent at once (one statement per batch)."""
-        for key, attempts in sent:
-            self.update_delivery(key, status="sent", attempts=attempts, sent_at=at, last_error=None)
+        Given the record (not its key) with a `lease`, the write checks it:
+        `LeaseLost` if another worker claimed the delivery since, nothing written.
+        """
+
+    def mark_sent(self, sent: Sequence[tuple[DeliveryRecord | str, int]], at: datetime) -> None:
+        """Many (delivery, attempts) recorded as sent at once; leases checked as in update_delivery.
+
+        All or nothing: when one lease was lost, none is marked.
+        """
+        with self.transaction():
+            for delivery, attempts in sent:
+                self.update_delivery(
+                    delivery, status="sent", attempts=attempts, sent_at=at, last_error=None
+                )
 
     @abstractmethod
     def claim_due_deliveries(
         self, now: datetime, limit: int, *, worker: str, lease_until: datetime
     ) -> list[DeliveryRecord]:
-        """Pending deliveries whose next attempt is due, not claimed by a live lease."""
+        """Pending deliveries whose next attempt is due, not claimed by a live lease (with it)."""
 
-    def release_claims(self) -> int:
-        """Drop every lease (enrollments and deliveries); the count of rows released.
+    @abstractmethod
+    def release_claims(self, worker: str) -> int:
+        """Hand back `worker`'s leases (every kind of claim); the count of rows released.
 
-        Only for the daemon, which holds the database's exclusive lock: a lease
-        left by a killed process would otherwise delay its work until it expires.
+        Other workers' leases stay. A stopping worker releases what it did not
+        finish; a restarted one releases what its previous run left, so that work
+        does not wait for the leases to expire.
         """
-        raise NotImplementedError(f"{type(self).__name__} cannot release claims")
 
     @abstractmethod
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
@@ -231,11 +251,24 @@ class StateStore(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
-    def inbox_batch(self, limit: int) -> list[InboxItem]:
-        """The oldest unprocessed items, in arrival order."""
+    def claim_inbox(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[InboxItem]:
+        """The oldest items not claimed by a live lease, in arrival order, each with its lease."""
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
-    def remove_from_inbox(self, seqs: Sequence[int]) -> None:
+    def remove_from_inbox(self, items: Sequence[InboxItem]) -> None:
+        """Processed: gone. All or nothing: `LeaseLost` if one item's lease was taken over.
+
+        Items already gone (an erasure removed them) are skipped.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no inbox")
+
+    def release_inbox(self, items: Sequence[InboxItem]) -> None:
+        """Hand claimed items back unprocessed (their batch failed): due again at once.
+
+        Only items still held under their lease are released; others are left alone.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no inbox")
 
     def inbox_size(self) -> int:
@@ -252,18 +285,57 @@ class StateStore(ABC):
         """One journey's states for many contacts at once, keyed by contact id."""
 
     @abstractmethod
-    def put_trigger_states(self, states: Sequence[TriggerState]) -> None: ...
+    def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
+        """Insert or replace; release claims. A state with a `lease` is checked (LeaseLost)."""
 
     @abstractmethod
-    def due_trigger_states(
-        self, now: datetime, limit: int, journey_ids: Iterable[str]
-    ) -> list[TriggerState]: ...
+    def claim_due_trigger_states(
+        self,
+        now: datetime,
+        limit: int,
+        journey_ids: Iterable[str],
+        *,
+        worker: str,
+        lease_until: datetime,
+    ) -> list[TriggerState]:
+        """These journeys' per-contact triggers due at `now`, not claimed by a live lease."""
 
     @abstractmethod
-    def get_journey_state(self, journey_id: str) -> dict[str, Any] | None: ...
+    def get_journey_state(self, journey_id: str) -> JourneyState | None: ...
 
     @abstractmethod
-    def put_journey_state(self, journey_id: str, state: dict[str, Any]) -> None: ...
+    def put_journey_state(self, state: JourneyState) -> None:
+        """Insert or replace the journey's state."""
+
+    @abstractmethod
+    def claim_journey_fire(
+        self,
+        journey_id: str,
+        due: datetime,
+        *,
+        next_fire_at: datetime | None,
+        last_fired_at: datetime | None,
+    ) -> bool:
+        """Take the journey clock's fire at `due` (schedule tick, segment re-check): one wins.
+
+        Moves the clock to `next_fire_at` (and `last_fired_at`) only if it still
+        reads `due`; True for the one caller that moved it.
+        """
+
+    # ------------------------------------------------------------ shared state
+    @abstractmethod
+    def take_rate_tokens(
+        self, channel: str, *, capacity: float, per_second: float, now: datetime, wanted: int
+    ) -> RateTake:
+        """Spend up to `wanted` tokens of the channel's bucket, shared by every worker.
+
+        The bucket (full at first) refills at `per_second` up to `capacity`; read,
+        refilled and spent in one transaction, so two workers never spend one token.
+        """
+
+    @abstractmethod
+    def store_secret(self, purpose: str, make: Callable[[], str]) -> str:
+        """The store's secret for `purpose`, made with `make` and kept by the first caller."""
 
     # ----------------------------------------------------------------- reports
     @abstractmethod

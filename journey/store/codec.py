@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
-from journey.engine.state import DeliveryRecord, Enrollment, Entry, TriggerState
+from journey.instants import from_ts, ts
 from journey.model import Contact, Event
+from journey.records import (
+    DeliveryRecord,
+    Enrollment,
+    Entry,
+    JourneyState,
+    Lease,
+    TriggerState,
+)
 
-
-def ts(value: datetime | None) -> str | None:
-    """Fixed-width ISO text in UTC, so text order is time order."""
-    if value is None:
-        return None
-    if value.tzinfo is UTC:
-        return _utc_text(value)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-@lru_cache(maxsize=4096)
-def _utc_text(value: datetime) -> str:
-    """Cached: one step writes the same `now` into a dozen columns of several rows.
-
-    Only for tzinfo=UTC: two such datetimes are equal exactly when their fields
-    are, whereas zoned ones in a DST fold compare equal across the fold.
-    """
-    return value.isoformat(timespec="microseconds")
-
-
-def from_ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+__all__ = ["from_ts", "ts"]  # the instant codec, re-exported for the stores' modules
 
 
 def _json_default(value: Any) -> Any:
@@ -162,7 +148,16 @@ def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     )
 
 
-def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
+# What a claim's RETURNING adds after a record's columns: the lease it took.
+CLAIM_COLUMNS = "claimed_by, claim_epoch, claim_expires_at"
+
+
+def lease_from_row(row: tuple[Any, ...]) -> Lease:
+    """The three CLAIM_COLUMNS at the end of a claimed row."""
+    return Lease(worker=row[-3], epoch=int(row[-2]), expires_at=datetime.fromisoformat(row[-1]))
+
+
+def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
     entry = json.loads(row[9])
     state = json.loads(row[14])
     return Enrollment(
@@ -187,6 +182,7 @@ def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
         phase=state.get("phase", "enter"),
         visits=state.get("visits") or {},
         defer_since=from_ts(state.get("defer_since")),
+        lease=lease,
     )
 
 
@@ -216,7 +212,7 @@ def delivery_row(d: DeliveryRecord) -> tuple[Any, ...]:
     )
 
 
-def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
+def delivery_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> DeliveryRecord:
     return DeliveryRecord(
         delivery_key=row[0],
         enrollment_id=row[1],
@@ -233,6 +229,7 @@ def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
         next_attempt_at=from_ts(row[12]),
         last_error=row[13],
         sent_at=from_ts(row[14]),
+        lease=lease,
     )
 
 
@@ -241,11 +238,29 @@ def trigger_row(t: TriggerState) -> tuple[Any, ...]:
     return (t.journey_id, t.contact_id, ts(t.next_fire_at), ts(t.last_fired_at), match)
 
 
-def trigger_from_row(row: tuple[Any, ...]) -> TriggerState:
+def trigger_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> TriggerState:
     return TriggerState(
         journey_id=row[0],
         contact_id=row[1],
         next_fire_at=from_ts(row[2]),
         last_fired_at=from_ts(row[3]),
         segment_match=None if row[4] is None else bool(row[4]),
+        lease=lease,
+    )
+
+
+JOURNEY_STATE_COLUMNS = "journey_id, trigger, activated_at, next_fire_at, last_fired_at"
+
+
+def journey_state_row(s: JourneyState) -> tuple[Any, ...]:
+    return (s.journey_id, s.trigger, ts(s.activated_at), ts(s.next_fire_at), ts(s.last_fired_at))
+
+
+def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
+    return JourneyState(
+        journey_id=row[0],
+        trigger=row[1],
+        activated_at=from_ts(row[2]),
+        next_fire_at=from_ts(row[3]),
+        last_fired_at=from_ts(row[4]),
     )

@@ -94,6 +94,37 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             f"CREATE INDEX inbox_event_id ON inbox ({INBOX_EVENT_ID}) WHERE kind = 'event'",
         ],
     ),
+    (
+        5,
+        "many workers: fencing epochs on claims, claimed trigger state and inbox, shared rate"
+        " limits, typed journey state, the unsubscribe secret among the store's keys",
+        [
+            "ALTER TABLE enrollments ADD COLUMN claim_epoch INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE deliveries ADD COLUMN claim_epoch INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE trigger_state ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE trigger_state ADD COLUMN claim_expires_at TEXT",
+            "ALTER TABLE trigger_state ADD COLUMN claim_epoch INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE inbox ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE inbox ADD COLUMN claim_expires_at TEXT",
+            "ALTER TABLE inbox ADD COLUMN claim_epoch INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE journey_state ADD COLUMN trigger TEXT",
+            "ALTER TABLE journey_state ADD COLUMN activated_at TEXT",
+            "ALTER TABLE journey_state ADD COLUMN next_fire_at TEXT",
+            "ALTER TABLE journey_state ADD COLUMN last_fired_at TEXT",
+            """UPDATE journey_state SET trigger = json_extract(state, '$.trigger'),
+                activated_at = json_extract(state, '$.activated_at'),
+                next_fire_at = json_extract(state, '$.next_fire_at'),
+                last_fired_at = json_extract(state, '$.last_fired_at')
+                WHERE json_valid(state)""",
+            """INSERT OR IGNORE INTO store_keys (purpose, key)
+                SELECT 'unsubscribe', json_extract(state, '$.unsubscribe_secret')
+                FROM journey_state WHERE journey_id = '_daemon' AND json_valid(state)
+                AND json_extract(state, '$.unsubscribe_secret') IS NOT NULL""",
+            "DELETE FROM journey_state WHERE journey_id = '_daemon'",
+            """CREATE TABLE rate_limits (
+                channel TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from journey.engine.state import Enrollment
 from journey.model import Contact
+from journey.records import Enrollment
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from journey.store.abc import JourneyCounts, StepCounts
+from journey.records import JourneyCounts, StepCounts
 
 _DELIVERY_OUTCOMES = {"dead": "dead_lettered", "failed": "delivery_failed"}
 

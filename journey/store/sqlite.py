@@ -3,7 +3,8 @@
 Hot paths use prepared sqlite3 statements; sqlite-utils handles opening,
 WAL and introspection. A PostgreSQL store would be a sibling module.
 `SQLiteStore` puts together one mixin per group of tables
-(`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`)
+(`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`,
+`sqlite_shared`)
 over the connection (`sqlite_connection`); plans, reports and the batch
 read-ahead, which span tables, live here.
 """
@@ -24,9 +25,12 @@ from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
 from journey.store.sqlite_queues import SQLiteQueues
+from journey.store.sqlite_shared import SQLiteShared
 
 
-class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, StateStore):
+class SQLiteStore(
+    SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, SQLiteShared, StateStore
+):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""
 
     def read_ahead(self, contact_ids: Sequence[str]) -> None:
@@ -52,7 +56,7 @@ class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQue
 
     # ------------------------------------------------------------------- plans
     def save_plan(self, plan: Plan) -> None:
-        self._plans[plan.plan_hash] = plan
+        self._cache_plan(plan.plan_hash, plan)
         from journey.compiler import plan_to_dict
 
         self._conn.execute(
@@ -69,7 +73,7 @@ class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQue
         from journey.compiler import plan_from_dict
 
         plan = plan_from_dict(json.loads(row[0]))
-        self._plans[plan_hash] = plan
+        self._cache_plan(plan_hash, plan)
         return plan
 
     # ----------------------------------------------------------------- reports
@@ -96,10 +100,12 @@ class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQue
                     ids,
                 )[0]
             )
-            for (state_text,) in self._all(
-                f"SELECT state FROM journey_state WHERE journey_id IN ({marks})", ids
-            ):
-                candidates.append(json.loads(state_text).get("next_fire_at"))
+            candidates.append(
+                self._one(
+                    f"SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id IN ({marks})",
+                    ids,
+                )[0]
+            )
         found = [c for c in candidates if c]
         return datetime.fromisoformat(min(found)) if found else None
 

@@ -62,7 +62,10 @@ class SQLiteConnection:
             raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
         self._depth = 0
         self._lock = threading.RLock()
+        # Plans by content hash: immutable, so only what an undone transaction wrote or
+        # read (`_plans_this_transaction`) can be wrong, and is forgotten at its rollback.
         self._plans: dict[str, Plan] = {}
+        self._plans_this_transaction: list[str] = []
         self._ahead: ReadAhead | None = None
         # step-history rows of the open transaction, written with one executemany at commit
         self._pending_steps: list[tuple[Any, ...]] = []
@@ -104,6 +107,7 @@ class SQLiteConnection:
                 self._depth -= 1
                 if self._depth == 0:
                     self._forget_transaction()
+                    self._forget_undone_plans()
                     self._conn.execute("ROLLBACK")
                     self._after_rollback()
                 raise
@@ -116,10 +120,12 @@ class SQLiteConnection:
         """Commit, unless the file was deleted or replaced: then nothing is acknowledged."""
         problem = self.identity_problem()
         if problem is not None:
+            self._forget_undone_plans()
             self._conn.execute("ROLLBACK")
             self._after_rollback()
             raise StoreReplaced(problem)
         self._conn.execute("COMMIT")
+        self._plans_this_transaction.clear()
         self._after_commit()
 
     def _after_commit(self) -> None:
@@ -146,6 +152,7 @@ class SQLiteConnection:
             except BaseException:
                 self._pending_steps.clear()
                 self._ahead = None  # may describe rows the undone work wrote
+                self._forget_undone_plans()
                 self._conn.execute("ROLLBACK TO unit_of_work")
                 self._conn.execute("RELEASE unit_of_work")
                 raise
@@ -155,6 +162,16 @@ class SQLiteConnection:
         """Read-ahead and buffered rows belong to one transaction."""
         self._ahead = None
         self._pending_steps.clear()
+
+    def _forget_undone_plans(self) -> None:
+        for plan_hash in self._plans_this_transaction:
+            self._plans.pop(plan_hash, None)
+        self._plans_this_transaction.clear()
+
+    def _cache_plan(self, plan_hash: str, plan: Plan) -> None:
+        self._plans[plan_hash] = plan
+        if self._depth > 0:
+            self._plans_this_transaction.append(plan_hash)
 
     def _forget(self, contact_id: str) -> None:
         if self._ahead is not None:

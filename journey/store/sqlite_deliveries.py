@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import DeliveryRecord
+from journey.records import DeliveryRecord, LeaseLost
 from journey.store import codec
-from journey.store.sqlite_connection import SQLiteConnection
+from journey.store.sqlite_connection import SQLiteConnection, chunks
 
 # States the worker claims when due; the others wait for an operator or are final.
 CLAIMABLE = "('pending', 'uncertain')"
@@ -39,25 +39,64 @@ class SQLiteDeliveries(SQLiteConnection):
 
     _DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
 
-    def update_delivery(self, key: str, **changes: Any) -> None:
+    def update_delivery(self, delivery: DeliveryRecord | str, **changes: Any) -> None:
         unknown = set(changes) - self._DELIVERY_FIELDS
         if unknown:
             raise ValueError(f"cannot change {sorted(unknown)} on a delivery")
         values = [codec.ts(v) if isinstance(v, datetime) else v for v in changes.values()]
         sets = ", ".join(f"{name} = ?" for name in changes)
-        self._conn.execute(
+        sql = (
             f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
-            " WHERE delivery_key = ?",
-            (*values, key),
+            " WHERE delivery_key = ?"
         )
+        if isinstance(delivery, str) or delivery.lease is None:
+            key = delivery if isinstance(delivery, str) else delivery.delivery_key
+            # over a live claim, the epoch moves on: its holder is fenced out
+            self._conn.execute(
+                f"UPDATE deliveries SET {sets}, claim_epoch = claim_epoch +"
+                " (claimed_by IS NOT NULL), claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE delivery_key = ?",
+                (*values, key),
+            )
+            return
+        lease, key = delivery.lease, delivery.delivery_key
+        cursor = self._conn.execute(
+            sql + " AND claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)",
+            (*values, key, lease.epoch, lease.worker),
+        )
+        if cursor.rowcount == 0 and self._one(
+            "SELECT 1 FROM deliveries WHERE delivery_key = ?", (key,)
+        ):
+            raise LeaseLost(f"delivery {key}", lease)
 
-    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
+    def mark_sent(self, sent: Sequence[tuple[DeliveryRecord | str, int]], at: datetime) -> None:
         stamp = codec.ts(at)
-        self._conn.executemany(
-            "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL,"
-            " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
-            [(attempts, stamp, key) for key, attempts in sent],
-        )
+        with self.transaction():  # BEGIN IMMEDIATE: no claim can change between check and write
+            self._check_delivery_leases([d for d, _ in sent if not isinstance(d, str)])
+            self._conn.executemany(
+                "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
+                " last_error = NULL, claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE delivery_key = ?",
+                [
+                    (attempts, stamp, d if isinstance(d, str) else d.delivery_key)
+                    for d, attempts in sent
+                ],
+            )
+
+    def _check_delivery_leases(self, records: Sequence[DeliveryRecord]) -> None:
+        """LeaseLost for the first record whose row another worker claimed since its lease."""
+        leased = {r.delivery_key: r.lease for r in records if r.lease is not None}
+        for chunk in chunks(list(leased)):
+            rows = self._all(
+                "SELECT delivery_key, claimed_by, claim_epoch FROM deliveries"
+                f" WHERE delivery_key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for key, holder, epoch in rows:
+                lease = leased[key]
+                assert lease is not None
+                if epoch != lease.epoch or holder not in (None, lease.worker):
+                    raise LeaseLost(f"delivery {key}", lease)
 
     def claim_due_deliveries(
         self, now: datetime, limit: int, *, worker: str, lease_until: datetime
@@ -65,24 +104,26 @@ class SQLiteDeliveries(SQLiteConnection):
         now_text = codec.ts(now)
         with self.transaction():
             rows = self._all(
-                "UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ("
+                "UPDATE deliveries SET claimed_by = ?, claim_expires_at = ?,"
+                " claim_epoch = claim_epoch + 1 WHERE delivery_key IN ("
                 f" SELECT delivery_key FROM deliveries WHERE status IN {CLAIMABLE}"
                 " AND next_attempt_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)"
                 " ORDER BY next_attempt_at LIMIT ?)"
-                f" RETURNING {codec.DELIVERY_COLUMNS}",
+                f" RETURNING {codec.DELIVERY_COLUMNS}, {codec.CLAIM_COLUMNS}",
                 (worker, codec.ts(lease_until), now_text, now_text, limit),
             )
-        found = [codec.delivery_from_row(row) for row in rows]
+        found = [codec.delivery_from_row(row, codec.lease_from_row(row)) for row in rows]
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
         return found
 
-    def release_claims(self) -> int:
+    def release_claims(self, worker: str) -> int:
         with self.transaction():
             released = 0
-            for table in ("enrollments", "deliveries"):
+            for table in ("enrollments", "deliveries", "trigger_state", "inbox"):
                 cursor = self._conn.execute(
                     f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL"
-                    " WHERE claimed_by IS NOT NULL"
+                    " WHERE claimed_by = ?",
+                    (worker,),
                 )
                 released += cursor.rowcount
         return released

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import Enrollment, StepRecord
+from journey.records import Enrollment, LeaseLost, StepRecord
 from journey.store import codec
 from journey.store.sqlite_connection import SQLiteConnection
 
@@ -26,14 +26,36 @@ class SQLiteEnrollments(SQLiteConnection):
             return False
         return True
 
+    # A write without a lease (an event's, not a claim's) over a live claim moves the
+    # epoch on too: the claim's holder, working from the version before, is fenced out.
+    _SET = (
+        "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
+        " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
+    )
+    _SAVE = (
+        f"{_SET} claim_epoch = claim_epoch + (claimed_by IS NOT NULL),"
+        " claimed_by=NULL, claim_expires_at=NULL WHERE id=?"
+    )
+    # the fencing check: nobody claimed (or wrote) the row since this lease was taken
+    _SAVE_LEASED = (
+        f"{_SET} claimed_by=NULL, claim_expires_at=NULL WHERE id=?"
+        " AND claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)"
+    )
+
     def save_enrollment(self, enrollment: Enrollment) -> None:
         self._forget(enrollment.contact_id)
-        self._conn.execute(
-            "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
-            " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
-            " claimed_by=NULL, claim_expires_at=NULL WHERE id=?",
-            codec.enrollment_update_row(enrollment),
+        lease = enrollment.lease
+        if lease is None:
+            self._conn.execute(self._SAVE, codec.enrollment_update_row(enrollment))
+            return
+        cursor = self._conn.execute(
+            self._SAVE_LEASED,
+            (*codec.enrollment_update_row(enrollment), lease.epoch, lease.worker),
         )
+        if cursor.rowcount == 0 and self._one(
+            "SELECT 1 FROM enrollments WHERE id = ?", (enrollment.id,)
+        ):
+            raise LeaseLost(f"enrollment {enrollment.id}", lease)
 
     def set_enrollment_plan(self, enrollment: Enrollment) -> None:
         with self.transaction():
@@ -104,13 +126,14 @@ class SQLiteEnrollments(SQLiteConnection):
         now_text = codec.ts(now)
         with self.transaction():
             rows = self._all(
-                f"UPDATE enrollments SET claimed_by = ?, claim_expires_at = ? WHERE id IN ("
+                "UPDATE enrollments SET claimed_by = ?, claim_expires_at = ?,"
+                " claim_epoch = claim_epoch + 1 WHERE id IN ("
                 f" SELECT id FROM enrollments WHERE status = 'active' AND due_at <= ?{skip_sql}"
                 " AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at LIMIT ?)"
-                f" RETURNING {codec.ENROLLMENT_COLUMNS}",
+                f" RETURNING {codec.ENROLLMENT_COLUMNS}, {codec.CLAIM_COLUMNS}",
                 (worker, codec.ts(lease_until), now_text, *skip, now_text, limit),
             )
-        found = [codec.enrollment_from_row(row) for row in rows]
+        found = [codec.enrollment_from_row(row, codec.lease_from_row(row)) for row in rows]
         found.sort(key=lambda e: (e.due_at or e.entered_at, e.id))
         return found
 

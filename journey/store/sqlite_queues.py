@@ -1,4 +1,4 @@
-"""SQLite store, the daemon's inbox and the per-journey trigger state."""
+"""SQLite store: the daemon's inbox and the trigger state, both claimed in batches."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import TriggerState
 from journey.model import Event
+from journey.records import InboxItem, JourneyState, LeaseLost, TriggerState
 from journey.store import codec
-from journey.store.abc import InboxItem
 from journey.store.migrations import INBOX_EVENT_ID
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
@@ -51,22 +50,57 @@ class SQLiteQueues(SQLiteConnection):
                     )
         return found
 
-    def inbox_batch(self, limit: int) -> list[InboxItem]:
-        rows = self._all(
-            "SELECT seq, kind, body, received_at FROM inbox ORDER BY seq LIMIT ?", (limit,)
-        )
-        return [
+    def claim_inbox(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[InboxItem]:
+        now_text = codec.ts(now)
+        with self.transaction():
+            rows = self._all(
+                "UPDATE inbox SET claimed_by = ?, claim_expires_at = ?,"
+                " claim_epoch = claim_epoch + 1 WHERE seq IN (SELECT seq FROM inbox"
+                " WHERE claimed_by IS NULL OR claim_expires_at < ? ORDER BY seq LIMIT ?)"
+                f" RETURNING seq, kind, body, received_at, {codec.CLAIM_COLUMNS}",
+                (worker, codec.ts(lease_until), now_text, limit),
+            )
+        items = [
             InboxItem(
                 seq=row[0],
                 kind=row[1],
                 body=json.loads(row[2]),
                 received_at=datetime.fromisoformat(row[3]),
+                lease=codec.lease_from_row(row),
             )
             for row in rows
         ]
+        items.sort(key=lambda item: item.seq)
+        return items
 
-    def remove_from_inbox(self, seqs: Sequence[int]) -> None:
-        self._conn.executemany("DELETE FROM inbox WHERE seq = ?", [(seq,) for seq in seqs])
+    def remove_from_inbox(self, items: Sequence[InboxItem]) -> None:
+        with self.transaction():  # BEGIN IMMEDIATE: no claim can change between check and delete
+            leased = {item.seq: item.lease for item in items if item.lease is not None}
+            for chunk in chunks([str(seq) for seq in leased]):
+                rows = self._all(
+                    "SELECT seq, claimed_by, claim_epoch FROM inbox"
+                    f" WHERE seq IN ({','.join('?' * len(chunk))})",
+                    [int(seq) for seq in chunk],
+                )
+                for seq, holder, epoch in rows:
+                    lease = leased[seq]
+                    assert lease is not None
+                    if epoch != lease.epoch or holder not in (None, lease.worker):
+                        raise LeaseLost(f"inbox item {seq}", lease)
+            self._conn.executemany(
+                "DELETE FROM inbox WHERE seq = ?", [(item.seq,) for item in items]
+            )
+
+    def release_inbox(self, items: Sequence[InboxItem]) -> None:
+        held = [(i.seq, i.lease.epoch, i.lease.worker) for i in items if i.lease is not None]
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE inbox SET claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE seq = ? AND claim_epoch = ? AND claimed_by = ?",
+                held,
+            )
 
     def inbox_size(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM inbox")[0])
@@ -97,31 +131,99 @@ class SQLiteQueues(SQLiteConnection):
                 states[state.contact_id] = state
         return states
 
-    def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
-        self._conn.executemany(
-            f"INSERT OR REPLACE INTO trigger_state ({self._TRIGGER_COLUMNS}) VALUES (?,?,?,?,?)",
-            [codec.trigger_row(state) for state in states],
-        )
+    # An upsert, not INSERT OR REPLACE: the row keeps its claim epoch (the fencing number).
+    _PUT_TRIGGER = (
+        f"INSERT INTO trigger_state ({_TRIGGER_COLUMNS}) VALUES (?,?,?,?,?)"
+        " ON CONFLICT (journey_id, contact_id) DO UPDATE SET"
+        " next_fire_at = excluded.next_fire_at, last_fired_at = excluded.last_fired_at,"
+        " segment_match = excluded.segment_match, claimed_by = NULL, claim_expires_at = NULL,"
+        " claim_epoch = claim_epoch + (claimed_by IS NOT NULL)"
+    )
 
-    def due_trigger_states(
-        self, now: datetime, limit: int, journey_ids: Iterable[str]
+    def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
+        leased = [state for state in states if state.lease is not None]
+        if not leased:
+            self._conn.executemany(self._PUT_TRIGGER, [codec.trigger_row(s) for s in states])
+            return
+        with self.transaction():  # all or nothing when one lease was lost
+            for state in leased:
+                lease = state.lease
+                assert lease is not None
+                cursor = self._conn.execute(
+                    "UPDATE trigger_state SET next_fire_at = ?, last_fired_at = ?,"
+                    " segment_match = ?, claimed_by = NULL, claim_expires_at = NULL"
+                    " WHERE journey_id = ? AND contact_id = ? AND claim_epoch = ?"
+                    " AND (claimed_by IS NULL OR claimed_by = ?)",
+                    (
+                        *codec.trigger_row(state)[2:],
+                        state.journey_id,
+                        state.contact_id,
+                        lease.epoch,
+                        lease.worker,
+                    ),
+                )
+                if cursor.rowcount == 0 and self._one(
+                    "SELECT 1 FROM trigger_state WHERE journey_id = ? AND contact_id = ?",
+                    (state.journey_id, state.contact_id),
+                ):
+                    raise LeaseLost(f"trigger of {state.journey_id} for {state.contact_id}", lease)
+            rest = [s for s in states if s.lease is None]
+            self._conn.executemany(self._PUT_TRIGGER, [codec.trigger_row(s) for s in rest])
+
+    def claim_due_trigger_states(
+        self,
+        now: datetime,
+        limit: int,
+        journey_ids: Iterable[str],
+        *,
+        worker: str,
+        lease_until: datetime,
     ) -> list[TriggerState]:
         ids = list(journey_ids)
         if not ids:
             return []
-        rows = self._all(
-            f"SELECT {self._TRIGGER_COLUMNS} FROM trigger_state WHERE next_fire_at <= ?"
-            f" AND journey_id IN ({','.join('?' * len(ids))}) ORDER BY next_fire_at LIMIT ?",
-            (codec.ts(now), *ids, limit),
+        now_text = codec.ts(now)
+        marks = ",".join("?" * len(ids))
+        with self.transaction():
+            rows = self._all(
+                "UPDATE trigger_state SET claimed_by = ?, claim_expires_at = ?,"
+                " claim_epoch = claim_epoch + 1 WHERE rowid IN (SELECT rowid FROM trigger_state"
+                f" WHERE next_fire_at <= ? AND journey_id IN ({marks})"
+                " AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY next_fire_at LIMIT ?)"
+                f" RETURNING {self._TRIGGER_COLUMNS}, {codec.CLAIM_COLUMNS}",
+                (worker, codec.ts(lease_until), now_text, *ids, now_text, limit),
+            )
+        found = [codec.trigger_from_row(row, codec.lease_from_row(row)) for row in rows]
+        found.sort(key=lambda s: (s.next_fire_at or now, s.journey_id, s.contact_id))
+        return found
+
+    # ----------------------------------------------------------- journey state
+    def get_journey_state(self, journey_id: str) -> JourneyState | None:
+        row = self._one(
+            f"SELECT {codec.JOURNEY_STATE_COLUMNS} FROM journey_state WHERE journey_id = ?",
+            (journey_id,),
         )
-        return [codec.trigger_from_row(row) for row in rows]
+        return codec.journey_state_from_row(row) if row else None
 
-    def get_journey_state(self, journey_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT state FROM journey_state WHERE journey_id = ?", (journey_id,))
-        return json.loads(row[0]) if row else None
-
-    def put_journey_state(self, journey_id: str, state: dict[str, Any]) -> None:
+    def put_journey_state(self, state: JourneyState) -> None:
         self._conn.execute(
-            "INSERT OR REPLACE INTO journey_state (journey_id, state) VALUES (?, ?)",
-            (journey_id, codec.dumps(state)),
+            f"INSERT OR REPLACE INTO journey_state ({codec.JOURNEY_STATE_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?)",
+            codec.journey_state_row(state),
         )
+
+    def claim_journey_fire(
+        self,
+        journey_id: str,
+        due: datetime,
+        *,
+        next_fire_at: datetime | None,
+        last_fired_at: datetime | None,
+    ) -> bool:
+        with self.transaction():
+            cursor = self._conn.execute(
+                "UPDATE journey_state SET next_fire_at = ?, last_fired_at = ?"
+                " WHERE journey_id = ? AND next_fire_at = ?",
+                (codec.ts(next_fire_at), codec.ts(last_fired_at), journey_id, codec.ts(due)),
+            )
+        return cursor.rowcount == 1

@@ -19,6 +19,7 @@ from journey.engine.state import (
 from journey.engine.steps import exited
 from journey.errors import StoreError
 from journey.model import Contact, Event
+from journey.records import JourneyState
 from journey.store.migrations import LATEST_VERSION
 from journey.store.sqlite import SQLiteStore
 
@@ -185,9 +186,7 @@ def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
     store.put_trigger_states(
         [TriggerState(journey_id="j", contact_id="c", next_fire_at=T0 + timedelta(hours=2))]
     )
-    store.put_journey_state(
-        "j", {"next_fire_at": (T0 + timedelta(hours=1)).isoformat(timespec="microseconds")}
-    )
+    store.put_journey_state(JourneyState(journey_id="j", next_fire_at=T0 + timedelta(hours=1)))
     assert store.next_due_at(["j1", "j"]) == T0 + timedelta(hours=1)
 
 

@@ -1,0 +1,77 @@
+"""Contacts, events and their deduplication, as any backend must keep them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from journey.store.abc import StateStore
+from tests.store.contract.conftest import OpenStores
+from tests.store.contract.records import T0, contact, event
+
+
+def test_a_contact_round_trips_and_is_replaced_whole(store: StateStore) -> None:
+    store.put_contact(contact("c1", consent={"email": True}, attributes={"plan": "trial"}))
+    store.put_contact(contact("c1", attributes={"plan": "pro"}))
+    found = store.get_contact("c1")
+    assert found is not None
+    assert found.attributes == {"plan": "pro"}
+    assert found.consent == {}
+    assert store.get_contact("nobody") is None
+
+
+def test_contacts_are_read_in_bulk_and_iterated_in_batches(store: StateStore) -> None:
+    for number in range(5):
+        store.put_contact(contact(f"c{number}"))
+    assert sorted(store.get_contacts(["c1", "c3", "nobody"])) == ["c1", "c3"]
+    assert [len(batch) for batch in store.iter_contacts(batch_size=2)] == [2, 2, 1]
+    assert store.count_contacts() == 5
+
+
+def test_deleting_a_contact_forgets_it_and_says_whether_it_existed(store: StateStore) -> None:
+    store.put_contact(contact("c1"))
+    store.add_event(event("e1"))
+    assert store.delete_contact("c1") is True
+    assert store.get_contact("c1") is None
+    assert store.count_events("c1", "opened", None, T0) == 0
+    assert store.delete_contact("c1") is False
+
+
+def test_an_event_id_is_stored_once(store: StateStore) -> None:
+    assert store.add_event(event("e1")) is True
+    assert store.add_event(event("e1", name="clicked")) is False
+    store.add_events([event("e1"), event("e2", at=T0 + timedelta(hours=1))])
+    assert store.count_events("c1", "opened", None, T0 + timedelta(days=1)) == 2
+    assert store.count_events("c1", "clicked", None, T0 + timedelta(days=1)) == 0
+    assert store.last_event_at("c1", "opened", T0 + timedelta(days=1)) == T0 + timedelta(hours=1)
+
+
+def test_events_are_counted_inside_their_window(store: StateStore) -> None:
+    store.add_events([event(f"e{hour}", at=T0 + timedelta(hours=hour)) for hour in range(4)])
+    assert store.count_events("c1", "opened", T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == 2
+    assert store.delete_events_before(T0 + timedelta(hours=2)) == 2
+    assert store.count_events("c1", "opened", None, T0 + timedelta(days=1)) == 2
+
+
+def test_known_event_ids_include_the_inbox(store: StateStore) -> None:
+    store.add_event(event("stored"))
+    body = {"id": "queued", "name": "opened", "contact_id": "c1", "timestamp": T0.isoformat()}
+    store.enqueue([("event", body)], T0)
+    assert store.known_event_ids(["stored", "queued", "unknown"]) == {"stored", "queued"}
+    assert set(store.events_by_id(["queued"])) == {"queued"}
+
+
+def test_an_event_another_worker_queued_is_known_here(store_factory: OpenStores) -> None:
+    here, there = store_factory(), store_factory()
+    body = {"id": "e9", "name": "opened", "contact_id": "c1", "timestamp": T0.isoformat()}
+    there.enqueue([("event", body)], T0)
+    assert here.known_event_ids(["e9"]) == {"e9"}
+
+
+def test_a_transaction_that_raises_writes_nothing(store: StateStore) -> None:
+    try:
+        with store.transaction():
+            store.put_contact(contact("c9"))
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert store.get_contact("c9") is None

@@ -1,0 +1,127 @@
+"""Typed journey state, the store's secrets, and read-ahead that never outlives its transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from journey.model import END, EventTrigger, Plan, SendStep
+from journey.records import JourneyState, TriggerState
+from journey.store.abc import StateStore
+from tests.store.contract.conftest import OpenStores
+from tests.store.contract.records import T0, contact, enrollment
+
+
+def test_journey_state_round_trips_as_a_record(store: StateStore) -> None:
+    state = JourneyState(
+        journey_id="weekly",
+        trigger="schedule",
+        activated_at=T0,
+        next_fire_at=T0 + timedelta(days=7),
+        last_fired_at=T0 - timedelta(days=7),
+    )
+    store.put_journey_state(state)
+    assert store.get_journey_state("weekly") == state
+    assert store.get_journey_state("other") is None
+    store.put_journey_state(JourneyState(journey_id="weekly", trigger="segment"))
+    assert store.get_journey_state("weekly") == JourneyState(journey_id="weekly", trigger="segment")
+
+
+def test_next_due_at_sees_enrollments_triggers_and_journey_clocks(store: StateStore) -> None:
+    assert store.next_due_at(["j1"]) is None
+    store.insert_enrollment(enrollment(due=T0 + timedelta(hours=3)))
+    store.put_trigger_states(
+        [TriggerState(journey_id="j1", contact_id="c1", next_fire_at=T0 + timedelta(hours=2))]
+    )
+    assert store.next_due_at(["j1"]) == T0 + timedelta(hours=2)
+    store.put_journey_state(JourneyState(journey_id="j1", next_fire_at=T0 + timedelta(hours=1)))
+    assert store.next_due_at(["j1"]) == T0 + timedelta(hours=1)
+
+
+def test_a_store_secret_is_made_once_and_shared(store_factory: OpenStores) -> None:
+    first, second = store_factory(), store_factory()
+    assert first.store_secret("links", lambda: "made-first") == "made-first"
+    assert second.store_secret("links", lambda: "made-second") == "made-first"
+    assert second.store_secret("other", lambda: "another") == "another"
+
+
+def test_read_ahead_answers_like_the_queries_inside_its_transaction(store: StateStore) -> None:
+    store.put_contact(contact("c1"))
+    store.insert_enrollment(enrollment())
+    with store.transaction():
+        store.read_ahead(["c1", "c2"])
+        assert [e.id for e in store.active_enrollments("c1")] == ["j1:c1:1"]
+        assert store.get_contact("c2") is None
+        store.insert_enrollment(enrollment(journey="j2"))  # a write in the same transaction
+        assert [e.journey_id for e in store.active_enrollments("c1")] == ["j1", "j2"]
+        latest = store.latest_enrollment("j2", "c1")
+        assert latest is not None and latest.id == "j2:c1:1"
+
+
+def test_read_ahead_is_forgotten_when_its_transaction_commits(store_factory: OpenStores) -> None:
+    reader, writer = store_factory(), store_factory()
+    reader.put_contact(contact("c1"))
+    with reader.transaction():
+        reader.read_ahead(["c1"])
+        assert reader.active_enrollments("c1") == []
+    writer.insert_enrollment(enrollment())  # another worker, after the commit
+    writer.put_contact(contact("c1", attributes={"plan": "pro"}))
+    assert [e.id for e in reader.active_enrollments("c1")] == ["j1:c1:1"]
+    with reader.transaction():
+        assert [e.id for e in reader.active_enrollments("c1")] == ["j1:c1:1"]
+        assert reader.count_enrollments("j1", "c1") == 1
+        found = reader.get_contact("c1")
+        assert found is not None and found.attributes == {"plan": "pro"}
+
+
+def test_read_ahead_is_forgotten_when_its_transaction_rolls_back(
+    store_factory: OpenStores,
+) -> None:
+    reader, writer = store_factory(), store_factory()
+    try:
+        with reader.transaction():
+            reader.read_ahead(["c1"])
+            assert reader.latest_enrollment("j1", "c1") is None
+            raise RuntimeError("undone")
+    except RuntimeError:
+        pass
+    writer.insert_enrollment(enrollment())
+    with reader.transaction():
+        latest = reader.latest_enrollment("j1", "c1")
+        assert latest is not None and latest.id == "j1:c1:1"
+        assert [e.id for e in reader.unconverted_enrollments("j1", "c1")] == ["j1:c1:1"]
+
+
+def a_plan(journey_id: str = "j1") -> Plan:
+    step = SendStep(id="welcome", next=END, channel="email", template="t/x", message="email")
+    return Plan(
+        journey_id=journey_id,
+        name="J",
+        kind="onboarding",
+        trigger=EventTrigger(event="signed_up"),
+        steps=(step,),
+        plan_hash=f"hash-of-{journey_id}",
+    )
+
+
+def test_a_plan_is_kept_by_its_hash_and_shared(store_factory: OpenStores) -> None:
+    here, there = store_factory(), store_factory()
+    plan = a_plan()
+    here.save_plan(plan)
+    here.save_plan(plan)  # saving the same version again is harmless
+    found = there.get_plan(plan.plan_hash)
+    assert found is not None and found.plan_hash == plan.plan_hash
+    assert there.get_plan("no-such-hash") is None
+
+
+def test_a_plan_saved_in_an_undone_transaction_is_not_found(store_factory: OpenStores) -> None:
+    store = store_factory()
+    plan = a_plan("undone")
+    try:
+        with store.transaction():
+            store.save_plan(plan)
+            assert store.get_plan(plan.plan_hash) is not None
+            raise RuntimeError("undone")
+    except RuntimeError:
+        pass
+    assert store.get_plan(plan.plan_hash) is None
+    assert store_factory().get_plan(plan.plan_hash) is None
