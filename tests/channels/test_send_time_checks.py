@@ -130,5 +130,6 @@ def test_no_text_in_any_field_can_add_a_header_to_the_email(
         parsed = email.message_from_bytes(email_bytes(mail, utf8=utf8), policy=email.policy.default)
         names = {name.lower() for name in parsed}
         assert names <= EXPECTED_HEADERS, names - EXPECTED_HEADERS
-        assert str(parsed["Subject"]) == subject.strip() or not subject.strip()
+        # the words come back; whitespace at either end may or may not survive folding
+        assert str(parsed["Subject"]).strip() == subject.strip()
         assert str(parsed["X-Campaign"]).strip() == header.strip()
