@@ -6,7 +6,7 @@ from typing import cast
 
 import click
 
-from journey.cli.common import workspace_root
+from journey.cli.common import DATABASE_OPTION, workspace_root
 
 
 @click.command("run")
@@ -56,6 +56,7 @@ from journey.cli.common import workspace_root
     show_default=True,
     help="With --demo: simulated days.",
 )
+@DATABASE_OPTION
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -67,6 +68,7 @@ def command(
     stall_seconds: float,
     stop_seconds: float,
     days: int,
+    database: str | None,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
 
@@ -91,6 +93,7 @@ def command(
                 log_format=fmt,
                 stall_seconds=stall_seconds,
                 stop_seconds=stop_seconds,
+                database=database,
             ),
             stream=handler.stream,
             log_lock=handler.lock,

@@ -20,9 +20,7 @@ import pytest
 
 from journey.store.abc import StateStore
 
-ADMIN_URL = os.environ.get(
-    "JOURNEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+ADMIN_URL = os.environ.get("JOURNEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 class Backend(Protocol):

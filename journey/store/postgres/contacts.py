@@ -38,9 +38,7 @@ class PostgresContacts(PostgresErasure):
         ids = list(dict.fromkeys(contact_ids))
         if not ids:
             return {}
-        rows = self._all(
-            f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ANY(%s)", (ids,)
-        )
+        rows = self._all(f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ANY(%s)", (ids,))
         return {row[0]: pg.contact_from_row(row) for row in rows}
 
     def put_contact(self, contact: Contact) -> None:
@@ -60,8 +58,7 @@ class PostgresContacts(PostgresErasure):
         last = ""
         while True:
             rows = self._all(
-                f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id > %s"
-                " ORDER BY id LIMIT %s",
+                f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id > %s ORDER BY id LIMIT %s",
                 (last, batch_size),
             )
             if not rows:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 import psycopg
 
@@ -28,7 +29,7 @@ K = 'text COLLATE "C"'  # keys and names: compared and ordered by code point
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
-        "initial schema: contacts, events, plans, enrollments, history, deliveries, queues, erasure",
+        "initial schema: contacts, events, plans, enrollments, history, deliveries, queues",
         [
             f"""CREATE TABLE contacts (
                 id {K} PRIMARY KEY, email text, phone text, locale text, timezone text,
@@ -96,7 +97,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE INDEX inbox_contact_id ON inbox (((body->>'contact_id') COLLATE "C"))""",
             f"""CREATE TABLE erased (
                 tombstone {K} PRIMARY KEY, erased_at timestamptz NOT NULL,
-                scrubbed boolean NOT NULL DEFAULT false, outboxes boolean NOT NULL DEFAULT false)""",
+                scrubbed boolean NOT NULL DEFAULT false,
+                outboxes boolean NOT NULL DEFAULT false)""",
             f"CREATE TABLE store_keys (purpose {K} PRIMARY KEY, key text NOT NULL)",
             # the store's identity: a database dropped and made again under a running
             # daemon has another id, and the daemon stops
@@ -109,7 +111,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
-def apply_migrations(conn: psycopg.Connection[tuple[object, ...]], where: str) -> None:
+def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], where: str) -> None:
     """Bring the schema to LATEST_VERSION; concurrent callers apply each migration once."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
