@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import psycopg
 
@@ -19,12 +20,14 @@ from journey.errors import StoreError
 from journey.store.postgres.connection import Connection, connect, redacted
 
 DAEMON_LOCK = 0x4A524E59_0000  # "JRNY" + 0
+CHECK_SECONDS = 2.0  # how often `lost` asks the server whether the session is alive
 
 
 class PostgresDaemonLock:
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: Connection | None = None
+        self._checked = 0.0
 
     def acquire(self) -> None:
         conn = connect(self.url)
@@ -45,6 +48,9 @@ class PostgresDaemonLock:
         """Is the lock gone for good? A session that ended (the server restarted, the network
         broke) is re-opened and the lock taken again; True when another daemon has it now."""
         if self._conn is not None:
+            if time.monotonic() - self._checked < CHECK_SECONDS:
+                return False
+            self._checked = time.monotonic()
             try:
                 self._conn.execute("SELECT 1")
                 return False

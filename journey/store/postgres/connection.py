@@ -11,6 +11,7 @@ halves of `PostgresStore` are mixins over this class.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,7 @@ from journey.store.readahead import ReadAhead
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 CONNECT_TIMEOUT_SECONDS = 10
+IDENTITY_CHECK_SECONDS = 2.0  # the daemon asks 5 times a second; the server is asked less
 
 
 def redacted(url: str) -> str:
@@ -90,6 +92,8 @@ class PostgresConnection:
         self._plans: dict[str, Plan] = {}
         self._ahead: ReadAhead | None = None
         self._pending_steps: list[tuple[Any, ...]] = []
+        self.identity_check_seconds = IDENTITY_CHECK_SECONDS
+        self._identity_checked = float("-inf")
 
     # ------------------------------------------------------------ housekeeping
     @property
@@ -108,8 +112,11 @@ class PostgresConnection:
         """Why the database is no longer the store opened (dropped and made again), or None.
 
         A database that cannot be reached now is not a different one: the pool
-        reconnects, so that is no reason to stop.
+        reconnects, so that is no reason to stop. Asked of the server every 2 s at most.
         """
+        if time.monotonic() - self._identity_checked < self.identity_check_seconds:
+            return None
+        self._identity_checked = time.monotonic()
         try:
             row = self._one("SELECT store_id FROM store_identity")
         except psycopg.errors.UndefinedTable:

@@ -176,6 +176,7 @@ def test_a_database_replaced_under_an_open_store_is_noticed(
 ) -> None:
     store = backend.open(tmp_path, "replaced")
     assert isinstance(store, PostgresStore)
+    store.identity_check_seconds = 0  # ask the server every time
     assert store.identity_problem() is None
     store._run("UPDATE store_identity SET store_id = 'another'")
     problem = store.identity_problem()
