@@ -26,7 +26,13 @@ def command() -> None:
 @command.command("copy")
 @click.argument("source", metavar="SQLITE_URL")
 @click.argument("target", metavar="POSTGRES_URL")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text: one summary line; json: rows copied per table.",
+)
 @click.pass_context
 def copy_command(ctx: click.Context, source: str, target: str, fmt: str) -> None:
     """Copy every row of a SQLite store (path or sqlite:///path) into an empty PostgreSQL
