@@ -7,6 +7,7 @@ from typing import cast
 import click
 
 from journey.cli.common import DATABASE_OPTION, workspace_root
+from journey.errors import UsageError
 
 
 @click.command("run")
@@ -81,6 +82,9 @@ def command(
     with logging_to(fmt) as handler:
         if demo:
             from journey.demo.run import run_demo
+
+            if database:
+                raise UsageError("--demo keeps its own SQLite store; drop --database")
 
             ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
         from journey.daemon.scheduler import run_forever, run_once
