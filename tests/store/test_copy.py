@@ -126,3 +126,31 @@ def test_copy_refuses_while_a_daemon_runs_on_the_source(tmp_path: Path) -> None:
         backend.close()
     assert result.exit_code == 2
     assert "another journey daemon" in result.output
+
+
+def test_tombstones_and_the_unsubscribe_secret_move_with_the_store(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    clock = VirtualClock(START)
+    source = daemon(root, clock)
+    sign_up(source.store, 0, 2, clock.now())
+    run_for(source, clock, 60)
+    source.store.enqueue([(inbox.DELETE_CONTACT, {"id": "c00000"})], clock.now())
+    run_for(source, clock, 60)
+    secret = source.secret
+    source.close()
+
+    backend = PostgresBackend()
+    try:
+        target = backend.url(tmp_path, "copy")
+        result = CliRunner().invoke(cli, ["store", "copy", str(root / "state.db"), target])
+        assert result.exit_code == 0, result.output
+        assert "erased 1" in result.output
+        moved = daemon(root, clock, database=target)
+        try:
+            assert moved.secret == secret  # links already sent keep working
+            assert moved.store.is_erased("c00000") and not moved.store.is_erased("c00001")
+            assert moved.store.get_contact("c00000") is None
+        finally:
+            moved.close()
+    finally:
+        backend.close()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from journey.cli.main import cli
 from journey.store.postgres import PostgresStore
 from journey.store.sqlite import SQLiteStore
 from journey.store.url import is_postgres, open_store, shown, sqlite_path
 from journey.workspace import build_workspace
+from tests.daemon.workspace_factory import make_workspace
 from tests.support.backends import PostgresBackend
 
 
@@ -45,3 +49,13 @@ def test_the_command_line_wins_over_the_environment_over_the_workspace(tmp_path:
     assert build_workspace(tmp_path, {}).store_url(env={}) == str(
         tmp_path / ".journey" / "state.db"
     )
+
+
+def test_a_store_the_server_cannot_be_reached_for_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(root), "status", "--database", "postgresql://u:pw@127.0.0.1:1/x"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("journey: error: cannot open the state store ")
+    assert "pw@" not in result.output and "Traceback" not in result.output
