@@ -9,8 +9,10 @@ enrollments.py  enrollments, claims (FOR UPDATE SKIP LOCKED), step history
 deliveries.py   deliveries: written before sending, claimed, marked, requeued
 queues.py       the daemon's inbox, trigger and journey state
 reports.py      the counts behind `journey status`
-lock.py         one daemon per database (a session advisory lock)
 store.py        PostgresStore: the mixins together, plans, read-ahead, next due
+
+One daemon per database is journey.daemon.pg_lock (a session advisory lock);
+journey.store.copy moves a SQLite store in.
 """
 
 from journey.store.postgres.store import PostgresStore
