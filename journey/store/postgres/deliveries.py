@@ -15,7 +15,6 @@ from journey.engine.state import DeliveryRecord
 from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
-from journey.store.postgres.enrollments import _qualified
 from journey.store.sqlite_deliveries import REQUEUEABLE
 
 _MARKS = ", ".join(["%s"] * 15)
@@ -70,7 +69,7 @@ class PostgresDeliveries(PostgresConnection):
                 " UPDATE deliveries AS d SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = d.claim_epoch + 1 FROM due"
                 " WHERE d.delivery_key = due.delivery_key"
-                f" RETURNING {_qualified('d', codec.DELIVERY_COLUMNS)}",
+                f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)}",
                 (now, now, limit, worker, lease_until),
             )
         found = [pg.delivery_from_row(row) for row in rows]

@@ -112,7 +112,7 @@ class PostgresEnrollments(PostgresConnection):
                 " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE enrollments AS e SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = e.claim_epoch + 1 FROM due WHERE e.id = due.id"
-                f" RETURNING {_qualified('e', codec.ENROLLMENT_COLUMNS)}",
+                f" RETURNING {pg.qualified('e', codec.ENROLLMENT_COLUMNS)}",
                 (now, list(skip_journeys), now, limit, worker, lease_until),
             )
         found = [pg.enrollment_from_row(row) for row in rows]
@@ -147,8 +147,3 @@ class PostgresEnrollments(PostgresConnection):
             )
             for r in rows
         ]
-
-
-def _qualified(alias: str, columns: str) -> str:
-    """`a, b` as `alias.a, alias.b` (RETURNING after a join names the table)."""
-    return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))

@@ -27,6 +27,11 @@ def instant(value: datetime) -> datetime:
     return found
 
 
+def qualified(alias: str, columns: str) -> str:
+    """`a, b` as `alias.a, alias.b` (RETURNING after a join names the table)."""
+    return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
+
+
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
     return Contact(
         id=row[0],
