@@ -161,8 +161,8 @@ class Project:
 
     def status(self, database: str | Path | None = None) -> list[dict[str, Any]]:
         """`journey status --format json`'s journeys: per journey and step, from the store."""
-        plans, default = plans_and_database(self.root)
-        return status_rows(plans, Path(database) if database else default)
+        plans, location = plans_and_database(self.root, database)
+        return status_rows(plans, location)
 
 
 def _aware(instant: datetime) -> datetime:

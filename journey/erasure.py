@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from journey.channels.base import ChannelImpl
 from journey.channels.outbox import OutboxChannel, outbox_path
 from journey.channels.outbox_file import rewrite_without
-from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
+
+if TYPE_CHECKING:
+    from journey.store.url import SQLStore
 
 
 def workspace_outboxes(workspace: Workspace) -> list[Path]:
@@ -33,7 +36,7 @@ def channel_outboxes(channels: Mapping[str, ChannelImpl]) -> list[Path]:
     return [c.path for c in channels.values() if isinstance(c, OutboxChannel)]
 
 
-def clean_outboxes(store: SQLiteStore, paths: Iterable[Path]) -> int:
+def clean_outboxes(store: SQLStore, paths: Iterable[Path]) -> int:
     """Rewrite each outbox without the erased people's records; returns the records removed."""
     tombstones = store.outbox_tombstones()
     if not tombstones:

@@ -12,13 +12,13 @@ from typing import Any
 from journey.errors import JourneyError
 from journey.model import Plan
 from journey.store.abc import JourneyCounts
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store, store_exists
 
 STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered", "parked")
 
 
-def plans_and_database(root: Path) -> tuple[dict[str, Plan], Path]:
-    """The workspace's valid plans by journey id, and its database path."""
+def plans_and_database(root: Path, given: str | Path | None = None) -> tuple[dict[str, Plan], str]:
+    """The workspace's valid plans by journey id, and its store's location (see store_url)."""
     from journey.daemon.catalog import PlanCatalog
 
     catalog = PlanCatalog(root)
@@ -27,15 +27,16 @@ def plans_and_database(root: Path) -> tuple[dict[str, Plan], Path]:
     except JourneyError:
         from journey.workspace import load_workspace
 
-        return {}, load_workspace(root)[0].database_path
-    return dict(sorted(catalog.plans.items())), catalog.workspace_or_fail.database_path
+        return {}, load_workspace(root)[0].store_url(given)
+    plans = dict(sorted(catalog.plans.items()))
+    return plans, catalog.workspace_or_fail.store_url(given)
 
 
-def status_rows(plans: dict[str, Plan], database: Path) -> list[dict[str, Any]]:
+def status_rows(plans: dict[str, Plan], database: str | Path) -> list[dict[str, Any]]:
     """One row per journey in `plans` or in the store (removed journeys last); [] if no store."""
-    if not database.exists():
+    if not store_exists(database):
         return []
-    store = SQLiteStore(database)
+    store = open_store(database)
     try:
         ids = list(plans) + sorted(set(store.journey_ids()) - set(plans))
         return [journey_report(store.journey_counts(j), plans.get(j)) for j in ids]

@@ -8,6 +8,7 @@ reporting what is wrong is the validator's job, which reads the same document.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +16,12 @@ from typing import Any, Literal
 from journey.durations import normalise_hhmm, parse_duration
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
+from journey.store.url import is_postgres, sqlite_path
 from journey.workspace_files import probe_quietly
 
 WORKSPACE_FILE = "workspace.yaml"
+# The state store's URL for every command, over workspace.yaml's `database:`.
+DATABASE_URL_ENV = "JOURNEY_DATABASE_URL"
 
 DEFAULT_CHANNELS: dict[str, Channel] = {
     name: Channel(name=name, kind="outbox", message=name) for name in ("email", "sms", "push")
@@ -42,7 +46,8 @@ class Workspace:
     channels: dict[str, Channel] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))
     frequency_cap: FrequencyCap | None = None
     quiet_hours: QuietHours | None = None
-    database: Path = Path(".journey/state.db")
+    # a SQLite path (relative to the workspace), sqlite:///path, or postgresql://…
+    database: str = ".journey/state.db"
     contact_attributes: dict[str, str] | None = None
     events: dict[str, dict[str, str]] | None = None
     event_retention: Duration = Duration(calendar_days=400, text="400d")  # noqa: RUF009
@@ -65,8 +70,27 @@ class Workspace:
         return self.root / "locales"
 
     @property
+    def database_url(self) -> str:
+        """`database:` as a store location: a PostgreSQL URL as written, a SQLite path made
+        absolute against the workspace."""
+        if is_postgres(self.database):
+            return self.database
+        path = sqlite_path(self.database)
+        return str(path if path.is_absolute() else self.root / path)
+
+    @property
     def database_path(self) -> Path:
-        return self.database if self.database.is_absolute() else self.root / self.database
+        """The SQLite file (meaningless for a PostgreSQL store: see `store_url`)."""
+        return Path(self.database_url)
+
+    def store_url(
+        self, given: str | Path | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
+        """The store to open: `given` (--database), else JOURNEY_DATABASE_URL, else `database:`."""
+        if given:
+            return str(given)
+        from_env = (os.environ if env is None else env).get(DATABASE_URL_ENV, "").strip()
+        return from_env or self.database_url
 
 
 def find_workspace_root(
@@ -123,7 +147,7 @@ def build_workspace(
         channels=build_channels(data.get("channels")),
         frequency_cap=_rule(build_frequency_cap(data.get("frequency_cap"), defaults.max_defer)),
         quiet_hours=_rule(build_quiet_hours(data.get("quiet_hours"))),
-        database=Path(_str(data.get("database"), str(defaults.database))),
+        database=_str(data.get("database"), defaults.database),
         contact_attributes=_str_map(data.get("contact_attributes")),
         events=_events(data.get("events")),
         event_retention=_duration(data.get("event_retention"), defaults.event_retention),

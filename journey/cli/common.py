@@ -15,6 +15,16 @@ from journey.reporting import format_diagnostics
 from journey.validator import ValidationResult, check_workspace, validate_files
 from journey.workspace import Workspace, find_workspace_root
 
+# Commands that open the state store take this; relative paths are the cwd's.
+DATABASE_OPTION = click.option(
+    "--database",
+    "database",
+    metavar="URL",
+    default=None,
+    help="State store: a SQLite path or sqlite:///path, or postgresql://user@host/db "
+    "(default: JOURNEY_DATABASE_URL, else workspace.yaml's `database:`).",
+)
+
 
 def workspace_root(ctx: click.Context, paths: Sequence[str] = ()) -> Path:
     """`--workspace`, else the workspace of the first existing path named, else the cwd's."""

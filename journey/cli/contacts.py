@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from journey.cli.common import DATABASE_OPTION
 from journey.cli.ingest import (
     BATCH_OPTION,
     PROGRESS_OPTION,
@@ -81,8 +82,11 @@ def command() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str, allow_dash=True))
 @PROGRESS_OPTION
 @BATCH_OPTION
+@DATABASE_OPTION
 @click.pass_context
-def import_command(ctx: click.Context, file: str, progress: bool | None, batch_size: int) -> None:
+def import_command(
+    ctx: click.Context, file: str, progress: bool | None, batch_size: int, database: str | None
+) -> None:
     """Upsert contacts from JSON Lines (`-` for stdin); `{"id": ..., "delete": true}` erases one.
 
     Attributes merge key by key and `null` deletes one. An erased id is refused
@@ -92,7 +96,7 @@ def import_command(ctx: click.Context, file: str, progress: bool | None, batch_s
     """
     with open_input(file):
         pass  # a missing file is a usage error before the store is touched
-    with ingest_session(ctx, with_runner=True) as session:
+    with ingest_session(ctx, with_runner=True, database=database) as session:
         summary = run_feed(
             file,
             parse=_parse,

@@ -7,11 +7,10 @@ and the daemon picks them up on its next tick (SQLite WAL, one short write).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
-from journey.cli.common import echo_stdout, workspace_root
+from journey.cli.common import DATABASE_OPTION, echo_stdout, workspace_root
 from journey.errors import UsageError
 
 
@@ -43,19 +42,14 @@ def command() -> None:
     multiple=True,
     help="Sent twice without an answer: sent once more, under the same Message-ID.",
 )
-@click.option(
-    "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="State store to change (default: the workspace's).",
-)
+@DATABASE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def requeue_command(
     ctx: click.Context,
     channel: str | None,
     states: tuple[str, ...],
-    database: Path | None,
+    database: str | None,
     fmt: str,
 ) -> None:
     """Make parked deliveries due now with a fresh retry schedule (8 attempts).
@@ -63,14 +57,14 @@ def requeue_command(
     Several of `--parked`, `--dead`, `--unconfirmed` may be given; without any,
     `--parked`. Works while the daemon runs; it sends them on its next tick.
     """
-    from journey.store.sqlite import SQLiteStore
+    from journey.store.url import open_store, shown, store_exists
     from journey.workspace import load_workspace
 
     chosen = sorted(set(states) or {"parked"})
-    path = database or load_workspace(workspace_root(ctx))[0].database_path
-    if not path.exists():
-        raise UsageError(f"no state store at {path}")
-    store = SQLiteStore(path)
+    location = load_workspace(workspace_root(ctx))[0].store_url(database)
+    if not store_exists(location):
+        raise UsageError(f"no state store at {shown(location)}")
+    store = open_store(location)
     try:
         count = store.requeue_deliveries(chosen, channel=channel)
     finally:

@@ -10,21 +10,20 @@ alone advances enrollments. `--history` only stores: backfills never mass-send.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from journey.cli.common import open_workspace, workspace_root
+from journey.cli.common import DATABASE_OPTION, open_workspace, workspace_root
 from journey.clock import SystemClock
 from journey.daemon import inbox
-from journey.daemon.lock import WriterAccess
+from journey.daemon.lock import WriterAccess, writer_access
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
 from journey.ingest import LineError, RecordError, parse_event
@@ -32,8 +31,12 @@ from journey.ingest.dedup import conflict_error, take_new
 from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
 from journey.model import Event
 from journey.reporting import format_diagnostics
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import environment_errors, open_store
 from journey.workspace import Workspace
+
+if TYPE_CHECKING:
+    from journey.daemon.pg_lock import PostgresWriterAccess
+    from journey.store.url import SQLStore
 
 T = TypeVar("T")
 
@@ -43,9 +46,9 @@ class Session:
     """The store to write to, and who processes what is written."""
 
     workspace: Workspace
-    store: SQLiteStore
+    store: SQLStore
     clock: SystemClock
-    access: WriterAccess
+    access: WriterAccess | PostgresWriterAccess
     runner: Runner | None = None
 
     def daemon_running(self) -> bool:
@@ -54,7 +57,9 @@ class Session:
 
 
 @contextmanager
-def ingest_session(ctx: click.Context, *, with_runner: bool) -> Iterator[Session]:
+def ingest_session(
+    ctx: click.Context, *, with_runner: bool, database: str | None = None
+) -> Iterator[Session]:
     """Open the workspace's store as a writer; a daemon may start (or run) beside it."""
     workspace, problems = open_workspace(ctx)
     errors = [d for d in problems if d.is_error]
@@ -62,9 +67,10 @@ def ingest_session(ctx: click.Context, *, with_runner: bool) -> Iterator[Session
         click.echo(format_diagnostics(errors, "text"), err=True)
         ctx.exit(2)
     with ExitStack() as stack:
-        access = WriterAccess(workspace.database_path)
+        location = workspace.store_url(database)
+        access = writer_access(location)
         stack.callback(access.close)  # after the store: see journey.daemon.lock
-        store = SQLiteStore(workspace.database_path)
+        store = open_store(location)
         stack.callback(store.close)
         session = Session(workspace=workspace, store=store, clock=SystemClock(), access=access)
         if with_runner and not access.daemon_running():
@@ -249,7 +255,9 @@ def one_alone(session: Session, work: Callable[[], T]) -> T | RecordError:
     try:
         with session.store.savepoint():
             return work()
-    except (JourneyError, sqlite3.Error):
+    except JourneyError:
+        raise
+    except environment_errors():
         raise
     except Exception as exc:  # a record the engine cannot process must not sink the batch
         if session.runner is not None:
@@ -266,9 +274,15 @@ def one_alone(session: Session, work: Callable[[], T]) -> T | RecordError:
 )
 @PROGRESS_OPTION
 @BATCH_OPTION
+@DATABASE_OPTION
 @click.pass_context
 def command(
-    ctx: click.Context, file: str, history: bool, progress: bool | None, batch_size: int
+    ctx: click.Context,
+    file: str,
+    history: bool,
+    progress: bool | None,
+    batch_size: int,
+    database: str | None,
 ) -> None:
     """Feed events (JSON Lines, `-` for stdin) into the workspace's store.
 
@@ -278,7 +292,7 @@ def command(
     """
     with open_input(file):
         pass  # a missing file is a usage error before the store is touched
-    with ingest_session(ctx, with_runner=not history) as session:
+    with ingest_session(ctx, with_runner=not history, database=database) as session:
         clock = session.clock
         try:
             summary = run_feed(

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "contacts": "contacts",
     "deliveries": "deliveries",
     "status": "status",
+    "store": "store",
     "diff": "diff",
     "site": "site",
 }

@@ -6,7 +6,8 @@ from typing import cast
 
 import click
 
-from journey.cli.common import workspace_root
+from journey.cli.common import DATABASE_OPTION, workspace_root
+from journey.errors import UsageError
 
 
 @click.command("run")
@@ -56,6 +57,7 @@ from journey.cli.common import workspace_root
     show_default=True,
     help="With --demo: simulated days.",
 )
+@DATABASE_OPTION
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -67,6 +69,7 @@ def command(
     stall_seconds: float,
     stop_seconds: float,
     days: int,
+    database: str | None,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
 
@@ -80,6 +83,9 @@ def command(
         if demo:
             from journey.demo.run import run_demo
 
+            if database:
+                raise UsageError("--demo keeps its own SQLite store; drop --database")
+
             ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
         from journey.daemon.scheduler import run_forever, run_once
         from journey.daemon.service import Daemon, DaemonOptions
@@ -91,6 +97,7 @@ def command(
                 log_format=fmt,
                 stall_seconds=stall_seconds,
                 stop_seconds=stop_seconds,
+                database=database,
             ),
             stream=handler.stream,
             log_lock=handler.lock,

@@ -7,13 +7,13 @@ longer on disk but with enrollments in the store are shown too.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from journey.cli.common import echo_stdout, workspace_root
+from journey.cli.common import DATABASE_OPTION, echo_stdout, workspace_root
 from journey.status_report import STEP_COLUMNS, plans_and_database, status_rows
+from journey.store.url import shown, store_exists
 
 # Delivery states that wait for an operator, and the command that sends them again.
 _WAITING = {"parked": "--parked", "unconfirmed": "--unconfirmed"}
@@ -21,30 +21,25 @@ _WAITING = {"parked": "--parked", "unconfirmed": "--unconfirmed"}
 
 @click.command("status")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option(
-    "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="State store to read (default: the workspace's).",
-)
+@DATABASE_OPTION
 @click.pass_context
-def command(ctx: click.Context, fmt: str, database: Path | None) -> None:
+def command(ctx: click.Context, fmt: str, database: str | None) -> None:
     """Per journey and step: entered, waiting, sent, suppressed, capped, failed, dead-lettered,
     converted, and exits by reason."""
-    plans, database_path = plans_and_database(workspace_root(ctx))
-    path = database or database_path
-    if not path.exists():
-        echo_stdout(json.dumps({"journeys": []}) if fmt == "json" else f"no state yet ({path})")
+    plans, location = plans_and_database(workspace_root(ctx), database)
+    where = shown(location)
+    if not store_exists(location):
+        echo_stdout(json.dumps({"journeys": []}) if fmt == "json" else f"no state yet ({where})")
         ctx.exit(0)
-    rows = status_rows(plans, path)
+    rows = status_rows(plans, location)
     if fmt == "json":
-        echo_stdout(json.dumps({"database": str(path), "journeys": rows}, indent=2))
+        echo_stdout(json.dumps({"database": where, "journeys": rows}, indent=2))
     else:
-        echo_stdout(render_table(rows, path))
+        echo_stdout(render_table(rows, where))
     ctx.exit(0)
 
 
-def render_table(rows: list[dict[str, Any]], database: Path) -> str:
+def render_table(rows: list[dict[str, Any]], database: str) -> str:
     if not rows:
         return f"no journeys have run yet ({database})"
     lines = []

@@ -5,5 +5,5 @@ scheduler.py  APScheduler jobs, signals, the main loop
 delivery.py   the delivery worker: consent at send time, retries, dead letters
 catalog.py    last-good plans and hot reload; migrate.py: in-flight contacts on reload
 hooks.py      the HTTP API's callbacks (http/ is the server); inbox.py the hand-off
-lock.py       one daemon per database; logs.py structured state-change logs
+lock.py       one daemon per database (pg_lock.py on PostgreSQL); logs.py state-change logs
 """

@@ -17,13 +17,13 @@ from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, se
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
 from journey.model import Event
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store
 
 
 class HttpHooks:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
-        self.store = SQLiteStore(daemon.database)
+        self.store = open_store(daemon.database)
         self._lock = threading.Lock()
 
     def handlers(self) -> HttpHandlers:

@@ -20,7 +20,7 @@ from journey.store.abc import InboxItem, StateStore
 from journey.store.codec import ts
 
 if TYPE_CHECKING:
-    from journey.store.sqlite import SQLiteStore
+    from journey.store.url import SQLStore
 
 EVENT = "event"
 CONTACT = "contact"
@@ -73,7 +73,7 @@ def enqueue_contacts(store: StateStore, patches: Sequence[Mapping[str, Any]], no
     return len(items)
 
 
-def about_erased(store: SQLiteStore, item: InboxItem) -> bool:
+def about_erased(store: SQLStore, item: InboxItem) -> bool:
     """An event or contact change for an erased contact (refused); an erase again is not."""
     if item.kind == EVENT:
         return store.is_erased(str(item.body.get("contact_id", "")))

@@ -22,9 +22,14 @@ import fcntl
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from journey.errors import JourneyError
 from journey.store.sqlite_connection import prepare_store_file
+from journey.store.url import is_postgres, sqlite_path
+
+if TYPE_CHECKING:
+    from journey.daemon.pg_lock import PostgresDaemonLock, PostgresWriterAccess
 
 _RETRY_SECONDS = 1.0  # a writer's look holds the lock for microseconds; a daemon holds it for good
 
@@ -74,6 +79,10 @@ class DaemonLock:
         with contextlib.suppress(OSError):  # only a note for the message above
             self.pid_path.write_text(f"{os.getpid()}\n")
 
+    def lost(self) -> bool:
+        """Never while the process runs: the kernel holds a file lock until it ends."""
+        return self._fd is None
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -117,3 +126,20 @@ def _read_pid(path: Path) -> str:
         return path.read_text(encoding="ascii", errors="replace").strip()[:32]
     except OSError:
         return ""
+
+
+def daemon_lock(location: str | Path) -> DaemonLock | PostgresDaemonLock:
+    """The one-daemon lock of the store at `location` (a SQLite path or a store URL)."""
+    if is_postgres(location):
+        from journey.daemon.pg_lock import PostgresDaemonLock
+
+        return PostgresDaemonLock(str(location))
+    return DaemonLock(sqlite_path(location))
+
+
+def writer_access(location: str | Path) -> WriterAccess | PostgresWriterAccess:
+    if is_postgres(location):
+        from journey.daemon.pg_lock import PostgresWriterAccess
+
+        return PostgresWriterAccess(str(location))
+    return WriterAccess(sqlite_path(location))

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from journey.channels import OutboxChannel, build_channel
 from journey.channels.base import ChannelImpl
@@ -29,7 +29,7 @@ from journey.compiler import plan_to_dict
 from journey.daemon import inbox
 from journey.daemon.catalog import PlanCatalog, ReloadReport
 from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
-from journey.daemon.lock import DaemonLock
+from journey.daemon.lock import daemon_lock
 from journey.daemon.logs import StateLog
 from journey.daemon.migrate import exit_journey, migrate_journey
 from journey.daemon.upkeep import finish_erasures, recover_written
@@ -44,9 +44,13 @@ from journey.renderer import Renderer
 from journey.reporting import as_json
 from journey.store.abc import InboxItem, LeaseLost
 from journey.store.identity import StoreReplaced
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store, shown
 from journey.unsubscribe import SECRET_ENV
 from journey.workspace import Workspace
+
+if TYPE_CHECKING:
+    from journey.daemon.lock import DaemonLock
+    from journey.daemon.pg_lock import PostgresDaemonLock
 
 _HAPPENING_LOG = {
     "enter": "enrolled",
@@ -68,7 +72,8 @@ class DaemonOptions:
     log_format: LogFormat = "text"
     logs: bool = True
     batch_size: int = 500
-    database: Path | None = None  # overrides the workspace's (the demo's own database)
+    # overrides the workspace's `database:` and JOURNEY_DATABASE_URL (a path or a store URL)
+    database: str | Path | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
@@ -117,7 +122,7 @@ class Daemon:
         self.progress_at = time.monotonic()  # the work loop's heartbeat
         self.fatal: str | None = None  # why the daemon must stop (its store is gone)
         self._busy = threading.Lock()
-        self._lock: DaemonLock | None = None
+        self._lock: DaemonLock | PostgresDaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
 
     # ------------------------------------------------------------------ opening
@@ -126,10 +131,10 @@ class Daemon:
         """Lock the database, load and validate the workspace, adopt plans, release stale leases."""
         first = self.catalog.load()
         workspace = self.catalog.workspace_or_fail
-        self.database = self.options.database or workspace.database_path
-        self._lock = DaemonLock(self.database)
+        self.database = workspace.store_url(self.options.database, self.options.env)
+        self._lock = daemon_lock(self.database)
         self._lock.acquire()
-        self.store = SQLiteStore(self.database)
+        self.store = open_store(self.database)
         released = self.store.release_claims(WORKER)
         self.secret = self._unsubscribe_secret()
         self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
@@ -175,7 +180,7 @@ class Daemon:
         self._apply(first)
         self.log.emit(
             "started",
-            database=str(self.database),
+            database=shown(self.database),
             journeys=len(self.catalog.plans),
             released_claims=released or None,
             recovered_sent=recovered or None,
@@ -225,6 +230,11 @@ class Daemon:
     def check_store(self) -> str | None:
         """Is the database file still the one opened? If not, stop: see `fatal`."""
         problem = self.store.identity_problem()
+        if problem is None and self._lock is not None and self._lock.lost():
+            problem = (
+                f"the daemon lock on {shown(self.database)} was lost to another daemon; "
+                "stopping so that two never work on one database"
+            )
         if problem is not None:
             self._give_up(problem)
         return self.fatal

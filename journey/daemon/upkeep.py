@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from journey.channels import OutboxChannel
 from journey.channels.base import ChannelImpl
 from journey.daemon.delivery import DeliveryWorker
 from journey.daemon.logs import StateLog
 from journey.erasure import channel_outboxes, clean_outboxes
-from journey.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from journey.store.url import SQLStore
 
 
 def recover_written(
-    store: SQLiteStore,
+    store: SQLStore,
     channels: Mapping[str, ChannelImpl],
     worker: DeliveryWorker,
     log: StateLog,
@@ -37,7 +40,7 @@ def recover_written(
     return worker.record_already_sent(keys)
 
 
-def finish_erasures(store: SQLiteStore, channels: Mapping[str, ChannelImpl], log: StateLog) -> None:
+def finish_erasures(store: SQLStore, channels: Mapping[str, ChannelImpl], log: StateLog) -> None:
     """Erased people leave the outbox files too; a scrub a reader blocked is redone."""
     removed = clean_outboxes(store, channel_outboxes(channels))
     if removed:

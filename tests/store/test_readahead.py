@@ -1,8 +1,7 @@
-"""Read-ahead and buffered step history: inside a transaction, the answers of row-by-row reads."""
+"""Read-ahead and buffered step history, on every store: the answers of row-by-row reads."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,14 +12,10 @@ import pytest
 from journey.engine.state import Enrollment, Entry, StepRecord
 from journey.model import Contact
 from journey.store import codec
-from journey.store.sqlite import SQLiteStore
+from journey.store.abc import StateStore
+from tests.support.backends import Backend
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "state.db")
 
 
 def enrollment(
@@ -40,7 +35,7 @@ def enrollment(
     return replace(base, **changes)
 
 
-def history(store: SQLiteStore) -> None:
+def history(store: StateStore) -> None:
     """c1: an exited and an active enrollment in j1, a converted one in j2, an active one in j0."""
     with store.transaction():
         for cid in ("c1", "c2"):
@@ -55,7 +50,7 @@ def history(store: SQLiteStore) -> None:
         store.insert_enrollment(enrollment("j0", "c1", 1, entered=T0 + timedelta(days=1)))
 
 
-def answers(store: SQLiteStore, contact: str) -> tuple[object, ...]:
+def answers(store: StateStore, contact: str) -> tuple[object, ...]:
     return (
         store.get_contact(contact),
         store.active_enrollments(contact),
@@ -65,21 +60,22 @@ def answers(store: SQLiteStore, contact: str) -> tuple[object, ...]:
     )
 
 
-def test_read_ahead_answers_exactly_as_the_queries_do(store: SQLiteStore) -> None:
+def test_read_ahead_answers_exactly_as_the_queries_do(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     history(store)
     expected = {cid: answers(store, cid) for cid in ("c1", "c2", "nobody")}
     with store.transaction():
         store.read_ahead(["c1", "c2", "nobody", "c1"])
-        store._conn.set_trace_callback(lambda sql: pytest.fail(f"read the database: {sql}"))
-        try:
+        with monkeypatch.context() as reads:  # every query of both stores goes through these
+            for helper in ("_one", "_all"):
+                reads.setattr(store, helper, lambda sql, *_: pytest.fail(f"read: {sql}"))
             for cid in ("c1", "c2", "nobody"):
                 assert answers(store, cid) == expected[cid]
-        finally:
-            store._conn.set_trace_callback(None)
     assert [e.journey_id for e in expected["c1"][1]] == ["j0", "j1"]  # type: ignore[index]
 
 
-def test_a_write_for_a_contact_is_seen_by_later_reads_in_the_batch(store: SQLiteStore) -> None:
+def test_a_write_for_a_contact_is_seen_by_later_reads_in_the_batch(store: StateStore) -> None:
     history(store)
     with store.transaction():
         store.read_ahead(["c1", "c2"])
@@ -94,19 +90,19 @@ def test_a_write_for_a_contact_is_seen_by_later_reads_in_the_batch(store: SQLite
         assert contact is not None and contact.email == "new@x.example"
 
 
-def test_read_ahead_ends_with_its_transaction(store: SQLiteStore, tmp_path: Path) -> None:
+def test_read_ahead_ends_with_its_transaction(
+    store: StateStore, backend: Backend, tmp_path: Path
+) -> None:
     history(store)
     with store.transaction():
         store.read_ahead(["c1"])
-    other = sqlite3.connect(tmp_path / "state.db")
-    other.execute("UPDATE contacts SET email = 'elsewhere@x.example' WHERE id = 'c1'")
-    other.commit()
-    other.close()
+    other = backend.open(tmp_path, "state")
+    other.put_contact(Contact(id="c1", email="elsewhere@x.example", created_at=T0))
     contact = store.get_contact("c1")
     assert contact is not None and contact.email == "elsewhere@x.example"
 
 
-def test_read_ahead_outside_a_transaction_is_ignored(store: SQLiteStore) -> None:
+def test_read_ahead_outside_a_transaction_is_ignored(store: StateStore) -> None:
     history(store)
     store.read_ahead(["c1"])
     assert store._ahead is None
@@ -124,23 +120,19 @@ def step(outcome: str) -> StepRecord:
 
 
 def test_step_records_of_a_transaction_are_written_at_commit(
-    store: SQLiteStore, tmp_path: Path
+    store: StateStore, backend: Backend, tmp_path: Path
 ) -> None:
-    other = sqlite3.connect(tmp_path / "state.db")
+    other = backend.open(tmp_path, "state")  # a second connection to the same database
     with store.transaction():
         store.add_step_records([step("sent")])
         store.add_step_records([step("done")])
         assert [r.outcome for r in store.step_records("j1:c1:1")] == ["sent", "done"]
+        assert other.step_records("j1:c1:1") == []  # not committed yet
         store.add_step_records([step("exited")])
-    assert other.execute("SELECT outcome FROM step_history ORDER BY id").fetchall() == [
-        ("sent",),
-        ("done",),
-        ("exited",),
-    ]
-    other.close()
+    assert [r.outcome for r in other.step_records("j1:c1:1")] == ["sent", "done", "exited"]
 
 
-def test_step_records_of_a_rolled_back_transaction_are_dropped(store: SQLiteStore) -> None:
+def test_step_records_of_a_rolled_back_transaction_are_dropped(store: StateStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.add_step_records([step("sent")])
         raise RuntimeError("boom")
@@ -148,7 +140,7 @@ def test_step_records_of_a_rolled_back_transaction_are_dropped(store: SQLiteStor
     assert [r.outcome for r in store.step_records("j1:c1:1")] == ["done"]
 
 
-def test_step_records_count_in_journey_counts_before_commit(store: SQLiteStore) -> None:
+def test_step_records_count_in_journey_counts_before_commit(store: StateStore) -> None:
     with store.transaction():
         store.add_step_records([step("sent")])
         counts = store.journey_counts("j1")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from journey.store.identity import APPLICATION_ID, StoreReplaced
-from journey.store.migrations import MIGRATIONS
+from journey.store.migrations import LATEST_VERSION, MIGRATIONS
 from journey.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +81,16 @@ def test_stores_made_at_the_same_moment_by_many_processes_are_one_store(tmp_path
     finally:
         store.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
+def test_migrates_an_empty_file_to_the_latest_version(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "new" / "state.db")
+    assert store.schema_version == LATEST_VERSION
+    assert {"contacts", "events", "plans", "enrollments", "step_history", "deliveries"} <= set(
+        store.table_names()
+    )
+    store.close()
+    again = SQLiteStore(tmp_path / "new" / "state.db")  # reopening applies nothing twice
+    assert again.schema_version == LATEST_VERSION
+    mode = again._conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"

@@ -1,10 +1,9 @@
-"""The SQLite store: schema from empty, dedupe, one active enrollment, claims, erasure."""
+"""Every state store (tests/support/backends.py): dedupe, one active enrollment, claims, erasure."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,15 +19,9 @@ from journey.engine.steps import exited
 from journey.errors import StoreError
 from journey.model import Contact, Event
 from journey.records import JourneyState
-from journey.store.migrations import LATEST_VERSION
-from journey.store.sqlite import SQLiteStore
+from journey.store.abc import StateStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "state.db")
 
 
 def enrollment(number: int = 1, *, due: datetime | None = T0, journey: str = "j1") -> Enrollment:
@@ -62,20 +55,7 @@ def delivery(key: str, *, at: datetime = T0, category: str = "marketing") -> Del
     )
 
 
-def test_migrates_an_empty_file_to_the_latest_version(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "new" / "state.db")
-    assert store.schema_version == LATEST_VERSION
-    assert {"contacts", "events", "plans", "enrollments", "step_history", "deliveries"} <= set(
-        store.table_names()
-    )
-    store.close()
-    again = SQLiteStore(tmp_path / "new" / "state.db")  # reopening applies nothing twice
-    assert again.schema_version == LATEST_VERSION
-    mode = again._conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert mode == "wal"
-
-
-def test_events_with_the_same_id_are_stored_once(store: SQLiteStore) -> None:
+def test_events_with_the_same_id_are_stored_once(store: StateStore) -> None:
     event = Event(id="e1", name="order_placed", contact_id="c1", timestamp=T0)
     assert store.add_event(event) is True
     assert store.add_event(event) is False
@@ -92,7 +72,7 @@ def test_events_with_the_same_id_are_stored_once(store: SQLiteStore) -> None:
     )
 
 
-def test_one_active_enrollment_per_journey_and_contact(store: SQLiteStore) -> None:
+def test_one_active_enrollment_per_journey_and_contact(store: StateStore) -> None:
     assert store.insert_enrollment(enrollment(1)) is True
     assert store.insert_enrollment(enrollment(2)) is False
     assert store.insert_enrollment(enrollment(1, journey="j2")) is True
@@ -107,7 +87,7 @@ def test_one_active_enrollment_per_journey_and_contact(store: SQLiteStore) -> No
     assert store.count_enrollments("j1", "c1") == 2
 
 
-def test_claims_hand_out_due_work_once_until_the_lease_expires(store: SQLiteStore) -> None:
+def test_claims_hand_out_due_work_once_until_the_lease_expires(store: StateStore) -> None:
     store.insert_enrollment(enrollment(1))
     store.insert_enrollment(enrollment(1, journey="j2", due=T0 + timedelta(hours=1)))
     lease = T0 + timedelta(minutes=5)
@@ -123,7 +103,7 @@ def test_claims_hand_out_due_work_once_until_the_lease_expires(store: SQLiteStor
     assert [e.journey_id for e in skipped] == ["j2"]
 
 
-def test_delivery_keys_are_idempotent_and_deterministic(store: SQLiteStore) -> None:
+def test_delivery_keys_are_idempotent_and_deterministic(store: StateStore) -> None:
     key = delivery_key("j1:c1:1", "welcome", 1)
     assert key == delivery_key("j1:c1:1", "welcome", 1)
     assert key != delivery_key("j1:c1:1", "welcome", 2)
@@ -136,14 +116,14 @@ def test_delivery_keys_are_idempotent_and_deterministic(store: SQLiteStore) -> N
     assert stored is not None and stored.status == "sent" and stored.sent_at == T0
 
 
-def test_marketing_send_times_count_marketing_only(store: SQLiteStore) -> None:
+def test_marketing_send_times_count_marketing_only(store: StateStore) -> None:
     store.add_delivery(delivery("a", at=T0))
     store.add_delivery(delivery("b", at=T0 + timedelta(hours=1), category="transactional"))
     store.add_delivery(delivery("c", at=T0 + timedelta(hours=2)))
     assert store.marketing_send_times("c1", T0) == [T0 + timedelta(hours=2)]
 
 
-def test_delete_contact_removes_every_row_about_the_contact(store: SQLiteStore) -> None:
+def test_delete_contact_removes_every_row_about_the_contact(store: StateStore) -> None:
     store.put_contact(Contact(id="c1", email="a@example.com", created_at=T0))
     store.put_contact(Contact(id="c2", created_at=T0))
     store.add_event(Event(id="e1", name="x", contact_id="c1", timestamp=T0))
@@ -163,24 +143,20 @@ def test_delete_contact_removes_every_row_about_the_contact(store: SQLiteStore) 
     store.add_delivery(delivery("k"))
     store.put_trigger_states([TriggerState(journey_id="j1", contact_id="c1", next_fire_at=T0)])
     assert store.delete_contact("c1") is True
-    for table in (
-        "contacts",
-        "events",
-        "enrollments",
-        "step_history",
-        "deliveries",
-        "trigger_state",
-    ):
-        column = "id" if table == "contacts" else "contact_id"
-        count = store._conn.execute(
-            f"SELECT COUNT(*) FROM {table} WHERE {column} = 'c1'"
-        ).fetchone()[0]
-        assert count == 0, table
+    assert store.get_contact("c1") is None
+    assert store.count_events("c1", "x", None, T0) == 0
+    assert store.known_event_ids(["e1"]) == set()
+    assert store.get_enrollment("j1:c1:1") is None
+    assert store.step_records("j1:c1:1") == []
+    assert store.get_delivery("k") is None
+    assert store.get_trigger_state("j1", "c1") is None
+    assert store.is_erased("c1")  # type: ignore[attr-defined]
+    assert store.journey_counts("j1").entered == 0
     assert store.get_contact("c2") is not None
     assert store.delete_contact("c1") is False
 
 
-def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
+def test_next_due_at_is_the_earliest_pending_work(store: StateStore) -> None:
     assert store.next_due_at(["j1", "j"]) is None
     store.insert_enrollment(enrollment(1, due=T0 + timedelta(hours=3)))
     store.put_trigger_states(
@@ -190,14 +166,14 @@ def test_next_due_at_is_the_earliest_pending_work(store: SQLiteStore) -> None:
     assert store.next_due_at(["j1", "j"]) == T0 + timedelta(hours=1)
 
 
-def test_transaction_rolls_back_on_error(store: SQLiteStore) -> None:
+def test_transaction_rolls_back_on_error(store: StateStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.put_contact(Contact(id="c9", created_at=T0))
         raise RuntimeError("boom")
     assert store.get_contact("c9") is None
 
 
-def test_contacts_round_trip_and_iterate_in_batches(store: SQLiteStore) -> None:
+def test_contacts_round_trip_and_iterate_in_batches(store: StateStore) -> None:
     for number in range(5):
         store.put_contact(
             Contact(
@@ -214,7 +190,7 @@ def test_contacts_round_trip_and_iterate_in_batches(store: SQLiteStore) -> None:
     assert set(store.get_contacts(["c1", "c3", "nobody"])) == {"c1", "c3"}
 
 
-def test_counts_for_status(store: SQLiteStore) -> None:
+def test_counts_for_status(store: StateStore) -> None:
     store.insert_enrollment(enrollment(1))
     store.add_step_records(
         [
@@ -237,7 +213,7 @@ def test_counts_for_status(store: SQLiteStore) -> None:
     assert counts.steps["welcome"].exited == {}
 
 
-def test_counts_say_where_contacts_left_and_why(store: SQLiteStore) -> None:
+def test_counts_say_where_contacts_left_and_why(store: StateStore) -> None:
     store.insert_enrollment(enrollment(1))
     store.add_step_records([_step("j1:c1:1", "welcome")])
     store.save_enrollment(exited(enrollment(1), "goal", T0))
@@ -250,7 +226,7 @@ def test_counts_say_where_contacts_left_and_why(store: SQLiteStore) -> None:
     assert counts.exited == {"goal": 1, "completed": 1}
 
 
-def test_trigger_states_for_many_contacts_come_back_in_one_call(store: SQLiteStore) -> None:
+def test_trigger_states_for_many_contacts_come_back_in_one_call(store: StateStore) -> None:
     ids = [f"c{n}" for n in range(1_200)]  # more than one `IN (...)` chunk
     store.put_trigger_states(
         [
@@ -278,7 +254,7 @@ def _step(enrollment_id: str, step_id: str) -> StepRecord:
     )
 
 
-def test_a_failed_unit_of_work_is_undone_alone(store: SQLiteStore) -> None:
+def test_a_failed_unit_of_work_is_undone_alone(store: StateStore) -> None:
     with store.transaction():
         store.put_contact(Contact(id="c1", created_at=T0))
         store.add_step_records([_step("j1:c1:1", "before")])  # buffered, not yet written
@@ -292,10 +268,9 @@ def test_a_failed_unit_of_work_is_undone_alone(store: SQLiteStore) -> None:
     assert store.get_contact("c1") is not None and store.get_contact("c3") is not None
     assert store.get_contact("c2") is None
     assert store.known_event_ids(["e-undone"]) == set()
-    steps = [row[0] for row in store._all("SELECT step_id FROM step_history")]
-    assert steps == ["before"]
+    assert [r.step_id for r in store.step_records("j1:c1:1")] == ["before"]
 
 
-def test_a_savepoint_needs_a_transaction(store: SQLiteStore) -> None:
+def test_a_savepoint_needs_a_transaction(store: StateStore) -> None:
     with pytest.raises(StoreError), store.savepoint():
         pass

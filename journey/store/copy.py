@@ -1,0 +1,152 @@
+"""Copy a SQLite store into an empty PostgreSQL one: everything, so nothing is lost or sent twice.
+
+Copied, table by table in one read snapshot and one write transaction (COPY
+for the rows): contacts, events, plans, enrollments (in flight or ended) with
+their step history, deliveries in every state (pending ones are sent by the
+next daemon, sent ones never again, since the delivery key is what makes a
+send happen once), the inbox of acknowledged but unprocessed items, trigger
+and journey state (the daemon's unsubscribe secret among it, so old links keep
+working), erasure tombstones and the store's erasure key (so they still
+match). Leases are dropped: nobody holds work in a store being moved.
+Insertion follows the source's row order, so tie-breaks by row order (and the
+inbox's arrival order) stay as they were.
+
+The caller holds both stores' daemon locks, so no daemon writes meanwhile.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from journey.errors import StoreError
+from journey.store.migrations import ERASURE_KEY
+from journey.store.postgres import PostgresStore
+from journey.store.sqlite import SQLiteStore
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    columns: str  # as both schemas name them
+    order: str  # the source's row order
+    convert: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+
+
+def _flags(*positions: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """SQLite's 0/1 integers as PostgreSQL booleans, at these positions."""
+
+    def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            (None if v is None else bool(v)) if i in positions else v for i, v in enumerate(row)
+        )
+
+    return convert
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "contacts",
+        "id, email, phone, locale, timezone, created_at, consent, attributes",
+        "id",
+    ),
+    Table("events", "id, contact_id, name, timestamp, received_at, properties", "rowid"),
+    Table("plans", "hash, journey_id, plan", "rowid"),
+    Table(
+        "enrollments",
+        "id, journey_id, contact_id, plan_hash, status, step_id, step_entered_at, due_at,"
+        " entered_at, entry, split_arm, exit_reason, exited_at, converted_at, state",
+        "rowid",
+    ),
+    Table(
+        "step_history",
+        "enrollment_id, journey_id, contact_id, step_id, outcome, at, detail",
+        "id",
+    ),
+    Table(
+        "deliveries",
+        "delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind,"
+        " category, payload, status, attempts, created_at, next_attempt_at, last_error, sent_at",
+        "rowid",
+    ),
+    Table(
+        "trigger_state",
+        "journey_id, contact_id, next_fire_at, last_fired_at, segment_match",
+        "rowid",
+        _flags(4),
+    ),
+    Table("journey_state", "journey_id, state", "rowid"),
+    Table("inbox", "kind, body, received_at", "seq"),
+    Table("erased", "tombstone, erased_at, scrubbed, outboxes", "rowid", _flags(2, 3)),
+)
+
+
+@dataclass(slots=True)
+class CopyReport:
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows copied
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+def copy_store(source: SQLiteStore, target: PostgresStore) -> CopyReport:
+    """Copy every row of `source` into the empty `target`, all or nothing."""
+    _require_empty(target)
+    report = CopyReport()
+    reader = source._conn
+    reader.execute("BEGIN")  # one snapshot of the source
+    try:
+        with target.transaction(), target._connection() as conn:
+            for table in TABLES:
+                report.rows[table.name] = _copy_table(reader, conn, table)
+            key = reader.execute(
+                "SELECT key FROM store_keys WHERE purpose = ?", (ERASURE_KEY,)
+            ).fetchone()
+            if key is not None:
+                conn.execute(
+                    "UPDATE store_keys SET key = %s WHERE purpose = %s", (key[0], ERASURE_KEY)
+                )
+            for table in TABLES:  # what arrived is what was sent
+                row = conn.execute(f"SELECT COUNT(*) FROM {table.name}").fetchone()
+                if row is None or int(row[0]) != report.rows[table.name]:
+                    raise StoreError(
+                        f"copying {table.name}: {report.rows[table.name]} rows read but "
+                        f"{row[0] if row else 0} stored; nothing was copied"
+                    )
+    finally:
+        reader.execute("ROLLBACK")
+    target._erasure_key = None  # the source's key from now on
+    return report
+
+
+def _copy_table(reader: sqlite3.Connection, conn: Any, table: Table) -> int:
+    cursor = reader.execute(f"SELECT {table.columns} FROM {table.name} ORDER BY {table.order}")
+    count = 0
+    with (
+        conn.cursor() as writer,
+        writer.copy(f"COPY {table.name} ({table.columns}) FROM STDIN") as copy,
+    ):
+        while True:
+            rows: Sequence[tuple[Any, ...]] = cursor.fetchmany(1000)
+            if not rows:
+                break
+            for row in rows:
+                copy.write_row(table.convert(row) if table.convert else row)
+            count += len(rows)
+    return count
+
+
+def _require_empty(target: PostgresStore) -> None:
+    held = [
+        table.name
+        for table in TABLES
+        if target._one(f"SELECT EXISTS (SELECT 1 FROM {table.name})")[0]
+    ]
+    if held:
+        raise StoreError(
+            f"{target.path} is not empty (it holds {', '.join(held)}); "
+            "copy into a new, empty database so nothing is mixed"
+        )

@@ -1,0 +1,259 @@
+"""The PostgreSQL store's connection: a pool, schema migrations, transactions, row helpers.
+
+psycopg 3 with psycopg_pool: a connection is checked (and replaced when the
+server restarted) each time it is taken from the pool. A transaction pins one
+connection from BEGIN to COMMIT; a statement outside a transaction runs on
+any pooled connection in autocommit. One thread at a time uses a store (the
+lock guards transactions), as with the SQLite store; the table-specific
+halves of `PostgresStore` are mixins over this class.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from journey.errors import StoreError
+from journey.model import Plan
+from journey.store.identity import StoreReplaced
+from journey.store.postgres.migrations import apply_migrations
+from journey.store.readahead import ReadAhead
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+CONNECT_TIMEOUT_SECONDS = 10
+IDENTITY_CHECK_SECONDS = 2.0  # the daemon asks 5 times a second; the server is asked less
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def _configure(conn: Connection) -> None:
+    conn.execute("SET TimeZone TO 'UTC'")
+
+
+def connect(url: str) -> Connection:
+    """One connection in autocommit, or a StoreError that says which database and why."""
+    try:
+        conn: Connection = psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        )
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot open the state store {redacted(url)}: {reason}") from None
+    _configure(conn)
+    return conn
+
+
+class PostgresConnection:
+    """A pool of connections to one database; one thread at a time runs work on it."""
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        self.url = url
+        self.path = redacted(url)  # what messages call the store (the SQLite store's path)
+        first = connect(url)
+        try:
+            apply_migrations(first, self.path)
+            row = first.execute("SELECT store_id FROM store_identity").fetchone()
+            self.store_id: str = str(row[0]) if row else ""
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
+        finally:
+            first.close()
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            configure=_configure,
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="journey-store",
+        )
+        self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        self._depth = 0
+        self._tx: Connection | None = None  # pinned from BEGIN to COMMIT
+        self._lock = threading.RLock()
+        self._plans: dict[str, Plan] = {}
+        self._ahead: ReadAhead | None = None
+        self._pending_steps: list[tuple[Any, ...]] = []
+        self.identity_check_seconds = IDENTITY_CHECK_SECONDS
+        self._identity_checked = float("-inf")
+
+    # ------------------------------------------------------------ housekeeping
+    @property
+    def schema_version(self) -> int:
+        row = self._one("SELECT MAX(version) FROM schema_version")
+        return int(row[0] or 0)
+
+    def table_names(self) -> list[str]:
+        rows = self._all(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() ORDER BY table_name"
+        )
+        return [str(row[0]) for row in rows]
+
+    def identity_problem(self) -> str | None:
+        """Why the database is no longer the store opened (dropped and made again), or None.
+
+        A database that cannot be reached now is not a different one: the pool
+        reconnects, so that is no reason to stop. Asked of the server every 2 s at most.
+        """
+        if time.monotonic() - self._identity_checked < self.identity_check_seconds:
+            return None
+        self._identity_checked = time.monotonic()
+        try:
+            row = self._one("SELECT store_id FROM store_identity")
+        except psycopg.errors.UndefinedTable:
+            row = None
+        except psycopg.Error:
+            return None
+        if row is None or str(row[0]) != self.store_id:
+            return (
+                f"the state store {self.path} was replaced by another database while open; "
+                "stopping so nothing is written where no one will read it"
+            )
+        return None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._tx = self._pool.getconn()
+                try:
+                    self._tx.execute("BEGIN")
+                except BaseException:
+                    self._release_tx()
+                    raise
+            self._depth += 1
+            try:
+                yield
+                if self._depth == 1:
+                    self._flush_steps()
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._forget_transaction()
+                    self._end("ROLLBACK")
+                    self._after_rollback()
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self._forget_transaction()
+                self._end("COMMIT")
+                self._after_commit()
+
+    def _end(self, statement: str) -> None:
+        assert self._tx is not None
+        try:
+            if not self._tx.closed:
+                self._tx.execute(statement)
+        except psycopg.Error as exc:
+            if statement == "COMMIT":
+                raise StoreError(f"the state store {self.path} did not commit: {exc}") from exc
+        finally:
+            self._release_tx()
+
+    def _release_tx(self) -> None:
+        conn, self._tx = self._tx, None
+        if conn is not None:
+            self._pool.putconn(conn)  # a broken one is thrown away and replaced
+
+    def _after_commit(self) -> None:
+        """Work that must follow a commit, outside any transaction (erasure's scrub)."""
+
+    def _after_rollback(self) -> None:
+        """Forget what the undone transaction asked of `_after_commit`."""
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One unit of work inside the open transaction, undone alone when it fails."""
+        with self._lock:
+            if self._depth == 0 or self._tx is None:
+                raise StoreError("a savepoint needs an open transaction")
+            self._flush_steps()
+            self._tx.execute("SAVEPOINT unit_of_work")
+            try:
+                yield
+            except BaseException:
+                self._pending_steps.clear()
+                self._ahead = None
+                self._tx.execute("ROLLBACK TO SAVEPOINT unit_of_work")
+                self._tx.execute("RELEASE SAVEPOINT unit_of_work")
+                raise
+            self._tx.execute("RELEASE SAVEPOINT unit_of_work")
+
+    def _forget_transaction(self) -> None:
+        self._ahead = None
+        self._pending_steps.clear()
+
+    def _forget(self, contact_id: str) -> None:
+        if self._ahead is not None:
+            self._ahead.forget(contact_id)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # ------------------------------------------------------------- statements
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """The transaction's connection, else one from the pool for one statement."""
+        with self._lock:
+            if self._tx is not None:
+                yield self._tx
+                return
+            with self._pool.connection() as conn:
+                yield conn
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a write; the number of rows it touched."""
+        with self._connection() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows (psycopg pipelines them: one round trip)."""
+        if not rows:
+            return
+        with self._connection() as conn, conn.cursor() as cursor:
+            if self._tx is not None:
+                cursor.executemany(sql, rows)
+            else:
+                with conn.transaction():  # all rows or none, as inside a transaction
+                    cursor.executemany(sql, rows)
+
+    def _flush_steps(self) -> None:
+        if not self._pending_steps:
+            return
+        rows = list(self._pending_steps)
+        self._pending_steps.clear()
+        self._many(
+            "INSERT INTO step_history (enrollment_id, journey_id, contact_id, step_id, outcome,"
+            " at, detail) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+
+
+__all__ = ["Connection", "PostgresConnection", "StoreReplaced", "connect", "redacted"]

@@ -1,0 +1,112 @@
+"""PostgreSQL store, contacts and their events: upsert, erase everything about one, count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from journey.model import Contact, Event
+from journey.store import codec
+from journey.store.postgres import rows as pg
+from journey.store.postgres.erasure import ContactErased, PostgresErasure
+
+_CONTACT_MARKS = ", ".join(["%s"] * 8)
+_UPSERT_CONTACT = (
+    f"INSERT INTO contacts ({codec.CONTACT_COLUMNS}) VALUES ({_CONTACT_MARKS})"
+    " ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,"
+    " locale = EXCLUDED.locale, timezone = EXCLUDED.timezone,"
+    " created_at = EXCLUDED.created_at, consent = EXCLUDED.consent,"
+    " attributes = EXCLUDED.attributes"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (id, contact_id, name, timestamp, received_at, properties)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+)
+
+
+class PostgresContacts(PostgresErasure):
+    # ---------------------------------------------------------------- contacts
+    def get_contact(self, contact_id: str) -> Contact | None:
+        if self._ahead is not None and contact_id in self._ahead.contacts:
+            return self._ahead.contacts[contact_id]
+        row = self._one(
+            f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = %s", (contact_id,)
+        )
+        return pg.contact_from_row(row) if row else None
+
+    def get_contacts(self, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        ids = list(dict.fromkeys(contact_ids))
+        if not ids:
+            return {}
+        rows = self._all(f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id = ANY(%s)", (ids,))
+        return {row[0]: pg.contact_from_row(row) for row in rows}
+
+    def put_contact(self, contact: Contact) -> None:
+        if self.is_erased(contact.id):
+            raise ContactErased(f"contact {contact.id} was erased; it is not recreated")
+        self._forget(contact.id)
+        self._run(_UPSERT_CONTACT, codec.contact_row(contact))
+
+    def delete_contact(self, contact_id: str) -> bool:
+        """Erase: every row about the contact, a tombstone, dead rows vacuumed after commit."""
+        with self.transaction():
+            self._forget(contact_id)
+            self._flush_steps()
+            return self._erase_rows(contact_id)
+
+    def iter_contacts(self, batch_size: int = 1000) -> Iterator[list[Contact]]:
+        last = ""
+        while True:
+            rows = self._all(
+                f"SELECT {codec.CONTACT_COLUMNS} FROM contacts WHERE id > %s ORDER BY id LIMIT %s",
+                (last, batch_size),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [pg.contact_from_row(row) for row in rows]
+
+    def count_contacts(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM contacts")[0])
+
+    # ------------------------------------------------------------------ events
+    def add_event(self, event: Event) -> bool:
+        """False for an id already stored, and for an erased contact's event (never stored)."""
+        if self.is_erased(event.contact_id):
+            return False
+        return self._run(_INSERT_EVENT, codec.event_row(event)) == 1
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        erased = self.erased_among(e.contact_id for e in events)
+        self._many(
+            _INSERT_EVENT,
+            [codec.event_row(event) for event in events if event.contact_id not in erased],
+        )
+
+    def count_events(
+        self, contact_id: str, name: str, since: datetime | None, until: datetime
+    ) -> int:
+        if since is None:
+            row = self._one(
+                "SELECT COUNT(*) FROM events WHERE contact_id = %s AND name = %s"
+                " AND timestamp <= %s",
+                (contact_id, name, until),
+            )
+        else:
+            row = self._one(
+                "SELECT COUNT(*) FROM events WHERE contact_id = %s AND name = %s"
+                " AND timestamp >= %s AND timestamp <= %s",
+                (contact_id, name, since, until),
+            )
+        return int(row[0])
+
+    def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None:
+        row = self._one(
+            "SELECT MAX(timestamp) FROM events WHERE contact_id = %s AND name = %s"
+            " AND timestamp <= %s",
+            (contact_id, name, until),
+        )
+        return pg.utc(row[0]) if row else None
+
+    def delete_events_before(self, cutoff: datetime) -> int:
+        return self._run("DELETE FROM events WHERE timestamp < %s", (cutoff,))

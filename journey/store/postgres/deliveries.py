@@ -1,0 +1,113 @@
+"""PostgreSQL store, deliveries: written under their key before sending, claimed, marked, requeued.
+
+States as in the SQLite store: `pending` and `uncertain` are claimed when due
+(the partial index `deliveries_due` holds those only); `sent`, `dead`,
+`suppressed`, `parked` and `unconfirmed` are not. A claim bumps `claim_epoch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from journey.engine.state import DeliveryRecord
+from journey.store import codec
+from journey.store.postgres import rows as pg
+from journey.store.postgres.connection import PostgresConnection
+from journey.store.sqlite_deliveries import REQUEUEABLE
+
+_MARKS = ", ".join(["%s"] * 15)
+
+
+class PostgresDeliveries(PostgresConnection):
+    # -------------------------------------------------------------- deliveries
+    def add_delivery(self, delivery: DeliveryRecord) -> bool:
+        inserted = self._run(
+            f"INSERT INTO deliveries ({codec.DELIVERY_COLUMNS}) VALUES ({_MARKS})"
+            " ON CONFLICT (delivery_key) DO NOTHING",
+            codec.delivery_row(delivery),
+        )
+        return inserted == 1
+
+    def get_delivery(self, key: str) -> DeliveryRecord | None:
+        row = self._one(
+            f"SELECT {codec.DELIVERY_COLUMNS} FROM deliveries WHERE delivery_key = %s", (key,)
+        )
+        return pg.delivery_from_row(row) if row else None
+
+    _DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
+
+    def update_delivery(self, key: str, **changes: Any) -> None:
+        unknown = set(changes) - self._DELIVERY_FIELDS
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)} on a delivery")
+        sets = ", ".join(f"{name} = %s" for name in changes)
+        self._run(
+            f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
+            " WHERE delivery_key = %s",
+            (*changes.values(), key),
+        )
+
+    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
+        self._many(
+            "UPDATE deliveries SET status = 'sent', attempts = %s, sent_at = %s,"
+            " last_error = NULL, claimed_by = NULL, claim_expires_at = NULL"
+            " WHERE delivery_key = %s",
+            [(attempts, at, key) for key, attempts in sent],
+        )
+
+    def claim_due_deliveries(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[DeliveryRecord]:
+        with self.transaction():
+            rows = self._all(
+                "WITH due AS (SELECT delivery_key FROM deliveries"
+                " WHERE status IN ('pending', 'uncertain') AND next_attempt_at <= %s"
+                " AND (claimed_by IS NULL OR claim_expires_at < %s)"
+                " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " UPDATE deliveries AS d SET claimed_by = %s, claim_expires_at = %s,"
+                " claim_epoch = d.claim_epoch + 1 FROM due"
+                " WHERE d.delivery_key = due.delivery_key"
+                f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)}",
+                (now, now, limit, worker, lease_until),
+            )
+        found = [pg.delivery_from_row(row) for row in rows]
+        found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
+        return found
+
+    def release_claims(self) -> int:
+        with self.transaction():
+            released = 0
+            for table in ("enrollments", "deliveries"):
+                released += self._run(
+                    f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL"
+                    " WHERE claimed_by IS NOT NULL"
+                )
+        return released
+
+    def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
+        rows = self._all(
+            "SELECT created_at FROM deliveries WHERE contact_id = %s AND category = 'marketing'"
+            " AND kind <> 'webhook' AND status NOT IN ('dead', 'suppressed', 'capped', 'failed')"
+            " AND created_at > %s ORDER BY created_at",
+            (contact_id, since),
+        )
+        return [pg.instant(row[0]) for row in rows]
+
+    def requeue_deliveries(self, statuses: Sequence[str], *, channel: str | None = None) -> int:
+        """Parked, dead or unconfirmed deliveries due again at once (see the SQLite store)."""
+        wrong = set(statuses) - REQUEUEABLE
+        if wrong:
+            raise ValueError(f"cannot requeue {sorted(wrong)} deliveries")
+        if not statuses:
+            return 0
+        where = "status = ANY(%s)" + (" AND channel = %s" if channel is not None else "")
+        params: list[Any] = [list(statuses), *([channel] if channel is not None else [])]
+        with self.transaction():
+            return self._run(
+                "UPDATE deliveries SET status = CASE status WHEN 'unconfirmed' THEN 'uncertain'"
+                " ELSE 'pending' END, attempts = 0, next_attempt_at = created_at,"
+                f" claimed_by = NULL, claim_expires_at = NULL WHERE {where}",
+                params,
+            )

@@ -1,0 +1,149 @@
+"""PostgreSQL store, enrollments: writes, per-contact reads (read-ahead aware), claims, history.
+
+A claim takes due rows with `FOR UPDATE SKIP LOCKED` over the partial index of
+active enrollments by due time, so concurrent claimers never wait for each
+other or take the same row. Each claim bumps the row's `claim_epoch`: the
+fencing token a worker's later writes can be checked against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from journey.engine.state import Enrollment, StepRecord
+from journey.store import codec
+from journey.store.postgres import rows as pg
+from journey.store.postgres.connection import PostgresConnection
+
+_MARKS = ", ".join(["%s"] * 15)
+
+
+class PostgresEnrollments(PostgresConnection):
+    # ------------------------------------------------------------- enrollments
+    def insert_enrollment(self, enrollment: Enrollment) -> bool:
+        """False when the id exists or the contact is active in the journey (unique index)."""
+        self._forget(enrollment.contact_id)
+        inserted = self._run(
+            f"INSERT INTO enrollments ({codec.ENROLLMENT_COLUMNS}) VALUES ({_MARKS})"
+            " ON CONFLICT DO NOTHING",
+            codec.enrollment_row(enrollment),
+        )
+        return inserted == 1
+
+    def save_enrollment(self, enrollment: Enrollment) -> None:
+        self._forget(enrollment.contact_id)
+        self._run(
+            "UPDATE enrollments SET status=%s, step_id=%s, step_entered_at=%s, due_at=%s,"
+            " split_arm=%s, exit_reason=%s, exited_at=%s, converted_at=%s, state=%s,"
+            " claimed_by=NULL, claim_expires_at=NULL WHERE id=%s",
+            codec.enrollment_update_row(enrollment),
+        )
+
+    def set_enrollment_plan(self, enrollment: Enrollment) -> None:
+        with self.transaction():
+            self._run(
+                "UPDATE enrollments SET plan_hash = %s WHERE id = %s",
+                (enrollment.plan_hash, enrollment.id),
+            )
+            self.save_enrollment(enrollment)
+
+    def _enrollments(self, where: str, params: Sequence[Any]) -> list[Enrollment]:
+        sql = f"SELECT {codec.ENROLLMENT_COLUMNS} FROM enrollments WHERE {where}"
+        return [pg.enrollment_from_row(row) for row in self._all(sql, params)]
+
+    def get_enrollment(self, enrollment_id: str) -> Enrollment | None:
+        found = self._enrollments("id = %s", (enrollment_id,))
+        return found[0] if found else None
+
+    def active_enrollments(self, contact_id: str) -> list[Enrollment]:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.active(contact_id)
+        return self._enrollments(
+            "contact_id = %s AND status = 'active' ORDER BY journey_id, seq", (contact_id,)
+        )
+
+    def latest_enrollment(self, journey_id: str, contact_id: str) -> Enrollment | None:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.latest(journey_id, contact_id)
+        found = self._enrollments(
+            "contact_id = %s AND journey_id = %s ORDER BY entered_at DESC, seq DESC LIMIT 1",
+            (contact_id, journey_id),
+        )
+        return found[0] if found else None
+
+    def count_enrollments(self, journey_id: str, contact_id: str) -> int:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return len(self._ahead.of_journey(journey_id, contact_id))
+        row = self._one(
+            "SELECT COUNT(*) FROM enrollments WHERE contact_id = %s AND journey_id = %s",
+            (contact_id, journey_id),
+        )
+        return int(row[0])
+
+    def unconverted_enrollments(self, journey_id: str, contact_id: str) -> list[Enrollment]:
+        if self._ahead is not None and self._ahead.knows(contact_id):
+            return self._ahead.unconverted(journey_id, contact_id)
+        return self._enrollments(
+            "contact_id = %s AND journey_id = %s AND converted_at IS NULL ORDER BY seq",
+            (contact_id, journey_id),
+        )
+
+    def active_enrollments_in(self, journey_id: str, limit: int) -> list[Enrollment]:
+        return self._enrollments(
+            "journey_id = %s AND status = 'active' ORDER BY seq LIMIT %s", (journey_id, limit)
+        )
+
+    def claim_due_enrollments(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        skip_journeys: Iterable[str] = (),
+    ) -> list[Enrollment]:
+        with self.transaction():
+            rows = self._all(
+                "WITH due AS (SELECT id FROM enrollments WHERE status = 'active'"
+                " AND due_at <= %s AND journey_id <> ALL(%s)"
+                " AND (claimed_by IS NULL OR claim_expires_at < %s)"
+                " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " UPDATE enrollments AS e SET claimed_by = %s, claim_expires_at = %s,"
+                " claim_epoch = e.claim_epoch + 1 FROM due WHERE e.id = due.id"
+                f" RETURNING {pg.qualified('e', codec.ENROLLMENT_COLUMNS)}",
+                (now, list(skip_journeys), now, limit, worker, lease_until),
+            )
+        found = [pg.enrollment_from_row(row) for row in rows]
+        found.sort(key=lambda e: (e.due_at or e.entered_at, e.id))
+        return found
+
+    def add_step_records(self, records: Sequence[StepRecord]) -> None:
+        """Inside a transaction the rows wait for its commit (or a read of the history)."""
+        self._pending_steps.extend(
+            (r.enrollment_id, r.journey_id, r.contact_id, r.step_id, r.outcome, r.at, r.detail)
+            for r in records
+        )
+        if self._depth == 0:
+            self._flush_steps()
+
+    def step_records(self, enrollment_id: str) -> list[StepRecord]:
+        self._flush_steps()
+        rows = self._all(
+            "SELECT enrollment_id, journey_id, contact_id, step_id, outcome, at, detail"
+            " FROM step_history WHERE enrollment_id = %s ORDER BY id",
+            (enrollment_id,),
+        )
+        return [
+            StepRecord(
+                enrollment_id=r[0],
+                journey_id=r[1],
+                contact_id=r[2],
+                step_id=r[3],
+                outcome=r[4],
+                at=pg.instant(r[5]),
+                detail=r[6],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,157 @@
+"""The PostgreSQL schema as an ordered list of migrations, applied under an advisory lock.
+
+Every `journey` process that opens the store applies what is missing, so
+workers of a new version can start beside old ones: the transaction-scoped
+advisory lock makes one of them apply each migration while the others wait,
+then find nothing left to do. DDL is transactional in PostgreSQL: a migration
+applies whole or not at all.
+
+Text keys use the "C" collation, so ordering is by code point, as in SQLite
+and in Python. Instants are `timestamptz` (microseconds, like the SQLite
+store's text); JSON blobs are `json`, which keeps the text as written (keys
+in the order `codec.dumps` sorted them), so answers are the SQLite store's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+import psycopg
+
+from journey.errors import StoreError
+
+MIGRATION_LOCK = 0x4A524E59_0001  # "JRNY" + 1: one migrating process at a time
+ERASURE_KEY = "erasure"
+K = 'text COLLATE "C"'  # keys and names: compared and ordered by code point
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema: contacts, events, plans, enrollments, history, deliveries, queues",
+        [
+            f"""CREATE TABLE contacts (
+                id {K} PRIMARY KEY, email text, phone text, locale text, timezone text,
+                created_at timestamptz, consent json NOT NULL DEFAULT '{{}}',
+                attributes json NOT NULL DEFAULT '{{}}')""",
+            f"""CREATE TABLE events (
+                id {K} PRIMARY KEY, contact_id {K} NOT NULL, name {K} NOT NULL,
+                timestamp timestamptz NOT NULL, received_at timestamptz NOT NULL,
+                properties json NOT NULL DEFAULT '{{}}')""",
+            "CREATE INDEX events_contact_name_ts ON events (contact_id, name, timestamp)",
+            "CREATE INDEX events_timestamp ON events (timestamp)",
+            f"""CREATE TABLE plans (
+                hash {K} PRIMARY KEY, journey_id {K} NOT NULL, plan text NOT NULL,
+                stored_at timestamptz NOT NULL DEFAULT now())""",
+            f"""CREATE TABLE enrollments (
+                seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+                id {K} PRIMARY KEY, journey_id {K} NOT NULL, contact_id {K} NOT NULL,
+                plan_hash {K} NOT NULL, status {K} NOT NULL, step_id {K} NOT NULL,
+                step_entered_at timestamptz NOT NULL, due_at timestamptz,
+                entered_at timestamptz NOT NULL, entry json NOT NULL, split_arm text,
+                exit_reason text, exited_at timestamptz, converted_at timestamptz,
+                state json NOT NULL DEFAULT '{{}}',
+                claimed_by text, claim_expires_at timestamptz,
+                claim_epoch bigint NOT NULL DEFAULT 0)""",
+            # what is due only: the claim scans this and nothing else
+            "CREATE INDEX enrollments_due ON enrollments (due_at) WHERE status = 'active'",
+            "CREATE INDEX enrollments_contact ON enrollments (contact_id, journey_id, seq)",
+            "CREATE INDEX enrollments_journey ON enrollments (journey_id, status)",
+            """CREATE UNIQUE INDEX enrollments_one_active
+                ON enrollments (journey_id, contact_id) WHERE status = 'active'""",
+            f"""CREATE TABLE step_history (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                enrollment_id {K} NOT NULL, journey_id {K} NOT NULL, contact_id {K} NOT NULL,
+                step_id {K} NOT NULL, outcome {K} NOT NULL, at timestamptz NOT NULL,
+                detail text NOT NULL DEFAULT '')""",
+            "CREATE INDEX step_history_enrollment ON step_history (enrollment_id)",
+            "CREATE INDEX step_history_journey ON step_history (journey_id, step_id, outcome)",
+            "CREATE INDEX step_history_contact ON step_history (contact_id)",
+            f"""CREATE TABLE deliveries (
+                delivery_key {K} PRIMARY KEY, enrollment_id {K} NOT NULL,
+                journey_id {K} NOT NULL, step_id {K} NOT NULL, contact_id {K} NOT NULL,
+                channel {K} NOT NULL, kind {K} NOT NULL, category {K} NOT NULL,
+                payload json NOT NULL, status {K} NOT NULL, attempts integer NOT NULL DEFAULT 0,
+                created_at timestamptz NOT NULL, next_attempt_at timestamptz, last_error text,
+                sent_at timestamptz, claimed_by text, claim_expires_at timestamptz,
+                claim_epoch bigint NOT NULL DEFAULT 0)""",
+            """CREATE INDEX deliveries_due ON deliveries (next_attempt_at)
+                WHERE status IN ('pending', 'uncertain')""",
+            "CREATE INDEX deliveries_contact ON deliveries (contact_id, category, created_at)",
+            "CREATE INDEX deliveries_journey ON deliveries (journey_id, step_id, status)",
+            f"""CREATE TABLE trigger_state (
+                journey_id {K} NOT NULL, contact_id {K} NOT NULL, next_fire_at timestamptz,
+                last_fired_at timestamptz, segment_match boolean,
+                PRIMARY KEY (journey_id, contact_id))""",
+            """CREATE INDEX trigger_state_due ON trigger_state (next_fire_at)
+                WHERE next_fire_at IS NOT NULL""",
+            "CREATE INDEX trigger_state_contact ON trigger_state (contact_id)",
+            f"""CREATE TABLE journey_state (
+                journey_id {K} PRIMARY KEY, state json NOT NULL DEFAULT '{{}}')""",
+            f"""CREATE TABLE inbox (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind {K} NOT NULL,
+                body json NOT NULL, received_at timestamptz NOT NULL)""",
+            """CREATE INDEX inbox_event_id ON inbox (((body->>'id') COLLATE "C"))
+                WHERE kind = 'event'""",
+            """CREATE INDEX inbox_contact_id ON inbox (((body->>'contact_id') COLLATE "C"))""",
+            f"""CREATE TABLE erased (
+                tombstone {K} PRIMARY KEY, erased_at timestamptz NOT NULL,
+                scrubbed boolean NOT NULL DEFAULT false,
+                outboxes boolean NOT NULL DEFAULT false)""",
+            f"CREATE TABLE store_keys (purpose {K} PRIMARY KEY, key text NOT NULL)",
+            # the store's identity: a database dropped and made again under a running
+            # daemon has another id, and the daemon stops
+            """CREATE TABLE store_identity (
+                store_id text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())""",
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], where: str) -> None:
+    """Bring the schema to LATEST_VERSION; concurrent callers apply each migration once."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        tables = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+        }
+        if "schema_version" not in tables and tables:
+            raise StoreError(
+                f"{where} already holds tables ({', '.join(sorted(tables)[:3])}…) but is not "
+                "a journey store; refusing it (give an empty database or schema)"
+            )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL PRIMARY KEY,"
+            " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        current = int(row[0] or 0) if row else 0
+        if current > LATEST_VERSION:
+            raise StoreError(
+                f"{where} has schema version {current}, newer than this journey "
+                f"({LATEST_VERSION}); upgrade journey"
+            )
+        for version, description, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, description) VALUES (%s, %s)",
+                (version, description),
+            )
+            if version == 1:  # a random key per store, never personal, never shown
+                conn.execute(
+                    "INSERT INTO store_keys (purpose, key) VALUES (%s, %s)",
+                    (ERASURE_KEY, secrets.token_hex(32)),
+                )
+                conn.execute(
+                    "INSERT INTO store_identity (store_id) VALUES (%s)", (str(uuid.uuid4()),)
+                )

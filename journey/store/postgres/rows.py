@@ -1,0 +1,114 @@
+"""PostgreSQL rows -> records: instants arrive as datetimes, JSON columns already parsed.
+
+Writes use `journey.store.codec`'s rows (UTC text, JSON text): PostgreSQL
+casts them to the columns' types, so both stores store the same values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from journey.engine.state import DeliveryRecord, Enrollment, Entry, TriggerState
+from journey.model import Contact, Event
+from journey.store.codec import from_ts
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """The instant with tzinfo UTC, whatever the session's time zone."""
+    if value is None:
+        return None
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def instant(value: datetime) -> datetime:
+    found = utc(value)
+    assert found is not None
+    return found
+
+
+def qualified(alias: str, columns: str) -> str:
+    """`a, b` as `alias.a, alias.b` (RETURNING after a join names the table)."""
+    return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
+
+
+def contact_from_row(row: tuple[Any, ...]) -> Contact:
+    return Contact(
+        id=row[0],
+        email=row[1],
+        phone=row[2],
+        locale=row[3],
+        timezone=row[4],
+        created_at=utc(row[5]),
+        consent=row[6],
+        attributes=row[7],
+    )
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    """A row of `SELECT id, contact_id, name, timestamp, received_at, properties`."""
+    return Event(
+        id=row[0],
+        contact_id=row[1],
+        name=row[2],
+        timestamp=instant(row[3]),
+        received_at=utc(row[4]),
+        properties=row[5],
+    )
+
+
+def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
+    entry, state = row[9], row[14]
+    return Enrollment(
+        id=row[0],
+        journey_id=row[1],
+        contact_id=row[2],
+        plan_hash=row[3],
+        status=row[4],
+        step_id=row[5],
+        step_entered_at=instant(row[6]),
+        due_at=utc(row[7]),
+        entered_at=instant(row[8]),
+        entry=Entry(
+            name=entry["name"],
+            timestamp=datetime.fromisoformat(entry["timestamp"]),
+            properties=entry.get("properties") or {},
+        ),
+        split_arm=row[10],
+        exit_reason=row[11],
+        exited_at=utc(row[12]),
+        converted_at=utc(row[13]),
+        phase=state.get("phase", "enter"),
+        visits=state.get("visits") or {},
+        defer_since=from_ts(state.get("defer_since")),
+    )
+
+
+def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_key=row[0],
+        enrollment_id=row[1],
+        journey_id=row[2],
+        step_id=row[3],
+        contact_id=row[4],
+        channel=row[5],
+        kind=row[6],
+        category=row[7],
+        payload=row[8],
+        status=row[9],
+        attempts=row[10],
+        created_at=instant(row[11]),
+        next_attempt_at=utc(row[12]),
+        last_error=row[13],
+        sent_at=utc(row[14]),
+    )
+
+
+def trigger_from_row(row: tuple[Any, ...]) -> TriggerState:
+    return TriggerState(
+        journey_id=row[0],
+        contact_id=row[1],
+        next_fire_at=utc(row[2]),
+        last_fired_at=utc(row[3]),
+        segment_match=row[4],
+    )
