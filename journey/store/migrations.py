@@ -94,6 +94,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             f"CREATE INDEX inbox_event_id ON inbox ({INBOX_EVENT_ID}) WHERE kind = 'event'",
         ],
     ),
+    (
+        5,
+        "results: conversion events by name and time, enrollments by journey and entry",
+        [
+            "CREATE INDEX events_name_ts ON events (name, timestamp)",
+            "CREATE INDEX enrollments_journey_entered ON enrollments (journey_id, entered_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

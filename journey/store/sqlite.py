@@ -24,9 +24,12 @@ from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
 from journey.store.sqlite_queues import SQLiteQueues
+from journey.store.sqlite_results import SQLiteResults
 
 
-class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, StateStore):
+class SQLiteStore(
+    SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, SQLiteResults, StateStore
+):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""
 
     def read_ahead(self, contact_ids: Sequence[str]) -> None:
