@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "contacts": "contacts",
     "deliveries": "deliveries",
     "status": "status",
+    "report": "report",
     "diff": "diff",
     "site": "site",
 }
