@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 CSV_COLUMNS = (
@@ -80,8 +81,8 @@ def _journey_lines(journey: dict[str, Any], level: str) -> list[str]:
             f"{points(holdout['difference'])} ({level} interval {points(d_low)} to "
             f"{points(d_high)}), {_method(holdout['method'])} p {holdout['p_value']:.3g}"
         )
-    header = ("step", "kind", "entered", "sent", "opened", "clicked", "goals", "conversions")
-    header += ("revenue",)
+    header: tuple[str, ...] = ("step", "kind", "entered", "sent", "opened", "clicked", "goals")
+    header += ("conversions", "revenue")
     rows = [
         (
             s["step"],
@@ -136,7 +137,7 @@ def _method(method: str) -> str:
     return {"fisher_exact": "Fisher", "two_proportion_z": "z-test"}.get(method, method)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], *, indent: str) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, indent: str) -> list[str]:
     table = [header, *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     return [
