@@ -37,6 +37,8 @@ EXIT_CODES: dict[str, str] = {
     "contacts import": "0 every line stored · 1 some lines bad (reported and skipped) · "
     "2 usage error",
     "status": "0 always (an empty store prints `no state yet`) · 2 usage error",
+    "report": "0 report printed (an empty store prints `no state yet`) · 2 usage error "
+    "(an unknown journey, a bad `--since`)",
     "diff": "0 report printed (also when the versions differ) · 1 a version is invalid · "
     "2 usage error",
     "i18n extract": "0 template written · 2 usage error",
