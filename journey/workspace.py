@@ -136,7 +136,7 @@ def build_workspace(
         unsubscribe_base_url=data.get("unsubscribe_base_url")
         if isinstance(data.get("unsubscribe_base_url"), str)
         else None,
-        conversions=build_conversions(data.get("conversions")),
+        conversions=build_conversions(data.get("conversions"), data.get("surveys")),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,7 @@ class Credit:
     message_id: str | None = None
     enrollment_id: str | None = None
     arms: dict[str, str] = field(default_factory=dict)
+    survey: str | None = None  # an answer to this survey; `value` is its score
 
 
 class Touches:
@@ -98,7 +99,7 @@ def attribute_events(
     settings: ConversionSettings,
     arms_of: dict[str, dict[str, str]],
 ) -> list[Credit]:
-    """Declared conversion events and unsubscribes, each credited last touch.
+    """Declared conversion events, survey answers and unsubscribes, each credited last touch.
 
     An unsubscribe that names its journey (the one-click link does) is credited
     within that journey only.
@@ -107,13 +108,19 @@ def attribute_events(
     for event in events:
         journey_id = None
         amount = None
+        for survey in settings.surveys.values():
+            score = survey.score_of(event.name, event.properties)
+            if score is not None:
+                touch = touches.last_for_contact(event.contact_id, event.timestamp, settings.window)
+                credit = _credit(event, touch, (score, ""), arms_of)
+                credits.append(replace(credit, currency=None, survey=survey.name))
         if event.name == UNSUBSCRIBED:
             named = event.properties.get("journey_id")
             journey_id = named if isinstance(named, str) else None
         else:
             rule = settings.events.get(event.name)
             if rule is None:
-                continue
+                continue  # a survey answer only
             amount = rule.amount(event.properties)
         touch = touches.last_for_contact(
             event.contact_id, event.timestamp, settings.window, journey_id
@@ -176,6 +183,6 @@ def revenue(credits: Iterable[Credit]) -> dict[str, float]:
     """Summed per currency, never mixed; rounded to cents for display."""
     totals: dict[str, float] = defaultdict(float)
     for credit in credits:
-        if credit.value is not None and credit.currency is not None:
+        if credit.survey is None and credit.value is not None and credit.currency is not None:
             totals[credit.currency] += credit.value
     return {currency: round(total, 2) for currency, total in sorted(totals.items())}

@@ -39,15 +39,64 @@ class ConversionEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Survey:
+    """A survey whose answers are scored: NPS (0–10) or CSAT (1–`scale`)."""
+
+    name: str
+    kind: str  # nps | csat
+    event: str
+    score: str  # property holding the score
+    scale: int = 5  # csat only: the top score
+    match: dict[str, Any] = field(default_factory=dict)  # properties the event must have
+
+    def score_of(self, name: str, properties: dict[str, Any]) -> float | None:
+        """The answer's score, or None when the event is not an answer to this survey."""
+        if name != self.event or any(properties.get(k) != v for k, v in self.match.items()):
+            return None
+        raw = properties.get(self.score)
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            return None
+        top = 10 if self.kind == "nps" else self.scale
+        low = 0 if self.kind == "nps" else 1
+        return float(raw) if low <= raw <= top else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConversionSettings:
     window: Duration = DEFAULT_WINDOW
     events: dict[str, ConversionEvent] = field(default_factory=dict)
+    surveys: dict[str, Survey] = field(default_factory=dict)
 
 
-def build_conversions(value: Any) -> ConversionSettings:
-    """The `conversions:` mapping as settings; anything malformed is left out."""
+def build_surveys(value: Any) -> dict[str, Survey]:
+    """The `surveys:` mapping; an entry without an event or score property is left out."""
+    surveys: dict[str, Survey] = {}
+    for name, spec in value.items() if isinstance(value, dict) else ():
+        if not isinstance(spec, dict):
+            continue
+        event, score = _text(spec.get("event")), _text(spec.get("score"))
+        kind = spec.get("kind", "nps")
+        if event is None or score is None or kind not in ("nps", "csat"):
+            continue
+        scale = spec.get("scale", 5)
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
+            scale = 5
+        match = spec.get("match")
+        surveys[str(name)] = Survey(
+            name=str(name),
+            kind=kind,
+            event=event,
+            score=score,
+            scale=scale,
+            match=dict(match) if isinstance(match, dict) else {},
+        )
+    return surveys
+
+
+def build_conversions(value: Any, surveys: Any = None) -> ConversionSettings:
+    """The `conversions:` (and `surveys:`) mappings as settings; anything malformed is left out."""
     if not isinstance(value, dict):
-        return ConversionSettings()
+        return ConversionSettings(surveys=build_surveys(surveys))
     window = DEFAULT_WINDOW
     if isinstance(value.get("window"), str):
         try:
@@ -64,7 +113,7 @@ def build_conversions(value: Any) -> ConversionSettings:
             currency=_text(spec.get("currency")),
             default_currency=_text(spec.get("default_currency")),
         )
-    return ConversionSettings(window=window, events=events)
+    return ConversionSettings(window=window, events=events, surveys=build_surveys(surveys))
 
 
 def _text(value: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""Lifecycle figures over a journey's enrollments: conversion cohorts by week of entry.
+"""Lifecycle figures: conversion cohorts by week of entry, survey scores, stages.
 
 A cohort is the enrollments that entered in one week (Monday to Sunday, in the
 journey's time zone); each cell is the share of the cohort converted by the end
@@ -50,5 +50,57 @@ def cohorts(
             shares.append(done / len(members))
         rows.append(
             {"week": week.isoformat(), "entered": len(members), "converted_by_week": shares}
+        )
+    return rows
+
+
+def survey_scores(credits: list[Any], surveys: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per declared survey: responses and NPS (promoters minus detractors, in points of 100)
+    or CSAT (the share answering one of the top two scores)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, survey in surveys.items():
+        scores = [c.value for c in credits if c.survey == name and c.value is not None]
+        row: dict[str, Any] = {"kind": survey.kind, "responses": len(scores)}
+        if survey.kind == "nps":
+            promoters = sum(1 for s in scores if s >= 9)
+            detractors = sum(1 for s in scores if s <= 6)
+            row.update(
+                promoters=promoters,
+                passives=len(scores) - promoters - detractors,
+                detractors=detractors,
+                nps=round(100 * (promoters - detractors) / len(scores), 1) if scores else None,
+            )
+        else:
+            satisfied = sum(1 for s in scores if s >= survey.scale - 1)
+            row.update(satisfied=satisfied, csat=satisfied / len(scores) if scores else None)
+        found[name] = row
+    return found
+
+
+def stages(journeys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per lifecycle stage (the journeys' `kind`): entered, converted, rate, sent, revenue."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for journey in journeys:
+        grouped[journey["kind"] or "removed"].append(journey)
+    rows = []
+    for kind in sorted(grouped):
+        members = grouped[kind]
+        entered = sum(j["entered"] for j in members)
+        converted = sum(j["converted"] for j in members)
+        revenue: dict[str, float] = defaultdict(float)
+        for journey in members:
+            for currency, value in journey["revenue"].items():
+                revenue[currency] += value
+        rows.append(
+            {
+                "stage": kind,
+                "journeys": [j["id"] for j in members],
+                "entered": entered,
+                "converted": converted,
+                "conversion_rate": converted / entered if entered else None,
+                "sent": sum(j["sent"] for j in members),
+                "unsubscribed": sum(j["unsubscribed"] for j in members),
+                "revenue": {c: round(v, 2) for c, v in sorted(revenue.items())},
+            }
         )
     return rows

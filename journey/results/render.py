@@ -48,6 +48,23 @@ def render_table(report: dict[str, Any]) -> str:
     for journey in report["journeys"]:
         lines += _journey_lines(journey, level)
         lines.append("")
+    if report["stages"]:
+        lines.append("per lifecycle stage (journey kind)")
+        header = ("stage", "journeys", "entered", "converted", "rate", "sent", "revenue")
+        rows = [
+            (
+                stage["stage"],
+                str(len(stage["journeys"])),
+                str(stage["entered"]),
+                str(stage["converted"]),
+                percent(stage["conversion_rate"]),
+                str(stage["sent"]),
+                money(stage["revenue"]),
+            )
+            for stage in report["stages"]
+        ]
+        lines += [*_table(header, rows, indent="  "), ""]
+    lines += [f"survey {name}: {_survey(row)}" for name, row in report["surveys"].items()]
     summary = report["conversion_events"]
     if summary["declared"]:
         lines.append(
@@ -71,6 +88,8 @@ def _journey_lines(journey: dict[str, Any], level: str) -> list[str]:
         f"  credited last touch: {journey['attributed']['conversions']} conversion events, "
         f"revenue {money(journey['attributed']['revenue'])}",
     ]
+    for name, row in journey["surveys"].items():
+        lines.append(f"  survey {name}: {_survey(row)}")
     holdout = journey["holdout"]
     if holdout is not None:
         d_low, d_high = holdout["interval"]
@@ -131,6 +150,17 @@ def _split_lines(split: dict[str, Any], level: str) -> list[str]:
     lines += _table(header, rows, indent="    ")
     lines.append(f"    decision: {split['test']['decision']}")
     return lines
+
+
+def _survey(row: dict[str, Any]) -> str:
+    if not row["responses"]:
+        return "no answers credited"
+    if row["kind"] == "nps":
+        return (
+            f"{row['responses']} answers, NPS {row['nps']:+.0f} ({row['promoters']} promoters, "
+            f"{row['passives']} passives, {row['detractors']} detractors)"
+        )
+    return f"{row['responses']} answers, CSAT {percent(row['csat'])} satisfied"
 
 
 def _method(method: str) -> str:

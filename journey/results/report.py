@@ -26,7 +26,7 @@ from journey.results.attribution import (
 )
 from journey.results.conversions import ConversionSettings
 from journey.results.experiments import split_results
-from journey.results.lifecycle import cohorts
+from journey.results.lifecycle import cohorts, stages, survey_scores
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -56,6 +56,7 @@ def build_report(
     touches = store.message_touches(since=options.since)
     index = Touches(touches)
     names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
+    names |= {survey.event for survey in settings.surveys.values()}
     events = store.events_named(names, since=options.since)
     outcomes = {j: store.enrollment_outcomes(j, since=options.since) for j in chosen}
     arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
@@ -76,9 +77,11 @@ def build_report(
         )
         for journey_id in chosen
     ]
-    conversions = [c for c in credits if c.event != UNSUBSCRIBED]
+    conversions = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
     unattributed = [c for c in conversions if c.journey_id is None]
     return {
+        "stages": stages(journeys),
+        "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
         "since": options.since.isoformat() if options.since else None,
         "confidence": options.confidence,
         "window": settings.window.text,
@@ -119,7 +122,7 @@ def journey_report(
     low, high = stats.wilson_interval(converted, len(outcomes), options.confidence)
     contacts_sent = {t.contact_id for t in sent}
     unsubscribes = [c for c in credits if c.event == UNSUBSCRIBED]
-    event_credits = [c for c in credits if c.event != UNSUBSCRIBED]
+    event_credits = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
     order = [s.id for s in plan.steps] if plan else []
     seen = {s for o in outcomes for s in o.reached} | {t.step_id for t in touches}
     step_ids = order + sorted(seen - set(order))
@@ -155,6 +158,7 @@ def journey_report(
         "clicked": 0,
         "unsubscribed": len(unsubscribes),
         "unsubscribe_rate": len(unsubscribes) / len(contacts_sent) if contacts_sent else None,
+        "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
         "attributed": {"conversions": len(event_credits), "revenue": revenue(event_credits)},
         "steps": [
             _step_row(step_id, plan, outcomes, sent, event_credits, goal_credits, unsubscribes)

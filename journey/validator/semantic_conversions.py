@@ -56,3 +56,39 @@ def check_conversions(checker: Checker) -> None:
                     hint=f"The {key} property must be declared `{wanted}`.",
                     at_value=True,
                 )
+
+
+def check_surveys(checker: Checker) -> None:
+    """`survey-declaration`: the survey's event is declared and its score property is a number."""
+    data = checker.data
+    declared = data.get("events") if isinstance(data.get("events"), dict) else None
+    if declared is None:
+        return
+    for name, spec in mapping(data.get("surveys")).items():
+        path = ("surveys", name)
+        event = text(mapping(spec).get("event"))
+        if event is None:
+            continue
+        if event not in declared:
+            checker.add(
+                "survey-declaration",
+                f"survey `{name}` reads answers from `{event}`, not declared under `events`",
+                (*path, "event"),
+                hint=sentence(
+                    did_you_mean(event, [str(k) for k in declared]),
+                    "Declare the event with its properties, or correct the name.",
+                ),
+                at_value=True,
+            )
+            continue
+        score = text(mapping(spec).get("score"))
+        kind = mapping(declared.get(event)).get(score) if score else None
+        if score is not None and kind != "number":
+            what = f"a {kind}" if kind else "not a property of the event"
+            checker.add(
+                "survey-declaration",
+                f"survey `{name}` reads its score from `{score}`, {what}; a score is a number",
+                (*path, "score"),
+                hint=f"Declare `{score}: number` on `{event}`, or name the score's property.",
+                at_value=True,
+            )

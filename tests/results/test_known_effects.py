@@ -19,7 +19,7 @@ import pytest
 from journey.engine.steps import split_arm
 from journey.localtime import parse_instant
 from journey.model import END, Duration, EventTrigger, Goal, Plan, SendStep, SplitArm, SplitStep
-from journey.results.conversions import ConversionEvent, ConversionSettings
+from journey.results.conversions import ConversionEvent, ConversionSettings, Survey
 from journey.results.report import build_report
 from journey.results.stats import newcombe_interval, wilson_interval
 from tests.engine.engine_world import World
@@ -30,7 +30,11 @@ PEOPLE = 1200
 SETTINGS = ConversionSettings(
     window=Duration(calendar_days=7, text="7d"),
     events={"order_placed": ConversionEvent(name="order_placed", value="total", currency="cur")},
+    surveys={
+        "nps": Survey(name="nps", kind="nps", event="survey", score="score", match={"q": "nps"})
+    },
 )
+SCORES = (10, 9, 8, 7, 6, 3, 0, 10)
 
 HOLDOUT = SplitStep(
     id="holdout",
@@ -69,6 +73,7 @@ class Truth:
     entered: Counter[str] = field(default_factory=Counter)
     converted: Counter[str] = field(default_factory=Counter)
     revenue: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    scores: list[int] = field(default_factory=list)  # answers of contacts who got a mail
     late: int = 0  # orders after the goal's 14 days: no conversion
     outsiders: int = 0  # orders by contacts never enrolled
 
@@ -97,6 +102,12 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Truth]: 
         world.event("order_placed", contact_id=contact_id, total=total, cur=currency)
         truth.converted[arm_of(contact_id)] += 1
         truth.revenue[arm_of(contact_id)][currency] += total
+    for number, contact_id in enumerate(people[:120]):
+        score = SCORES[number % len(SCORES)]
+        world.event("survey", contact_id=contact_id, q="nps", score=score)
+        world.event("survey", contact_id=contact_id, q="other", score=0)  # another survey
+        if arm_of(contact_id) != "holdout":
+            truth.scores.append(score)
     world.advance(timedelta(days=15))  # day 17: past the goal's 14 days and the 7-day window
     for contact_id in rng.sample(people, 30):
         world.event("order_placed", contact_id=contact_id, total=50, cur="SEK")
@@ -164,6 +175,20 @@ def test_orders_are_credited_last_touch_and_the_rest_is_not_attributed(
     # the holdout got no message; late orders fall outside the 7-day window; walk-ins got nothing
     assert summary["unattributed"] == truth.converted["holdout"] + truth.late + truth.outsiders
     assert summary["total"] == sum(truth.converted.values()) + truth.late + truth.outsiders
+
+
+def test_nps_counts_the_answers_credited_to_the_journey(population: tuple[dict, Truth]) -> None:  # type: ignore[type-arg]
+    report, truth = population
+    nps = report["journeys"][0]["surveys"]["nps"]
+    promoters = sum(1 for s in truth.scores if s >= 9)
+    detractors = sum(1 for s in truth.scores if s <= 6)
+    assert (nps["responses"], nps["promoters"], nps["detractors"]) == (
+        len(truth.scores),
+        promoters,
+        detractors,
+    )
+    assert nps["nps"] == round(100 * (promoters - detractors) / len(truth.scores), 1)
+    assert report["surveys"]["nps"]["responses"] == 120  # the held-out answered too
 
 
 def test_true_rates_and_differences_lie_inside_their_intervals(

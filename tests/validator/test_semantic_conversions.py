@@ -51,3 +51,24 @@ def test_a_value_that_is_not_a_number_and_a_missing_currency_are_each_reported()
 def test_a_bad_window_is_an_invalid_duration() -> None:
     found = problems("conversions:\n  window: 7 days\n")
     assert [d.code for d in found] == ["invalid-duration"]
+
+
+SURVEY_EVENTS = "events:\n  survey_completed: { survey: string, score: number, reason: string }\n"
+
+
+def survey_problems(surveys: str):  # type: ignore[no-untyped-def]
+    return check_workspace_doc(load_yaml_text(SURVEY_EVENTS + surveys, "workspace.yaml"))
+
+
+def test_a_declared_survey_passes_and_a_score_that_is_text_is_located() -> None:
+    good = "surveys:\n  nps: { event: survey_completed, score: score, match: { survey: nps } }\n"
+    assert survey_problems(good) == []
+    found = survey_problems("surveys:\n  nps: { event: survey_completed, score: reason }\n")
+    assert codes(found) == [("survey-declaration", 4, 42)]
+    assert "`reason`, a string" in found[0].message
+
+
+def test_a_survey_of_an_undeclared_event_is_located_with_a_suggestion() -> None:
+    found = survey_problems("surveys:\n  nps: { event: survey_complete, score: score }\n")
+    assert codes(found) == [("survey-declaration", 4, 17)]
+    assert found[0].hint is not None and "`survey_completed`" in found[0].hint
