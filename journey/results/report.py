@@ -109,10 +109,11 @@ def journey_report(
     options: ReportOptions,
 ) -> dict[str, Any]:
     zone = resolve_zone(plan.timezone if plan else None, options.default_timezone)
-    converts = _conversion_rule(plan, events, settings)
+    goal_events = _GoalEvents(plan, events)
+    converts = _conversion_rule(plan, goal_events, events, settings)
     conversions = {o.enrollment_id: converts(o, o.entered_at) for o in outcomes}
     goal_credits = [
-        goal_credit(o, _goal_event(plan, o, events), index, settings)
+        goal_credit(o, goal_events.of(o), index, settings)
         for o in outcomes
         if plan is not None and plan.goal is not None and conversions[o.enrollment_id]
     ]
@@ -171,7 +172,9 @@ def journey_report(
     }
 
 
-def _conversion_rule(plan: Plan | None, events: list[Event], settings: ConversionSettings) -> Any:
+def _conversion_rule(
+    plan: Plan | None, goal_events: _GoalEvents, events: list[Event], settings: ConversionSettings
+) -> Any:
     """What converting means for this journey's enrollments, from `start` on."""
     by_contact: dict[str, list[Event]] = defaultdict(list)
     for event in events:
@@ -182,7 +185,7 @@ def _conversion_rule(plan: Plan | None, events: list[Event], settings: Conversio
     def with_goal(o: EnrollmentOutcome, start: datetime) -> Any:
         if o.converted_at is None or o.converted_at < start:
             return None
-        event = _goal_event(plan, o, events)
+        event = goal_events.of(o)
         rule = settings.events.get(goal.event) if goal else None
         amount = rule.amount(event.properties) if rule and event else None
         return o.converted_at, [amount] if amount else []
@@ -198,19 +201,20 @@ def _conversion_rule(plan: Plan | None, events: list[Event], settings: Conversio
     return with_goal if goal is not None else within_window
 
 
-def _goal_event(plan: Plan | None, o: EnrollmentOutcome, events: list[Event]) -> Event | None:
-    if plan is None or plan.goal is None or o.converted_at is None:
-        return None
-    return next(
-        (
-            e
-            for e in events
-            if e.contact_id == o.contact_id
-            and e.name == plan.goal.event
-            and e.timestamp == o.converted_at
-        ),
-        None,
-    )
+class _GoalEvents:
+    """The goal event behind each conversion: same contact, goal name, instant converted_at."""
+
+    def __init__(self, plan: Plan | None, events: list[Event]) -> None:
+        name = plan.goal.event if plan is not None and plan.goal is not None else None
+        self._by_key: dict[tuple[str, datetime], Event] = {}
+        for event in events:
+            if event.name == name:
+                self._by_key.setdefault((event.contact_id, event.timestamp), event)
+
+    def of(self, o: EnrollmentOutcome) -> Event | None:
+        if o.converted_at is None:
+            return None
+        return self._by_key.get((o.contact_id, o.converted_at))
 
 
 def _conversion_text(plan: Plan | None, settings: ConversionSettings) -> str:

@@ -25,12 +25,14 @@ def results_site(tmp_path_factory: pytest.TempPathFactory) -> SiteReport:
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "workspace.yaml", root / "workspace.yaml")
     with pytest.raises(SystemExit) as exit_info:
-        main(["--workspace", str(root), "run", "--demo", "--days", "14"])
+        main(["--workspace", str(root), "run", "--demo", "--days", "10"])
     assert exit_info.value.code in (0, None)
     out = tmp_path_factory.mktemp("site")
+    examples = root / "journeys" / "examples"
     return build_site(
         root,
         out,
+        [examples / "reactivation.yaml", examples / "engagement.yaml"],
         now=datetime(2026, 3, 16, 9, 0, tzinfo=UTC),
         population=20,
         database=root / ".journey" / "demo.db",
