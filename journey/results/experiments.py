@@ -43,7 +43,7 @@ def split_results(
     step: SplitStep,
     outcomes: Sequence[EnrollmentOutcome],
     converts: Converts,
-    sent_by_enrollment: dict[str, int],
+    activity: dict[str, Counter[str]],
     *,
     step_order: Sequence[str],
     confidence: float,
@@ -86,7 +86,9 @@ def split_results(
                 "converted": converted,
                 "conversion_rate": _rate(converted, len(group)),
                 "interval": [low, high],
-                "sent": sum(sent_by_enrollment.get(m.outcome.enrollment_id, 0) for m in group),
+                "sent": _total(activity, group, "sent"),
+                "opened": _total(activity, group, "opened"),
+                "clicked": _total(activity, group, "clicked"),
                 "reached": {s: reached[s] for s in step_order if reached[s]},
                 "revenue": _revenue(a for m in group for a in m.amounts),
             }
@@ -120,6 +122,14 @@ def split_results(
     if holdout is not None:
         result["uplift"] = _uplift(rows, members, holdout, confidence, zone, last_day)
     return result
+
+
+def _total(activity: dict[str, Counter[str]], group: list[Member], what: str) -> int:
+    return sum(
+        activity[m.outcome.enrollment_id][what]
+        for m in group
+        if m.outcome.enrollment_id in activity
+    )
 
 
 def _rate(converted: int, entered: int) -> float | None:

@@ -25,6 +25,7 @@ from journey.results.attribution import (
     revenue,
 )
 from journey.results.conversions import ConversionSettings
+from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engagement
 from journey.results.experiments import split_results
 from journey.results.lifecycle import cohorts, stages, survey_scores
 from journey.store.abc import StateStore
@@ -56,13 +57,14 @@ def build_report(
     touches = store.message_touches(since=options.since)
     index = Touches(touches)
     names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
-    names |= {survey.event for survey in settings.surveys.values()}
+    names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
     events = store.events_named(names, since=options.since)
     outcomes = {j: store.enrollment_outcomes(j, since=options.since) for j in chosen}
     arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
     for touch in touches:  # enrollments of journeys not in the report still carry arms
         arms_of.setdefault(touch.enrollment_id, {})
     credits = attribute_events(events, index, settings, arms_of)
+    engagement = Engagement.from_events(events, touches)
     journeys = [
         journey_report(
             journey_id,
@@ -74,6 +76,7 @@ def build_report(
             [c for c in credits if c.journey_id == journey_id],
             settings,
             options,
+            engagement,
         )
         for journey_id in chosen
     ]
@@ -107,7 +110,9 @@ def journey_report(
     credits: list[Credit],
     settings: ConversionSettings,
     options: ReportOptions,
+    engagement: Engagement | None = None,
 ) -> dict[str, Any]:
+    engagement = engagement or Engagement()
     zone = resolve_zone(plan.timezone if plan else None, options.default_timezone)
     goal_events = _GoalEvents(plan, events)
     converts = _conversion_rule(plan, goal_events, events, settings)
@@ -118,7 +123,11 @@ def journey_report(
         if plan is not None and plan.goal is not None and conversions[o.enrollment_id]
     ]
     sent = [t for t in touches if t.reached_contact]
-    sent_by_enrollment = Counter(t.enrollment_id for t in sent)
+    by_enrollment: dict[str, list[MessageTouch]] = defaultdict(list)
+    for touch in sent:
+        by_enrollment[touch.enrollment_id].append(touch)
+    activity = {e: engagement.activity(group) for e, group in by_enrollment.items()}
+    totals = engagement.activity(sent)
     converted = sum(1 for c in conversions.values() if c)
     low, high = stats.wilson_interval(converted, len(outcomes), options.confidence)
     contacts_sent = {t.contact_id for t in sent}
@@ -133,7 +142,7 @@ def journey_report(
             step,
             outcomes,
             converts,
-            sent_by_enrollment,
+            activity,
             step_order=order,
             confidence=options.confidence,
             zone=zone,
@@ -155,14 +164,18 @@ def journey_report(
         "interval": [low, high],
         "revenue": _amounts(c for c in conversions.values() if c),
         "sent": len(sent),
-        "opened": 0,
-        "clicked": 0,
+        "opened": totals["opened"],
+        "clicked": totals["clicked"],
+        "machine_opens": _machine(engagement, sent, OPENED),
+        "machine_clicks": _machine(engagement, sent, CLICKED),
         "unsubscribed": len(unsubscribes),
         "unsubscribe_rate": len(unsubscribes) / len(contacts_sent) if contacts_sent else None,
         "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
         "attributed": {"conversions": len(event_credits), "revenue": revenue(event_credits)},
         "steps": [
-            _step_row(step_id, plan, outcomes, sent, event_credits, goal_credits, unsubscribes)
+            _step_row(
+                step_id, plan, outcomes, sent, event_credits, goal_credits, unsubscribes, engagement
+            )
             for step_id in step_ids
         ],
         "splits": splits,
@@ -217,6 +230,12 @@ class _GoalEvents:
         return self._by_key.get((o.contact_id, o.converted_at))
 
 
+def _machine(engagement: Engagement, sent: list[MessageTouch], name: str) -> int:
+    """Machine-made opens or clicks (flagged `machine: true`) on these messages."""
+    keys = {t.message_id for t in sent}
+    return sum(n for (event, key), n in engagement.machine.items() if event == name and key in keys)
+
+
 def _conversion_text(plan: Plan | None, settings: ConversionSettings) -> str:
     if plan is not None and plan.goal is not None:
         return f"goal: {plan.goal.event} within {plan.goal.within.text} of entry"
@@ -242,18 +261,20 @@ def _step_row(
     credits: list[Credit],
     goal_credits: list[Credit],
     unsubscribes: list[Credit],
+    engagement: Engagement,
 ) -> dict[str, Any]:
     kind = None
     if plan is not None:
         kind = next((s.kind for s in plan.steps if s.id == step_id), None)
     here = [c for c in credits if c.step_id == step_id]
+    activity = engagement.activity(t for t in sent if t.step_id == step_id)
     return {
         "step": step_id,
         "kind": kind,
         "entered": sum(1 for o in outcomes if step_id in o.reached),
-        "sent": sum(1 for t in sent if t.step_id == step_id),
-        "opened": 0,
-        "clicked": 0,
+        "sent": activity["sent"],
+        "opened": activity["opened"],
+        "clicked": activity["clicked"],
         "conversions": len(here),
         "goal_conversions": sum(1 for c in goal_credits if c.step_id == step_id),
         "revenue": revenue(here),

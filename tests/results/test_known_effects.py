@@ -74,6 +74,8 @@ class Truth:
     converted: Counter[str] = field(default_factory=Counter)
     revenue: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     scores: list[int] = field(default_factory=list)  # answers of contacts who got a mail
+    opened: Counter[str] = field(default_factory=Counter)  # per mail step
+    clicked: Counter[str] = field(default_factory=Counter)
     late: int = 0  # orders after the goal's 14 days: no conversion
     outsiders: int = 0  # orders by contacts never enrolled
 
@@ -95,7 +97,24 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Truth]: 
         world.contact(id=contact_id)
         world.event("signed_up", contact_id=contact_id)
         truth.entered[arm_of(contact_id)] += 1
-    world.advance(timedelta(days=2))
+    world.advance(timedelta(days=1))
+    touches = world.store.message_touches(JOURNEY)
+    for again in (False, True):  # a third open, twice each (an hour apart); every ninth clicks
+        for number, touch in enumerate(touches):
+            if number % 3 == 0:
+                world.event("journey.opened", contact_id=touch.contact_id,
+                            delivery_key=touch.message_id)  # fmt: skip
+                if number % 9 == 0:
+                    world.event("journey.clicked", contact_id=touch.contact_id,
+                                delivery_key=touch.message_id)  # fmt: skip
+                if not again:
+                    truth.opened[touch.step_id] += 1
+                    truth.clicked[touch.step_id] += number % 9 == 0
+            elif number % 3 == 1 and not again:  # a privacy proxy fetched the pixel
+                world.event("journey.opened", contact_id=touch.contact_id,
+                            delivery_key=touch.message_id, machine=True)  # fmt: skip
+        world.advance(timedelta(hours=1))
+    world.advance(timedelta(days=1))
     buyers = [c for c in people if rng.random() < TRUE_RATES[arm_of(c)]]
     for contact_id in buyers:
         total, currency = rng.choice((100, 250, 399)), rng.choice(("SEK", "USD"))
@@ -153,6 +172,22 @@ def test_counts_come_back_exactly(population: tuple[dict, Truth]) -> None:  # ty
     assert steps["mail-a"]["sent"] == truth.entered["a"] == found["a"]["sent"]
     assert steps["mail-b"]["sent"] == truth.entered["b"] == found["b"]["sent"]
     assert found["holdout"]["sent"] == 0
+
+
+def test_opens_and_clicks_are_counted_once_per_message_and_machines_apart(
+    population: tuple[dict, Truth],  # type: ignore[type-arg]
+) -> None:
+    report, truth = population
+    journey = report["journeys"][0]
+    steps = {s["step"]: s for s in journey["steps"]}
+    for step in ("mail-a", "mail-b"):
+        assert (steps[step]["opened"], steps[step]["clicked"]) == (
+            truth.opened[step],
+            truth.clicked[step],
+        )
+    assert journey["opened"] == sum(truth.opened.values()) > 0
+    assert journey["machine_opens"] == journey["sent"] // 3 + (journey["sent"] % 3 > 1)
+    assert arms(report)["a"]["opened"] == truth.opened["mail-a"]
 
 
 def test_revenue_is_summed_per_currency_and_never_mixed(population: tuple[dict, Truth]) -> None:  # type: ignore[type-arg]
