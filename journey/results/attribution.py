@@ -2,8 +2,9 @@
 
 The rule (docs/results.md states it for users): a conversion at instant T by a
 contact is credited to the **last message that reached that contact** (a
-delivery that went out, any journey) at or before T and no longer than the
-window (default 7 days) before T — last touch. No such message: the conversion
+delivery that went out, any journey; a click on a message touches again at the
+moment of the click) at or before T and no longer than the window (default 7
+days) before T — last touch. No such message: the conversion
 is not attributed. A journey's goal is also counted for its enrollment whether
 or not a message was sent (that is what an experiment compares); its credit
 goes to the last message of that enrollment within the window, if any.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from journey.model import Event
 from journey.store.result_rows import MessageTouch
@@ -26,6 +27,7 @@ class Engagement:
     opened: set[str] = field(default_factory=set)  # delivery keys
     clicked: set[str] = field(default_factory=set)
     machine: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event, key) -> count
+    clicks: list[tuple[str, datetime]] = field(default_factory=list)  # (key, when), by people
 
     @classmethod
     def from_events(cls, events: Iterable[Event], touches: Iterable[MessageTouch]) -> Engagement:
@@ -43,7 +45,14 @@ class Engagement:
                 found.opened.add(key)
             else:
                 found.clicked.add(key)
+                found.clicks.append((key, event.timestamp))
         return found
+
+    def click_touches(self, touches: Iterable[MessageTouch]) -> list[MessageTouch]:
+        """Each click as a touch of its message at the moment of the click: the window of
+        attribution runs from the send or from the latest click, whichever is later."""
+        by_key = {t.message_id: t for t in touches if t.reached_contact}
+        return [replace(by_key[key], sent_at=at) for key, at in self.clicks if key in by_key]
 
     def activity(self, touches: Iterable[MessageTouch]) -> Counter[str]:
         """sent, opened and clicked over these messages."""

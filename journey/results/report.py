@@ -55,7 +55,6 @@ def build_report(
     known = list(plans) + sorted(set(store.journey_ids()) - set(plans))
     chosen = list(journey_ids) or known
     touches = store.message_touches(since=options.since)
-    index = Touches(touches)
     names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
     names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
     events = store.events_named(names, since=options.since)
@@ -63,8 +62,9 @@ def build_report(
     arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
     for touch in touches:  # enrollments of journeys not in the report still carry arms
         arms_of.setdefault(touch.enrollment_id, {})
-    credits = attribute_events(events, index, settings, arms_of)
     engagement = Engagement.from_events(events, touches)
+    index = Touches([*touches, *engagement.click_touches(touches)])
+    credits = attribute_events(events, index, settings, arms_of)
     journeys = [
         journey_report(
             journey_id,
