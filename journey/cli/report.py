@@ -49,14 +49,24 @@ def command(
 ) -> None:
     """Results per journey (all, or those named): conversions and revenue per step, and per
     split arm with intervals, a significance test, a holdout's uplift and a decision that
-    stays valid when checked daily."""
+    stays valid when checked daily.
+
+    Before the workspace's first run, the store of `journey run --demo` is reported
+    (with a note on stderr)."""
     report = workspace_report(
         workspace_root(ctx),
         database=database,
         journeys=journeys,
         since=parse_since(since) if since else None,
         confidence=confidence,
+        demo_fallback=True,
     )
+    if report is not None and report["demo"]:
+        click.echo(
+            f"journey: the workspace has not run yet; reporting the demo's store "
+            f"({report['database']}, from `journey run --demo`)",
+            err=True,
+        )
     if report is None:
         where = database or "the workspace's database"
         echo_stdout(json.dumps({"journeys": []}) if fmt == "json" else f"no state yet ({where})")

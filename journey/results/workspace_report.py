@@ -46,13 +46,22 @@ def workspace_report(
     journeys: tuple[str, ...] | list[str] = (),
     since: datetime | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
+    demo_fallback: bool = False,
 ) -> dict[str, Any] | None:
-    """The report, or None when the database does not exist yet."""
+    """The report, or None when the database does not exist yet.
+
+    With `demo_fallback`, a workspace that has never run but has run the demo
+    (`journey run --demo`) is reported from the demo's store; the report says so.
+    """
     if not 0.5 <= confidence < 1:
         raise UsageError(f"--confidence must be at least 0.5 and below 1, not {confidence}")
     plans, database_path = plans_and_database(root)
     workspace = load_workspace(root)[0]
     path = database or database_path
+    demo = root / ".journey" / "demo.db"
+    from_demo = demo_fallback and database is None and not path.exists() and demo.exists()
+    if from_demo:
+        path = demo
     if not path.exists():
         return None
     store = SQLiteStore(path)
@@ -78,4 +87,5 @@ def workspace_report(
     finally:
         store.close()
     report["database"] = str(path)
+    report["demo"] = from_demo
     return report

@@ -131,6 +131,14 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == 2 and message in err and "Traceback" not in err
 
 
+def test_after_the_demo_alone_report_reads_the_demo_store_and_says_so(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--workspace", str(demo), "report", "reactivation-winback")
+    assert code == 0 and "uplift over the holdout" in out
+    assert "reporting the demo's store" in err and "demo.db" in err
+
+
 def test_before_any_run_it_says_there_is_no_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
