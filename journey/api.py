@@ -28,6 +28,7 @@ from journey.ingest.records import contact_from_record
 from journey.model import Contact, Event, Plan, SendStep
 from journey.renderer import RenderedMessage, Renderer
 from journey.renderer.context import preview_context
+from journey.results.workspace_report import parse_since, workspace_report
 from journey.status_report import plans_and_database, status_rows
 from journey.validator import check_workspace, discover_journey_files, validate_files
 from journey.workspace import Workspace, find_workspace_root
@@ -157,7 +158,33 @@ class Project:
             start=begin,
             duration=parse_duration(duration),
             render_sample=None if render_all else RENDER_SAMPLE,
+            conversions=self.workspace.conversions,
         )
+
+    def report(
+        self,
+        *journeys: str,
+        since: datetime | str | None = None,
+        confidence: float = 0.95,
+        database: str | Path | None = None,
+    ) -> dict[str, Any]:
+        """`journey report --format json`: per journey, step and split arm, from the store.
+
+        `since` is an aware datetime or the CLI's text (`2026-03-01`, `14d`). An
+        empty report (no journeys) when the store does not exist yet.
+        """
+        if isinstance(since, datetime):
+            start: datetime | None = _aware(since)
+        else:
+            start = parse_since(since) if since else None
+        report = workspace_report(
+            self.root,
+            database=Path(database) if database else None,
+            journeys=journeys,
+            since=start,
+            confidence=confidence,
+        )
+        return report if report is not None else {"journeys": []}
 
     def status(self, database: str | Path | None = None) -> list[dict[str, Any]]:
         """`journey status --format json`'s journeys: per journey and step, from the store."""

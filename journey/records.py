@@ -96,7 +96,8 @@ class Enrollment:
     due_at: datetime | None
     phase: Phase = "enter"
     status: EnrollmentStatus = "active"
-    split_arm: str | None = None
+    split_arm: str | None = None  # the arm of the last split passed (see `arms` for all)
+    arms: dict[str, str] = field(default_factory=dict)  # split step id -> arm name
     exit_reason: str | None = None
     exited_at: datetime | None = None
     converted_at: datetime | None = None

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from journey.durations import normalise_hhmm, parse_duration
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
+from journey.results.conversions import ConversionSettings, build_conversions
 from journey.store.url import is_postgres, sqlite_path
 from journey.workspace_files import probe_quietly
 
@@ -56,6 +57,7 @@ class Workspace:
     max_defer: Duration = Duration(calendar_days=3, text="3d")  # noqa: RUF009
     http: HttpSettings = HttpSettings()
     unsubscribe_base_url: str | None = None
+    conversions: ConversionSettings = ConversionSettings()  # noqa: RUF009 (frozen)
 
     @property
     def journeys_dir(self) -> Path:
@@ -158,6 +160,7 @@ def build_workspace(
         unsubscribe_base_url=data.get("unsubscribe_base_url")
         if isinstance(data.get("unsubscribe_base_url"), str)
         else None,
+        conversions=build_conversions(data.get("conversions"), data.get("surveys")),
     )
 
 

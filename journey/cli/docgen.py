@@ -39,6 +39,8 @@ EXIT_CODES: dict[str, str] = {
     "status": "0 always (an empty store prints `no state yet`) · 2 usage error",
     "store copy": "0 every row copied · 2 a daemon holds either store, the target is not "
     "empty, or usage error (nothing is copied)",
+    "report": "0 report printed (an empty store prints `no state yet`) · 2 usage error "
+    "(an unknown journey, a bad `--since`)",
     "diff": "0 report printed (also when the versions differ) · 1 a version is invalid · "
     "2 usage error",
     "i18n extract": "0 template written · 2 usage error",

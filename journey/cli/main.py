@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "deliveries": "deliveries",
     "status": "status",
     "store": "store",
+    "report": "report",
     "diff": "diff",
     "site": "site",
 }

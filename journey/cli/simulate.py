@@ -22,6 +22,7 @@ from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration, parse_instant
 from journey.model import Duration, Event, EventTrigger, Plan
+from journey.results.render import percent
 from journey.store.abc import StepCounts
 
 SAMPLE_CONTACTS = 5
@@ -159,6 +160,7 @@ def command(
             progress=bar.update,
             days_progress=days.update,
             render_sample=None if render_all else RENDER_SAMPLE,
+            conversions=workspace.conversions,
         )
     echo_stdout(render_json(report) if fmt == "json" else render_table(report))
 
@@ -215,6 +217,7 @@ def render_json(report: SimulationReport) -> str:
             "sends_per_day": report.sends_per_day,
             "rendered_contacts": report.rendered_contacts,
             "matched_at_start": report.matched_at_start,
+            "splits": report.splits,
         },
         indent=2,
         ensure_ascii=False,
@@ -277,6 +280,16 @@ def render_table(report: SimulationReport) -> str:
                 "Nobody entered: the trigger (and its `where`) or the `audience` matched no "
                 "contact in this window; check them against the contacts' attributes "
                 "(with --enter-all the trigger event's properties are each contact's attributes)."
+            )
+    for split in report.splits:
+        lines += ["", f"Split `{split['step']}` per arm"]
+        for arm in split["arms"]:
+            low, high = arm["interval"]
+            label = arm["name"] + (" (holdout)" if arm["holdout"] else "")
+            lines.append(
+                f"  {label:<28} entered {arm['entered']:>6}  sent {arm['sent']:>6}  "
+                f"converted {arm['converted']:>6} ({percent(arm['conversion_rate'])}, "
+                f"95% interval {percent(low)} to {percent(high)})"
             )
     if report.rendered_contacts is not None:
         lines += [

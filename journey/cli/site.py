@@ -24,9 +24,20 @@ from journey.errors import JourneyError, UsageError
 )
 @click.option("--serve", is_flag=True, help="Serve on 127.0.0.1 and rebuild on change.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A state store: every journey also gets a results page (funnel, arms, days) from it.",
+)
 @click.pass_context
 def command(
-    ctx: click.Context, paths: tuple[str, ...], out_dir: Path, serve: bool, port: int
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    out_dir: Path,
+    serve: bool,
+    port: int,
+    database: Path | None,
 ) -> None:
     """Build a static HTML site of the journeys under PATHS (default: journeys/).
 
@@ -47,7 +58,7 @@ def command(
     files = require_files(paths)
 
     def build() -> None:
-        report = build_site(root, out_dir, files)
+        report = build_site(root, out_dir, files, database=database)
         problems = report.problem_count
         pages = len(report.journeys)
         click.echo(

@@ -50,6 +50,7 @@ def render_summary(
         "",
         f"Outbox (one JSON line per delivery): {outbox}",
         f"State store: {database}  (journey status --database {database})",
+        f"Results per step, arm and holdout: journey report --database {database}",
         f"Sample population: {outbox.parent / 'contacts.jsonl'}, {outbox.parent / 'events.jsonl'}",
     ]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,8 @@ from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Duration, Event, Plan, SegmentTrigger
 from journey.records import JourneyCounts
+from journey.results.conversions import ConversionSettings
+from journey.results.report import build_report
 from journey.store.sqlite import SQLiteStore
 
 Progress = Callable[[int], None]
@@ -97,6 +99,8 @@ class SimulationReport:
     # Segment trigger: contacts matching already at the start, who stay out
     # (as in production) unless the trigger says `include_existing: true`.
     matched_at_start: int = 0
+    # Per split step, per arm: entered, converted, sent… (journey.results, as `journey report`)
+    splits: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Collector:
@@ -147,6 +151,7 @@ def simulate(
     progress: Progress | None = None,
     days_progress: Progress | None = None,
     render_sample: int | None = RENDER_SAMPLE,
+    conversions: ConversionSettings | None = None,
 ) -> SimulationReport:
     """Run the journey from `start` for `duration`; events before `start` are history.
 
@@ -210,6 +215,8 @@ def simulate(
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
     report.matched_at_start = matched
+    results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
+    report.splits = results["journeys"][0]["splits"]
     if render_sample is not None and len(zones) > render_sample:
         report.rendered_contacts = render_sample
         report.rendered_ids = frozenset(sampler.chosen)

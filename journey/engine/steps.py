@@ -177,7 +177,8 @@ def _run(plan: Plan, step: Step, enrollment: Enrollment, scope: EvalScope) -> Tr
         return _done(enrollment, step, target, now, detail=target)
     if isinstance(step, SplitStep):
         name, target = split_arm(step, plan.journey_id, enrollment.contact_id)
-        enrollment = replace(enrollment, split_arm=name)
+        arms = {**enrollment.arms, step.id: name}
+        enrollment = replace(enrollment, split_arm=name, arms=arms)
         return _done(enrollment, step, target, now, detail=name)
     if isinstance(step, UpdateStep):
         return _update(step, enrollment, scope)

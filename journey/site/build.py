@@ -18,7 +18,7 @@ from typing import Any
 
 from journey.compiler import compile_journey
 from journey.engine.context import EngineSettings
-from journey.errors import Diagnostic, JourneyError
+from journey.errors import Diagnostic, JourneyError, UsageError
 from journey.loader import Document
 from journey.model import Plan
 from journey.renderer import Renderer
@@ -57,6 +57,7 @@ class JourneyInfo:
     previews: list[StepPreviews] = field(default_factory=list)
     tests: TestReport | None = None
     forecast: Forecast | None = None
+    results: dict[str, Any] | None = None  # this journey in `journey report`, with a store
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -74,6 +75,7 @@ class SiteReport:
     journeys: list[JourneyInfo] = field(default_factory=list)
     workspace_problems: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    results: dict[str, Any] | None = None  # the whole report, when built with a store
 
     @property
     def problem_count(self) -> int:
@@ -88,12 +90,14 @@ def build_site(
     now: datetime | None = None,
     samples: list[SampleContact] | None = None,
     population: int = 150,
+    database: Path | None = None,
 ) -> SiteReport:
     """Build the site for the journeys under `paths` (default: the workspace's journeys/).
 
     `now` is the moment previews are rendered at and the forecast starts (default:
     today 09:00 UTC, so two builds on one day are identical); `samples` replaces
-    the built-in sample contacts.
+    the built-in sample contacts. With `database`, every journey also gets a
+    results page read from that store (`journey report`'s figures, as charts).
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -122,6 +126,8 @@ def build_site(
             )
         report.journeys.append(info)
     report.journeys.sort(key=lambda j: (j.kind, j.journey_id))
+    if database is not None:
+        _attach_results(report, root, database)
     report.pages = write_site(report, workspace, samples, now)
     report.seconds = time.perf_counter() - started
     return report
@@ -182,6 +188,19 @@ def _enrich(
     )
     info.tests = run_journey_tests(plan, source, renderer, settings, workspace.root)
     info.forecast = forecast_journey(plan, workspace, renderer, settings, now, population)
+
+
+def _attach_results(report: SiteReport, root: Path, database: Path) -> None:
+    from journey.results.workspace_report import workspace_report
+
+    if not database.exists():
+        raise UsageError(f"no state store at {database}: run the journeys first")
+    results = workspace_report(root, database=database)
+    assert results is not None
+    report.results = results
+    by_id = {j["id"]: j for j in results["journeys"]}
+    for info in report.journeys:
+        info.results = by_id.get(info.journey_id)
 
 
 def _relative(path: Path, root: Path) -> str:

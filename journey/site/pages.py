@@ -18,6 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from journey import __version__
 from journey.diagram import to_mermaid
 from journey.errors import UsageError
+from journey.results.render import money, percent, points
+from journey.site import results_charts
 from journey.site.describe import KIND_NAMES, journey_rows, step_exits, step_rows
 from journey.site.previews import bcp47, locale_label
 from journey.site.samples import SampleContact
@@ -47,6 +49,10 @@ def environment() -> Environment:
         locale_label=locale_label,
         to_mermaid=to_mermaid,
         version=__version__,
+        charts=results_charts,
+        pct=percent,
+        points=points,
+        money=money,
     )
     return env
 
@@ -74,6 +80,17 @@ def write_site(
     for info in report.journeys:
         target = out / "journeys" / f"{info.slug}.html"
         pages.append(_write(env, "journey.html", target, {**common, "base": "../", "j": info}))
+        if info.results is not None and report.results is not None:
+            target = out / "journeys" / f"{info.slug}-results.html"
+            context = {
+                **common,
+                "base": "../",
+                "j": info,
+                "confidence": report.results["confidence"],
+                "window": report.results["window"],
+                "database": report.results["database"],
+            }
+            pages.append(_write(env, "results.html", target, context))
     stale = {p for p in (out / "journeys").glob("*.html")} - set(pages)
     for path in stale:  # a journey that was removed or renamed since the last build
         path.unlink(missing_ok=True)

@@ -36,6 +36,7 @@ from journey.records import (
     StepRecord,
     TriggerState,
 )
+from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
 __all__ = [
     "InboxItem",
@@ -349,3 +350,23 @@ class StateStore(ABC):
     @abstractmethod
     def journey_ids(self) -> list[str]:
         """Every journey with at least one enrollment (for status of removed journeys)."""
+
+    # ----------------------------------------------------------------- results
+    # Bulk reads behind `journey report` and the site's results pages; the
+    # analysis (attribution, experiments) is journey.results' job.
+    def enrollment_outcomes(
+        self, journey_id: str, since: datetime | None = None
+    ) -> list[EnrollmentOutcome]:
+        """The journey's enrollments (entered at or after `since`), oldest first, with their
+        arms and the first time each step was entered."""
+        raise NotImplementedError(f"{type(self).__name__} has no results")
+
+    def message_touches(
+        self, journey_id: str | None = None, since: datetime | None = None
+    ) -> list[MessageTouch]:
+        """Deliveries (of one journey, or all) created at or after `since`, oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no results")
+
+    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
+        """Stored events with one of these names (at or after `since`), oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no results")

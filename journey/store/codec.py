@@ -108,10 +108,19 @@ ENROLLMENT_COLUMNS = (
 )
 
 
+def _state(e: Enrollment) -> dict[str, Any]:
+    """The enrollment's engine state kept as JSON; `arms` holds every split's arm."""
+    state: dict[str, Any] = {"phase": e.phase, "visits": e.visits}
+    state["defer_since"] = ts(e.defer_since)
+    if e.arms:
+        state["arms"] = e.arms
+    return state
+
+
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     entry: dict[str, Any] = {"name": e.entry.name, "timestamp": ts(e.entry.timestamp)}
     entry["properties"] = e.entry.properties
-    state = {"phase": e.phase, "visits": e.visits, "defer_since": ts(e.defer_since)}
+    state = _state(e)
     return (
         e.id,
         e.journey_id,
@@ -133,7 +142,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
 
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     """The columns that change after insertion (entry and identity never do)."""
-    state = {"phase": e.phase, "visits": e.visits, "defer_since": ts(e.defer_since)}
+    state = _state(e)
     return (
         e.status,
         e.step_id,
@@ -183,6 +192,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         visits=state.get("visits") or {},
         defer_since=from_ts(state.get("defer_since")),
         lease=lease,
+        arms=state.get("arms") or {},
     )
 
 

@@ -125,6 +125,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 channel TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at TEXT NOT NULL)""",
         ],
     ),
+    (
+        6,
+        "results: conversion events by name and time, enrollments by journey and entry",
+        [
+            "CREATE INDEX events_name_ts ON events (name, timestamp)",
+            "CREATE INDEX enrollments_journey_entered ON enrollments (journey_id, entered_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

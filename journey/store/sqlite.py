@@ -25,11 +25,18 @@ from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
 from journey.store.sqlite_queues import SQLiteQueues
+from journey.store.sqlite_results import SQLiteResults
 from journey.store.sqlite_shared import SQLiteShared
 
 
 class SQLiteStore(
-    SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, SQLiteShared, StateStore
+    SQLiteContacts,
+    SQLiteEnrollments,
+    SQLiteDeliveries,
+    SQLiteQueues,
+    SQLiteShared,
+    SQLiteResults,
+    StateStore,
 ):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""
 

@@ -18,7 +18,7 @@ from journey.localtime import parse_instant
 from journey.model import Duration
 
 DEFAULT_RUN_FOR = Duration(calendar_days=30, text="30d")
-EXPECT_KINDS = ("send", "skip", "exit", "in_flight")
+EXPECT_KINDS = ("send", "skip", "exit", "in_flight", "split")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,9 +39,10 @@ class Happenstance:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
-    kind: str  # send | skip | exit | in_flight
+    kind: str  # send | skip | exit | in_flight | split
     target: str  # step id or exit reason
     reason: str | None = None
+    arm: str | None = None  # split: the arm the contact must be given
     at: datetime | None = None
     locale: str | None = None
     channel: str | None = None
@@ -187,6 +188,7 @@ def _expectation(
         kind=kind,
         target=str(item[kind]),
         reason=item.get("reason"),
+        arm=str(item["arm"]) if "arm" in item else None,
         at=at,
         locale=item.get("locale"),
         channel=item.get("channel"),

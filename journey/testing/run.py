@@ -74,12 +74,40 @@ def run_case(case: Case, plan: Plan, renderer: Renders, settings: EngineSettings
         latest = store.latest_enrollment(plan.journey_id, contact_id)
         if latest is not None and latest.is_active:
             actual.append(Actual(kind="in_flight", target=latest.step_id))
+        arms = dict(latest.arms) if latest is not None else {}
     finally:
         store.close()
     contact_zone = resolve_zone(
         case.contact.get("timezone"), plan.timezone, settings.default_timezone
     )
+    wrong_arms = arm_problems(case, arms)
+    if wrong_arms:
+        return CaseResult(name=case.name, passed=False, problem="; ".join(wrong_arms))
     return compare(case, actual, contact_zone)
+
+
+def arm_problems(case: Case, arms: dict[str, str]) -> list[str]:
+    """`split: STEP, arm: NAME` entries against the arms the contact was given.
+
+    Arms are not messages, so these entries are checked wherever they stand in
+    `expect` and take no part in the ordered comparison.
+    """
+    problems = []
+    for expected in case.expect:
+        if expected.kind != "split":
+            continue
+        given = arms.get(expected.target)
+        if given is None:
+            problems.append(
+                f"expected arm {expected.arm!r} at split {expected.target!r}, "
+                "but the contact never reached that split"
+            )
+        elif given != expected.arm:
+            problems.append(
+                f"expected arm {expected.arm!r} at split {expected.target!r}, "
+                f"but the contact was given {given!r}"
+            )
+    return problems
 
 
 def _play(runner: Runner, clock: VirtualClock, case: Case) -> None:
@@ -160,17 +188,18 @@ def matches(expected: Expectation, actual: Actual) -> bool:
 
 
 def compare(case: Case, actual: list[Actual], zone: ZoneInfo) -> CaseResult:
+    ordered = [e for e in case.expect if e.kind != "split"]
     if case.subsequence:
         position = 0
-        for expected in case.expect:
+        for expected in ordered:
             while position < len(actual) and not matches(expected, actual[position]):
                 position += 1
             if position == len(actual):
                 return _failed(case, actual, zone)
             position += 1
         return CaseResult(name=case.name, passed=True)
-    ok = len(actual) == len(case.expect) and all(
-        matches(e, a) for e, a in zip(case.expect, actual, strict=True)
+    ok = len(actual) == len(ordered) and all(
+        matches(e, a) for e, a in zip(ordered, actual, strict=True)
     )
     return CaseResult(name=case.name, passed=True) if ok else _failed(case, actual, zone)
 
@@ -179,7 +208,7 @@ def _failed(case: Case, actual: list[Actual], zone: ZoneInfo) -> CaseResult:
     return CaseResult(
         name=case.name,
         passed=False,
-        expected=[describe_expected(e, zone) for e in case.expect],
+        expected=[describe_expected(e, zone) for e in case.expect if e.kind != "split"],
         actual=[describe_actual(a, zone) for a in actual],
     )
 

@@ -18,6 +18,7 @@ from journey.validator.semantic_channels import (
     check_journey_channels,
 )
 from journey.validator.semantic_context import Checker, text
+from journey.validator.semantic_conversions import check_conversions, check_surveys
 from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
 from journey.validator.semantic_graph import check_graph
@@ -65,6 +66,8 @@ def _workspace_pass(checker: Checker) -> None:
     check_durations(checker, workspace_duration_sites(data))
     check_quiet_hours(checker, data.get("quiet_hours"), ("quiet_hours",))
     check_timezone(checker, data.get("default_timezone"), ("default_timezone",))
+    check_conversions(checker)
+    check_surveys(checker)
 
 
 def _run(checker: Checker, passes: tuple[Callable[[Checker], None], ...]) -> None:

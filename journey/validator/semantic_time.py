@@ -67,6 +67,7 @@ def workspace_duration_sites(data: dict[str, Any]) -> list[DurationSite]:
         DurationSite(("frequency_cap", "per"), cap.get("per"), months_likely=True),
         DurationSite(("frequency_cap", "max_defer"), cap.get("max_defer")),
         *(DurationSite((key,), data.get(key)) for key in _WORKSPACE_DURATIONS),
+        DurationSite(("conversions", "window"), mapping(data.get("conversions")).get("window")),
     ]
 
 

@@ -119,3 +119,41 @@ def test_a_journey_that_does_not_validate_is_not_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "test", str(path)])
     assert result.exit_code == 1
     assert "does not validate" in result.stdout and "unknown-template" in result.stdout
+
+
+ARM_CASE = """journey: engagement-weekly-grind
+cases:
+  - name: a Swedish subscriber reads the classic digest
+    start: 2026-03-20T12:00:00Z
+    contact: {{ id: c1, email: astrid@example.com, locale: sv_SE, timezone: Europe/Stockholm,
+               consent: {{ email: true, push: true }}, plan: monthly, digest_opt_in: true }}
+    events:
+      - {{ after: -2d, name: session_started }}
+    run_for: 4d
+    match: subsequence
+    expect:
+      - {{ send: digest-classic }}
+      - {{ split: digest-test, arm: {arm} }}
+"""
+
+
+def test_a_case_asserts_the_arm_a_split_gave_wherever_it_stands_in_expect(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = run(str(write(tmp_path, ARM_CASE.format(arm="classic"))))
+    assert (code, out.splitlines()[-1]) == (0, "1 passed, 0 failed")
+
+
+def test_a_wrong_arm_fails_the_case_and_names_the_arm_given(tmp_path: Path) -> None:
+    code, out, _ = run(str(write(tmp_path, ARM_CASE.format(arm="picked_for_you"))))
+    assert code == 1
+    assert (
+        "expected arm 'picked_for_you' at split 'digest-test', but the contact was given 'classic'"
+        in out
+    )
+
+
+def test_an_arm_without_its_split_makes_the_file_invalid(tmp_path: Path) -> None:
+    path = write(tmp_path, ARM_CASE.format(arm="classic").replace("split: digest-test, ", ""))
+    code, _, err = run(str(path))
+    assert code == 2 and f"{path}:13:" in err

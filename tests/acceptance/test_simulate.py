@@ -232,3 +232,41 @@ def test_a_contact_given_twice_is_one_contact_with_both_lines_merged(tmp_path: P
     assert report["contacts"] == 1
     (welcome,) = [r for r in report["timeline"] if r["what"] == "send"]
     assert welcome["locale"] == "sv"  # the first line's locale survived the second line
+
+
+def test_a_split_is_reported_per_arm_with_the_arms_the_hash_gives(tmp_path: Path) -> None:
+    from journey.engine.steps import split_arm
+    from journey.model import SplitArm, SplitStep
+
+    contacts = population(tmp_path, 60)
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        "".join(
+            json.dumps({"id": f"s{n}", "name": "session_started", "contact_id": f"c{n}",
+                        "timestamp": "2026-03-19T12:00:00Z"}) + "\n"
+            for n in range(60)
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    args = ("--contacts", str(contacts), "--events", str(events), "--start", "2026-03-20T12:00:00Z")
+    code, out, _ = simulate(
+        str(EXAMPLES / "engagement.yaml"), *args, "--for", "4d", "--format", "json"
+    )
+    assert code == 0
+    split = next(s for s in json.loads(out)["splits"] if s["step"] == "digest-test")
+    step = SplitStep(
+        id="digest-test",
+        next="end",
+        arms=(
+            SplitArm(weight=50, goto="digest-classic", name="classic"),
+            SplitArm(weight=50, goto="digest-for-you", name="picked_for_you"),
+        ),
+    )
+    entered = {arm["name"]: arm["entered"] for arm in split["arms"]}
+    assert sum(entered.values()) > 0
+    expected = {"classic": 0, "picked_for_you": 0}  # everyone enters once, on Monday 23 March
+    for number in range(60):
+        expected[split_arm(step, "engagement-weekly-grind", f"c{number}")[0]] += 1
+    assert entered == expected
+    _, table, _ = simulate(str(EXAMPLES / "engagement.yaml"), *args, "--for", "4d")
+    assert "Split `digest-test` per arm" in table and "picked_for_you" in table

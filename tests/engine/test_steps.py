@@ -226,6 +226,42 @@ def test_split_stores_the_arm_on_the_enrollment(world: World) -> None:
     assert enrollment is not None and enrollment.split_arm == "congrats"
 
 
+def test_every_split_of_a_journey_keeps_its_arm_on_the_enrollment(world: World) -> None:
+    holdout = SplitStep(
+        id="holdout",
+        next="subject",
+        arms=(
+            SplitArm(weight=50, goto="subject", name="treatment"),
+            SplitArm(weight=50, goto=END, name="control"),
+        ),
+    )
+    subject = SplitStep(
+        id="subject",
+        next="mail",
+        arms=(
+            SplitArm(weight=50, goto="mail", name="a"),
+            SplitArm(weight=50, goto="mail", name="b"),
+        ),
+    )
+    world.load(plan(holdout, subject, send("mail")))
+    people = [f"c{n}" for n in range(40)]
+    for contact_id in people:
+        world.contact(id=contact_id)
+        world.event("signed_up", contact_id=contact_id)
+    arms = {}
+    for contact_id in people:
+        enrollment = world.store.latest_enrollment("j", contact_id)
+        assert enrollment is not None
+        arms[contact_id] = enrollment.arms
+    treated = [c for c in people if arms[c].get("holdout") == "treatment"]
+    assert treated and len(treated) < len(people)
+    for contact_id in people:
+        expected = {"holdout": split_arm(holdout, "j", contact_id)[0]}
+        if contact_id in treated:
+            expected["subject"] = split_arm(subject, "j", contact_id)[0]
+        assert arms[contact_id] == expected
+
+
 def test_update_sets_literal_expression_and_deletes_with_null(world: World) -> None:
     update = UpdateStep(
         id="u",

@@ -1,0 +1,1 @@
+"""Results: what each journey, step and arm did — attribution, experiments, the report."""

@@ -1,0 +1,320 @@
+"""`journey report`: per journey, step and arm, what happened — read from a store, as plain data.
+
+The CLI prints it as a table, JSON or CSV; the site draws it; the Python API
+returns it. docs/results.md explains every figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from journey.localtime import add_duration, resolve_zone
+from journey.model import Event, Plan, SplitStep
+from journey.results import stats
+from journey.results.attribution import (
+    UNSUBSCRIBED,
+    UTC_ZONE,
+    Credit,
+    Touches,
+    attribute_events,
+    goal_credit,
+    revenue,
+)
+from journey.results.conversions import ConversionSettings
+from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engagement
+from journey.results.experiments import split_results
+from journey.results.lifecycle import cohorts, stages, survey_scores
+from journey.store.abc import StateStore
+from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+
+DEFAULT_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportOptions:
+    since: datetime | None = None
+    confidence: float = DEFAULT_CONFIDENCE
+    default_timezone: str = "UTC"
+
+
+def build_report(
+    store: StateStore,
+    plans: dict[str, Plan],
+    settings: ConversionSettings,
+    *,
+    journey_ids: Sequence[str] = (),
+    options: ReportOptions | None = None,
+) -> dict[str, Any]:
+    """The whole report: one entry per journey (those named, else every one), and the
+    workspace's conversions that no message can be credited with."""
+    options = options or ReportOptions()
+    known = list(plans) + sorted(set(store.journey_ids()) - set(plans))
+    chosen = list(journey_ids) or known
+    touches = store.message_touches(since=options.since)
+    names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
+    names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
+    events = store.events_named(names, since=options.since)
+    outcomes = {j: store.enrollment_outcomes(j, since=options.since) for j in chosen}
+    arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
+    for touch in touches:  # enrollments of journeys not in the report still carry arms
+        arms_of.setdefault(touch.enrollment_id, {})
+    engagement = Engagement.from_events(events, touches)
+    index = Touches([*touches, *engagement.click_touches(touches)])
+    credits = attribute_events(events, index, settings, arms_of)
+    journeys = [
+        journey_report(
+            journey_id,
+            plans.get(journey_id),
+            outcomes[journey_id],
+            [t for t in touches if t.journey_id == journey_id],
+            index,
+            events,
+            [c for c in credits if c.journey_id == journey_id],
+            settings,
+            options,
+            engagement,
+        )
+        for journey_id in chosen
+    ]
+    conversions = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
+    unattributed = [c for c in conversions if c.journey_id is None]
+    return {
+        "stages": stages(journeys),
+        "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
+        "since": options.since.isoformat() if options.since else None,
+        "confidence": options.confidence,
+        "window": settings.window.text,
+        "journeys": journeys,
+        "conversion_events": {
+            "declared": sorted(settings.events),
+            "total": len(conversions),
+            "attributed": len(conversions) - len(unattributed),
+            "unattributed": len(unattributed),
+            "revenue": revenue(conversions),
+            "unattributed_revenue": revenue(unattributed),
+        },
+    }
+
+
+def journey_report(
+    journey_id: str,
+    plan: Plan | None,
+    outcomes: list[EnrollmentOutcome],
+    touches: list[MessageTouch],
+    index: Touches,
+    events: list[Event],
+    credits: list[Credit],
+    settings: ConversionSettings,
+    options: ReportOptions,
+    engagement: Engagement | None = None,
+) -> dict[str, Any]:
+    engagement = engagement or Engagement()
+    zone = resolve_zone(plan.timezone if plan else None, options.default_timezone)
+    goal_events = _GoalEvents(plan, events)
+    converts = _conversion_rule(plan, goal_events, events, settings)
+    conversions = {o.enrollment_id: converts(o, o.entered_at) for o in outcomes}
+    goal_credits = [
+        goal_credit(o, goal_events.of(o), index, settings)
+        for o in outcomes
+        if plan is not None and plan.goal is not None and conversions[o.enrollment_id]
+    ]
+    sent = [t for t in touches if t.reached_contact]
+    by_enrollment: dict[str, list[MessageTouch]] = defaultdict(list)
+    for touch in sent:
+        by_enrollment[touch.enrollment_id].append(touch)
+    activity = {e: engagement.activity(group) for e, group in by_enrollment.items()}
+    totals = engagement.activity(sent)
+    converted = sum(1 for c in conversions.values() if c)
+    low, high = stats.wilson_interval(converted, len(outcomes), options.confidence)
+    contacts_sent = {t.contact_id for t in sent}
+    unsubscribes = [c for c in credits if c.event == UNSUBSCRIBED]
+    event_credits = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
+    order = [s.id for s in plan.steps] if plan else []
+    seen = {s for o in outcomes for s in o.reached} | {t.step_id for t in touches}
+    step_ids = order + sorted(seen - set(order))
+    last_day = _last_day(outcomes, sent, events, zone)
+    splits = [
+        split_results(
+            step,
+            outcomes,
+            converts,
+            activity,
+            step_order=order,
+            confidence=options.confidence,
+            zone=zone,
+            last_day=last_day,
+        )
+        for step in (plan.steps if plan else ())
+        if isinstance(step, SplitStep)
+    ]
+    holdout = next((s["uplift"] | {"step": s["step"]} for s in splits if "uplift" in s), None)
+    return {
+        "id": journey_id,
+        "name": plan.name if plan else journey_id,
+        "kind": plan.kind if plan else None,
+        "status": plan.status if plan else "removed",
+        "conversion": _conversion_text(plan, settings),
+        "entered": len(outcomes),
+        "converted": converted,
+        "conversion_rate": converted / len(outcomes) if outcomes else None,
+        "interval": [low, high],
+        "revenue": _amounts(c for c in conversions.values() if c),
+        "sent": len(sent),
+        "opened": totals["opened"],
+        "clicked": totals["clicked"],
+        "machine_opens": _machine(engagement, sent, OPENED),
+        "machine_clicks": _machine(engagement, sent, CLICKED),
+        "unsubscribed": len(unsubscribes),
+        "unsubscribe_rate": len(unsubscribes) / len(contacts_sent) if contacts_sent else None,
+        "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
+        "attributed": {"conversions": len(event_credits), "revenue": revenue(event_credits)},
+        "steps": [
+            _step_row(
+                step_id, plan, outcomes, sent, event_credits, goal_credits, unsubscribes, engagement
+            )
+            for step_id in step_ids
+        ],
+        "splits": splits,
+        "holdout": holdout,
+        "daily": _daily(outcomes, sent, conversions, zone),
+        "cohorts": cohorts(outcomes, conversions, zone),
+    }
+
+
+def _conversion_rule(
+    plan: Plan | None, goal_events: _GoalEvents, events: list[Event], settings: ConversionSettings
+) -> Any:
+    """What converting means for this journey's enrollments, from `start` on."""
+    by_contact: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.name in settings.events:
+            by_contact[event.contact_id].append(event)
+    goal = plan.goal if plan else None
+
+    def with_goal(o: EnrollmentOutcome, start: datetime) -> Any:
+        if o.converted_at is None or o.converted_at < start:
+            return None
+        event = goal_events.of(o)
+        rule = settings.events.get(goal.event) if goal else None
+        amount = rule.amount(event.properties) if rule and event else None
+        return o.converted_at, [amount] if amount else []
+
+    def within_window(o: EnrollmentOutcome, start: datetime) -> Any:
+        end = add_duration(start, settings.window, UTC_ZONE)
+        found = [e for e in by_contact.get(o.contact_id, ()) if start < e.timestamp <= end]
+        if not found:
+            return None
+        amounts = [a for e in found if (a := settings.events[e.name].amount(e.properties))]
+        return found[0].timestamp, amounts
+
+    return with_goal if goal is not None else within_window
+
+
+class _GoalEvents:
+    """The goal event behind each conversion: same contact, goal name, instant converted_at."""
+
+    def __init__(self, plan: Plan | None, events: list[Event]) -> None:
+        name = plan.goal.event if plan is not None and plan.goal is not None else None
+        self._by_key: dict[tuple[str, datetime], Event] = {}
+        for event in events:
+            if event.name == name:
+                self._by_key.setdefault((event.contact_id, event.timestamp), event)
+
+    def of(self, o: EnrollmentOutcome) -> Event | None:
+        if o.converted_at is None:
+            return None
+        return self._by_key.get((o.contact_id, o.converted_at))
+
+
+def _machine(engagement: Engagement, sent: list[MessageTouch], name: str) -> int:
+    """Machine-made opens or clicks (flagged `machine: true`) on these messages."""
+    keys = {t.message_id for t in sent}
+    return sum(n for (event, key), n in engagement.machine.items() if event == name and key in keys)
+
+
+def _conversion_text(plan: Plan | None, settings: ConversionSettings) -> str:
+    if plan is not None and plan.goal is not None:
+        return f"goal: {plan.goal.event} within {plan.goal.within.text} of entry"
+    if settings.events:
+        names = ", ".join(sorted(settings.events))
+        return f"a conversion event ({names}) within {settings.window.text} of entry"
+    return "none declared (no goal, no conversion events)"
+
+
+def _amounts(conversions: Iterable[Any]) -> dict[str, float]:
+    totals: Counter[str] = Counter()
+    for _, amounts in conversions:
+        for value, currency in amounts:
+            totals[currency] += value
+    return {c: round(v, 2) for c, v in sorted(totals.items())}
+
+
+def _step_row(
+    step_id: str,
+    plan: Plan | None,
+    outcomes: list[EnrollmentOutcome],
+    sent: list[MessageTouch],
+    credits: list[Credit],
+    goal_credits: list[Credit],
+    unsubscribes: list[Credit],
+    engagement: Engagement,
+) -> dict[str, Any]:
+    kind = None
+    if plan is not None:
+        kind = next((s.kind for s in plan.steps if s.id == step_id), None)
+    here = [c for c in credits if c.step_id == step_id]
+    activity = engagement.activity(t for t in sent if t.step_id == step_id)
+    return {
+        "step": step_id,
+        "kind": kind,
+        "entered": sum(1 for o in outcomes if step_id in o.reached),
+        "sent": activity["sent"],
+        "opened": activity["opened"],
+        "clicked": activity["clicked"],
+        "conversions": len(here),
+        "goal_conversions": sum(1 for c in goal_credits if c.step_id == step_id),
+        "revenue": revenue(here),
+        "unsubscribed": sum(1 for c in unsubscribes if c.step_id == step_id),
+    }
+
+
+def _last_day(
+    outcomes: list[EnrollmentOutcome], sent: list[MessageTouch], events: list[Event], zone: Any
+) -> date:
+    moments = [o.entered_at for o in outcomes]
+    moments += [o.converted_at for o in outcomes if o.converted_at]
+    moments += [t.sent_at for t in sent if t.sent_at]
+    moments += [e.timestamp for e in events[-1:]]
+    latest = max(moments) if moments else datetime.now(UTC)
+    return latest.astimezone(zone).date()
+
+
+def _daily(
+    outcomes: list[EnrollmentOutcome],
+    sent: list[MessageTouch],
+    conversions: dict[str, Any],
+    zone: Any,
+) -> list[dict[str, Any]]:
+    entered = Counter(o.entered_at.astimezone(zone).date() for o in outcomes)
+    sends = Counter(t.sent_at.astimezone(zone).date() for t in sent if t.sent_at)
+    converted = Counter(c[0].astimezone(zone).date() for c in conversions.values() if c)
+    days = sorted({*entered, *sends, *converted})
+    if not days:
+        return []
+    rows = []
+    day = days[0]
+    while day <= days[-1]:
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "entered": entered[day],
+                "sent": sends[day],
+                "converted": converted[day],
+            }
+        )
+        day += timedelta(days=1)
+    return rows

@@ -1,0 +1,107 @@
+"""SQLite store, results: bulk reads of enrollments, messages and events for `journey report`.
+
+Read-only and safe while the daemon runs (WAL readers do not block it). Each
+read is one or two queries over indexed columns; the analysis lives in
+journey.results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from journey.model import Event
+from journey.store import codec
+from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+from journey.store.sqlite_connection import SQLiteConnection, chunks
+
+
+class SQLiteResults(SQLiteConnection):
+    # ----------------------------------------------------------------- results
+    def enrollment_outcomes(
+        self, journey_id: str, since: datetime | None = None
+    ) -> list[EnrollmentOutcome]:
+        where, params = "journey_id = ?", [journey_id]
+        if since is not None:
+            where += " AND entered_at >= ?"
+            params.append(codec.ts(since) or "")
+        reached: dict[str, dict[str, datetime]] = {}
+        for enrollment_id, step_id, first in self._all(
+            "SELECT enrollment_id, step_id, MIN(at) FROM step_history WHERE journey_id = ?"
+            " GROUP BY enrollment_id, step_id",
+            (journey_id,),
+        ):
+            reached.setdefault(enrollment_id, {})[step_id] = datetime.fromisoformat(first)
+        rows = self._all(
+            "SELECT id, contact_id, entered_at, converted_at, status, exit_reason, state"
+            f" FROM enrollments WHERE {where} ORDER BY entered_at, id",
+            params,
+        )
+        return [
+            EnrollmentOutcome(
+                enrollment_id=row[0],
+                journey_id=journey_id,
+                contact_id=row[1],
+                entered_at=datetime.fromisoformat(row[2]),
+                converted_at=codec.from_ts(row[3]),
+                status=row[4],
+                exit_reason=row[5],
+                arms=dict(json.loads(row[6] or "{}").get("arms") or {}),
+                reached=reached.get(row[0], {}),
+            )
+            for row in rows
+        ]
+
+    def message_touches(
+        self, journey_id: str | None = None, since: datetime | None = None
+    ) -> list[MessageTouch]:
+        clauses, params = [], []
+        if journey_id is not None:
+            clauses.append("journey_id = ?")
+            params.append(journey_id)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(codec.ts(since) or "")
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._all(
+            "SELECT delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind,"
+            f" category, status, created_at, sent_at FROM deliveries{where}"
+            " ORDER BY created_at, delivery_key",
+            params,
+        )
+        return [
+            MessageTouch(
+                message_id=row[0],
+                enrollment_id=row[1],
+                journey_id=row[2],
+                step_id=row[3],
+                contact_id=row[4],
+                channel=row[5],
+                kind=row[6],
+                category=row[7],
+                status=row[8],
+                created_at=datetime.fromisoformat(row[9]),
+                sent_at=codec.from_ts(row[10]),
+            )
+            for row in rows
+        ]
+
+    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
+        found: list[Event] = []
+        for chunk in chunks(sorted(set(names))):
+            marks = ",".join("?" * len(chunk))
+            params: list[str] = list(chunk)
+            where = f"name IN ({marks})"
+            if since is not None:
+                where += " AND timestamp >= ?"
+                params.append(codec.ts(since) or "")
+            found.extend(
+                codec.event_from_row(row)
+                for row in self._all(
+                    "SELECT id, contact_id, name, timestamp, received_at, properties"
+                    f" FROM events WHERE {where}",
+                    params,
+                )
+            )
+        return sorted(found, key=lambda e: (e.timestamp, e.id))
