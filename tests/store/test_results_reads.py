@@ -11,7 +11,7 @@ import pytest
 from journey.engine.state import StepRecord
 from journey.model import Event
 from journey.store.sqlite import SQLiteStore
-from tests.store.test_sqlite_store import T0, delivery, enrollment
+from tests.store.test_state_store import T0, delivery, enrollment
 
 
 @pytest.fixture
