@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journey.assembly import workspace_renderer
 from journey.compiler import compile_journey
 from journey.durations import parse_duration
 from journey.engine.context import EngineSettings
@@ -26,7 +27,7 @@ from journey.errors import Diagnostic, InvalidInput, UsageError
 from journey.ingest import parse_contact, parse_event
 from journey.ingest.records import contact_from_record
 from journey.model import Contact, Event, Plan, SendStep
-from journey.renderer import RenderedMessage, Renderer
+from journey.renderer import RenderedMessage
 from journey.renderer.context import preview_context
 from journey.status_report import plans_and_database, status_rows
 from journey.validator import check_workspace, discover_journey_files, validate_files
@@ -50,16 +51,6 @@ def open_workspace(path: str | Path = ".") -> Project:
         raise UsageError(f"workspace folder {root} does not exist")
     workspace, problems, _ = check_workspace(root)
     return Project(workspace=workspace, problems=tuple(problems))
-
-
-def workspace_renderer(workspace: Workspace) -> Renderer:
-    """The renderer every command uses for this workspace's templates and catalogs."""
-    return Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
 
 
 def preview_message(

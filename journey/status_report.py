@@ -12,7 +12,7 @@ from typing import Any
 from journey.errors import JourneyError
 from journey.model import Plan
 from journey.store.abc import JourneyCounts
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store
 
 STEP_COLUMNS = ("sent", "suppressed", "capped", "failed", "dead_lettered", "parked")
 
@@ -35,7 +35,7 @@ def status_rows(plans: dict[str, Plan], database: Path) -> list[dict[str, Any]]:
     """One row per journey in `plans` or in the store (removed journeys last); [] if no store."""
     if not database.exists():
         return []
-    store = SQLiteStore(database)
+    store = open_store(database)
     try:
         ids = list(plans) + sorted(set(store.journey_ids()) - set(plans))
         return [journey_report(store.journey_counts(j), plans.get(j)) for j in ids]

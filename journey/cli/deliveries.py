@@ -63,14 +63,15 @@ def requeue_command(
     Several of `--parked`, `--dead`, `--unconfirmed` may be given; without any,
     `--parked`. Works while the daemon runs; it sends them on its next tick.
     """
-    from journey.store.sqlite import SQLiteStore
+    from journey.assembly import sqlite_store
+    from journey.store.url import open_store
     from journey.workspace import load_workspace
 
     chosen = sorted(set(states) or {"parked"})
     path = database or load_workspace(workspace_root(ctx))[0].database_path
     if not path.exists():
         raise UsageError(f"no state store at {path}")
-    store = SQLiteStore(path)
+    store = sqlite_store(open_store(path), "journey deliveries requeue")
     try:
         count = store.requeue_deliveries(chosen, channel=channel)
     finally:

@@ -229,7 +229,6 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         with runner.store.transaction():
             for state in due:
                 fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
-        runner._drain()
     return fired
 
 
@@ -263,7 +262,6 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
                 known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
                 for contact in batch:
                     _segment_edge(runner, plan, contact, now, baseline=False, known=known)
-        runner._drain()
     return fired
 
 

@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from journey.assembly import workspace_renderer, workspace_settings
 from journey.compiler import compile_journey
-from journey.engine.context import EngineSettings
 from journey.errors import Diagnostic, JourneyError
 from journey.model import Plan
-from journey.renderer import Renderer
 from journey.testing.cases import TestFile, load_test_file
 from journey.testing.run import CaseResult, run_case
 from journey.validator import discover_journey_files, validate_files
@@ -81,13 +80,8 @@ def run_suite(
 ) -> SuiteResult:
     suite = SuiteResult()
     plans, broken = compile_workspace_journeys(workspace)
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
-    settings = EngineSettings.from_workspace(workspace)
+    renderer = workspace_renderer(workspace)
+    settings = workspace_settings(workspace)
     for path in files:
         loaded = load_test_file(path, root=workspace.root)
         if not isinstance(loaded, TestFile):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journey.cli.ingest import Session, one_alone
+from journey.intake import Session, one_alone
 from journey.clock import SystemClock
 from journey.daemon.lock import WriterAccess
 from journey.errors import StoreError
