@@ -38,6 +38,16 @@ class MemoryChannel:
             self.messages.append(message)
         return DeliveryReceipt(message_id=message.delivery_key, accepted_at=self.now())
 
+    def deliver_many(self, messages: list[Message]) -> list[DeliveryReceipt | DeliveryError]:
+        """A batch at once, as the outbox takes it: one store write for the batch's outcomes."""
+        answers: list[DeliveryReceipt | DeliveryError] = []
+        for message in messages:
+            try:
+                answers.append(self.deliver(message))
+            except DeliveryError as exc:
+                answers.append(exc)
+        return answers
+
     def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt:
         self._check(request)
         if self.keep:
