@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from journey.api import workspace_renderer
-from journey.cli.common import compile_file, echo_stdout
+from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.clock import SystemClock
 from journey.durations import parse_duration
 from journey.engine.context import EngineSettings
@@ -20,7 +20,7 @@ from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
-from journey.localtime import UTC_ZONE, add_duration, parse_instant
+from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.store.abc import StepCounts
 
@@ -94,13 +94,6 @@ def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Reserved for generated inputs; runs are deterministic.",
-)
-@click.option(
     "--enter-all",
     is_flag=True,
     help="Event trigger without --events: every contact sends the trigger event at the start.",
@@ -119,14 +112,13 @@ def command(
     start_text: str | None,
     for_text: str,
     fmt: str,
-    seed: int,
     enter_all: bool,
     render_all: bool,
 ) -> None:
     """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day."""
     plan, workspace = compile_file(ctx, file)
     try:
-        start = parse_instant(start_text) if start_text else _today()
+        start = instant_option(start_text, "--start") if start_text else _today()
         duration = parse_duration(for_text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

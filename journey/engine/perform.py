@@ -140,10 +140,6 @@ def webhook_request(
     )
 
 
-def message_from_payload(payload: Mapping[str, Any]) -> Message:
-    return Message(**payload)
-
-
 def pending_delivery(
     *,
     key: str,

@@ -8,7 +8,7 @@ fires are dropped, not queued.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -298,7 +298,3 @@ def _fire_contact(
         return 0
     enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
     return int(enrolled is not None)
-
-
-def journeys_with_contact_triggers(plans: Iterable[Plan]) -> list[str]:
-    return [p.journey_id for p in plans if _per_contact(p)]

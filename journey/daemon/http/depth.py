@@ -11,19 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from journey.daemon.http.limits import MAX_JSON_DEPTH
-from journey.ingest.payload import Located, PayloadError
-
-
-def check_depth(items: list[Located]) -> list[Located]:
-    """The records unchanged, or PayloadError naming the first one nested too deeply."""
-    for item in items:
-        if nesting(item.value) > MAX_JSON_DEPTH:
-            raise PayloadError(
-                message=f"the record is nested deeper than {MAX_JSON_DEPTH} levels",
-                line=item.line,
-                index=item.index,
-            )
-    return items
 
 
 def nesting(value: Any) -> int:

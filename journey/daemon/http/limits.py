@@ -89,10 +89,6 @@ class WorkerPool:
         with self._lock:
             return self._busy, self._refused
 
-    def threads(self) -> int:
-        with self._lock:
-            return len(self._threads)
-
     def stop(self) -> None:
         """Let the threads end once their job is done."""
         with self._lock:
