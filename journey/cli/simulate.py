@@ -115,7 +115,11 @@ def command(
     enter_all: bool,
     render_all: bool,
 ) -> None:
-    """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day."""
+    """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day.
+
+    Runs are deterministic (split arms and retry jitter come from ids, not a
+    random generator): the same files give the same report.
+    """
     plan, workspace = compile_file(ctx, file)
     try:
         start = instant_option(start_text, "--start") if start_text else _today()

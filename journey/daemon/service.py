@@ -2,9 +2,9 @@
 
 `journey run` calls `tick` from an APScheduler interval job on the real clock;
 `journey run --demo` calls it in a loop on a virtual clock. Either way one
-thread at a time does the store work: the inbox (acknowledged events and
-contact changes), the runner (time triggers, due enrollments) and the
-delivery worker.
+thread at a time does the store work, through the same shell `journey test`
+uses (journey.engine.shell: the inbox, the runner, the delivery worker); the
+daemon adds the lock, the live channels, hot reload and the logs.
 """
 
 from __future__ import annotations
