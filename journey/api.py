@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from journey.assembly import workspace_renderer
+from journey.assembly import workspace_renderer, workspace_settings
 from journey.compiler import compile_journey
 from journey.durations import parse_duration
-from journey.engine.context import EngineSettings
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import Diagnostic, InvalidInput, UsageError
 from journey.ingest import parse_contact, parse_event
@@ -142,7 +141,7 @@ class Project:
         return simulate(
             plan,
             renderer=workspace_renderer(self.workspace),
-            settings=EngineSettings.from_workspace(self.workspace),
+            settings=workspace_settings(self.workspace),
             contacts=records,
             events=happenings,
             start=begin,

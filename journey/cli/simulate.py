@@ -11,11 +11,10 @@ from typing import Any
 
 import click
 
-from journey.api import workspace_renderer
+from journey.assembly import workspace_renderer, workspace_settings
 from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.clock import SystemClock
 from journey.durations import parse_duration
-from journey.engine.context import EngineSettings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
@@ -136,7 +135,7 @@ def command(
             )
         events = _entry_events(plan, contacts_file, start)
     renderer = workspace_renderer(workspace)
-    settings = EngineSettings.from_workspace(workspace)
+    settings = workspace_settings(workspace)
     total = sum(1 for _ in read_jsonl(contacts_file))
     progressbar: Any = click.progressbar  # click's stubs type it oddly
     stderr = sys.stderr

@@ -19,7 +19,7 @@ calls `run_once` under its tick budget.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from journey.channels.base import ChannelImpl
@@ -31,7 +31,7 @@ from journey.daemon.logs import StateLog
 from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts
 from journey.ingest import apply_contact_change, parse_contact
-from journey.model import Event, Plan
+from journey.model import Plan
 from journey.store.abc import InboxItem, StateStore
 
 # A virtual-clock round that keeps finding work at one instant is a loop in the
@@ -89,11 +89,7 @@ class Shell:
             return self.clock.now()
         return self.runner.next_due_at()
 
-    # ------------------------------------------------------------------ inputs
-
-    def accept_events(self, events: Sequence[Event]) -> int:
-        """Durably queue events for the next round (the HTTP endpoint's and ingest's path)."""
-        return inbox.enqueue_events(self.store, events, self.clock.now())
+    # ------------------------------------------------------------------ the inbox
 
     def drain_inbox(self) -> int:
         items = self.store.inbox_batch(self.batch_size)
