@@ -34,10 +34,6 @@ class ReloadReport:
     kept: list[str] = field(default_factory=list)  # broken now; last good plan runs on
     workspace_broken: list[str] = field(default_factory=list)
 
-    @property
-    def anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
-
 
 class PlanCatalog:
     """Loads and reloads one workspace; not thread-safe (the daemon's worker thread owns it)."""
