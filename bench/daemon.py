@@ -30,7 +30,7 @@ from pathlib import Path
 
 from journey.daemon import inbox
 from journey.model import Contact, Event
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store
 from tests.daemon.workspace_factory import make_workspace
 from tests.support.smtp_server import SmtpTestServer
 
@@ -52,7 +52,7 @@ steps:
 def prepare(folder: Path, contacts: int, smtp_port: int | None = None) -> Path:
     root = make_workspace(folder, smtp_port=smtp_port)
     (root / "journeys" / "welcome-test.yaml").write_text(SINGLE_SEND)
-    store = SQLiteStore(root / "state.db")
+    store = open_store(root / "state.db")
     now = datetime.now(UTC)
     with store.transaction():
         for n in range(contacts):
@@ -96,7 +96,7 @@ def cpu_seconds(pid: int) -> float:
 
 def offer(root: Path, first: int, count: int, rate: float) -> float:
     """Accept `count` signed_up events at `rate`/s in 10 ms slices; returns the seconds taken."""
-    store = SQLiteStore(root / "state.db")
+    store = open_store(root / "state.db")
     began = time.monotonic()
     sent = 0
     while sent < count:

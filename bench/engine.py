@@ -2,8 +2,9 @@
 
     python -m bench.engine [--contacts 100000] [--days 30] [--naive-jobs 2000]
 
-Our side: the real runner on a virtual clock, SQLite persistence (a WAL file),
-real template rendering, outcome events on. Reports step transitions per second
+Our side: the shell every command uses (runner and delivery worker) on a
+virtual clock, SQLite persistence (a WAL file), real template rendering,
+outcome events on. Reports step transitions per second
 and peak RSS at two population sizes (each in its own process, so the peaks do
 not mix). The naive side: what a user of APScheduler alone would build — one
 persistent APScheduler 3 job per waiting contact in a SQLAlchemyJobStore on
@@ -51,39 +52,34 @@ def contact(number: int) -> dict[str, Any]:
 
 def run_ours(contacts: int, days: int, render_all: bool) -> dict[str, Any]:
     """One measured run in this process; returns figures."""
+    from journey.assembly import VirtualRun, virtual_shell, workspace_renderer
     from journey.clock import VirtualClock
     from journey.compiler import compile_journey
     from journey.engine.context import EngineSettings
-    from journey.engine.perform import MemorySink
-    from journey.engine.runner import Runner
     from journey.engine.simulation import SamplingRenderer
     from journey.engine.timeline import run_until
     from journey.loader import load_yaml
     from journey.model import Event
-    from journey.renderer import Renderer
-    from journey.store.sqlite import SQLiteStore
+    from journey.store.url import open_store
     from journey.workspace import load_workspace
 
     workspace, _ = load_workspace(ROOT)
     plan = compile_journey(load_yaml(ROOT / "journeys/examples/onboarding.yaml"), workspace)
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
+    renderer = workspace_renderer(workspace)
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "state.db")
+        store = open_store(Path(tmp) / "state.db")
         clock = VirtualClock(START)
-        runner = Runner(
-            store,
+        shell = virtual_shell(
             {plan.journey_id: plan},
-            SamplingRenderer(renderer, None if render_all else 0),
             clock,
-            MemorySink(keep=False),
-            EngineSettings.from_workspace(workspace),
-            batch_size=1000,
+            VirtualRun(
+                renderer=SamplingRenderer(renderer, None if render_all else 0),
+                settings=EngineSettings.from_workspace(workspace),
+                batch_size=1000,
+            ),
+            store=store,
         )
+        runner = shell.runner
         runner.activate(START)
         began = time.perf_counter()
         for first in range(0, contacts, 1000):
@@ -100,7 +96,7 @@ def run_ours(contacts: int, days: int, render_all: bool) -> dict[str, Any]:
                             properties={"plan": "trial"},
                         )
                     )
-        run_until(runner, clock, START + timedelta(days=days))
+        run_until(shell, clock, START + timedelta(days=days))
         seconds = time.perf_counter() - began
         sent = store.journey_counts(plan.journey_id).deliveries.get("sent", 0)
         store.close()

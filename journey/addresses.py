@@ -10,6 +10,8 @@ sent as E.164 (`+46701234567`), which every SMS gateway takes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import email_validator
 import phonenumbers
 
@@ -20,6 +22,7 @@ class AddressError(ValueError):
     """An address that cannot be sent to; the message says why."""
 
 
+@lru_cache(maxsize=65536)  # a contact gets several messages; only good answers are kept
 def check_email(value: str) -> str:
     """`value` itself when it is one deliverable-looking mailbox, else AddressError."""
     try:
@@ -29,6 +32,7 @@ def check_email(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=65536)
 def check_phone(value: str) -> str:
     """The E.164 form of an international phone number, else AddressError."""
     hint = "write it in international form, such as +46701234567"

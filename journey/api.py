@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journey.assembly import workspace_renderer, workspace_settings
 from journey.compiler import compile_journey
 from journey.durations import parse_duration
-from journey.engine.context import EngineSettings
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import Diagnostic, InvalidInput, UsageError
 from journey.ingest import parse_contact, parse_event
 from journey.ingest.records import contact_from_record
 from journey.model import Contact, Event, Plan, SendStep
-from journey.renderer import RenderedMessage, Renderer
+from journey.renderer import RenderedMessage
 from journey.renderer.context import preview_context
 from journey.results.workspace_report import parse_since, workspace_report
 from journey.status_report import plans_and_database, status_rows
@@ -51,16 +51,6 @@ def open_workspace(path: str | Path = ".") -> Project:
         raise UsageError(f"workspace folder {root} does not exist")
     workspace, problems, _ = check_workspace(root)
     return Project(workspace=workspace, problems=tuple(problems))
-
-
-def workspace_renderer(workspace: Workspace) -> Renderer:
-    """The renderer every command uses for this workspace's templates and catalogs."""
-    return Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
 
 
 def preview_message(
@@ -152,7 +142,7 @@ class Project:
         return simulate(
             plan,
             renderer=workspace_renderer(self.workspace),
-            settings=EngineSettings.from_workspace(self.workspace),
+            settings=workspace_settings(self.workspace),
             contacts=records,
             events=happenings,
             start=begin,

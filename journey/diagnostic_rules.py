@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from journey.errors import Severity
+from journey.generated_files import generator_main
 from journey.plaintext import plain_text
 
 CATALOGUE_PAGE = "docs/diagnostics.md"
@@ -85,21 +86,18 @@ def render_data(markdown: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write journey/diagnostic_rules.json from docs/diagnostics.md (`--check`: exit 1 if stale)."""
-    args = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in args):
-        print(main.__doc__)
-        return 0
     root = Path(__file__).resolve().parents[1]
-    text = render_data((root / CATALOGUE_PAGE).read_text("utf-8"))
-    target = Path(__file__).with_name(DATA_FILE)
-    if "--check" in args:
-        if not target.is_file() or target.read_text("utf-8") != text:
-            print(f"{target} is stale: run `python -m journey.diagnostic_rules`", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text, "utf-8")
-    print(f"wrote {target}")
-    return 0
+    return generator_main(
+        argv,
+        prog="journey.diagnostic_rules",
+        description="Write journey/diagnostic_rules.json from docs/diagnostics.md.",
+        render=lambda _: {
+            Path(__file__).with_name(DATA_FILE): render_data(
+                (root / CATALOGUE_PAGE).read_text("utf-8")
+            )
+        },
+        takes_output=False,
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from journey.durations import parse_hhmm
 from journey.model import WEEKDAYS, Duration, QuietHours
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -42,11 +43,6 @@ def resolve_zone(*candidates: str | None) -> ZoneInfo:
     return UTC_ZONE
 
 
-def parse_hhmm(text: str) -> tuple[int, int]:
-    hours, minutes = text.strip().split(":")
-    return int(hours), int(minutes)
-
-
 def localize(naive_local: datetime, tz: ZoneInfo) -> datetime:
     """A local wall time in `tz` -> the UTC instant, by the DSL's gap and fold rules.
 
@@ -55,10 +51,6 @@ def localize(naive_local: datetime, tz: ZoneInfo) -> datetime:
     time with fold=0 is its first occurrence.
     """
     return naive_local.replace(tzinfo=tz, fold=0).astimezone(UTC)
-
-
-def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
-    return instant.astimezone(tz)
 
 
 def add_duration(instant: datetime, duration: Duration, tz: ZoneInfo) -> datetime:

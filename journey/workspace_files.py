@@ -193,18 +193,6 @@ def inside(root: Path, path: Path | str) -> bool:
     return _relative_to(Path(raw) if os.path.isabs(raw) else Path.cwd() / raw, root) is not None
 
 
-def template_status(templates_dir: Path, name: str) -> str | None:
-    """`probe` for a template name in a workspace's templates folder (its parent is the
-    root): "file", "other", None (absent) or "outside" (a link or an escape)."""
-    try:
-        info = template_stat(templates_dir, name)
-    except OutsideWorkspace:
-        return "outside"
-    if info is None:
-        return None
-    return "file" if stat.S_ISREG(info.st_mode) else "other"
-
-
 def safe_mtime(templates_dir: Path, name: str) -> int | None:
     """The mtime of a template that may be read; None when absent or refused."""
     try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from journey.compiler import compile_journey
 from journey.errors import Diagnostic, UsageError
+from journey.localtime import parse_instant
 from journey.model import Plan
 from journey.reporting import format_diagnostics
 from journey.validator import ValidationResult, check_workspace, validate_files
@@ -71,3 +73,11 @@ def compile_file(
 
 def echo_stdout(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def instant_option(text: str, flag: str) -> datetime:
+    """An option's RFC 3339 instant (journey.localtime.parse_instant); a usage error if not."""
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag} {text!r}: {exc}") from None

@@ -8,8 +8,6 @@ running, the change goes to the daemon's inbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import click
@@ -18,55 +16,13 @@ from journey.cli.common import DATABASE_OPTION
 from journey.cli.ingest import (
     BATCH_OPTION,
     PROGRESS_OPTION,
-    Session,
     finish,
     ingest_session,
-    one_alone,
     open_input,
     run_feed,
 )
-from journey.daemon import inbox
-from journey.erasure import clean_outboxes, workspace_outboxes
-from journey.ingest import ContactChange, RecordError, parse_contact
-
-Parsed = tuple[ContactChange, dict[str, Any]]
-
-
-def contact_committer(session: Session) -> Callable[[list[Parsed]], list[str | RecordError]]:
-    store, runner = session.store, session.runner
-
-    def apply(change: ContactChange, erased: set[str]) -> str:
-        assert runner is not None
-        existed = store.get_contact(change.id) is not None
-        if change.delete:
-            runner.delete_contact(change.id)
-            return "deleted" if existed else "absent"
-        if change.id in erased:
-            return "refused"
-        runner.change_contact(change)
-        return "updated" if existed else "created"
-
-    def through_runner(batch: list[Parsed]) -> list[str | RecordError]:
-        with store.transaction():
-            erased = store.erased_among(change.id for change, _ in batch)
-            outcomes = [one_alone(session, partial(apply, change, erased)) for change, _ in batch]
-        if "deleted" in outcomes:
-            clean_outboxes(store, workspace_outboxes(session.workspace))
-        return outcomes
-
-    def to_daemon(batch: list[Parsed]) -> list[str | RecordError]:
-        erased = store.erased_among(change.id for change, _ in batch)
-        kept = [record for change, record in batch if change.delete or change.id not in erased]
-        inbox.enqueue_contacts(store, kept, session.clock.now())
-        return [
-            "queued" if change.delete or change.id not in erased else "refused"
-            for change, _ in batch
-        ]
-
-    def either(batch: list[Parsed]) -> list[str | RecordError]:
-        return to_daemon(batch) if session.daemon_running() else through_runner(batch)
-
-    return either
+from journey.ingest import parse_contact
+from journey.intake import Parsed, contact_committer
 
 
 def _parse(obj: Any) -> Parsed:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from journey.cli.main import cli
+from journey.generated_files import generator_main
 
 DEFAULT_OUTPUT = Path("docs/cli.md")
 CONVENTION = "0 success · 1 problems found in your files · 2 usage or environment error"
@@ -121,20 +122,12 @@ def _cell(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write docs/cli.md (or the given path); `--check` exits 1 when it is stale."""
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
-    paths = [a for a in args if a != "--check"]
-    target = Path(paths[0]) if paths else DEFAULT_OUTPUT
-    text = render_cli_reference()
-    if check:
-        current = target.read_text("utf-8") if target.is_file() else ""
-        if current != text:
-            print(f"{target} is stale: run `python -m journey.cli.docgen`", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text, "utf-8")
-    print(f"wrote {target}")
-    return 0
+    return generator_main(
+        argv,
+        prog="journey.cli.docgen",
+        description="Write the command-line reference (docs/cli.md) from the click commands.",
+        render=lambda output: {output or DEFAULT_OUTPUT: render_cli_reference()},
+    )
 
 
 if __name__ == "__main__":

@@ -13,47 +13,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, Any
 
 import click
 
+from journey.assembly import intake_runner, valid_plans
 from journey.cli.common import DATABASE_OPTION, open_workspace, workspace_root
 from journey.clock import SystemClock
-from journey.daemon import inbox
-from journey.daemon.lock import WriterAccess, writer_access
+from journey.daemon.lock import writer_access
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
 from journey.ingest import LineError, RecordError, parse_event
-from journey.ingest.dedup import conflict_error, take_new
 from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
-from journey.model import Event
+from journey.intake import Session, event_committer
 from journey.reporting import format_diagnostics
-from journey.store.url import environment_errors, open_store
-from journey.workspace import Workspace
-
-if TYPE_CHECKING:
-    from journey.daemon.pg_lock import PostgresWriterAccess
-    from journey.store.url import SQLStore
-
-T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Session:
-    """The store to write to, and who processes what is written."""
-
-    workspace: Workspace
-    store: SQLStore
-    clock: SystemClock
-    access: WriterAccess | PostgresWriterAccess
-    runner: Runner | None = None
-
-    def daemon_running(self) -> bool:
-        """Asked before each batch: a daemon that started meanwhile gets the rest via its inbox."""
-        return self.runner is None or self.access.daemon_running()
+from journey.store.url import open_store
 
 
 @contextmanager
@@ -80,37 +55,14 @@ def ingest_session(
 
 def _runner(ctx: click.Context, session: Session) -> Runner:
     """The journeys that validate, as the daemon would run them; broken ones are skipped."""
-    from journey.daemon.catalog import PlanCatalog
-    from journey.engine.context import EngineSettings
-    from journey.engine.perform import MemorySink
-    from journey.renderer import Renderer
-
-    catalog = PlanCatalog(workspace_root(ctx))
-    report = catalog.load()
-    for path, problems in sorted(report.broken.items()):
+    plans, broken = valid_plans(workspace_root(ctx))
+    for path, problems in sorted(broken.items()):
         click.echo(
             f"journey: warning: {path} has {len(problems)} problem(s); its triggers are "
             "skipped (run `journey validate`)",
             err=True,
         )
-    workspace = session.workspace
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
-    return Runner(
-        session.store,
-        catalog.plans,
-        renderer,
-        session.clock,
-        MemorySink(keep=False),  # never used: deliveries stay pending for the daemon
-        EngineSettings.from_workspace(workspace),
-        worker="ingest",
-        deliver_inline=False,
-        outcome_events=False,
-    )
+    return intake_runner(session.workspace, plans, session.store, session.clock)
 
 
 # ---------------------------------------------------------------------- shared shell
@@ -198,71 +150,6 @@ BATCH_OPTION = click.option(
 
 
 # ------------------------------------------------------------------------- events
-
-
-def event_committer(
-    session: Session, *, history: bool
-) -> Callable[[list[Event]], list[str | RecordError]]:
-    """How a batch of events is stored: by the runner, only as history, or via the inbox.
-
-    Each event is new (stored, or queued for the daemon), a duplicate of one
-    seen with the same content (skipped), or a conflict (refused, reported).
-    """
-    store, runner = session.store, session.runner
-    failed: dict[int, RecordError] = {}  # by id() of the event, for this batch
-
-    def handle(new: list[Event]) -> None:
-        if history:
-            store.add_events(new)
-            return
-        assert runner is not None
-        for event in new:
-            outcome = one_alone(session, partial(runner.handle_event, event))
-            if isinstance(outcome, RecordError):
-                failed[id(event)] = outcome
-
-    def commit(batch: list[Event]) -> list[str | RecordError]:
-        failed.clear()
-        erased = store.erased_among(e.contact_id for e in batch)
-        live = [e for e in batch if e.contact_id not in erased]
-        if not history and session.daemon_running():
-            verdicts = inbox.accept_events(store, live, session.clock.now())
-            word = "queued"
-        else:
-            with store.transaction():
-                verdicts = take_new(live, store.events_by_id, handle)
-            word = "stored"
-        words = {"new": word, "duplicate": "duplicate"}
-        by_event = dict(zip(map(id, live), verdicts, strict=True))
-        return [
-            "refused"
-            if event.contact_id in erased
-            else conflict_error(event)
-            if by_event[id(event)] == "conflict"
-            else failed.get(id(event)) or words[by_event[id(event)]]
-            for event in batch
-        ]
-
-    return commit
-
-
-def one_alone(session: Session, work: Callable[[], T]) -> T | RecordError:
-    """Run one line's engine work in a savepoint; if it breaks, only that line is lost.
-
-    Environment failures (the store locked, a full disk) still end the command:
-    they would fail every line after it too.
-    """
-    try:
-        with session.store.savepoint():
-            return work()
-    except JourneyError:
-        raise
-    except environment_errors():
-        raise
-    except Exception as exc:  # a record the engine cannot process must not sink the batch
-        if session.runner is not None:
-            session.runner.abandon()
-        return RecordError(f"not processed, nothing of it stored ({type(exc).__name__}: {exc})")
 
 
 @click.command("ingest")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from journey.api import preview_message
-from journey.cli.common import compile_file, echo_stdout
+from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.engine.sends import address_for
 from journey.errors import RenderError, UsageError
 from journey.ingest.records import RecordError, contact_from_record
@@ -18,17 +18,9 @@ from journey.model import Contact, Plan, SendStep
 from journey.renderer import RenderedMessage
 
 
-def parse_instant(text: str | None) -> datetime:
+def parse_at(text: str | None) -> datetime:
     """`--at`: an RFC 3339 instant with `Z` or an offset; default the current time."""
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(f"--at {text!r} is not an ISO date-time") from exc
-    if instant.tzinfo is None:
-        raise UsageError(f"--at {text!r} has no time zone; add Z or an offset like +01:00")
-    return instant
+    return datetime.now(UTC) if text is None else instant_option(text, "--at")
 
 
 def load_contact(value: str) -> Contact:
@@ -102,7 +94,7 @@ def command(
 
     --html OUT writes the HTML part of an email to OUT.
     """
-    at = parse_instant(at_text)
+    at = parse_at(at_text)
     contact = load_contact(contact_arg)
     plan, workspace = compile_file(ctx, file)
     step = send_step(plan, step_id)

@@ -11,16 +11,15 @@ from typing import Any
 
 import click
 
-from journey.api import workspace_renderer
-from journey.cli.common import compile_file, echo_stdout
+from journey.assembly import workspace_renderer, workspace_settings
+from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.clock import SystemClock
 from journey.durations import parse_duration
-from journey.engine.context import EngineSettings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
-from journey.localtime import UTC_ZONE, add_duration, parse_instant
+from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.results.render import percent
 from journey.store.abc import StepCounts
@@ -95,13 +94,6 @@ def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Reserved for generated inputs; runs are deterministic.",
-)
-@click.option(
     "--enter-all",
     is_flag=True,
     help="Event trigger without --events: every contact sends the trigger event at the start.",
@@ -120,14 +112,17 @@ def command(
     start_text: str | None,
     for_text: str,
     fmt: str,
-    seed: int,
     enter_all: bool,
     render_all: bool,
 ) -> None:
-    """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day."""
+    """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day.
+
+    Runs are deterministic (split arms and retry jitter come from ids, not a
+    random generator): the same files give the same report.
+    """
     plan, workspace = compile_file(ctx, file)
     try:
-        start = parse_instant(start_text) if start_text else _today()
+        start = instant_option(start_text, "--start") if start_text else _today()
         duration = parse_duration(for_text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -141,7 +136,7 @@ def command(
             )
         events = _entry_events(plan, contacts_file, start)
     renderer = workspace_renderer(workspace)
-    settings = EngineSettings.from_workspace(workspace)
+    settings = workspace_settings(workspace)
     total = sum(1 for _ in read_jsonl(contacts_file))
     progressbar: Any = click.progressbar  # click's stubs type it oddly
     stderr = sys.stderr

@@ -1,9 +1,10 @@
 """The daemon stage: `journey run` drives the engine on the real clock and delivers.
 
-service.py    the work (inbox, runner, delivery worker, reload), clock-agnostic
+service.py    the daemon around the shell (journey.engine.shell): open, tick, reload, close
 scheduler.py  APScheduler jobs, signals, the main loop
 delivery.py   the delivery worker: consent at send time, retries, dead letters
 catalog.py    last-good plans and hot reload; migrate.py: in-flight contacts on reload
 hooks.py      the HTTP API's callbacks (http/ is the server); inbox.py the hand-off
 lock.py       one daemon per database (pg_lock.py on PostgreSQL); logs.py state-change logs
+secret.py     the unsubscribe-link secret; upkeep.py start-up recovery, erasure, aborts
 """

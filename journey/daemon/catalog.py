@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from journey.compiler import compile_journey
+from journey.compiler.workspace_plans import compile_journeys, describe
 from journey.errors import Diagnostic, JourneyError
 from journey.model import Plan
-from journey.validator import check_workspace, discover_journey_files, validate_files
+from journey.validator import check_workspace
 from journey.workspace import WORKSPACE_FILE, Workspace
 
 Fingerprint = frozenset[tuple[str, int, int]]
@@ -33,10 +33,6 @@ class ReloadReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # the errors, to log as JSON
     kept: list[str] = field(default_factory=list)  # broken now; last good plan runs on
     workspace_broken: list[str] = field(default_factory=list)
-
-    @property
-    def anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
 
 
 class PlanCatalog:
@@ -59,29 +55,17 @@ class PlanCatalog:
         workspace, problems, _ = check_workspace(self.root)
         errors = [d for d in problems if d.is_error]
         if errors:
-            report.workspace_broken = [_describe(d) for d in errors]
+            report.workspace_broken = [describe(d) for d in errors]
             report.diagnostics = errors
             if self.workspace is None:
                 raise JourneyError(f"{WORKSPACE_FILE} has errors: {report.workspace_broken[0]}")
             return report
         if self.overrides:
             workspace = replace(workspace, **self.overrides)
-        files = discover_journey_files([workspace.journeys_dir])
-        result = validate_files(files, workspace)
-        for path, errors in result.errors_by_document.items():
-            if errors:
-                report.broken[path] = [_describe(d) for d in errors]
-        report.diagnostics = [d for d in result.diagnostics if d.is_error]
-        plans: dict[str, Plan] = {}
-        journey_of_file: dict[str, str] = {}
-        for doc in result.valid_documents():
-            try:
-                plan = compile_journey(doc, workspace)
-            except JourneyError as exc:
-                report.broken.setdefault(doc.path, []).append(str(exc))
-                continue
-            plans[plan.journey_id] = plan
-            journey_of_file[doc.path] = plan.journey_id
+        compiled = compile_journeys(workspace)
+        report.broken = compiled.broken
+        report.diagnostics = compiled.diagnostics
+        plans, journey_of_file = compiled.plans, compiled.journey_of_file
         for path in report.broken:
             self._keep_last_good(path, plans, journey_of_file, report)
         self._diff(plans, report)
@@ -143,8 +127,3 @@ def fingerprint(root: Path) -> Fingerprint:
             continue
         found.add((str(path), stat.st_mtime_ns, stat.st_size))
     return frozenset(found)
-
-
-def _describe(diagnostic: Diagnostic) -> str:
-    where = diagnostic.location
-    return f"{where.path}:{where.line}:{where.col}: {diagnostic.code}: {diagnostic.message}"

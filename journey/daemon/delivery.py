@@ -90,12 +90,12 @@ class DeliveryWorker:
         batch_size: int = 500,
         lease: timedelta = timedelta(minutes=5),
         on_result: Callable[[DeliveryResult], None] | None = None,
-        outcomes_via_inbox: bool = False,
+        reacts_to: Callable[[Event], bool] | None = None,
         on_webhook_outcome: Callable[[DeliveryRecord, bool, str], None] | None = None,
         stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
-        self.channels = dict(channels)
+        self.channels: Mapping[str, ChannelImpl] = channels
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.links = links
@@ -104,8 +104,9 @@ class DeliveryWorker:
         self.batch_size = batch_size
         self.lease = lease
         self.on_result = on_result
-        # The daemon routes journey.sent/failed through its inbox so journeys can react.
-        self.outcomes_via_inbox = outcomes_via_inbox
+        # journey.sent/failed that some journey reacts to (the runner's `matters`, from
+        # journey.engine.interest) go through the inbox to the runner; the rest are history.
+        self.reacts_to = reacts_to
         # The runner records a webhook step's outcome (and applies on_failure: exit).
         self.on_webhook_outcome = on_webhook_outcome
         self.buckets: dict[str, TokenBucket] = {}
@@ -339,10 +340,15 @@ class DeliveryWorker:
                 for r in results:
                     if r.record.kind == "webhook" and r.status in ("sent", "dead"):
                         self.on_webhook_outcome(r.record, r.status == "sent", r.detail)
-            if self.outcomes_via_inbox:
-                enqueue_events(self.store, outcomes, now)
-            else:
-                self.store.add_events(outcomes)
+            routed: list[Event] = []
+            history: list[Event] = []
+            for event in outcomes:
+                reacts = self.reacts_to is not None and self.reacts_to(event)
+                (routed if reacts else history).append(event)
+            if routed:
+                enqueue_events(self.store, routed, now)
+            if history:
+                self.store.add_events(history)
 
     def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
         record, status = result.record, result.status

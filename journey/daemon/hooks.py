@@ -16,6 +16,7 @@ from journey.daemon import inbox
 from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
+from journey.intake import queue_contact_changes
 from journey.model import Event
 from journey.store.url import open_store
 
@@ -23,6 +24,7 @@ from journey.store.url import open_store
 class HttpHooks:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        # its own connection: requests run on the server's threads
         self.store = open_store(daemon.database)
         self._lock = threading.Lock()
 
@@ -47,14 +49,11 @@ class HttpHooks:
     def change_contacts(self, changes: list[ContactChange]) -> Sequence[str]:
         """`refused` for an erased contact: erasure is final, nothing recreates them."""
         with self._lock:
-            erased = self.store.erased_among(c.id for c in changes if not c.delete)
-            patches = [contact_patch(c) for c in changes if c.delete or c.id not in erased]
-            inbox.enqueue_contacts(self.store, patches, self.daemon.clock.now())
+            verdicts = queue_contact_changes(
+                self.store, [(c, contact_patch(c)) for c in changes], self.daemon.clock.now()
+            )
         self.daemon.wake()
-        return [
-            "deleted" if c.delete else ("refused" if c.id in erased else "accepted")
-            for c in changes
-        ]
+        return verdicts
 
     def unsubscribe(self, contact_id: str, journey_id: str) -> None:
         """One-click unsubscribe: email consent off, and a `journey.unsubscribed` event."""

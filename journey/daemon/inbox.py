@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from journey.ingest.dedup import Verdict, take_new
 from journey.model import Event
@@ -19,8 +19,13 @@ from journey.store import codec
 from journey.store.abc import InboxItem, StateStore
 from journey.store.codec import ts
 
-if TYPE_CHECKING:
-    from journey.store.url import SQLStore
+
+@runtime_checkable
+class KnowsErasures(Protocol):
+    """A store that keeps tombstones of erased contacts (the SQLite store)."""
+
+    def is_erased(self, contact_id: str) -> bool: ...
+
 
 EVENT = "event"
 CONTACT = "contact"
@@ -73,8 +78,10 @@ def enqueue_contacts(store: StateStore, patches: Sequence[Mapping[str, Any]], no
     return len(items)
 
 
-def about_erased(store: SQLStore, item: InboxItem) -> bool:
+def about_erased(store: StateStore, item: InboxItem) -> bool:
     """An event or contact change for an erased contact (refused); an erase again is not."""
+    if not isinstance(store, KnowsErasures):
+        return False
     if item.kind == EVENT:
         return store.is_erased(str(item.body.get("contact_id", "")))
     if item.kind == CONTACT:

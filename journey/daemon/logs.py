@@ -15,9 +15,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from json.encoder import encode_basestring
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from journey.logsetup import LogFormat
+from journey.reporting import as_json
+
+if TYPE_CHECKING:
+    from journey.daemon.catalog import ReloadReport
+    from journey.engine.perform import Happening
+    from journey.engine.state import Enrollment
 
 # Built once: json.dumps with options constructs an encoder per line.
 _JSON = json.JSONEncoder(default=str, ensure_ascii=False)
@@ -85,3 +91,60 @@ def _text_line(record: dict[str, Any]) -> str:
 def _text_value(value: Any) -> str:
     text = str(value)
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+
+
+_HAPPENING_LOG = {
+    "enter": "enrolled",
+    "send": "step",
+    "skip": "step",
+    "webhook": "step",
+    "exit": "exited",
+    "convert": "converted",
+    "fail": "failed",
+}
+
+
+def log_happening(log: StateLog, happening: Happening) -> None:
+    """A runner happening as the daemon's state-change line."""
+    event = _HAPPENING_LOG.get(happening.kind, happening.kind)
+    fields: dict[str, Any] = {
+        "journey": happening.journey_id,
+        "contact": happening.contact_id,
+        "step": happening.step_id or None,
+        "reason": happening.reason or None,
+    }
+    if happening.kind == "send":
+        fields["outcome"] = "queued"
+    elif happening.kind == "skip":
+        fields["outcome"] = happening.reason
+        fields["reason"] = None
+    log.emit(event, **fields)
+
+
+def log_exit(log: StateLog, enrollment: Enrollment, reason: str) -> None:
+    log.emit(
+        "exited",
+        journey=enrollment.journey_id,
+        contact=enrollment.contact_id,
+        step=enrollment.step_id,
+        reason=reason,
+    )
+
+
+def log_reload(log: StateLog, report: ReloadReport, reason: str, *, journeys: int) -> None:
+    """What a (re)load found: broken files, diagnostics, and what changed."""
+    for path, problems in sorted(report.broken.items()):
+        log.emit("invalid", file=path, problems=len(problems), first=problems[0])
+    for problem in report.workspace_broken:
+        log.emit("invalid", file="workspace.yaml", first=problem)
+    for diagnostic in report.diagnostics:
+        log.emit("diagnostic", **as_json(diagnostic))
+    log.emit(
+        "reload",
+        reason=reason,
+        journeys=journeys,
+        added=",".join(report.added) or None,
+        changed=",".join(report.changed) or None,
+        removed=",".join(report.removed) or None,
+        kept_last_good=",".join(report.kept) or None,
+    )

@@ -10,7 +10,7 @@ exits those of an `archived` journey.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 
 from journey.engine.state import Enrollment
@@ -21,12 +21,6 @@ from journey.store.abc import StateStore
 BATCH = 1000
 
 ExitHook = Callable[[Enrollment, str], None]
-
-
-@dataclass(slots=True)
-class MigrationCounts:
-    migrated: dict[str, int] = field(default_factory=dict)
-    exited: dict[str, int] = field(default_factory=dict)  # reason -> count
 
 
 def exit_journey(

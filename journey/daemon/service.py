@@ -2,49 +2,44 @@
 
 `journey run` calls `tick` from an APScheduler interval job on the real clock;
 `journey run --demo` calls it in a loop on a virtual clock. Either way one
-thread at a time does the store work: the inbox (acknowledged events and
-contact changes), the runner (time triggers, due enrollments) and the
-delivery worker.
+thread at a time does the store work, through the same shell `journey test`
+uses (journey.engine.shell: the inbox, the runner, the delivery worker); the
+daemon adds the lock, the live channels, hot reload and the logs.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from journey.channels import OutboxChannel, build_channel
+from journey.assembly import (
+    workspace_channels,
+    workspace_renderer,
+    workspace_settings,
+)
 from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
-from journey.compiler import plan_to_dict
-from journey.daemon import inbox
 from journey.daemon.catalog import PlanCatalog, ReloadReport
 from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
 from journey.daemon.lock import daemon_lock
-from journey.daemon.logs import StateLog
+from journey.daemon.logs import StateLog, log_exit, log_happening, log_reload
 from journey.daemon.migrate import exit_journey, migrate_journey
-from journey.daemon.upkeep import finish_erasures, recover_written
-from journey.engine.context import EngineSettings, unsubscribe_base_url
-from journey.engine.perform import Happening, MemorySink
-from journey.engine.runner import Runner
+from journey.daemon.secret import unsubscribe_secret
+from journey.daemon.upkeep import abort_exchanges, finish_erasures, recover_written
+from journey.engine.runner import Claims, Runner, StepParts
+from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
-from journey.ingest import apply_contact_change, parse_contact
 from journey.logsetup import LogFormat
-from journey.model import Channel, Plan
-from journey.renderer import Renderer
-from journey.reporting import as_json
-from journey.store.abc import InboxItem, LeaseLost
 from journey.store.identity import StoreReplaced
-from journey.store.url import open_store, shown
+from journey.store.url import SQLStore, open_store, shown
 from journey.unsubscribe import SECRET_ENV
 from journey.workspace import Workspace
 
@@ -52,16 +47,6 @@ if TYPE_CHECKING:
     from journey.daemon.lock import DaemonLock
     from journey.daemon.pg_lock import PostgresDaemonLock
 
-_HAPPENING_LOG = {
-    "enter": "enrolled",
-    "send": "step",
-    "skip": "step",
-    "webhook": "step",
-    "exit": "exited",
-    "convert": "converted",
-    "fail": "failed",
-}
-_SECRET_PURPOSE = "unsubscribe"  # the store's key for unsubscribe links (store_secret)
 WORKER = "daemon"  # the name its leases carry
 
 
@@ -83,16 +68,6 @@ class DaemonOptions:
     stop_seconds: float = 10.0
     outbox: Path | None = None  # every channel writes here instead (the demo never sends)
     workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
-
-
-def reacts_to_outcomes(plans: Iterable[Plan]) -> bool:
-    """Does any journey trigger on, wait for, exit on or convert on a delivery outcome?"""
-    names = ('"journey.sent"', '"journey.failed"')
-    for plan in plans:
-        text = json.dumps(plan_to_dict(plan), default=str)
-        if any(name in text for name in names):
-            return True
-    return False
 
 
 class Daemon:
@@ -127,6 +102,18 @@ class Daemon:
 
     # ------------------------------------------------------------------ opening
 
+    @property
+    def store(self) -> SQLStore:
+        return self._store
+
+    @property
+    def runner(self) -> Runner:
+        return self.shell.runner
+
+    @property
+    def worker(self) -> DeliveryWorker:
+        return self.shell.worker
+
     def open(self) -> None:
         """Lock the database, load and validate the workspace, adopt plans, release stale leases."""
         first = self.catalog.load()
@@ -134,41 +121,26 @@ class Daemon:
         self.database = workspace.store_url(self.options.database, self.options.env)
         self._lock = daemon_lock(self.database)
         self._lock.acquire()
-        self.store = open_store(self.database)
+        self._store = open_store(self.database)
         released = self.store.release_claims(WORKER)
-        self.secret = self._unsubscribe_secret()
+        self.secret = unsubscribe_secret(self.store, self.options.env)
         self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
-        self.renderer = Renderer(
-            workspace.templates_dir,
-            workspace.locales_dir,
-            default_timezone=workspace.default_timezone,
-            declared_attributes=tuple(workspace.contact_attributes or ()),
-        )
-        self.runner = Runner(
-            self.store,
-            self.catalog.plans,
-            self.renderer,
-            self.clock,
-            MemorySink(keep=False),
-            EngineSettings.from_workspace(workspace),
-            worker=WORKER,
-            batch_size=self.options.batch_size,
-            deliver_inline=False,
-            outcome_events=False,
-            listener=self._on_happening,
-            unsubscribe_secret=self.secret,
-        )
-        self.worker = DeliveryWorker(
+        self.renderer = workspace_renderer(workspace)
+        self.shell: Shell = build_shell(
             store=self.store,
-            channels={},
+            plans=self.catalog.plans,
             clock=self.clock,
-            policy=self.options.retry,
-            links=UnsubscribeLinks(secret=self.secret, base_url=self.unsubscribe_base(workspace)),
+            parts=StepParts(
+                renderer=self.renderer,
+                settings=workspace_settings(workspace),
+                unsubscribe_secret=self.secret,
+            ),
+            channels={},
+            claims=Claims(worker=WORKER, batch_size=self.options.batch_size),
+            retry=self.options.retry,
             log=self.log,
-            worker=WORKER,
-            batch_size=self.options.batch_size,
-            outcomes_via_inbox=True,
-            on_webhook_outcome=self.runner.webhook_outcome,
+            listener=lambda happening: log_happening(self.log, happening),
+            after_erasure=lambda: finish_erasures(self.store, self.channels, self.log),
             stopping=self.stopping,
         )
         self._adopt_channels(workspace)
@@ -176,7 +148,7 @@ class Daemon:
             self.store, self.channels, self.worker, self.log, self.options.batch_size
         )
         finish_erasures(self.store, self.channels, self.log)
-        self._report_reload(first, "start")
+        log_reload(self.log, first, "start", journeys=len(self.catalog.plans))
         self._apply(first)
         self.log.emit(
             "started",
@@ -187,35 +159,17 @@ class Daemon:
         )
         self.log.flush()
 
-    def unsubscribe_base(self, workspace: Workspace) -> str:
-        return unsubscribe_base_url(workspace)
-
-    def _unsubscribe_secret(self) -> bytes:
-        """JOURNEY_SECRET, else one random secret per database, kept in the store."""
-        given = self.options.env.get(SECRET_ENV)
-        if given:
-            return given.encode()
-        return self.store.store_secret(_SECRET_PURPOSE, lambda: secrets.token_urlsafe(32)).encode()
-
     def _adopt_channels(self, workspace: Workspace) -> None:
         old = self.channels
-        self.channels = {
-            name: self._build_channel(config, workspace)
-            for name, config in workspace.channels.items()
-        }
+        self.channels = workspace_channels(
+            workspace, env=self.env, clock=self.clock, outbox=self.options.outbox
+        )
         self.worker.channels = dict(self.channels)
         self.worker.set_rate_limits(
             {name: config.rate_limit for name, config in workspace.channels.items()}
         )
         for channel in old.values():
             channel.close()
-
-    def _build_channel(self, config: Channel, workspace: Workspace) -> ChannelImpl:
-        if self.options.outbox is not None:
-            return OutboxChannel(
-                name=config.name, path=self.options.outbox, fsync=False, clock=self.clock
-            )
-        return build_channel(config, root=workspace.root, env=self.env, clock=self.clock)
 
     # ------------------------------------------------------------------ ticking
 
@@ -252,9 +206,7 @@ class Daemon:
             total = 0
             while not self.stopping.is_set():
                 self.wake_requested.clear()
-                work = self._drain_inbox()
-                work += self.runner.run_due(self.clock.now(), limit=self.options.batch_size)
-                work += len(self.worker.run_due())
+                work = self.shell.run_once(self.clock.now())
                 self.progress_at = time.monotonic()
                 total += work
                 if work == 0 and not self.wake_requested.is_set():
@@ -273,10 +225,7 @@ class Daemon:
     def abort_exchanges(self) -> None:
         """Stopping: cut every exchange with a peer now (from any thread); nothing new starts."""
         self.stopping.set()
-        for channel in list(self.channels.values()):
-            abort = getattr(channel, "abort", None)
-            if abort is not None:
-                abort()
+        abort_exchanges(self.channels)
 
     def busy(self) -> threading.Lock:
         """Held while store work runs; other threads take it to do store work safely."""
@@ -290,92 +239,6 @@ class Daemon:
         if self.on_wake is not None:
             self.on_wake()
 
-    def _drain_inbox(self) -> int:
-        now = self.clock.now()
-        items = self.store.claim_inbox(
-            now, self.options.batch_size, worker=WORKER, lease_until=now + self.runner.lease
-        )
-        if not items:
-            return 0
-        try:
-            self._process_batch(items)
-        except LeaseLost as exc:  # another worker took the batch over: all of it undone here
-            self.runner.abandon()
-            self.log.emit("lease_lost", error=str(exc))
-            return 0
-        except BaseException:  # undone: the items are due again at the next tick, not in 5 min
-            self._hand_back(items)
-            raise
-        if any(item.kind == inbox.DELETE_CONTACT for item in items):
-            finish_erasures(self.store, self.channels, self.log)
-        return len(items)
-
-    def _hand_back(self, items: list[InboxItem]) -> None:
-        try:
-            self.store.release_inbox(items)
-        except Exception:  # the store itself failed (the raised error says why): leases expire
-            return
-
-    def _process_batch(self, items: list[InboxItem]) -> None:
-        with self.store.transaction():
-            self._read_ahead(items)
-            for item in items:
-                try:
-                    with self.store.savepoint():
-                        self._process(item)
-                except Exception as exc:  # one bad item must not block the inbox
-                    self.runner.abandon()
-                    kept = self._keep_data(item)
-                    self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
-            self.store.remove_from_inbox(items)
-
-    def _read_ahead(self, items: list[InboxItem]) -> None:
-        """One read of the batch's contacts and enrollments instead of three per event."""
-        events = []
-        for item in items:
-            if item.kind == inbox.EVENT:
-                try:
-                    events.append(inbox.event_from_body(item.body, item.received_at))
-                except Exception:  # a bad item is reported when it is processed
-                    continue
-        self.runner.read_ahead(events)
-
-    def _keep_data(self, item: InboxItem) -> bool:
-        """After an item failed and its journey work was undone, still store what it said.
-
-        The event goes in as history (its id stays seen, segments and
-        `has_event` count it) and a contact change is applied without running
-        triggers, so an accepted item is never lost; the error line says the
-        journeys did not react to it.
-        """
-        try:
-            with self.store.savepoint():
-                if item.kind == inbox.EVENT:
-                    event = inbox.event_from_body(item.body, item.received_at)
-                    self.runner.handle_event(event, history_only=True)
-                elif item.kind == inbox.CONTACT:
-                    change = parse_contact(item.body)
-                    old = self.store.get_contact(change.id)
-                    contact = apply_contact_change(old, change, now=item.received_at)
-                    if contact is not None:
-                        self.store.put_contact(contact)
-                else:
-                    self.store.delete_contact(str(item.body["id"]))
-        except Exception:  # the item itself is unreadable: the error line is all there is
-            return False
-        return True
-
-    def _process(self, item: InboxItem) -> None:
-        if inbox.about_erased(self.store, item):
-            self.log.emit("refused", item=item.kind, reason="the contact was erased")
-            return
-        if item.kind == inbox.EVENT:
-            self.runner.handle_event(inbox.event_from_body(item.body, item.received_at))
-        elif item.kind == inbox.CONTACT:
-            self.runner.upsert_contact(item.body, item.received_at)
-        elif item.kind == inbox.DELETE_CONTACT and self.runner.delete_contact(str(item.body["id"])):
-            self.log.emit("deleted", contact=item.body["id"])
-
     # ------------------------------------------------------------------ reloading
 
     def reload(self, reason: str) -> ReloadReport:
@@ -383,12 +246,12 @@ class Daemon:
         with self._busy:
             previous = self.catalog.workspace
             report = self.catalog.load()
-            self._report_reload(report, reason)
+            log_reload(self.log, report, reason, journeys=len(self.catalog.plans))
             workspace = self.catalog.workspace_or_fail
             if workspace is not previous:
-                self.runner.settings = EngineSettings.from_workspace(workspace)
+                self.runner.settings = workspace_settings(workspace)
                 self.worker.links = UnsubscribeLinks(
-                    secret=self.secret, base_url=self.unsubscribe_base(workspace)
+                    secret=self.secret, base_url=self.runner.settings.unsubscribe_base_url
                 )
                 self._adopt_channels(workspace)
                 self.renderer.reload()
@@ -402,9 +265,7 @@ class Daemon:
 
     def _apply(self, report: ReloadReport) -> None:
         now = self.clock.now()
-        self.runner.set_plans(self.catalog.plans)
-        # journey.sent/failed go through the runner only when some journey listens to them.
-        self.worker.outcomes_via_inbox = reacts_to_outcomes(self.catalog.plans.values())
+        self.runner.set_plans(self.catalog.plans)  # and with them, which events matter
         for journey_id in report.removed:
             exit_journey(self.store, journey_id, "journey_removed", now, self._exited)
         for journey_id in report.changed:
@@ -414,48 +275,8 @@ class Daemon:
                 self.log.emit("migrated", journey=journey_id, moved=moved, step_removed=removed)
         self.runner.activate(now)
 
-    def _report_reload(self, report: ReloadReport, reason: str) -> None:
-        for path, problems in sorted(report.broken.items()):
-            self.log.emit("invalid", file=path, problems=len(problems), first=problems[0])
-        for problem in report.workspace_broken:
-            self.log.emit("invalid", file="workspace.yaml", first=problem)
-        for diagnostic in report.diagnostics:
-            self.log.emit("diagnostic", **as_json(diagnostic))
-        self.log.emit(
-            "reload",
-            reason=reason,
-            journeys=len(self.catalog.plans),
-            added=",".join(report.added) or None,
-            changed=",".join(report.changed) or None,
-            removed=",".join(report.removed) or None,
-            kept_last_good=",".join(report.kept) or None,
-        )
-
-    # ------------------------------------------------------------------ logging
-
-    def _on_happening(self, happening: Happening) -> None:
-        event = _HAPPENING_LOG.get(happening.kind, happening.kind)
-        fields: dict[str, Any] = {
-            "journey": happening.journey_id,
-            "contact": happening.contact_id,
-            "step": happening.step_id or None,
-            "reason": happening.reason or None,
-        }
-        if happening.kind == "send":
-            fields["outcome"] = "queued"
-        elif happening.kind == "skip":
-            fields["outcome"] = happening.reason
-            fields["reason"] = None
-        self.log.emit(event, **fields)
-
     def _exited(self, enrollment: Enrollment, reason: str) -> None:
-        self.log.emit(
-            "exited",
-            journey=enrollment.journey_id,
-            contact=enrollment.contact_id,
-            step=enrollment.step_id,
-            reason=reason,
-        )
+        log_exit(self.log, enrollment, reason)
 
     # ------------------------------------------------------------------ closing
 

@@ -1,5 +1,6 @@
-"""What the daemon puts right at start and after erasures: outbox records the store missed,
-erased people still in outbox files, free space a busy reader kept from being scrubbed.
+"""What the daemon puts right at start, after erasures and when it stops: outbox records the
+store missed, erased people still in outbox files, free space a busy reader kept from being
+scrubbed, exchanges with peers cut short on a stop.
 """
 
 from __future__ import annotations
@@ -47,3 +48,11 @@ def finish_erasures(store: SQLStore, channels: Mapping[str, ChannelImpl], log: S
         log.emit("erased_from_outbox", records=removed)
     if store.unscrubbed() and not store.scrub():
         log.emit("error", error="erasure: the WAL stayed busy; scrubbing again later")
+
+
+def abort_exchanges(channels: Mapping[str, ChannelImpl]) -> None:
+    """Stopping: cut every exchange with a peer now (from any thread); nothing new starts."""
+    for channel in list(channels.values()):
+        abort = getattr(channel, "abort", None)
+        if abort is not None:
+            abort()

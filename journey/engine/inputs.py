@@ -12,22 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from journey.ingest import LineError, RecordError, apply_contact_change, parse_contact
+from journey.ingest import LineError, RecordError
 from journey.ingest import parse_event as _parse_event
 from journey.ingest import read_jsonl as _read_jsonl
-from journey.model import Contact, Event
+from journey.model import Event
 
 InputError = RecordError  # a record without the documented shape; the message says why
-
-
-def merge_contact(old: Contact | None, patch: Mapping[str, Any], now: datetime) -> Contact:
-    """Upsert: reserved keys replace, attributes merge key by key, `null` deletes one."""
-    change = parse_contact(patch)
-    if change.delete:
-        raise InputError("a deletion request is not a contact")
-    contact = apply_contact_change(old, change, now=now)
-    assert contact is not None
-    return contact
 
 
 def parse_event(data: Mapping[str, Any], now: datetime) -> Event:

@@ -1,25 +1,22 @@
-"""Performing what the engine asked: render, write the delivery, hand it to the sink.
+"""Performing what the engine asked: render the message, build the pending delivery.
 
-Writing the pending delivery (with its deterministic key) and attempting it are
-separate steps, so the daemon can plug in its own retry worker; `simulate` and
-`test` attempt at once through an in-memory sink.
+Writing the pending delivery (with its deterministic key) is the runner's;
+attempting it is the delivery worker's (journey.daemon.delivery), in every
+shell, with real channels or in-memory ones (journey.channels.memory).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from journey.channels.base import WebhookRequest
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord, Enrollment
-from journey.errors import DeliveryError, RenderError, UnknownOutcome
+from journey.errors import RenderError
 from journey.model import Contact, Message, Plan, SendStep, WebhookStep
-
-if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
-    from journey.store.abc import StateStore
 
 HappeningKind = Literal["enter", "send", "skip", "exit", "convert", "fail", "webhook"]
 
@@ -41,33 +38,6 @@ class Happening:
 Listener = Callable[[Happening], None]
 
 
-class DeliverySink(Protocol):
-    """Where messages go; raises DeliveryError(permanent=...) when they cannot."""
-
-    def deliver(self, message: Message) -> object: ...
-
-    def call_webhook(self, request: WebhookRequest) -> object: ...
-
-
-@dataclass(slots=True)
-class MemorySink:
-    """Keeps everything; for simulate, test and benchmarks."""
-
-    messages: list[Message] = field(default_factory=list)
-    webhooks: list[WebhookRequest] = field(default_factory=list)
-    keep: bool = True
-
-    def deliver(self, message: Message) -> object:
-        if self.keep:
-            self.messages.append(message)
-        return None
-
-    def call_webhook(self, request: WebhookRequest) -> object:
-        if self.keep:
-            self.webhooks.append(request)
-        return None
-
-
 class Renders(Protocol):
     """journey.renderer.Renderer, as far as the runner uses it."""
 
@@ -84,9 +54,6 @@ class Renders(Protocol):
     ) -> Any: ...
 
     def render_string(self, source: str, context: Mapping[str, Any]) -> str: ...
-
-
-RETRY_DELAYS = (60, 300, 1800, 7200, 21600)  # seconds; then the delivery is dead
 
 
 def render_message(
@@ -173,10 +140,6 @@ def webhook_request(
     )
 
 
-def message_from_payload(payload: Mapping[str, Any]) -> Message:
-    return Message(**payload)
-
-
 def pending_delivery(
     *,
     key: str,
@@ -226,53 +189,6 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "step_id": item.step_id,
         "contact_id": item.contact_id,
     }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AttemptResult:
-    status: Literal["sent", "pending", "dead", "suppressed", "parked", "uncertain", "unconfirmed"]
-    error: str = ""
-
-
-def attempt(
-    store: StateStore, sink: DeliverySink, record: DeliveryRecord, now: datetime
-) -> AttemptResult:
-    """One delivery attempt; updates the row. Consent is re-checked at send time."""
-    attempts = record.attempts + 1
-    if record.kind != "webhook" and record.category == "marketing":
-        contact = store.get_contact(record.contact_id)
-        if contact is None or not contact.has_consent(record.kind):
-            store.update_delivery(record.delivery_key, status="suppressed", attempts=attempts)
-            return AttemptResult(status="suppressed", error="consent withdrawn")
-    try:
-        if record.kind == "webhook":
-            sink.call_webhook(WebhookRequest(**record.payload))
-        else:
-            sink.deliver(message_from_payload(record.payload))
-    except DeliveryError as exc:
-        # The daemon's states (journey.daemon.delivery): an unknown outcome is resent once;
-        # transient failures past the schedule are parked, not dead.
-        unsure = record.status == "uncertain" or isinstance(exc, UnknownOutcome)
-        twice = record.status == "uncertain" and isinstance(exc, UnknownOutcome)
-        retry = not exc.permanent and not twice and attempts <= len(RETRY_DELAYS)
-        if retry:
-            store.update_delivery(
-                record.delivery_key,
-                status="uncertain" if unsure else "pending",
-                attempts=attempts,
-                last_error=str(exc),
-                next_attempt_at=now + timedelta(seconds=RETRY_DELAYS[attempts - 1]),
-            )
-            return AttemptResult(status="pending", error=str(exc))
-        final: Literal["dead", "unconfirmed", "parked"] = (
-            "dead" if exc.permanent else "unconfirmed" if unsure else "parked"
-        )
-        store.update_delivery(
-            record.delivery_key, status=final, attempts=attempts, last_error=str(exc)
-        )
-        return AttemptResult(status=final, error=str(exc))
-    store.update_delivery(record.delivery_key, status="sent", attempts=attempts, sent_at=now)
-    return AttemptResult(status="sent")
 
 
 __all__ = ["RenderError"]

@@ -1,4 +1,6 @@
-"""Performing the engine's actions for the runner: render, write deliveries, attempt them.
+"""Performing the engine's actions for the runner: render and write pending deliveries.
+
+The delivery worker (journey.daemon.delivery) attempts them, in every shell.
 
 Split from the runner so that each module keeps one idea: this one is "side
 effects of a step"; the runner is "which enrollment runs when".
@@ -6,8 +8,6 @@ effects of a step"; the runner is "which enrollment runs when".
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,11 +16,9 @@ from journey.clock import Clock
 from journey.engine.actions import CallWebhook, Convert, Exit, Record, Send, SkipSend, Transition
 from journey.engine.context import EngineSettings
 from journey.engine.perform import (
-    DeliverySink,
     Happening,
     Listener,
     Renders,
-    attempt,
     payload_of,
     pending_delivery,
     render_message,
@@ -29,7 +27,7 @@ from journey.engine.perform import (
 from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
-from journey.model import Contact, Event, Plan, SendStep, WebhookStep
+from journey.model import Contact, Plan, SendStep, WebhookStep
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
 
 if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
@@ -49,17 +47,10 @@ class PerformingMixin:
     settings: EngineSettings
     unsubscribe_secret: bytes
     renderer: Renders
-    sink: DeliverySink
     clock: Clock
     worker: str
     lease: timedelta
-    deliver_inline: bool
-    outcome_events: bool
     listener: Listener | None
-    _outcomes: deque[Event]
-
-    def _drain(self) -> None:
-        raise NotImplementedError
 
     def plan_for(self, enrollment: Enrollment) -> Plan | None:
         raise NotImplementedError
@@ -116,8 +107,6 @@ class PerformingMixin:
         )
         if self.store.add_delivery(record):
             self._emit("send", enrollment, now, step_id=step.id, message=message)
-            if self.deliver_inline:
-                self._attempt(record, now)
 
     def _webhook(
         self,
@@ -146,23 +135,9 @@ class PerformingMixin:
             payload=payload_of(request),
             now=now,
         )
-        if not self.store.add_delivery(record):
-            return transition
-        self._emit("webhook", enrollment, now, step_id=step.id)
-        if not self.deliver_inline:
-            return transition
-        result = self._attempt(record, now)
-        if result != "dead":
-            return replace(
-                transition, actions=(*transition.actions, Record(step_id=step.id, outcome="done"))
-            )
-        failed = Record(step_id=step.id, outcome="failed", detail="webhook failed")
-        if step.on_failure == "exit":
-            return Transition(
-                enrollment=exited(enrollment, "error", now),
-                actions=(*transition.actions, failed, Exit(reason="error")),
-            )
-        return replace(transition, actions=(*transition.actions, failed))
+        if self.store.add_delivery(record):
+            self._emit("webhook", enrollment, now, step_id=step.id)
+        return transition  # the outcome is recorded when the worker knows it
 
     def _record(
         self, plan: Plan, enrollment: Enrollment, actions: tuple[Any, ...], now: datetime
@@ -249,36 +224,3 @@ class PerformingMixin:
         gone = exited(enrollment, "error", now)
         self._record(plan, gone, (outcome, Exit(reason="error")), now)
         self.store.save_enrollment(gone)
-
-    def _attempt(self, record: Any, now: datetime) -> str:
-        result = attempt(self.store, self.sink, record, now)
-        if self.outcome_events and result.status in ("sent", "dead"):
-            name = "journey.sent" if result.status == "sent" else "journey.failed"
-            self._outcomes.append(
-                Event(
-                    id=f"{name}:{record.delivery_key}",
-                    name=name,
-                    contact_id=record.contact_id,
-                    timestamp=now,
-                    received_at=now,
-                    properties={
-                        "journey_id": record.journey_id,
-                        "step_id": record.step_id,
-                        "delivery_key": record.delivery_key,
-                    },
-                )
-            )
-        return result.status
-
-    def deliver_pending(self, now: datetime | None = None, limit: int = 1000) -> int:
-        """Attempt due pending deliveries (retries); the daemon may use its own worker."""
-        now = now or self.clock.now()
-        lease_until = now + self.lease
-        batch = self.store.claim_due_deliveries(
-            now, limit, worker=self.worker, lease_until=lease_until
-        )
-        with self.store.transaction():
-            for record in batch:
-                self._attempt(record, now)
-        self._drain()
-        return len(batch)

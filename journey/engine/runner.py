@@ -1,15 +1,16 @@
-"""The imperative shell around the engine, shared by `simulate`, `test` and the daemon.
+"""The runner: the half of the shell that applies the pure engine's decisions to a store.
 
-It reads state from the store, asks the pure engine what happens, performs it
-(render, write deliveries, hand them to the sink) and writes the new state.
-Time comes from the caller (`now`) or the clock; nothing here sleeps.
+It reads state from the store, asks the pure engine (journey.engine.steps,
+events, triggers) what happens, performs it (render, write pending
+deliveries) and writes the new state. It never delivers: the delivery worker
+does, in every shell (journey.engine.shell). Time comes from the caller
+(`now`) or the clock; nothing here sleeps.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,7 @@ from journey.engine.context import EngineSettings, History
 from journey.engine.driving import DrivingMixin
 from journey.engine.events import on_contact_change, on_event
 from journey.engine.interest import interesting_events, union
-from journey.engine.perform import (
-    DeliverySink,
-    Listener,
-    Renders,
-)
+from journey.engine.perform import Listener, Renders
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
@@ -66,39 +63,50 @@ class StoreHistory:
         return self.store.marketing_send_times(self.contact_id, since)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepParts:
+    """What performing a step needs: templates, the workspace's settings, the link secret."""
+
+    renderer: Renders
+    settings: EngineSettings
+    unsubscribe_secret: bytes = PREVIEW_SECRET
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claims:
+    """How the runner claims due work: as whom, for how long, how much at once."""
+
+    worker: str = "runner"
+    lease: timedelta = timedelta(minutes=5)
+    batch_size: int = 500
+
+
+DEFAULT_CLAIMS = Claims()
+
+
 class Runner(DrivingMixin):
+    """Applies the engine to a store; the same in every shell (see journey.engine.shell)."""
+
     def __init__(
         self,
         store: StateStore,
         plans: Mapping[str, Plan],
-        renderer: Renders,
         clock: Clock,
-        sink: DeliverySink,
-        settings: EngineSettings,
+        parts: StepParts,
+        claims: Claims = DEFAULT_CLAIMS,
         *,
-        worker: str = "runner",
-        lease: timedelta = timedelta(minutes=5),
-        batch_size: int = 500,
-        deliver_inline: bool = True,
-        outcome_events: bool = True,
         listener: Listener | None = None,
-        unsubscribe_secret: bytes = PREVIEW_SECRET,
     ) -> None:
         self.store = store
-        self.unsubscribe_secret = unsubscribe_secret
-        self.renderer = renderer
         self.clock = clock
-        self.sink = sink
-        self.settings = settings
-        self.worker = worker
-        self.lease = lease
-        self.batch_size = batch_size
-        self.deliver_inline = deliver_inline
-        self.outcome_events = outcome_events
+        self.renderer = parts.renderer
+        self.settings = parts.settings
+        self.unsubscribe_secret = parts.unsubscribe_secret
+        self.worker = claims.worker
+        self.lease = claims.lease
+        self.batch_size = claims.batch_size
         self.listener = listener
         self.transitions = 0
-        self._outcomes: deque[Event] = deque()
-        self._busy = False
         self.plans: dict[str, Plan] = {}
         self.set_plans(plans)
 
@@ -125,7 +133,6 @@ class Runner(DrivingMixin):
                     self._exit_all(plan, "archived", now)
                 else:
                     scheduling.activate_journey(self, plan, now)
-        self._drain()
 
     def _exit_all(self, plan: Plan, reason: str, now: datetime) -> None:
         while batch := self.store.active_enrollments_in(plan.journey_id, self.batch_size):
@@ -169,7 +176,6 @@ class Runner(DrivingMixin):
             assert contact is not None
             self.store.put_contact(contact)
             self.contact_changed(contact, now, is_new=old is None)
-        self._drain()
         return contact
 
     def contact_changed(self, contact: Contact, now: datetime, *, is_new: bool = False) -> None:
@@ -196,17 +202,16 @@ class Runner(DrivingMixin):
         with self.store.transaction():
             if not self.store.add_event(event):
                 return False
-            if not history_only and self._matters(event):
+            if not history_only and self.matters(event):
                 self._process_event(event, now)
-            self._drain()
         return True
 
     def read_ahead(self, events: Sequence[Event]) -> None:
         """Inside the caller's transaction: the contacts of a batch of events, read at once."""
-        self.store.read_ahead([e.contact_id for e in events if self._matters(e)])
+        self.store.read_ahead([e.contact_id for e in events if self.matters(e)])
 
-    def _matters(self, event: Event) -> bool:
-        """Only events some plan reacts to are processed; the rest are history."""
+    def matters(self, event: Event) -> bool:
+        """Does some plan react to this event (journey.engine.interest)? The rest are history."""
         return self._interesting is None or event.name in self._interesting
 
     def _process_event(self, event: Event, now: datetime) -> None:
@@ -281,13 +286,9 @@ class Runner(DrivingMixin):
                 with self.store.transaction():
                     for enrollment in batch:
                         self._run_claimed(enrollment, contacts, now)
-                    self._drain()  # outcome events commit with the batch that caused them
-            except LeaseLost:  # another worker took the batch over: undone here, sent there
-                self.abandon()
+            except LeaseLost:  # another worker took the batch over: undone here, done there
                 break
             done += len(batch)
-        if self.deliver_inline:
-            self.deliver_pending(now)
         return self.transitions - before
 
     def _run_claimed(
@@ -300,18 +301,3 @@ class Runner(DrivingMixin):
             self.store.save_enrollment(exited(enrollment, reason, now))
             return
         _, contacts[contact.id] = self.drive(plan, enrollment, contact, now)
-
-    def abandon(self) -> None:
-        """Forget outcome events queued by work that was rolled back."""
-        self._outcomes.clear()
-
-    def _drain(self) -> None:
-        """Process outcome events (journey.sent, …) after the work that produced them."""
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            while self._outcomes:
-                self.handle_event(self._outcomes.popleft())
-        finally:
-            self._busy = False

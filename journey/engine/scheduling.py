@@ -8,7 +8,7 @@ fires are dropped, not queued.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -240,9 +240,7 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
                 for state in due:
                     fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
         except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
-            runner.abandon()
             break
-        runner._drain()
     return fired
 
 
@@ -279,7 +277,6 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
                 known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
                 for contact in batch:
                     _segment_edge(runner, plan, contact, now, baseline=False, known=known)
-        runner._drain()
     return fired
 
 
@@ -317,7 +314,3 @@ def _fire_contact(
         return 0
     enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
     return int(enrolled is not None)
-
-
-def journeys_with_contact_triggers(plans: Iterable[Plan]) -> list[str]:
-    return [p.journey_id for p in plans if _per_contact(p)]

@@ -14,8 +14,8 @@ from typing import Any
 
 from journey.clock import VirtualClock
 from journey.engine.context import EngineSettings
-from journey.engine.perform import Happening, MemorySink, Renders
-from journey.engine.runner import Runner
+from journey.engine.perform import Happening, Renders
+from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
@@ -23,7 +23,6 @@ from journey.model import Duration, Event, Plan, SegmentTrigger
 from journey.records import JourneyCounts
 from journey.results.conversions import ConversionSettings
 from journey.results.report import build_report
-from journey.store.sqlite import SQLiteStore
 
 Progress = Callable[[int], None]
 RENDER_SAMPLE = 200
@@ -162,21 +161,18 @@ def simulate(
     are armed for each of them, exactly as `journey run` does on first sight of
     a new journey. Records must be valid (see `journey.ingest.parse_contact`).
     """
+    from journey.assembly import VirtualRun, virtual_shell
+
     clock = VirtualClock(start)
-    store = SQLiteStore(":memory:")
     zones: dict[str, str | None] = {}
     collector = _Collector(zones, plan, settings)
     sampler = SamplingRenderer(renderer, render_sample)
-    runner = Runner(
-        store,
+    shell = virtual_shell(
         {plan.journey_id: plan},
-        sampler,
         clock,
-        MemorySink(keep=False),
-        settings,
-        listener=collector,
-        batch_size=1000,
+        VirtualRun(renderer=sampler, settings=settings, listener=collector, batch_size=1000),
     )
+    store, runner = shell.store, shell.runner
     end = add_duration(start, duration, resolve_zone(plan.timezone, settings.default_timezone))
     count = 0
     with store.transaction():
@@ -202,7 +198,7 @@ def simulate(
         states = store.get_trigger_states(plan.journey_id, list(zones))
         matched = sum(1 for state in states.values() if state.segment_match)
     upcoming = [e for e in ordered if start <= e.timestamp <= end]
-    _play(runner, clock, upcoming, end, days_progress)
+    _play(shell, clock, upcoming, end, days_progress)
     report = SimulationReport(
         journey_id=plan.journey_id,
         start=start,
@@ -225,7 +221,7 @@ def simulate(
 
 
 def _play(
-    runner: Runner,
+    shell: Shell,
     clock: VirtualClock,
     events: list[Event],
     end: datetime,
@@ -243,12 +239,12 @@ def _play(
             last_day = day
 
     for event in events:
-        run_until(runner, clock, event.timestamp, inclusive=False)
-        runner.handle_event(event)
+        run_until(shell, clock, event.timestamp, inclusive=False)
+        shell.runner.handle_event(event)
         tick()
     while clock.now() < end:
         step_end = min(end, clock.now() + (end - origin) / 30 if end > origin else end)
-        run_until(runner, clock, step_end)
+        run_until(shell, clock, step_end)
         tick()
-    run_until(runner, clock, end)
+    run_until(shell, clock, end)
     tick()

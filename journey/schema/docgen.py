@@ -8,10 +8,10 @@ compares. Regenerate with ``python -m journey.schema.docgen``.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from journey.generated_files import generator_main
 from journey.schema import load_schema, schema_file_name
 from journey.schema.tooltips import authored_description
 from journey.schema.walk import Schema
@@ -161,20 +161,12 @@ def _anchor(name: str, def_name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the reference; ``--check`` exits 1 when the file on disk is stale."""
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
-    paths = [a for a in args if not a.startswith("--")]
-    output = Path(paths[0]) if paths else DEFAULT_OUTPUT
-    text = render_reference()
-    if check:
-        current = output.read_text("utf-8") if output.exists() else ""
-        if current != text:
-            print(f"{output} is out of date; run python -m journey.schema.docgen", file=sys.stderr)
-            return 1
-        return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, "utf-8")
-    return 0
+    return generator_main(
+        argv,
+        prog="journey.schema.docgen",
+        description="Write the DSL reference from the JSON Schemas.",
+        render=lambda output: {output or DEFAULT_OUTPUT: render_reference()},
+    )
 
 
 if __name__ == "__main__":

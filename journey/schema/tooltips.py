@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+from journey.generated_files import generator_main
 from journey.plaintext import has_markdown, plain_text
 
 _DESCRIPTION = re.compile(r'"description": ("(?:[^"\\]|\\.)*")')
@@ -67,18 +68,24 @@ def _described_with_markdown(node: object) -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite journey/schema/*.schema.json (and the copies in schema/) in place."""
-    args = sys.argv[1:] if argv is None else argv
-    if args:
-        print(main.__doc__)
-        return 0
+    return generator_main(
+        argv,
+        prog="journey.schema.tooltips",
+        description="Split the schemas' descriptions into plain text and markdownDescription.",
+        render=lambda _: _tooltip_files(),
+        takes_output=False,
+    )
+
+
+def _tooltip_files() -> dict[Path, str]:
+    files: dict[Path, str] = {}
     for path in sorted(PACKAGED.glob("*.schema.json")):
         text = split_markdown(path.read_text("utf-8"))
         json.loads(text)  # still JSON
-        path.write_text(text, "utf-8")
+        files[path] = text
         if TOP_LEVEL.is_dir():
-            (TOP_LEVEL / path.name).write_text(text, "utf-8")
-        print(f"wrote {path}")
-    return 0
+            files[TOP_LEVEL / path.name] = text
+    return files
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journey.assembly import workspace_renderer, workspace_settings
 from journey.compiler import compile_journey
 from journey.engine.context import EngineSettings
 from journey.errors import Diagnostic, JourneyError, UsageError
@@ -105,13 +106,8 @@ def build_site(
     files = discover_journey_files(list(paths) or [workspace.journeys_dir])
     result = validate_files(files, workspace)
     samples = samples if samples is not None else sample_contacts(workspace.contact_attributes, now)
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
-    settings = EngineSettings.from_workspace(workspace)
+    renderer = workspace_renderer(workspace)
+    settings = workspace_settings(workspace)
     report = SiteReport(out_dir=out_dir, workspace_problems=workspace_problems)
     valid = {doc.path for doc in result.valid_documents()}
     used: set[str] = set()

@@ -1,4 +1,4 @@
-"""Where a state store lives, as a URL, and opening it.
+"""Where a state store lives, as a URL, and opening it: the one place a store is constructed.
 
 ``postgresql://user@host:5432/db`` (or ``postgres://``) is a PostgreSQL store;
 ``sqlite:///abs/path.db``, ``sqlite://relative/path.db`` and a plain path are a
@@ -57,6 +57,14 @@ def open_store(url: str | Path) -> SQLStore:
                 "pip install 'journey[postgres]'"
             ) from exc
         return PostgresStore(str(url))
+    text = str(url)
+    if "://" in text and not text.startswith(SQLITE_SCHEME):
+        from journey.errors import UsageError
+
+        scheme = text.split("://", 1)[0]
+        raise UsageError(
+            f"store URL {shown(text)!r}: unknown scheme {scheme!r} (supported: sqlite, postgresql)"
+        )
     from journey.store.sqlite import SQLiteStore
 
     return SQLiteStore(sqlite_path(url))

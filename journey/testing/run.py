@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 from journey.clock import VirtualClock
 from journey.engine.context import EngineSettings
 from journey.engine.inputs import parse_event
-from journey.engine.perform import Happening, MemorySink, Renders
+from journey.engine.perform import Happening, Renders
 from journey.engine.runner import Runner
+from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Plan
-from journey.store.sqlite import SQLiteStore
 from journey.testing.cases import Case, Expectation, Happenstance, history_offset
 
 
@@ -54,21 +54,19 @@ class CaseResult:
 
 
 def run_case(case: Case, plan: Plan, renderer: Renders, settings: EngineSettings) -> CaseResult:
+    from journey.assembly import VirtualRun, virtual_shell
+
     happenings: list[Happening] = []
     clock = VirtualClock(case.start)
-    store = SQLiteStore(":memory:")
+    shell = virtual_shell(
+        {plan.journey_id: plan},
+        clock,
+        VirtualRun(renderer=renderer, settings=settings, listener=happenings.append),
+    )
+    store = shell.store
     try:
-        runner = Runner(
-            store,
-            {plan.journey_id: plan},
-            renderer,
-            clock,
-            MemorySink(keep=False),
-            settings,
-            listener=happenings.append,
-        )
-        runner.activate(case.start)
-        _play(runner, clock, case)
+        shell.runner.activate(case.start)
+        _play(shell, clock, case)
         contact_id = str(case.contact["id"])
         actual = _actuals(happenings, contact_id, plan.journey_id)
         latest = store.latest_enrollment(plan.journey_id, contact_id)
@@ -110,7 +108,8 @@ def arm_problems(case: Case, arms: dict[str, str]) -> list[str]:
     return problems
 
 
-def _play(runner: Runner, clock: VirtualClock, case: Case) -> None:
+def _play(shell: Shell, clock: VirtualClock, case: Case) -> None:
+    runner = shell.runner
     zone = resolve_zone(case.contact.get("timezone"), None, "UTC")
     history = [h for h in case.events if h.is_history]
     for item in sorted(history, key=lambda h: (history_offset(h.after), h.index)):
@@ -125,9 +124,9 @@ def _play(runner: Runner, clock: VirtualClock, case: Case) -> None:
         key=lambda entry: (entry[0], entry[1]),
     )
     for when, _, item in timeline:
-        run_until(runner, clock, when, inclusive=False)
+        run_until(shell, clock, when, inclusive=False)
         _apply(runner, case, item, when, history=False)
-    run_until(runner, clock, add_duration(case.start, case.run_for, zone))
+    run_until(shell, clock, add_duration(case.start, case.run_for, zone))
 
 
 def _apply(

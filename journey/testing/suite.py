@@ -7,14 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from journey.compiler import compile_journey
-from journey.engine.context import EngineSettings
-from journey.errors import Diagnostic, JourneyError
-from journey.model import Plan
-from journey.renderer import Renderer
+from journey.assembly import workspace_renderer, workspace_settings
+from journey.compiler.workspace_plans import compile_journeys
+from journey.errors import Diagnostic
 from journey.testing.cases import TestFile, load_test_file
 from journey.testing.run import CaseResult, run_case
-from journey.validator import discover_journey_files, validate_files
 from journey.workspace import Workspace
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
@@ -44,50 +41,14 @@ def discover_tests(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def compile_workspace_journeys(workspace: Workspace) -> tuple[dict[str, Plan], dict[str, str]]:
-    """Plans by journey id for the journeys that validate, and why the others do not.
-
-    A journey that fails `journey validate` is not run: a passing test of a
-    journey CI would reject proves nothing.
-    """
-    plans: dict[str, Plan] = {}
-    broken: dict[str, str] = {}
-    files = discover_journey_files([workspace.journeys_dir])
-    result = validate_files(files, workspace)
-    for doc in result.documents:
-        journey_id = doc.data.get("id") if isinstance(doc.data, dict) else None
-        first_error = next(
-            (d for d in result.diagnostics if d.is_error and d.location.path == doc.path), None
-        )
-        if first_error is not None:
-            if isinstance(journey_id, str):
-                broken[journey_id] = (
-                    f"the journey does not validate ({first_error.location}: "
-                    f"{first_error.code}: {first_error.message})"
-                )
-            continue
-        try:
-            plan = compile_journey(doc, workspace)
-        except JourneyError as exc:
-            if isinstance(journey_id, str):
-                broken[journey_id] = str(exc)
-            continue
-        plans[plan.journey_id] = plan
-    return plans, broken
-
-
 def run_suite(
     files: list[Path], workspace: Workspace, *, report: Callable[[str, CaseResult], None]
 ) -> SuiteResult:
     suite = SuiteResult()
-    plans, broken = compile_workspace_journeys(workspace)
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
-    settings = EngineSettings.from_workspace(workspace)
+    compiled = compile_journeys(workspace)
+    plans, broken = compiled.plans, compiled.broken_journeys
+    renderer = workspace_renderer(workspace)
+    settings = workspace_settings(workspace)
     for path in files:
         loaded = load_test_file(path, root=workspace.root)
         if not isinstance(loaded, TestFile):

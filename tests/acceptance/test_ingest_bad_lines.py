@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from journey.cli.ingest import Session, one_alone
 from journey.clock import SystemClock
 from journey.daemon.lock import WriterAccess
 from journey.errors import StoreError
 from journey.ingest import RecordError
+from journey.intake import Session, one_alone
 from journey.model import Contact
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace

@@ -54,7 +54,7 @@ def test_worker_rechecks_consent_for_a_delivery_already_queued(
     harness = harness_factory(make_workspace(tmp_path / "ws"))
     ids = harness.signup(1)
     daemon = harness.daemon
-    daemon._drain_inbox()
+    daemon.shell.drain_inbox()
     daemon.runner.run_due(harness.clock.now())  # welcome is queued, not yet sent
     contact = harness.store.get_contact(ids[0])
     assert contact is not None

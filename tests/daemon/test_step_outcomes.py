@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from journey.channels import read_outbox
-from journey.engine.perform import MemorySink
 from journey.engine.runner import PREVIEW_SECRET
 from journey.unsubscribe import verify_unsubscribe_token
 from tests.daemon.conftest import DaemonHarness
@@ -81,7 +80,6 @@ def test_simulations_sign_links_with_a_placeholder_secret(tmp_path: Path) -> Non
     world = World(tmp_path, parse_instant("2026-03-02T08:00:00Z"))
     runner = world.load(plan(EventTrigger(event="go")))
     runner.renderer = Capture()  # type: ignore[assignment]
-    runner.sink = MemorySink()
     world.contact(id="c1")
     world.event("go")
     link = str(Capture.context["unsubscribe_url"])

@@ -1,4 +1,5 @@
-"""A small world for engine stories: a real SQLite store, a virtual clock, a memory sink."""
+"""A small world for engine stories: the shell every command uses, on a real SQLite store,
+a virtual clock and in-memory channels."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from journey.assembly import VirtualRun, virtual_shell
+from journey.channels.memory import MemoryChannels
 from journey.clock import VirtualClock
 from journey.compiler.serialize import with_hash
 from journey.engine.context import EngineSettings
 from journey.engine.inputs import parse_event
-from journey.engine.perform import Happening, MemorySink
+from journey.engine.perform import Happening
 from journey.engine.runner import Runner
+from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.errors import RenderError
 from journey.localtime import parse_instant
 from journey.model import Contact, Plan
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store
 
 
 @dataclass(frozen=True)
@@ -67,24 +71,28 @@ class World:
     settings: EngineSettings = field(default_factory=EngineSettings)
     happenings: list[Happening] = field(default_factory=list)
     runner: Runner | None = None
+    shell: Shell | None = None
     renderer: Any = None  # a real Renderer where a story needs real templates
 
     def __post_init__(self) -> None:
         self.clock = VirtualClock(self.start)
-        self.store = SQLiteStore(self.tmp / "state.db")
-        self.sink = MemorySink()
+        self.store = open_store(self.tmp / "state.db")
+        self.sink = MemoryChannels(self.clock.now)
 
     def load(self, *plans: Plan) -> Runner:
         hashed = {p.journey_id: with_hash(p) for p in plans}
-        self.runner = Runner(
-            self.store,
+        self.shell = virtual_shell(
             hashed,
-            self.renderer or StubRenderer(),
             self.clock,
-            self.sink,
-            self.settings,
-            listener=self.happenings.append,
+            VirtualRun(
+                renderer=self.renderer or StubRenderer(),
+                settings=self.settings,
+                listener=self.happenings.append,
+            ),
+            store=self.store,
+            channels=self.sink,
         )
+        self.runner = self.shell.runner
         self.runner.activate(self.clock.now())
         return self.runner
 
@@ -92,7 +100,14 @@ class World:
         assert self.runner is not None
         fields.setdefault("consent", {"email": True, "sms": True, "push": True})
         fields.setdefault("email", f"{fields['id']}@example.com")
-        return self.runner.upsert_contact(fields, self.clock.now())
+        contact = self.runner.upsert_contact(fields, self.clock.now())
+        self.settle()
+        return contact
+
+    def settle(self) -> None:
+        """What a daemon tick does after an input: the rounds due now (deliveries, outcomes)."""
+        assert self.shell is not None
+        self.shell.run_due(self.clock.now())
 
     def advance(self, to: datetime | str | timedelta) -> None:
         assert self.runner is not None
@@ -100,7 +115,8 @@ class World:
             to = self.clock.now() + to
         elif isinstance(to, str):
             to = parse_instant(to)
-        run_until(self.runner, self.clock, to, inclusive=False)
+        assert self.shell is not None
+        run_until(self.shell, self.clock, to, inclusive=False)
 
     def event(self, name: str, contact_id: str = "c1", **properties: Any) -> None:
         assert self.runner is not None
@@ -113,6 +129,7 @@ class World:
             "id": f"{name}-{contact_id}-{now.isoformat()}",
         }
         self.runner.handle_event(parse_event(data, now))
+        self.settle()
 
     def finish(self, to: datetime | str | timedelta) -> None:
         assert self.runner is not None
@@ -120,7 +137,8 @@ class World:
             to = self.clock.now() + to
         elif isinstance(to, str):
             to = parse_instant(to)
-        run_until(self.runner, self.clock, to)
+        assert self.shell is not None
+        run_until(self.shell, self.clock, to)
 
     def sends(self, contact_id: str | None = None) -> list[tuple[str, datetime]]:
         return [

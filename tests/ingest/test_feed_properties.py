@@ -23,16 +23,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from journey.assembly import VirtualRun, virtual_shell
 from journey.cli.contacts import _parse as parse_contact_line
-from journey.cli.contacts import contact_committer
-from journey.cli.ingest import Session, event_committer
 from journey.clock import SystemClock
 from journey.daemon.lock import WriterAccess
 from journey.engine.context import EngineSettings
-from journey.engine.perform import MemorySink
-from journey.engine.runner import Runner
 from journey.ingest import LineError, parse_event
 from journey.ingest.feed import feed
+from journey.intake import Session, contact_committer, event_committer
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
 from tests.daemon.http.live_api import NoRenderer
@@ -120,7 +118,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     root = tmp_path_factory.mktemp("ws")
     store = SQLiteStore(root / "state.db")
     clock = SystemClock()
-    runner = Runner(store, {}, NoRenderer(), clock, MemorySink(), EngineSettings())
+    run = VirtualRun(renderer=NoRenderer(), settings=EngineSettings())
+    runner = virtual_shell({}, clock, run, store=store).runner
     access = WriterAccess(root / "state.db")  # no daemon runs: the runner takes every line
     yield Session(
         workspace=Workspace(root=root),

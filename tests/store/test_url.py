@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from journey.cli.main import cli
+from journey.errors import UsageError
+from journey.model import Contact
 from journey.store.postgres import PostgresStore
 from journey.store.sqlite import SQLiteStore
 from journey.store.url import is_postgres, open_store, shown, sqlite_path
@@ -59,3 +63,37 @@ def test_a_store_the_server_cannot_be_reached_for_is_one_line_and_exit_2(tmp_pat
     assert result.exit_code == 2
     assert result.output.startswith("journey: error: cannot open the state store ")
     assert "pw@" not in result.output and "Traceback" not in result.output
+
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def _round_trip(url: str | Path) -> Contact | None:
+    store = open_store(url)
+    try:
+        with store.transaction():
+            store.put_contact(Contact(id="c1", email="c1@example.com", created_at=NOW))
+    finally:
+        store.close()
+    again = open_store(url)
+    try:
+        return again.get_contact("c1")
+    finally:
+        again.close()
+
+
+def test_a_sqlite_url_and_a_plain_path_name_the_same_file(tmp_path: Path) -> None:
+    database = tmp_path / "state.db"
+    assert _round_trip(f"sqlite:///{database}") is not None
+    assert database.is_file()
+    assert _round_trip(database) is not None
+    assert sqlite_path(f"sqlite:///{database}") == database == sqlite_path(database)
+
+
+def test_memory_gives_a_throw_away_store() -> None:
+    assert _round_trip(":memory:") is None  # each open is a new, empty store
+
+
+def test_an_unknown_scheme_is_a_usage_error_naming_it() -> None:
+    with pytest.raises(UsageError, match="unknown scheme 'mysql'"):
+        open_store("mysql://db.example/journey")

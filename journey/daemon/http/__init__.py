@@ -6,7 +6,6 @@ wire.py              the RFC 9112 framing rules h11 leaves to us (obs-fold, bare
 exchange.py          one request on a worker: the body through h11, the reply
 handler.py           one request: routing, body limits, JSON replies, the endpoints
 limits.py            worker pools, replies over a budget, lingering close, the numbers
-depth.py             how deeply a record's JSON may nest
 auth.py              the bearer-token check and the token's strength at start
 routes.py            the route table, the metrics label, HttpError
 unsubscribe_page.py  the HTML pages of one-click unsubscribe

@@ -34,7 +34,6 @@ MIN_BODY_RATE = 16_384  # bytes/s: a body gets the timeout plus its size at this
 MAX_HEAD_BYTES = 16_384  # request line and headers together
 MAX_WAITING = 512  # connections between requests (sending a head, or idle keep-alive)
 PUBLIC_WORKERS = 4  # threads for /healthz and the unsubscribe page
-MAX_JSON_DEPTH = 64  # nesting of arrays and objects in one record
 _LINGER_SECONDS = 2.0  # time a client has to read our last answer before we close
 _MAX_LINGERING = 1024  # sockets kept lingering at once; beyond, the oldest is closed
 _DRAIN_CHUNKS = 32  # reads of 64 KiB (2 MiB) per lingering socket per tend
@@ -88,10 +87,6 @@ class WorkerPool:
         """(busy now, refused since start)."""
         with self._lock:
             return self._busy, self._refused
-
-    def threads(self) -> int:
-        with self._lock:
-            return len(self._threads)
 
     def stop(self) -> None:
         """Let the threads end once their job is done."""

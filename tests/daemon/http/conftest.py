@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from journey.assembly import VirtualRun, virtual_shell
 from journey.clock import VirtualClock
 from journey.engine.context import EngineSettings
-from journey.engine.perform import MemorySink
-from journey.engine.runner import Runner
 from journey.store.sqlite import SQLiteStore
 from tests.daemon.http.live_api import (
     NOW,
@@ -26,14 +25,12 @@ from tests.daemon.http.live_api import (
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     store = SQLiteStore(tmp_path / "state.db")
-    runner = Runner(
-        store,
+    runner = virtual_shell(
         {"welcome": welcome_plan()},
-        NoRenderer(),
         VirtualClock(NOW),
-        MemorySink(),
-        EngineSettings(),
-    )
+        VirtualRun(renderer=NoRenderer(), settings=EngineSettings()),
+        store=store,
+    ).runner
     server = start(runner_handlers(runner, store), max_body_bytes=4096)
     yield Api(server=server, store=store, runner=runner)
     stop(server, store)

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journey.assembly import VirtualRun, virtual_shell
 from journey.clock import VirtualClock
 from journey.compiler.serialize import with_hash
 from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
 from journey.engine.context import EngineSettings
-from journey.engine.perform import MemorySink
 from journey.engine.runner import Runner
 from journey.ingest import ContactChange
 from journey.ingest.dedup import take_new
@@ -187,5 +187,6 @@ def read_all(conn: socket.socket) -> bytes:
 
 def bare_runner(tmp_path: Path) -> tuple[Runner, SQLiteStore]:
     store = SQLiteStore(tmp_path / "bare.db")
-    runner = Runner(store, {}, NoRenderer(), VirtualClock(NOW), MemorySink(), EngineSettings())
+    run = VirtualRun(renderer=NoRenderer(), settings=EngineSettings())
+    runner = virtual_shell({}, VirtualClock(NOW), run, store=store).runner
     return runner, store
