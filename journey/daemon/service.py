@@ -39,12 +39,13 @@ from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
 from journey.logsetup import LogFormat
 from journey.store.identity import StoreReplaced
-from journey.store.url import SQLStore, open_store, shown
+from journey.store.url import open_store, shown
 from journey.unsubscribe import SECRET_ENV
 from journey.workspace import Workspace
 
 if TYPE_CHECKING:
     from journey.daemon.lock import DaemonLock
+    from journey.store.url import SQLStore
     from journey.daemon.pg_lock import PostgresDaemonLock
 
 WORKER = "daemon"  # the name its leases carry
