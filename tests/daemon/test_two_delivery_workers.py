@@ -13,7 +13,7 @@ from journey.channels.base import DeliveryReceipt
 from journey.clock import VirtualClock
 from journey.daemon.delivery import DeliveryWorker
 from journey.model import Message
-from journey.store.sqlite import SQLiteStore
+from journey.store.url import open_store
 from tests.daemon.conftest import DaemonHarness
 from tests.daemon.workspace_factory import make_workspace
 
@@ -38,7 +38,7 @@ def test_a_worker_past_its_lease_leaves_the_rest_to_the_next(
     harness = harness_factory(root)
     harness.signup(4)
     daemon = harness.daemon
-    daemon._drain_inbox()
+    daemon.shell.drain_inbox()
     daemon.runner.run_due(harness.clock.now())  # four welcome emails queued, none sent
     [(name, outbox)] = daemon.worker.channels.items()
     slow = DeliveryWorker(
@@ -48,7 +48,7 @@ def test_a_worker_past_its_lease_leaves_the_rest_to_the_next(
         worker="slow",
         batch_size=10,
     )
-    other_store = SQLiteStore(daemon.store.path)
+    other_store = open_store(daemon.store.path)
     other = DeliveryWorker(
         store=other_store, channels={name: outbox}, clock=harness.clock, worker="other"
     )
