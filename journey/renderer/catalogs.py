@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,8 +141,23 @@ def _read(locale: str, path: Path, root: Path) -> WorkspaceFile:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror}", path=path) from exc
 
 
+# No language has more than 6 plural forms (CLDR); Babel makes a list of
+# `nplurals` strings per plural message, so a huge count is refused before parsing.
+MAX_PLURAL_FORMS = 10
+_NPLURALS = re.compile(rb"nplurals\s*=\s*([0-9]+)")
+
+
 def _parse_catalog(locale: str, path: Path, file: WorkspaceFile) -> LoadedCatalog:
     raw = file.data
+    for found in _NPLURALS.finditer(_header_entry(raw)):
+        if int(found.group(1)) > MAX_PLURAL_FORMS:
+            line = raw.count(b"\n", 0, found.start()) + 1
+            raise CatalogError(
+                f"catalog {path} has a bad Plural-Forms header: nplurals={int(found.group(1))}"
+                f" (no language has more than {MAX_PLURAL_FORMS})",
+                path=path,
+                line=line,
+            )
     try:
         catalog: Catalog = read_po(io.BytesIO(file.data), locale=None, abort_invalid=True)
     except PoFileError as exc:
@@ -159,6 +175,13 @@ def _parse_catalog(locale: str, path: Path, file: WorkspaceFile) -> LoadedCatalo
         line = _line_of(raw, b"Plural-Forms:")
         raise CatalogError(f"catalog {path} cannot be parsed: {exc}", path=path, line=line) from exc
     return _build(locale, path, catalog, file.mtime_ns, raw)
+
+
+def _header_entry(raw: bytes) -> bytes:
+    """The catalog's first entry (the header, msgid ""), up to the next msgid."""
+    first = raw.find(b"msgid")
+    following = raw.find(b"\nmsgid", first + 1) if first >= 0 else -1
+    return raw if following < 0 else raw[:following]
 
 
 def _line_of(raw: bytes, needle: bytes) -> int:

@@ -69,3 +69,19 @@ def test_store_caches_until_reload_and_reload_sees_an_edited_catalog(tmp_path: P
     po.write_text(po.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     store.reload()
     assert store.get("sv") is not first
+
+
+def test_a_huge_plural_count_is_refused_at_its_line_before_anything_is_allocated(
+    tmp_path: Path,
+) -> None:
+    # Babel would make a list of nplurals strings for every plural message: 10^20 here.
+    header = 'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=99999999999999999999; plural=0;\\n"\n\n'
+    path = write_po(tmp_path, 'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "eins"\n', header)
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog("de", path)
+    assert caught.value.line == 3 and "nplurals=99999999999999999999" in str(caught.value)
+
+
+def test_a_translation_that_mentions_nplurals_is_only_text(tmp_path: Path) -> None:
+    path = write_po(tmp_path, 'msgid "hint"\nmsgstr "set nplurals=99 in the header"\n')
+    assert parse_catalog("sv", path).translations.gettext("hint") == "set nplurals=99 in the header"
