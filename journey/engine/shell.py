@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
@@ -32,7 +33,10 @@ from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts
 from journey.ingest import apply_contact_change, parse_contact
 from journey.model import Plan
-from journey.store.abc import InboxItem, LeaseLost, StateStore
+from journey.records import InboxItem, LeaseLost
+
+if TYPE_CHECKING:  # the shell applies decisions to a store; it needs only the contract
+    from journey.store.abc import StateStore
 
 # A virtual-clock round that keeps finding work at one instant is a loop in the
 # journeys (a journey that sends on every journey.sent); stop it there.

@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "journey"
-# Where the engine still opens a store itself (the simulation's assembly); nowhere else.
-ENGINE_OPENS_A_STORE = {"simulation.py"}
+# Where the engine still opens a store itself: nowhere (journey.assembly does it).
+ENGINE_OPENS_A_STORE: set[str] = set()
 
 
 def runtime_imports(path: Path) -> set[str]:
