@@ -13,9 +13,9 @@ import psycopg
 import pytest
 
 from journey.daemon import inbox
-from journey.records import DeliveryRecord
 from journey.errors import StoreError
 from journey.model import Event
+from journey.records import DeliveryRecord
 from journey.store.postgres import PostgresStore
 from journey.store.postgres.migrations import LATEST_VERSION, MIGRATIONS
 from tests.support.backends import PostgresBackend
