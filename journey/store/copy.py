@@ -4,12 +4,15 @@ Copied, table by table in one read snapshot and one write transaction (COPY
 for the rows): contacts, events, plans, enrollments (in flight or ended) with
 their step history, deliveries in every state (pending ones are sent by the
 next daemon, sent ones never again, since the delivery key is what makes a
-send happen once), the inbox of acknowledged but unprocessed items, trigger
-and journey state (the daemon's unsubscribe secret among it, so old links keep
-working), erasure tombstones and the store's erasure key (so they still
-match). Leases are dropped: nobody holds work in a store being moved.
-Insertion follows the source's row order, so tie-breaks by row order (and the
-inbox's arrival order) stay as they were.
+send happen once), the inbox of acknowledged but unprocessed items, per-contact
+trigger state and the journey clocks, erasure tombstones and the store's keys
+(`store_keys`: the erasure key, so tombstones still match, and the daemon's
+unsubscribe secret, so links already mailed keep working). Leases are dropped
+and fencing epochs start again at 0: nobody holds work in a store being moved.
+Channel rate-limit buckets (`rate_limits`) are not copied: a bucket is full
+when first used and refills within seconds, so the moved store starts with
+full ones. Insertion follows the source's row order, so tie-breaks by row order
+(and the inbox's arrival order) stay as they were.
 
 The caller holds both stores' daemon locks, so no daemon writes meanwhile.
 """
@@ -22,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journey.errors import StoreError
-from journey.store.migrations import ERASURE_KEY
 from journey.store.postgres import PostgresStore
 from journey.store.sqlite import SQLiteStore
 
@@ -77,7 +79,11 @@ TABLES: tuple[Table, ...] = (
         "rowid",
         _flags(4),
     ),
-    Table("journey_state", "journey_id, state", "rowid"),
+    Table(
+        "journey_state",
+        "journey_id, trigger, activated_at, next_fire_at, last_fired_at",
+        "rowid",
+    ),
     Table("inbox", "kind, body, received_at", "seq"),
     Table("erased", "tombstone, erased_at, scrubbed, outboxes", "rowid", _flags(2, 3)),
 )
@@ -102,13 +108,7 @@ def copy_store(source: SQLiteStore, target: PostgresStore) -> CopyReport:
         with target.transaction(), target._connection() as conn:
             for table in TABLES:
                 report.rows[table.name] = _copy_table(reader, conn, table)
-            key = reader.execute(
-                "SELECT key FROM store_keys WHERE purpose = ?", (ERASURE_KEY,)
-            ).fetchone()
-            if key is not None:
-                conn.execute(
-                    "UPDATE store_keys SET key = %s WHERE purpose = %s", (key[0], ERASURE_KEY)
-                )
+            report.rows["store_keys"] = _copy_keys(reader, conn)
             for table in TABLES:  # what arrived is what was sent
                 row = conn.execute(f"SELECT COUNT(*) FROM {table.name}").fetchone()
                 if row is None or int(row[0]) != report.rows[table.name]:
@@ -120,6 +120,18 @@ def copy_store(source: SQLiteStore, target: PostgresStore) -> CopyReport:
         reader.execute("ROLLBACK")
     target._erasure_key = None  # the source's key from now on
     return report
+
+
+def _copy_keys(reader: sqlite3.Connection, conn: Any) -> int:
+    """The source's keys replace the target's (its own new erasure key among them)."""
+    keys = reader.execute("SELECT purpose, key FROM store_keys ORDER BY purpose").fetchall()
+    for purpose, key in keys:
+        conn.execute(
+            "INSERT INTO store_keys (purpose, key) VALUES (%s, %s)"
+            " ON CONFLICT (purpose) DO UPDATE SET key = EXCLUDED.key",
+            (purpose, key),
+        )
+    return len(keys)
 
 
 def _copy_table(reader: sqlite3.Connection, conn: Any, table: Table) -> int:

@@ -1,7 +1,8 @@
 """The SQLite StateStore: one file, WAL mode, versioned schema, batched claims.
 
 Hot paths use prepared sqlite3 statements; sqlite-utils handles opening,
-WAL and introspection. A PostgreSQL store would be a sibling module.
+WAL and introspection. The PostgreSQL store (`journey.store.postgres`) keeps
+the same contract and answers.
 `SQLiteStore` puts together one mixin per group of tables
 (`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`,
 `sqlite_shared`)

@@ -73,12 +73,18 @@ class SQLiteDeliveries(SQLiteConnection):
         stamp = codec.ts(at)
         with self.transaction():  # BEGIN IMMEDIATE: no claim can change between check and write
             self._check_delivery_leases([d for d, _ in sent if not isinstance(d, str)])
+            # by key (no lease) over a live claim, the epoch moves on: its holder is fenced out
             self._conn.executemany(
                 "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
-                " last_error = NULL, claimed_by = NULL, claim_expires_at = NULL"
-                " WHERE delivery_key = ?",
+                " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
+                " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
                 [
-                    (attempts, stamp, d if isinstance(d, str) else d.delivery_key)
+                    (
+                        attempts,
+                        stamp,
+                        isinstance(d, str) or d.lease is None,
+                        d if isinstance(d, str) else d.delivery_key,
+                    )
                     for d, attempts in sent
                 ],
             )

@@ -26,9 +26,13 @@ from tests.support.backends import PostgresBackend
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def daemon(root: Path, clock: VirtualClock, database: str | None = None) -> Daemon:
+def daemon(
+    root: Path, clock: VirtualClock, database: str | None = None, secret: str | None = "s"
+) -> Daemon:
+    """A daemon on the workspace; `secret=None`: no JOURNEY_SECRET, the store keeps one."""
+    env = {} if secret is None else {"JOURNEY_SECRET": secret}
     made = Daemon(
-        DaemonOptions(root=root, log_format="json", env={"JOURNEY_SECRET": "s"}, database=database),
+        DaemonOptions(root=root, log_format="json", env=env, database=database),
         clock=clock,
         stream=io.StringIO(),
     )
@@ -131,7 +135,7 @@ def test_copy_refuses_while_a_daemon_runs_on_the_source(tmp_path: Path) -> None:
 def test_tombstones_and_the_unsubscribe_secret_move_with_the_store(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "ws")
     clock = VirtualClock(START)
-    source = daemon(root, clock)
+    source = daemon(root, clock, secret=None)
     sign_up(source.store, 0, 2, clock.now())
     run_for(source, clock, 60)
     source.store.enqueue([(inbox.DELETE_CONTACT, {"id": "c00000"})], clock.now())
@@ -145,7 +149,8 @@ def test_tombstones_and_the_unsubscribe_secret_move_with_the_store(tmp_path: Pat
         result = CliRunner().invoke(cli, ["store", "copy", str(root / "state.db"), target])
         assert result.exit_code == 0, result.output
         assert "erased 1" in result.output
-        moved = daemon(root, clock, database=target)
+        assert "store_keys 2" in result.output  # the erasure key and the unsubscribe secret
+        moved = daemon(root, clock, database=target, secret=None)
         try:
             assert moved.secret == secret  # links already sent keep working
             assert moved.store.is_erased("c00000") and not moved.store.is_erased("c00001")

@@ -31,8 +31,10 @@ def runtime_imports(path: Path) -> set[str]:
 
 def test_no_store_module_imports_the_engine() -> None:
     offenders = {
-        path.name: sorted(m for m in runtime_imports(path) if m.startswith("journey.engine"))
-        for path in (PACKAGE / "store").glob("*.py")
+        str(path.relative_to(PACKAGE)): sorted(
+            m for m in runtime_imports(path) if m.startswith("journey.engine")
+        )
+        for path in (PACKAGE / "store").rglob("*.py")
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
 

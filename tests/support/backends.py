@@ -1,11 +1,17 @@
 """Every state-store backend the tests run on, by name: `BACKENDS["sqlite"]`, `["postgresql"]`.
 
-A backend hands out stores for one test: `backend.open(tmp_path, name)` and
-`backend.url(tmp_path, name)`; two calls with the same name reach the same
-database (a second connection, a second process), different names never do.
+The one registry: the store tests (tests/store/conftest.py) and the store
+contract suite (tests/store/contract) are parametrized over it, so adding a
+backend is one line in BACKENDS. A backend hands out stores for one test:
+`backend.open(tmp_path, name)` and `backend.url(tmp_path, name)`; two calls with
+the same name reach the same database (a second connection, a second worker),
+different names never do. A worker in another process opens the URL with
+`journey.store.url.open_store`, as `journey run` does.
+
 PostgreSQL databases are made fresh per test from the `test` database
 (JOURNEY_TEST_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test)
-and dropped by `close`. An unreachable PostgreSQL fails the test: it never skips.
+and dropped by `close`. An unreachable PostgreSQL (or a missing psycopg) fails
+the test with the reason and the command to fix it: it never skips.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ class SQLiteBackend:
         self._stores: list[StateStore] = []
 
     def url(self, tmp_path: Path, name: str) -> str:
-        return f"sqlite:///{tmp_path / (name + '.db')}"
+        return f"sqlite://{tmp_path.resolve() / (name + '.db')}"
 
     def open(self, tmp_path: Path, name: str) -> StateStore:
         from journey.store.sqlite import SQLiteStore
@@ -62,8 +68,14 @@ class PostgresBackend:
         self._stores: list[StateStore] = []
 
     def _admin(self):  # type: ignore[no-untyped-def]
-        import psycopg
-
+        try:
+            import psycopg
+        except ImportError:
+            pytest.fail(
+                "psycopg is not installed; the PostgreSQL tests need it: "
+                "pip install -e '.[postgres]'",
+                pytrace=False,
+            )
         try:
             return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)
         except psycopg.OperationalError as exc:

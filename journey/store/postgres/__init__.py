@@ -5,9 +5,11 @@ migrations.py   versioned schema, applied under an advisory lock
 rows.py         PostgreSQL rows -> records
 contacts.py     contacts and events
 erasure.py      tombstones and VACUUM after an erasure
-enrollments.py  enrollments, claims (FOR UPDATE SKIP LOCKED), step history
-deliveries.py   deliveries: written before sending, claimed, marked, requeued
-queues.py       the daemon's inbox, trigger and journey state
+enrollments.py  enrollments, claims (FOR UPDATE SKIP LOCKED), fenced saves, step history
+deliveries.py   deliveries: written before sending, claimed, fenced, marked, requeued
+queues.py       the daemon's inbox: appended, claimed, removed under its leases
+triggers.py     per-contact trigger state (claimed) and journey clocks (compare-and-set)
+shared.py       what every worker shares: channel rate-limit buckets, the store's secrets
 reports.py      the counts behind `journey status`
 store.py        PostgresStore: the mixins together, plans, read-ahead, next due
 

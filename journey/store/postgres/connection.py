@@ -89,7 +89,10 @@ class PostgresConnection:
         self._depth = 0
         self._tx: Connection | None = None  # pinned from BEGIN to COMMIT
         self._lock = threading.RLock()
+        # Plans by content hash: immutable, so only what an undone transaction wrote or
+        # read (`_plans_this_transaction`) can be wrong, and is forgotten at its rollback.
         self._plans: dict[str, Plan] = {}
+        self._plans_this_transaction: list[str] = []
         self._ahead: ReadAhead | None = None
         self._pending_steps: list[tuple[Any, ...]] = []
         self.identity_check_seconds = IDENTITY_CHECK_SECONDS
@@ -149,13 +152,20 @@ class PostgresConnection:
                 self._depth -= 1
                 if self._depth == 0:
                     self._forget_transaction()
+                    self._forget_undone_plans()
                     self._end("ROLLBACK")
                     self._after_rollback()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._forget_transaction()
-                self._end("COMMIT")
+                try:
+                    self._end("COMMIT")
+                except BaseException:
+                    self._forget_undone_plans()
+                    self._after_rollback()
+                    raise
+                self._plans_this_transaction.clear()
                 self._after_commit()
 
     def _end(self, statement: str) -> None:
@@ -192,7 +202,8 @@ class PostgresConnection:
                 yield
             except BaseException:
                 self._pending_steps.clear()
-                self._ahead = None
+                self._ahead = None  # may describe rows the undone work wrote
+                self._forget_undone_plans()
                 self._tx.execute("ROLLBACK TO SAVEPOINT unit_of_work")
                 self._tx.execute("RELEASE SAVEPOINT unit_of_work")
                 raise
@@ -201,6 +212,16 @@ class PostgresConnection:
     def _forget_transaction(self) -> None:
         self._ahead = None
         self._pending_steps.clear()
+
+    def _forget_undone_plans(self) -> None:
+        for plan_hash in self._plans_this_transaction:
+            self._plans.pop(plan_hash, None)
+        self._plans_this_transaction.clear()
+
+    def _cache_plan(self, plan_hash: str, plan: Plan) -> None:
+        self._plans[plan_hash] = plan
+        if self._depth > 0:
+            self._plans_this_transaction.append(plan_hash)
 
     def _forget(self, contact_id: str) -> None:
         if self._ahead is not None:

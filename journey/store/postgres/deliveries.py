@@ -2,7 +2,10 @@
 
 States as in the SQLite store: `pending` and `uncertain` are claimed when due
 (the partial index `deliveries_due` holds those only); `sent`, `dead`,
-`suppressed`, `parked` and `unconfirmed` are not. A claim bumps `claim_epoch`.
+`suppressed`, `parked` and `unconfirmed` are not. A claim bumps `claim_epoch`;
+a write of a claimed record checks it (`LeaseLost`, nothing written), and
+`mark_sent` locks the batch's rows (`FOR UPDATE`, in key order) before it checks
+them all, so it marks every one or none.
 """
 
 from __future__ import annotations
@@ -11,13 +14,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import DeliveryRecord
+from journey.records import DeliveryRecord, LeaseLost
 from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
 from journey.store.sqlite_deliveries import REQUEUEABLE
 
 _MARKS = ", ".join(["%s"] * 15)
+# every table whose rows are handed out by claims (release_claims hands them back)
+CLAIMED_TABLES = ("enrollments", "deliveries", "trigger_state", "inbox")
+
+
+def _leased(delivery: DeliveryRecord | str) -> bool:
+    return not isinstance(delivery, str) and delivery.lease is not None
 
 
 class PostgresDeliveries(PostgresConnection):
@@ -38,24 +47,63 @@ class PostgresDeliveries(PostgresConnection):
 
     _DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
 
-    def update_delivery(self, key: str, **changes: Any) -> None:
+    def update_delivery(self, delivery: DeliveryRecord | str, **changes: Any) -> None:
         unknown = set(changes) - self._DELIVERY_FIELDS
         if unknown:
             raise ValueError(f"cannot change {sorted(unknown)} on a delivery")
         sets = ", ".join(f"{name} = %s" for name in changes)
-        self._run(
+        values = list(changes.values())
+        if isinstance(delivery, str) or delivery.lease is None:
+            key = delivery if isinstance(delivery, str) else delivery.delivery_key
+            # over a live claim, the epoch moves on: its holder is fenced out
+            self._run(
+                f"UPDATE deliveries SET {sets}, claim_epoch = claim_epoch +"
+                " (claimed_by IS NOT NULL)::int, claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE delivery_key = %s",
+                (*values, key),
+            )
+            return
+        lease, key = delivery.lease, delivery.delivery_key
+        written = self._run(
             f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
-            " WHERE delivery_key = %s",
-            (*changes.values(), key),
+            " WHERE delivery_key = %s AND claim_epoch = %s"
+            " AND (claimed_by IS NULL OR claimed_by = %s)",
+            (*values, key, lease.epoch, lease.worker),
         )
+        if written == 0 and self._one("SELECT 1 FROM deliveries WHERE delivery_key = %s", (key,)):
+            raise LeaseLost(f"delivery {key}", lease)
 
-    def mark_sent(self, sent: Sequence[tuple[str, int]], at: datetime) -> None:
-        self._many(
-            "UPDATE deliveries SET status = 'sent', attempts = %s, sent_at = %s,"
-            " last_error = NULL, claimed_by = NULL, claim_expires_at = NULL"
-            " WHERE delivery_key = %s",
-            [(attempts, at, key) for key, attempts in sent],
+    def mark_sent(self, sent: Sequence[tuple[DeliveryRecord | str, int]], at: datetime) -> None:
+        if not sent:
+            return
+        with self.transaction():
+            self._check_delivery_leases([d for d, _ in sent if not isinstance(d, str)])
+            self._many(
+                "UPDATE deliveries SET status = 'sent', attempts = %s, sent_at = %s,"
+                " last_error = NULL, claim_epoch = claim_epoch"
+                " + (%s AND claimed_by IS NOT NULL)::int,"
+                " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = %s",
+                [
+                    (attempts, at, not _leased(d), d if isinstance(d, str) else d.delivery_key)
+                    for d, attempts in sent
+                ],
+            )
+
+    def _check_delivery_leases(self, records: Sequence[DeliveryRecord]) -> None:
+        """Lock the rows; LeaseLost for the first one another worker claimed since its lease."""
+        leased = {r.delivery_key: r.lease for r in records if r.lease is not None}
+        if not leased:
+            return
+        rows = self._all(
+            "SELECT delivery_key, claimed_by, claim_epoch FROM deliveries"
+            " WHERE delivery_key = ANY(%s) ORDER BY delivery_key FOR UPDATE",
+            (list(leased),),
         )
+        for key, holder, epoch in rows:
+            lease = leased[key]
+            assert lease is not None
+            if epoch != lease.epoch or holder not in (None, lease.worker):
+                raise LeaseLost(f"delivery {key}", lease)
 
     def claim_due_deliveries(
         self, now: datetime, limit: int, *, worker: str, lease_until: datetime
@@ -69,20 +117,23 @@ class PostgresDeliveries(PostgresConnection):
                 " UPDATE deliveries AS d SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = d.claim_epoch + 1 FROM due"
                 " WHERE d.delivery_key = due.delivery_key"
-                f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)}",
+                f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)},"
+                f" {pg.qualified('d', codec.CLAIM_COLUMNS)}",
                 (now, now, limit, worker, lease_until),
             )
-        found = [pg.delivery_from_row(row) for row in rows]
+        found = [pg.delivery_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
         return found
 
-    def release_claims(self) -> int:
+    def release_claims(self, worker: str) -> int:
+        """Hand back `worker`'s leases on every kind of claimed row (others' stay)."""
         with self.transaction():
             released = 0
-            for table in ("enrollments", "deliveries"):
+            for table in CLAIMED_TABLES:
                 released += self._run(
                     f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL"
-                    " WHERE claimed_by IS NOT NULL"
+                    " WHERE claimed_by = %s",
+                    (worker,),
                 )
         return released
 

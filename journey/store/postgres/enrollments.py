@@ -3,7 +3,10 @@
 A claim takes due rows with `FOR UPDATE SKIP LOCKED` over the partial index of
 active enrollments by due time, so concurrent claimers never wait for each
 other or take the same row. Each claim bumps the row's `claim_epoch`: the
-fencing token a worker's later writes can be checked against.
+fencing token a worker's later writes are checked against. A leased save is one
+conditional UPDATE (`claim_epoch = %s AND (claimed_by IS NULL OR claimed_by = %s)`);
+under READ COMMITTED PostgreSQL checks that condition again on the newest version
+of a row another transaction was writing, so a take-over that commits first wins.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import Enrollment, StepRecord
+from journey.records import Enrollment, LeaseLost, StepRecord
 from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
@@ -32,14 +35,34 @@ class PostgresEnrollments(PostgresConnection):
         )
         return inserted == 1
 
+    # A write without a lease (an event's, not a claim's) over a live claim moves the
+    # epoch on too: the claim's holder, working from the version before, is fenced out.
+    _SET = (
+        "UPDATE enrollments SET status=%s, step_id=%s, step_entered_at=%s, due_at=%s,"
+        " split_arm=%s, exit_reason=%s, exited_at=%s, converted_at=%s, state=%s,"
+    )
+    _SAVE = (
+        f"{_SET} claim_epoch = claim_epoch + (claimed_by IS NOT NULL)::int,"
+        " claimed_by=NULL, claim_expires_at=NULL WHERE id=%s"
+    )
+    # the fencing check: nobody claimed (or wrote) the row since this lease was taken
+    _SAVE_LEASED = (
+        f"{_SET} claimed_by=NULL, claim_expires_at=NULL WHERE id=%s"
+        " AND claim_epoch = %s AND (claimed_by IS NULL OR claimed_by = %s)"
+    )
+
     def save_enrollment(self, enrollment: Enrollment) -> None:
         self._forget(enrollment.contact_id)
-        self._run(
-            "UPDATE enrollments SET status=%s, step_id=%s, step_entered_at=%s, due_at=%s,"
-            " split_arm=%s, exit_reason=%s, exited_at=%s, converted_at=%s, state=%s,"
-            " claimed_by=NULL, claim_expires_at=NULL WHERE id=%s",
-            codec.enrollment_update_row(enrollment),
+        lease = enrollment.lease
+        if lease is None:
+            self._run(self._SAVE, codec.enrollment_update_row(enrollment))
+            return
+        written = self._run(
+            self._SAVE_LEASED,
+            (*codec.enrollment_update_row(enrollment), lease.epoch, lease.worker),
         )
+        if written == 0 and self._one("SELECT 1 FROM enrollments WHERE id = %s", (enrollment.id,)):
+            raise LeaseLost(f"enrollment {enrollment.id}", lease)
 
     def set_enrollment_plan(self, enrollment: Enrollment) -> None:
         with self.transaction():
@@ -112,10 +135,11 @@ class PostgresEnrollments(PostgresConnection):
                 " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE enrollments AS e SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = e.claim_epoch + 1 FROM due WHERE e.id = due.id"
-                f" RETURNING {pg.qualified('e', codec.ENROLLMENT_COLUMNS)}",
+                f" RETURNING {pg.qualified('e', codec.ENROLLMENT_COLUMNS)},"
+                f" {pg.qualified('e', codec.CLAIM_COLUMNS)}",
                 (now, list(skip_journeys), now, limit, worker, lease_until),
             )
-        found = [pg.enrollment_from_row(row) for row in rows]
+        found = [pg.enrollment_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda e: (e.due_at or e.entered_at, e.id))
         return found
 

@@ -106,6 +106,40 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 store_id text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())""",
         ],
     ),
+    (
+        2,
+        "many workers: fencing epochs on claimed trigger state and inbox, shared rate limits,"
+        " typed journey state, the unsubscribe secret among the store's keys",
+        [
+            """ALTER TABLE trigger_state ADD COLUMN claimed_by text,
+                ADD COLUMN claim_expires_at timestamptz,
+                ADD COLUMN claim_epoch bigint NOT NULL DEFAULT 0""",
+            """ALTER TABLE inbox ADD COLUMN claimed_by text,
+                ADD COLUMN claim_expires_at timestamptz,
+                ADD COLUMN claim_epoch bigint NOT NULL DEFAULT 0""",
+            """ALTER TABLE journey_state ADD COLUMN trigger text,
+                ADD COLUMN activated_at timestamptz, ADD COLUMN next_fire_at timestamptz,
+                ADD COLUMN last_fired_at timestamptz""",
+            """UPDATE journey_state SET trigger = state->>'trigger',
+                activated_at = (state->>'activated_at')::timestamptz,
+                next_fire_at = (state->>'next_fire_at')::timestamptz,
+                last_fired_at = (state->>'last_fired_at')::timestamptz
+                WHERE json_typeof(state) = 'object'""",
+            """INSERT INTO store_keys (purpose, key)
+                SELECT 'unsubscribe', state->>'unsubscribe_secret' FROM journey_state
+                WHERE journey_id = '_daemon' AND json_typeof(state) = 'object'
+                AND state->>'unsubscribe_secret' IS NOT NULL
+                ON CONFLICT (purpose) DO NOTHING""",
+            "DELETE FROM journey_state WHERE journey_id = '_daemon'",
+            "ALTER TABLE journey_state DROP COLUMN state",
+            # the journey clocks a schedule or segment re-check waits on
+            """CREATE INDEX journey_state_due ON journey_state (next_fire_at)
+                WHERE next_fire_at IS NOT NULL""",
+            f"""CREATE TABLE rate_limits (
+                channel {K} PRIMARY KEY, tokens double precision NOT NULL,
+                updated_at timestamptz NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

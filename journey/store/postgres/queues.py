@@ -1,26 +1,27 @@
-"""PostgreSQL store, the daemon's inbox and the per-journey trigger and journey state.
+"""PostgreSQL store, the daemon's inbox: appended, claimed in arrival order, removed when done.
 
 Answers about event ids (`events_by_id`) and appends to the inbox take one
 transaction-scoped advisory lock, so two requests that carry the same id at
 the same moment are answered as if one came first: one `new`, one
-`duplicate` (SQLite gets that from its single writer).
+`duplicate` (SQLite gets that from its single writer). Appends one at a time
+also commit in `seq` order, so a claim never skips an item that commits later
+with a smaller number. Claims take the oldest unclaimed items with
+`FOR UPDATE SKIP LOCKED`; removal locks the batch and checks every lease first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.engine.state import TriggerState
 from journey.model import Event
+from journey.records import InboxItem, LeaseLost
 from journey.store import codec
-from journey.store.abc import InboxItem
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
 
 INBOX_LOCK = 0x4A524E59_0002  # "JRNY" + 2: event-id answers and inbox appends, one at a time
-_TRIGGER_COLUMNS = "journey_id, contact_id, next_fire_at, last_fired_at, segment_match"
 
 
 class PostgresQueues(PostgresConnection):
@@ -58,76 +59,59 @@ class PostgresQueues(PostgresConnection):
                 found[body["id"]] = codec.event_from_body(body, pg.instant(received_at))
         return found
 
-    def inbox_batch(self, limit: int) -> list[InboxItem]:
-        rows = self._all(
-            "SELECT seq, kind, body, received_at FROM inbox ORDER BY seq LIMIT %s", (limit,)
-        )
-        return [
-            InboxItem(seq=row[0], kind=row[1], body=row[2], received_at=pg.instant(row[3]))
+    def claim_inbox(
+        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+    ) -> list[InboxItem]:
+        with self.transaction():
+            rows = self._all(
+                "WITH due AS (SELECT seq FROM inbox"
+                " WHERE claimed_by IS NULL OR claim_expires_at < %s"
+                " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " UPDATE inbox AS i SET claimed_by = %s, claim_expires_at = %s,"
+                " claim_epoch = i.claim_epoch + 1 FROM due WHERE i.seq = due.seq"
+                f" RETURNING i.seq, i.kind, i.body, i.received_at,"
+                f" {pg.qualified('i', codec.CLAIM_COLUMNS)}",
+                (now, limit, worker, lease_until),
+            )
+        items = [
+            InboxItem(
+                seq=row[0],
+                kind=row[1],
+                body=row[2],
+                received_at=pg.instant(row[3]),
+                lease=pg.lease_from_row(row),
+            )
             for row in rows
         ]
+        items.sort(key=lambda item: item.seq)
+        return items
 
-    def remove_from_inbox(self, seqs: Sequence[int]) -> None:
-        if seqs:
-            self._run("DELETE FROM inbox WHERE seq = ANY(%s)", (list(seqs),))
+    def remove_from_inbox(self, items: Sequence[InboxItem]) -> None:
+        if not items:
+            return
+        with (
+            self.transaction()
+        ):  # the batch's rows locked: no claim changes between check and delete
+            leased = {item.seq: item.lease for item in items if item.lease is not None}
+            if leased:
+                for seq, holder, epoch in self._all(
+                    "SELECT seq, claimed_by, claim_epoch FROM inbox WHERE seq = ANY(%s)"
+                    " ORDER BY seq FOR UPDATE",
+                    (list(leased),),
+                ):
+                    lease = leased[seq]
+                    assert lease is not None
+                    if epoch != lease.epoch or holder not in (None, lease.worker):
+                        raise LeaseLost(f"inbox item {seq}", lease)
+            self._run("DELETE FROM inbox WHERE seq = ANY(%s)", ([item.seq for item in items],))
+
+    def release_inbox(self, items: Sequence[InboxItem]) -> None:
+        held = [(i.seq, i.lease.epoch, i.lease.worker) for i in items if i.lease is not None]
+        self._many(
+            "UPDATE inbox SET claimed_by = NULL, claim_expires_at = NULL"
+            " WHERE seq = %s AND claim_epoch = %s AND claimed_by = %s",
+            held,
+        )
 
     def inbox_size(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM inbox")[0])
-
-    # ----------------------------------------------------------- trigger state
-    def get_trigger_state(self, journey_id: str, contact_id: str) -> TriggerState | None:
-        row = self._one(
-            f"SELECT {_TRIGGER_COLUMNS} FROM trigger_state"
-            " WHERE journey_id = %s AND contact_id = %s",
-            (journey_id, contact_id),
-        )
-        return pg.trigger_from_row(row) if row else None
-
-    def get_trigger_states(
-        self, journey_id: str, contact_ids: Sequence[str]
-    ) -> dict[str, TriggerState]:
-        ids = list(contact_ids)
-        if not ids:
-            return {}
-        rows = self._all(
-            f"SELECT {_TRIGGER_COLUMNS} FROM trigger_state WHERE journey_id = %s"
-            " AND contact_id = ANY(%s)",
-            (journey_id, ids),
-        )
-        return {row[1]: pg.trigger_from_row(row) for row in rows}
-
-    def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
-        self._many(
-            f"INSERT INTO trigger_state ({_TRIGGER_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (journey_id, contact_id) DO UPDATE SET"
-            " next_fire_at = EXCLUDED.next_fire_at, last_fired_at = EXCLUDED.last_fired_at,"
-            " segment_match = EXCLUDED.segment_match",
-            [
-                (s.journey_id, s.contact_id, s.next_fire_at, s.last_fired_at, s.segment_match)
-                for s in states
-            ],
-        )
-
-    def due_trigger_states(
-        self, now: datetime, limit: int, journey_ids: Iterable[str]
-    ) -> list[TriggerState]:
-        ids = list(journey_ids)
-        if not ids:
-            return []
-        rows = self._all(
-            f"SELECT {_TRIGGER_COLUMNS} FROM trigger_state WHERE next_fire_at <= %s"
-            " AND journey_id = ANY(%s) ORDER BY next_fire_at LIMIT %s",
-            (now, ids, limit),
-        )
-        return [pg.trigger_from_row(row) for row in rows]
-
-    def get_journey_state(self, journey_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT state FROM journey_state WHERE journey_id = %s", (journey_id,))
-        return dict(row[0]) if row else None
-
-    def put_journey_state(self, journey_id: str, state: dict[str, Any]) -> None:
-        self._run(
-            "INSERT INTO journey_state (journey_id, state) VALUES (%s, %s)"
-            " ON CONFLICT (journey_id) DO UPDATE SET state = EXCLUDED.state",
-            (journey_id, codec.dumps(state)),
-        )

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from journey.engine.state import DeliveryRecord, Enrollment, Entry, TriggerState
 from journey.model import Contact, Event
+from journey.records import DeliveryRecord, Enrollment, Entry, JourneyState, Lease, TriggerState
 from journey.store.codec import from_ts
 
 
@@ -30,6 +30,11 @@ def instant(value: datetime) -> datetime:
 def qualified(alias: str, columns: str) -> str:
     """`a, b` as `alias.a, alias.b` (RETURNING after a join names the table)."""
     return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
+
+
+def lease_from_row(row: tuple[Any, ...]) -> Lease:
+    """The three `codec.CLAIM_COLUMNS` (holder, epoch, expiry) at the end of a claimed row."""
+    return Lease(worker=row[-3], epoch=int(row[-2]), expires_at=instant(row[-1]))
 
 
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
@@ -57,7 +62,7 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
     )
 
 
-def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
+def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
     entry, state = row[9], row[14]
     return Enrollment(
         id=row[0],
@@ -81,10 +86,11 @@ def enrollment_from_row(row: tuple[Any, ...]) -> Enrollment:
         phase=state.get("phase", "enter"),
         visits=state.get("visits") or {},
         defer_since=from_ts(state.get("defer_since")),
+        lease=lease,
     )
 
 
-def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
+def delivery_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> DeliveryRecord:
     return DeliveryRecord(
         delivery_key=row[0],
         enrollment_id=row[1],
@@ -101,14 +107,27 @@ def delivery_from_row(row: tuple[Any, ...]) -> DeliveryRecord:
         next_attempt_at=utc(row[12]),
         last_error=row[13],
         sent_at=utc(row[14]),
+        lease=lease,
     )
 
 
-def trigger_from_row(row: tuple[Any, ...]) -> TriggerState:
+def trigger_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> TriggerState:
     return TriggerState(
         journey_id=row[0],
         contact_id=row[1],
         next_fire_at=utc(row[2]),
         last_fired_at=utc(row[3]),
         segment_match=row[4],
+        lease=lease,
+    )
+
+
+def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
+    """A row of `codec.JOURNEY_STATE_COLUMNS`."""
+    return JourneyState(
+        journey_id=row[0],
+        trigger=row[1],
+        activated_at=utc(row[2]),
+        next_fire_at=utc(row[3]),
+        last_fired_at=utc(row[4]),
     )

@@ -1,7 +1,8 @@
 """The PostgreSQL StateStore: the SQLite store's contract and answers, for many processes.
 
 `PostgresStore` puts together one mixin per group of tables (`contacts`,
-`enrollments`, `deliveries`, `queues`) over the connection (`connection`);
+`enrollments`, `deliveries`, `queues`, `triggers`, `shared`) over the connection
+(`connection`);
 plans, reports and the batch read-ahead, which span tables, live here.
 """
 
@@ -20,11 +21,19 @@ from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
+from journey.store.postgres.shared import PostgresShared
+from journey.store.postgres.triggers import PostgresTriggers
 from journey.store.readahead import ReadAhead
 
 
 class PostgresStore(
-    PostgresContacts, PostgresEnrollments, PostgresDeliveries, PostgresQueues, StateStore
+    PostgresContacts,
+    PostgresEnrollments,
+    PostgresDeliveries,
+    PostgresQueues,
+    PostgresTriggers,
+    PostgresShared,
+    StateStore,
 ):
     """The StateStore on one PostgreSQL database; see the mixins for each group of tables."""
 
@@ -50,7 +59,7 @@ class PostgresStore(
 
     # ------------------------------------------------------------------- plans
     def save_plan(self, plan: Plan) -> None:
-        self._plans[plan.plan_hash] = plan
+        self._cache_plan(plan.plan_hash, plan)
         from journey.compiler import plan_to_dict
 
         self._run(
@@ -68,7 +77,7 @@ class PostgresStore(
         from journey.compiler import plan_from_dict
 
         plan = plan_from_dict(json.loads(row[0]))
-        self._plans[plan_hash] = plan
+        self._cache_plan(plan_hash, plan)
         return plan
 
     # ----------------------------------------------------------------- reports
@@ -82,15 +91,11 @@ class PostgresStore(
             row = self._one(
                 "SELECT (SELECT MIN(due_at) FROM enrollments WHERE status = 'active'"
                 " AND journey_id = ANY(%s)),"
-                " (SELECT MIN(next_fire_at) FROM trigger_state WHERE journey_id = ANY(%s))",
-                (ids, ids),
+                " (SELECT MIN(next_fire_at) FROM trigger_state WHERE journey_id = ANY(%s)),"
+                " (SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id = ANY(%s))",
+                (ids, ids, ids),
             )
-            candidates += [pg.utc(row[0]), pg.utc(row[1])]
-            for (state,) in self._all(
-                "SELECT state FROM journey_state WHERE journey_id = ANY(%s)", (ids,)
-            ):
-                fire = state.get("next_fire_at") if isinstance(state, dict) else None
-                candidates.append(pg.utc(datetime.fromisoformat(fire)) if fire else None)
+            candidates += [pg.utc(value) for value in row]
         found = [c for c in candidates if c is not None]
         return min(found) if found else None
 

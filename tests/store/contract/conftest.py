@@ -1,44 +1,39 @@
-"""One fixture, parametrized over every backend in BACKENDS: the suite runs unchanged on each."""
+"""The contract suite runs unchanged on every backend of tests/support/backends.py.
+
+`backend` (one per registered backend) and its clean-up come from
+tests/store/conftest.py; `store_factory` opens stores on it for one test, the
+same name reaching the same database (a second worker), and names the URL a
+worker in another process opens.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from journey.store.abc import StateStore
-from tests.store.contract.backends import BACKENDS
+from tests.support.backends import Backend
 
 
 class OpenStores:
-    """Opens stores of one backend for one test (same name, same database); closes them after."""
+    """Opens stores of one backend for one test; the backend closes them when the test ends."""
 
-    def __init__(self, backend: str, tmp_path: Path) -> None:
+    def __init__(self, backend: Backend, tmp_path: Path) -> None:
         self.backend = backend
         self.tmp_path = tmp_path
-        self._opened: list[StateStore] = []
 
     def __call__(self, shared_name: str = "main") -> StateStore:
-        store = BACKENDS[self.backend](self.tmp_path, shared_name)
-        self._opened.append(store)
-        return store
+        return self.backend.open(self.tmp_path, shared_name)
 
-    def close(self) -> None:
-        for store in self._opened:
-            store.close()
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+    def url(self, shared_name: str = "main") -> str:
+        """Where the database of `shared_name` is, for a worker that opens it itself."""
+        return self.backend.url(self.tmp_path, shared_name)
 
 
 @pytest.fixture
-def store_factory(backend: str, tmp_path: Path) -> Iterator[OpenStores]:
-    stores = OpenStores(backend, tmp_path)
-    yield stores
-    stores.close()
+def store_factory(backend: Backend, tmp_path: Path) -> OpenStores:
+    return OpenStores(backend, tmp_path)
 
 
 @pytest.fixture

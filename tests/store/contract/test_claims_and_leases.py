@@ -192,3 +192,16 @@ def test_a_delivery_updated_by_key_fences_out_the_claims_holder(store_factory: O
         a.mark_sent([(claimed, 1)], T0)
     found = a.get_delivery("k1")
     assert found is not None and found.status == "suppressed"
+
+
+def test_deliveries_marked_sent_by_key_fence_out_the_claims_holder(
+    store_factory: OpenStores,
+) -> None:
+    a, b = store_factory(), store_factory()
+    a.add_delivery(delivery("k1"))
+    [claimed] = a.claim_due_deliveries(T0, 10, worker="a", lease_until=T0 + 5 * MINUTE)
+    b.mark_sent([("k1", 1)], T0)  # by key: not claimed by b, yet over a's live claim
+    with pytest.raises(LeaseLost):
+        a.update_delivery(claimed, status="dead", attempts=1, last_error="stale")
+    found = a.get_delivery("k1")
+    assert found is not None and found.status == "sent"

@@ -48,17 +48,18 @@ def assert_each_sent_once(store: StateStore, tmp_path: Path, done: list[str]) ->
 
 
 def test_threads_send_every_delivery_exactly_once(
-    store_factory: OpenStores, backend: str, tmp_path: Path
+    store_factory: OpenStores, tmp_path: Path
 ) -> None:
     store = store_factory("shared")
     seed_deliveries(store)
     stale = killed_worker_claims(store)
+    url = store_factory.url("shared")
     results: dict[str, list[str]] = {}
     together = threading.Barrier(3, timeout=60)  # all start claiming at once
 
     def run(worker: str) -> None:
         together.wait()
-        results[worker] = drain_deliveries(backend, tmp_path, "shared", worker, LATER, 7)
+        results[worker] = drain_deliveries(url, tmp_path, worker, LATER, 7)
 
     threads = [threading.Thread(target=run, args=(f"t{n}",)) for n in range(3)]
     for thread in threads:
@@ -72,16 +73,16 @@ def test_threads_send_every_delivery_exactly_once(
 
 
 def test_processes_send_every_delivery_exactly_once(
-    store_factory: OpenStores, backend: str, tmp_path: Path
+    store_factory: OpenStores, tmp_path: Path
 ) -> None:
     store = store_factory("shared")
     seed_deliveries(store)
     stale = killed_worker_claims(store)
+    url = store_factory.url("shared")
     spawn = multiprocessing.get_context("spawn")
     with spawn.Pool(3) as pool:
         jobs = [
-            pool.apply_async(drain_deliveries, (backend, tmp_path, "shared", f"p{n}", LATER, 7))
-            for n in range(3)
+            pool.apply_async(drain_deliveries, (url, tmp_path, f"p{n}", LATER, 7)) for n in range(3)
         ]
         done = [key for job in jobs for key in job.get(timeout=120)]
     assert_each_sent_once(store, tmp_path, done)
@@ -91,20 +92,16 @@ def test_processes_send_every_delivery_exactly_once(
     assert found is not None and found.status == "sent"
 
 
-def test_processes_complete_every_enrollment_exactly_once(
-    store_factory: OpenStores, backend: str, tmp_path: Path
-) -> None:
+def test_processes_complete_every_enrollment_exactly_once(store_factory: OpenStores) -> None:
     store = store_factory("shared")
     with store.transaction():
         for n in range(ITEMS):
             store.insert_enrollment(enrollment(f"c{n}"))
     stale = store.claim_due_enrollments(T0, 25, worker="killed", lease_until=T0 + MINUTE)
+    url = store_factory.url("shared")
     spawn = multiprocessing.get_context("spawn")
     with spawn.Pool(2) as pool:
-        jobs = [
-            pool.apply_async(drain_enrollments, (backend, tmp_path, "shared", f"p{n}", LATER, 9))
-            for n in range(2)
-        ]
+        jobs = [pool.apply_async(drain_enrollments, (url, f"p{n}", LATER, 9)) for n in range(2)]
         done = Counter(eid for job in jobs for eid in job.get(timeout=120))
     assert len(done) == ITEMS and set(done.values()) == {1}
     assert {e.id for e in stale} <= set(done)  # the killed worker's claims were taken over

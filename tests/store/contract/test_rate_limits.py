@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
 from tests.store.contract.records import T0
 
@@ -28,3 +30,26 @@ def test_the_bucket_never_holds_more_than_its_capacity(store_factory: OpenStores
     assert after_an_hour.allowed == 2
     earlier = store.take_rate_tokens("sms", now=T0, wanted=1, **rate)  # a clock behind
     assert earlier.allowed == 0
+
+
+def test_workers_taking_at_the_same_moment_never_spend_one_token_twice(
+    store_factory: OpenStores,
+) -> None:
+    """Four workers reach for a bucket nobody has used yet, at once: one bucket, five tokens."""
+    workers = [store_factory() for _ in range(4)]
+    rate = {"capacity": 5.0, "per_second": 0.0}
+    allowed: list[int] = []
+    together = threading.Barrier(len(workers), timeout=60)
+
+    def take(store: StateStore) -> None:
+        together.wait()
+        for _ in range(3):
+            allowed.append(store.take_rate_tokens("sms", now=T0, wanted=1, **rate).allowed)
+
+    threads = [threading.Thread(target=take, args=(store,)) for store in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    assert sum(allowed) == 5 and len(allowed) == 12

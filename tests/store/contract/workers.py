@@ -1,6 +1,7 @@
 """Workers for the concurrency tests: each opens its own store on the shared database.
 
-Module-level functions, so spawned processes can import them. A worker claims
+Module-level functions, so spawned processes can import them; a worker opens
+the store's URL itself (`open_store`, as `journey run` does). A worker claims
 due deliveries in small batches, "sends" each (appends its key to its own
 sent-file, standing for the channel) and marks it sent under the claim's
 lease; a lost lease means the batch is dropped, never recorded twice.
@@ -12,16 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from journey.records import LeaseLost
-from tests.store.contract.backends import BACKENDS
+from journey.store.url import open_store
 
 LEASE = timedelta(hours=1)
 
 
-def drain_deliveries(
-    backend: str, tmp_path: Path, shared_name: str, worker: str, now: datetime, batch: int
-) -> list[str]:
+def drain_deliveries(url: str, tmp_path: Path, worker: str, now: datetime, batch: int) -> list[str]:
     """Claim, send and mark sent until nothing is due; the keys this worker sent."""
-    store = BACKENDS[backend](tmp_path, shared_name)
+    store = open_store(url)
     sent: list[str] = []
     channel = tmp_path / f"sent-{worker}.txt"
     try:
@@ -45,13 +44,11 @@ def drain_deliveries(
     return sent
 
 
-def drain_enrollments(
-    backend: str, tmp_path: Path, shared_name: str, worker: str, now: datetime, batch: int
-) -> list[str]:
+def drain_enrollments(url: str, worker: str, now: datetime, batch: int) -> list[str]:
     """Claim due enrollments and complete each (exit) under its lease; the ids completed."""
     from dataclasses import replace
 
-    store = BACKENDS[backend](tmp_path, shared_name)
+    store = open_store(url)
     done: list[str] = []
     try:
         for _ in range(10_000):

@@ -13,11 +13,11 @@ import psycopg
 import pytest
 
 from journey.daemon import inbox
-from journey.engine.state import DeliveryRecord
 from journey.errors import StoreError
 from journey.model import Event
+from journey.records import DeliveryRecord
 from journey.store.postgres import PostgresStore
-from journey.store.postgres.migrations import LATEST_VERSION
+from journey.store.postgres.migrations import LATEST_VERSION, MIGRATIONS
 from tests.support.backends import PostgresBackend
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -65,8 +65,9 @@ def test_workers_starting_together_migrate_the_schema_once(
     for thread in threads:
         thread.join(timeout=60)
     assert failures == [] and len(opened) == 4
-    versions = opened[0]._all("SELECT version FROM schema_version")
-    assert versions == [(LATEST_VERSION,)]
+    versions = opened[0]._all("SELECT version FROM schema_version ORDER BY version")
+    assert versions == [(version,) for version, _, _ in MIGRATIONS]  # each applied once
+    assert versions[-1] == (LATEST_VERSION,)
     assert len({store.store_id for store in opened}) == 1
     for store in opened:
         store.close()
