@@ -54,7 +54,7 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
     return path
 
 
-def test_ingest_run_and_status_all_reach_the_database_the_url_names(
+def test_ingest_run_status_and_report_all_reach_the_database_the_url_names(
     tmp_path: Path, database: str
 ) -> None:
     root = make_workspace(tmp_path / "ws")
@@ -79,6 +79,10 @@ def test_ingest_run_and_status_all_reach_the_database_the_url_names(
     assert report["database"] == database
     (journey,) = report["journeys"]
     assert journey["entered"] == 3 and journey["deliveries"] == {"sent": 3}
+    results = runner.invoke(cli, [*base, "report", "--format", "json"], env=env)
+    assert results.exit_code == 0, results.output
+    (read_back,) = json.loads(results.output)["journeys"]
+    assert (read_back["id"], read_back["entered"]) == (journey["journey_id"], 3)
     assert not (root / "state.db").exists()  # the workspace's own SQLite file was never made
     assert len((root / "outbox.jsonl").read_text().splitlines()) == 3
 

@@ -1,26 +1,19 @@
-"""The store's results reads: enrollments with every arm and the steps reached, messages, events."""
+"""The store's results reads, on every backend: enrollments with every arm and the steps
+reached, messages, events."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from journey.engine.state import StepRecord
 from journey.model import Event
-from journey.store.sqlite import SQLiteStore
+from journey.store.abc import StateStore
 from tests.store.test_state_store import T0, delivery, enrollment
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "state.db")
-
-
 def test_an_enrollment_keeps_every_arm_and_when_each_step_was_first_reached(
-    store: SQLiteStore,
+    store: StateStore,
 ) -> None:
     first = replace(enrollment(1), arms={"holdout": "treated", "subject": "b"}, split_arm="b")
     store.insert_enrollment(first)
@@ -34,6 +27,8 @@ def test_an_enrollment_keeps_every_arm_and_when_each_step_was_first_reached(
         ]
     )  # fmt: skip
     store.save_enrollment(replace(first, converted_at=T0 + timedelta(days=1)))
+    kept = store.get_enrollment(first.id)
+    assert kept is not None and kept.arms == {"holdout": "treated", "subject": "b"}
     [outcome] = store.enrollment_outcomes("j1")
     assert outcome.arms == {"holdout": "treated", "subject": "b"}
     assert outcome.reached == {"holdout": T0, "subject": T0 + timedelta(minutes=1)}
@@ -43,7 +38,7 @@ def test_an_enrollment_keeps_every_arm_and_when_each_step_was_first_reached(
     assert [o.enrollment_id for o in store.enrollment_outcomes("j2", since=T0)] == [later.id]
 
 
-def test_messages_are_read_per_journey_or_all_and_from_a_moment_on(store: SQLiteStore) -> None:
+def test_messages_are_read_per_journey_or_all_and_from_a_moment_on(store: StateStore) -> None:
     store.add_delivery(delivery("k1"))
     store.add_delivery(replace(delivery("k2", at=T0 + timedelta(days=1)), journey_id="j2"))
     store.mark_sent([("k1", 1)], T0 + timedelta(minutes=5))
@@ -55,7 +50,7 @@ def test_messages_are_read_per_journey_or_all_and_from_a_moment_on(store: SQLite
     assert [t.message_id for t in store.message_touches(since=T0 + timedelta(hours=1))] == ["k2"]
 
 
-def test_events_are_read_by_name_oldest_first(store: SQLiteStore) -> None:
+def test_events_are_read_by_name_oldest_first(store: StateStore) -> None:
     for number, name in enumerate(["order_placed", "signed_up", "order_placed"]):
         at = T0 + timedelta(hours=3 - number)
         store.add_event(Event(id=f"e{number}", name=name, contact_id="c1", timestamp=at,

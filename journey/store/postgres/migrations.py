@@ -140,6 +140,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 updated_at timestamptz NOT NULL)""",
         ],
     ),
+    (
+        3,
+        "results: conversion events by name and time, enrollments by journey and entry",
+        [
+            "CREATE INDEX events_name_ts ON events (name, timestamp)",
+            "CREATE INDEX enrollments_journey_entered ON enrollments (journey_id, entered_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -86,6 +86,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         phase=state.get("phase", "enter"),
         visits=state.get("visits") or {},
         defer_since=from_ts(state.get("defer_since")),
+        arms=state.get("arms") or {},
         lease=lease,
     )
 

@@ -1,7 +1,7 @@
 """The PostgreSQL StateStore: the SQLite store's contract and answers, for many processes.
 
 `PostgresStore` puts together one mixin per group of tables (`contacts`,
-`enrollments`, `deliveries`, `queues`, `triggers`, `shared`) over the connection
+`enrollments`, `deliveries`, `queues`, `triggers`, `shared`, `results`) over the connection
 (`connection`);
 plans, reports and the batch read-ahead, which span tables, live here.
 """
@@ -21,6 +21,7 @@ from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
+from journey.store.postgres.results import PostgresResults
 from journey.store.postgres.shared import PostgresShared
 from journey.store.postgres.triggers import PostgresTriggers
 from journey.store.readahead import ReadAhead
@@ -33,6 +34,7 @@ class PostgresStore(
     PostgresQueues,
     PostgresTriggers,
     PostgresShared,
+    PostgresResults,
     StateStore,
 ):
     """The StateStore on one PostgreSQL database; see the mixins for each group of tables."""
