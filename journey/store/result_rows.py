@@ -7,8 +7,16 @@ same journey, step and arm as the send.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+# What both stores select for a message, in this order (see touch_from_row).
+TOUCH_COLUMNS = (
+    "delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind,"
+    " category, status, created_at, sent_at"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,3 +54,24 @@ class MessageTouch:
     def reached_contact(self) -> bool:
         """A message that went out (webhook calls are not messages)."""
         return self.status == "sent" and self.kind != "webhook" and self.sent_at is not None
+
+
+def touch_from_row(
+    row: Sequence[Any],
+    instant: Callable[[Any], datetime],
+    maybe_instant: Callable[[Any], datetime | None],
+) -> MessageTouch:
+    """A row of TOUCH_COLUMNS; each store says how its instants are read."""
+    return MessageTouch(
+        message_id=row[0],
+        enrollment_id=row[1],
+        journey_id=row[2],
+        step_id=row[3],
+        contact_id=row[4],
+        channel=row[5],
+        kind=row[6],
+        category=row[7],
+        status=row[8],
+        created_at=instant(row[9]),
+        sent_at=maybe_instant(row[10]),
+    )

@@ -13,7 +13,12 @@ from datetime import datetime
 
 from journey.model import Event
 from journey.store import codec
-from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+from journey.store.result_rows import (
+    TOUCH_COLUMNS,
+    EnrollmentOutcome,
+    MessageTouch,
+    touch_from_row,
+)
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
 
@@ -65,27 +70,10 @@ class SQLiteResults(SQLiteConnection):
             params.append(codec.ts(since) or "")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
-            "SELECT delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind,"
-            f" category, status, created_at, sent_at FROM deliveries{where}"
-            " ORDER BY created_at, delivery_key",
+            f"SELECT {TOUCH_COLUMNS} FROM deliveries{where} ORDER BY created_at, delivery_key",
             params,
         )
-        return [
-            MessageTouch(
-                message_id=row[0],
-                enrollment_id=row[1],
-                journey_id=row[2],
-                step_id=row[3],
-                contact_id=row[4],
-                channel=row[5],
-                kind=row[6],
-                category=row[7],
-                status=row[8],
-                created_at=datetime.fromisoformat(row[9]),
-                sent_at=codec.from_ts(row[10]),
-            )
-            for row in rows
-        ]
+        return [touch_from_row(row, datetime.fromisoformat, codec.from_ts) for row in rows]
 
     def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
         found: list[Event] = []

@@ -12,7 +12,12 @@ from datetime import datetime
 from journey.model import Event
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
-from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+from journey.store.result_rows import (
+    TOUCH_COLUMNS,
+    EnrollmentOutcome,
+    MessageTouch,
+    touch_from_row,
+)
 
 
 class PostgresResults(PostgresConnection):
@@ -64,27 +69,10 @@ class PostgresResults(PostgresConnection):
             params.append(since)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
-            "SELECT delivery_key, enrollment_id, journey_id, step_id, contact_id, channel, kind,"
-            f" category, status, created_at, sent_at FROM deliveries{where}"
-            " ORDER BY created_at, delivery_key",
+            f"SELECT {TOUCH_COLUMNS} FROM deliveries{where} ORDER BY created_at, delivery_key",
             params,
         )
-        return [
-            MessageTouch(
-                message_id=row[0],
-                enrollment_id=row[1],
-                journey_id=row[2],
-                step_id=row[3],
-                contact_id=row[4],
-                channel=row[5],
-                kind=row[6],
-                category=row[7],
-                status=row[8],
-                created_at=pg.instant(row[9]),
-                sent_at=pg.utc(row[10]),
-            )
-            for row in rows
-        ]
+        return [touch_from_row(row, pg.instant, pg.utc) for row in rows]
 
     def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
         wanted = sorted(set(names))
