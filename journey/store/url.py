@@ -1,8 +1,8 @@
 """Where a state store lives, as a URL, and opening it: the one place a store is constructed.
 
 ``postgresql://user@host:5432/db`` (or ``postgres://``) is a PostgreSQL store;
-``sqlite:///abs/path.db``, ``sqlite://relative/path.db`` and a plain path are a
-SQLite file, as before; ``:memory:`` a throw-away SQLite store.
+``sqlite:///abs/path.db`` (or ``sqlite:////abs/path.db``), ``sqlite://relative/path.db``
+and a plain path are a SQLite file, as before; ``:memory:`` a throw-away SQLite store.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ def is_postgres(url: str | Path) -> bool:
 def sqlite_path(url: str | Path) -> Path:
     """The file of a SQLite URL or plain path."""
     text = str(url)
-    return Path(text[len(SQLITE_SCHEME) :] if text.startswith(SQLITE_SCHEME) else text)
+    if not text.startswith(SQLITE_SCHEME):
+        return Path(text)
+    path = text[len(SQLITE_SCHEME) :]
+    # sqlite:////abs/state.db (four slashes, as SQLAlchemy writes it) is /abs/state.db too
+    return Path(path[1:] if path.startswith("//") else path)
 
 
 def shown(url: str | Path) -> str:
