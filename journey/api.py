@@ -71,14 +71,19 @@ def preview_message(
     *,
     at: datetime,
     locale: str | None = None,
+    event: Event | None = None,
 ) -> RenderedMessage:
-    """What `journey preview` shows: the step rendered as it would be sent at `at`."""
+    """What `journey preview` shows: the step rendered as it would be sent at `at`.
+
+    `event` is the one that enrolled the contact; without it, the example payload
+    the workspace declares for the trigger's event.
+    """
     return workspace_renderer(workspace).render(
         template=step.template,
         message=step.message,
         contact=contact,
         locales=plan.locales,
-        context=preview_context(plan, at, workspace),
+        context=preview_context(plan, at, workspace, event),
         now=at,
         locale=locale,
         timezone=plan.timezone,

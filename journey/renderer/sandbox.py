@@ -146,6 +146,17 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         return None  # format/format_map are refused by is_safe_attribute instead
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """A dict's own key before its methods: `entry.properties.items` is the event's
+        `items` property, as a marketer means it, not `dict.items` (Jinja's default
+        order). A dict without that key still offers its methods (`x.items()`)."""
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in _BLOCKED_STR_ATTRIBUTES:
             return False
@@ -182,13 +193,7 @@ class JourneySandbox(BudgetedSandbox):
         attribute lookup (an exception per access) that Jinja's generic path costs.
         Keys are data, so no safety check is needed; everything else goes through
         the sandbox's checks."""
-        kind = type(obj)
-        if kind is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        elif kind is ContactView:
+        if type(obj) is ContactView:
             try:
                 return obj._values[attribute]
             except KeyError:

@@ -19,6 +19,7 @@ from journey.validator.semantic_channels import (
 )
 from journey.validator.semantic_context import Checker, text
 from journey.validator.semantic_conversions import check_conversions, check_surveys
+from journey.validator.semantic_event_examples import check_event_examples
 from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
 from journey.validator.semantic_graph import check_graph
@@ -68,6 +69,7 @@ def _workspace_pass(checker: Checker) -> None:
     check_timezone(checker, data.get("default_timezone"), ("default_timezone",))
     check_conversions(checker)
     check_surveys(checker)
+    check_event_examples(checker)
 
 
 def _run(checker: Checker, passes: tuple[Callable[[Checker], None], ...]) -> None:
