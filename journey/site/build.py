@@ -67,6 +67,27 @@ class JourneyInfo:
     def problem_codes(self) -> list[str]:
         return sorted({d.code for d in self.problems})
 
+    @property
+    def render_failures(self) -> int:
+        """Previews (step × locale × sample contact) that could not render."""
+        return sum(
+            1
+            for step in self.previews
+            for group in step.locales
+            for preview in group.previews
+            if preview.error
+        )
+
+    @property
+    def forecast_errors(self) -> int:
+        """Forecast contacts that would exit with `error` (a render or expression failure)."""
+        return self.forecast.exits.get("error", 0) if self.forecast else 0
+
+    @property
+    def sends_fail(self) -> bool:
+        """Valid on paper, but its messages or its forecast fail: flagged like an error."""
+        return bool(self.render_failures or self.forecast_errors)
+
 
 @dataclass(slots=True)
 class SiteReport:

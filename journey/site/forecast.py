@@ -77,7 +77,9 @@ def forecast_journey(
 ) -> Forecast:
     samples = sample_contacts(workspace.contact_attributes, start)
     plan = forecast_plan(plan)
-    contacts, events = population(plan, samples, workspace.events, start, size)
+    contacts, events = population(
+        plan, samples, workspace.events, start, size, workspace.event_examples
+    )
     report = simulate(
         plan,
         renderer=renderer,

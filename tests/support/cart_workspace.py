@@ -85,6 +85,7 @@ cases:
 
 def write_cart_workspace(root: Path, *, catalog: str = CATALOG, body: str = BODY) -> Path:
     """The workspace under `root`; returns the journey file."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "workspace.yaml").write_text(WORKSPACE, encoding="utf-8")
     (root / "journeys").mkdir(parents=True, exist_ok=True)
     journey = root / "journeys" / "cart.yaml"
