@@ -27,6 +27,7 @@ from journey.renderer.introspect import (
     template_closure_via,
 )
 from journey.renderer.render import PARTS
+from journey.validator.suggest import did_you_mean, listing, sentence
 from journey.workspace import Workspace
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, template_stat
@@ -48,6 +49,8 @@ class _Checker:
     declared: frozenset[str] | None
     found: list[Diagnostic]
     seen: set[tuple[str, str, int, str]]
+    entry_event: str | None = None  # the event that enrolls, when its properties are declared
+    entry_types: Mapping[str, str] | None = None
 
     def add(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
         key = (code, location.path, location.line, message)
@@ -67,10 +70,16 @@ def check_send_templates(
     declared_attributes: Mapping[str, str] | Iterable[str] | None = None,
     *,
     locale_locations: Mapping[str, Location] | None = None,
+    entry_event: str | None = None,
+    entry_types: Mapping[str, str] | None = None,
 ) -> list[Diagnostic]:
-    """Diagnostics for one journey's sends; problems in templates point into them."""
+    """Diagnostics for one journey's sends; problems in templates point into them.
+
+    `entry_types` are the declared properties of `entry_event`, the event that
+    enrolls the contact: `entry.properties.X` must be one of them.
+    """
     declared = None if declared_attributes is None else frozenset(declared_attributes)
-    checker = _Checker(templates_dir, locales_dir, declared, [], set())
+    checker = _Checker(templates_dir, locales_dir, declared, [], set(), entry_event, entry_types)
     reached: list[tuple[TemplateFacts, PulledIn]] = []
     first_location: Location | None = None
     for template, message, location in sends:
@@ -173,6 +182,7 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
             hint="templates receive contact, entry, journey, now, locale, unsubscribe_url"
             " and message_id",
         )
+    _check_entry_properties(checker, facts)
     if checker.declared is None:
         return
     known = checker.declared | RESERVED_CONTACT_KEYS
@@ -190,6 +200,26 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
                 checker.at(facts.name, line),
                 hint=hint,
             )
+
+
+def _check_entry_properties(checker: _Checker, facts: TemplateFacts) -> None:
+    types = checker.entry_types
+    if types is None:
+        return
+    for name, line in facts.entry_properties.items():
+        if name in types:
+            continue
+        checker.add(
+            "unknown-property",
+            f"`entry.properties.{name}`: event `{checker.entry_event}` declares no property"
+            f" `{name}`",
+            checker.at(facts.name, line),
+            hint=sentence(
+                did_you_mean(name, types),
+                f"`{checker.entry_event}` declares {listing(types)}; declare new ones in"
+                " workspace.yaml.",
+            ),
+        )
 
 
 def _pulled_in(checker: _Checker, via: tuple[str, int, str]) -> str:
@@ -259,6 +289,7 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
     locale_locations = {
         locale: doc.location(("locales", index)) for index, locale in enumerate(locales)
     }
+    entry_event = _entry_event(data)
     return check_send_templates(
         sends,
         locales,
@@ -266,4 +297,14 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
         workspace.locales_dir,
         workspace.contact_attributes,
         locale_locations=locale_locations,
+        entry_event=entry_event,
+        entry_types=(workspace.events or {}).get(entry_event) if entry_event else None,
     )
+
+
+def _entry_event(data: Mapping[str, Any]) -> str | None:
+    trigger = data.get("trigger")
+    if isinstance(trigger, str):
+        return trigger
+    name = trigger.get("event") if isinstance(trigger, dict) else None
+    return name if isinstance(name, str) else None
