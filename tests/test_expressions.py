@@ -60,7 +60,6 @@ def test_a_property_named_like_a_dict_method_is_the_property() -> None:
     entry = {"properties": {"items": [1, 2], "keys": 3, "values": "v"}}
     assert compile_expression("entry.properties.items | length").evaluate({"entry": entry}) == 2
     assert compile_expression("entry.properties.keys").evaluate({"entry": entry}) == 3
-    without = {"properties": {"a": 1}}
-    assert compile_expression("entry.properties.items() | list").evaluate({"entry": without}) == [
-        ("a", 1)
-    ]
+    without = {"entry": {"properties": {"a": 1}}}
+    assert compile_expression("entry.properties.items is defined").evaluate(without) is False
+    assert compile_expression("entry.properties.get('a', 0)").evaluate(without) == 1

@@ -36,10 +36,22 @@ def preview_context(
     plan: Plan, at: datetime, workspace: Workspace, event: Event | None = None
 ) -> dict[str, Any]:
     """What the engine passes to templates, with the entry of `preview_entry`."""
+    return render_context(
+        workspace,
+        {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
+        preview_entry(plan, workspace, at, event),
+        f"preview.{plan.journey_id}.{plan.first_step}",
+    )
+
+
+def render_context(
+    workspace: Workspace, journey: dict[str, Any], entry: dict[str, Any], message_id: str
+) -> dict[str, Any]:
+    """The template context besides `contact`, `now` and `locale` (the renderer adds those)."""
     base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
     return {
-        "entry": preview_entry(plan, workspace, at, event),
-        "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
+        "entry": entry,
+        "journey": journey,
         "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
-        "message_id": f"preview.{plan.journey_id}.{plan.first_step}",
+        "message_id": message_id,
     }

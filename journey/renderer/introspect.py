@@ -201,7 +201,11 @@ def _entry_properties(tree: nodes.Template) -> dict[str, int]:
             continue
         if isinstance(node, nodes.Getattr):
             found.setdefault(node.attr, node.lineno)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
             found.setdefault(node.arg.value, node.lineno)
     return found
 

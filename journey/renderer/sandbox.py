@@ -120,6 +120,10 @@ def _join_buffer(parts: Iterable[str]) -> str:
     return "".join(items)
 
 
+# dict methods a marketer means as data: `entry.properties.items` is the cart's items
+_DATA_NAMES = frozenset({"items", "keys", "values"})
+
+
 class BudgetedSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox under the run-time budget."""
 
@@ -149,12 +153,16 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         """A dict's own key before its methods: `entry.properties.items` is the event's
         `items` property, as a marketer means it, not `dict.items` (Jinja's default
-        order). A dict without that key still offers its methods (`x.items()`)."""
+        order). Without that key, `items`, `keys` and `values` are undefined too,
+        so a missing property reads as missing instead of as a method that fails
+        later ("'builtin_function_or_method' object is not iterable"); the other
+        methods (`x.get('k', 0)`) stay."""
         if type(obj) is dict:
             try:
                 return obj[attribute]
             except KeyError:
-                pass
+                if attribute in _DATA_NAMES:
+                    return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:

@@ -110,6 +110,8 @@ def validate_document(
     diagnostics += _checked(doc, "journey", workspace)
     if templates and not any(d.is_error for d in diagnostics):
         diagnostics += _check_templates(doc, workspace)
+        if not any(d.is_error for d in diagnostics):
+            diagnostics += _check_renders(doc, workspace)
     return diagnostics
 
 
@@ -168,6 +170,13 @@ def _check_across(docs: list[Document]) -> list[Diagnostic]:
     from journey.validator.semantic import check_across
 
     found: list[Diagnostic] = check_across(docs)
+    return found
+
+
+def _check_renders(doc: Document, workspace: Workspace) -> list[Diagnostic]:
+    from journey.validator.render_check import check_document_renders
+
+    found: list[Diagnostic] = check_document_renders(doc, workspace)
     return found
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from journey.errors import Diagnostic, Location
+from journey.errors import Diagnostic, Location, Severity
 from journey.loader import Document
 from journey.model import RESERVED_CONTACT_KEYS
 from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, load_catalog
@@ -32,6 +32,7 @@ from journey.workspace import Workspace
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, template_stat
 
+TRANSLATION_PLACEHOLDER = "translation-placeholder"
 SendRef = tuple[str, str, Location]  # (template name, message kind, where the send is)
 # What stops a template compiling, by TemplateProblem.kind.
 PROBLEM_CODES = {
@@ -52,11 +53,22 @@ class _Checker:
     entry_event: str | None = None  # the event that enrolls, when its properties are declared
     entry_types: Mapping[str, str] | None = None
 
-    def add(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        hint: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
         key = (code, location.path, location.line, message)
         if key not in self.seen:
             self.seen.add(key)
-            self.found.append(Diagnostic(code=code, message=message, location=location, hint=hint))
+            self.found.append(
+                Diagnostic(
+                    code=code, message=message, location=location, hint=hint, severity=severity
+                )
+            )
 
     def at(self, name: str, line: int) -> Location:
         return Location(path=display_path(self.templates_dir, name), line=line, col=1)
@@ -262,6 +274,16 @@ def _check_translations(
         catalog = _load(checker, locale, where.get(locale, first_location))
         if catalog is None:
             continue
+        used_keys = {message.key for facts in used for message in facts.messages}
+        for problem in catalog.placeholder_problems:
+            if problem.key in used_keys:
+                checker.add(
+                    TRANSLATION_PLACEHOLDER,
+                    f"{problem.message} ({locale})",
+                    Location(path=str(catalog.path), line=problem.line, col=1),
+                    hint=problem.hint,
+                    severity="warning" if problem.severity == "warning" else "error",
+                )
         for facts in _unique(used):
             for message in facts.messages:
                 if message.key not in catalog.translated:
