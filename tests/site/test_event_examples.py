@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from journey.site import build_site
+from journey.site.samples import sample_contacts
 from tests.site.conftest import BUILT_AT
 from tests.support.cart_workspace import BODY, write_cart_workspace
 
@@ -31,7 +32,9 @@ def test_cart_messages_render_from_the_example_and_the_forecast_has_no_errors(
 
 
 def test_a_journey_whose_messages_fail_is_red_in_the_index(tmp_path: Path) -> None:
-    broken = BODY.replace("item.name", "item.name | format_currency('EUR')")
+    """Validation renders for one sample contact; this template fails for every other."""
+    first = sample_contacts({"first_name": "string"}, BUILT_AT)[0].contact.id
+    broken = BODY + f"{{% if contact.id != '{first}' %}}{{{{ 1 // 0 }}}}{{% endif %}}\n"
     write_cart_workspace(tmp_path / "ws", body=broken)
     report = build_site(tmp_path / "ws", tmp_path / "site", now=BUILT_AT, population=20)
     (info,) = report.journeys

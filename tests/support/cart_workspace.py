@@ -72,14 +72,16 @@ msgstr "Gespeichert am %(when)s."
 TEST = """\
 journey: cart-reminder
 cases:
-  - name: the reminder goes out
-    contact: { id: c1, email: a@example.com, locale: de }
+  - name: the reminder lists the cart
+    start: 2026-03-02T10:00:00Z
+    contact: { id: c1, email: a@example.com, locale: de, consent: { email: true } }
     events:
       - name: cart_abandoned
-        at: "2026-03-02T10:00:00Z"
+        after: 0s
         properties: { items: [{ name: Mug, quantity: 1 }], total: 12.5, currency: EUR }
     expect:
-      - { at: "2026-03-02T10:00:00Z", step: remind }
+      - { send: remind, at: "2026-03-02T10:00:00Z", text_contains: "1 × Mug" }
+      - { exit: completed }
 """
 
 
@@ -98,4 +100,5 @@ def write_cart_workspace(root: Path, *, catalog: str = CATALOG, body: str = BODY
     po = root / "locales" / "de" / "LC_MESSAGES" / "messages.po"
     po.parent.mkdir(parents=True, exist_ok=True)
     po.write_text(catalog, encoding="utf-8")
+    (root / "journeys" / "cart.test.yaml").write_text(TEST, encoding="utf-8")
     return journey
