@@ -23,12 +23,12 @@ from journey.loader import Document
 from journey.model import Plan
 from journey.renderer import Renderer
 from journey.renderer.context import preview_context
+from journey.samples import SampleContact, sample_contacts
 from journey.site.coverage import Coverage, journey_coverage
 from journey.site.describe import trigger_text
 from journey.site.forecast import Forecast, forecast_journey
 from journey.site.pages import write_site
 from journey.site.previews import StepPreviews, render_previews
-from journey.site.samples import SampleContact, sample_contacts
 from journey.site.svg import Diagram, layout
 from journey.site.testruns import TestReport, run_journey_tests
 from journey.validator import check_workspace, discover_journey_files, validate_files

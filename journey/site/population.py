@@ -27,7 +27,7 @@ from journey.model import (
     SegmentTrigger,
     WaitForStep,
 )
-from journey.site.samples import SampleContact
+from journey.samples import SampleContact
 
 WINDOW_DAYS = 30
 SEGMENT_ENTRY = "forecast.segment_entered"

@@ -21,7 +21,7 @@ from journey.loader import Document
 from journey.renderer import Renderer
 from journey.renderer.context import render_context
 from journey.renderer.render import MessageKind
-from journey.site.samples import sample_contacts
+from journey.samples import sample_contacts
 from journey.workspace import Workspace
 
 SEND_RENDER = "send-render"
@@ -30,51 +30,87 @@ RENDERED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 _WHERE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<reason>.*)$", re.S)
 
 
+class RenderCheck:
+    """The render check of one validation run: one renderer (each template compiled
+    once), and each render's outcome remembered, since many journeys send the same
+    template in the same locales after the same event. `journey.*` in a template
+    is not part of that key: a template that fails for one journey id but not
+    another is not told apart."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.renderer = Renderer(
+            workspace.templates_dir,
+            workspace.locales_dir,
+            default_timezone=workspace.default_timezone,
+            declared_attributes=tuple(workspace.contact_attributes or ()),
+        )
+        self.contact = sample_contacts(workspace.contact_attributes, RENDERED_AT)[0].contact
+        self._outcomes: dict[tuple[Any, ...], str | None] = {}
+
+    def check(self, doc: Document) -> list[Diagnostic]:
+        """The `send-render` problems of one journey document."""
+        workspace = self.workspace
+        data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+        sends = _sends(doc, data, workspace)
+        if not sends:
+            return []
+        locales = tuple(str(x) for x in data.get("locales") or [workspace.default_locale])
+        entry_name = _entry_event(data) or ""
+        example = workspace.event_examples.get(entry_name)
+        without_example = example is None and bool((workspace.events or {}).get(entry_name))
+        journey = {"id": data.get("id"), "name": data.get("name"), "kind": data.get("kind")}
+        zone = str(data.get("timezone") or workspace.default_timezone)
+        failures: dict[tuple[str, str], list[str]] = {}  # (step, error) -> locales
+        for template, message, step_id, _location in sends:
+            for locale in dict.fromkeys(locales):
+                key = (template, message, locale, locales, entry_name, zone)
+                if key not in self._outcomes:
+                    self._outcomes[key] = self._render(
+                        template, message, locale, locales, entry_name, journey, zone
+                    )
+                error = self._outcomes[key]
+                if error is not None:
+                    failures.setdefault((step_id, error), []).append(locale)
+        where = {step_id: location for _t, _m, step_id, location in sends}
+        return [
+            _diagnostic(error, step_id, locales_failed, where[step_id], without_example)
+            for (step_id, error), locales_failed in failures.items()
+        ]
+
+    def _render(
+        self,
+        template: str,
+        message: MessageKind,
+        locale: str,
+        locales: tuple[str, ...],
+        entry_name: str,
+        journey: dict[str, Any],
+        zone: str,
+    ) -> str | None:
+        example = self.workspace.event_examples.get(entry_name) or {}
+        entry = {"name": entry_name, "timestamp": RENDERED_AT, "properties": dict(example)}
+        try:
+            self.renderer.render(
+                template=template,
+                message=message,
+                contact=self.contact,
+                locales=locales,
+                context=render_context(
+                    self.workspace, journey, entry, f"render-check.{journey['id']}"
+                ),
+                now=RENDERED_AT,
+                locale=locale,
+                timezone=zone,
+            )
+        except RenderError as exc:
+            return str(exc)
+        return None
+
+
 def check_document_renders(doc: Document, workspace: Workspace) -> list[Diagnostic]:
-    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
-    sends = _sends(doc, data, workspace)
-    if not sends:
-        return []
-    locales = [str(x) for x in data.get("locales") or [workspace.default_locale]]
-    entry_name = _entry_event(data)
-    example = workspace.event_examples.get(entry_name or "")
-    entry = {
-        "name": entry_name or "",
-        "timestamp": RENDERED_AT,
-        "properties": dict(example or {}),
-    }
-    journey = {"id": data.get("id"), "name": data.get("name"), "kind": data.get("kind")}
-    renderer = Renderer(
-        workspace.templates_dir,
-        workspace.locales_dir,
-        default_timezone=workspace.default_timezone,
-        declared_attributes=tuple(workspace.contact_attributes or ()),
-    )
-    contact = sample_contacts(workspace.contact_attributes, RENDERED_AT)[0].contact
-    without_example = example is None and bool((workspace.events or {}).get(entry_name or ""))
-    failures: dict[tuple[str, str], list[str]] = {}  # (step, error) -> locales
-    for template, message, step_id, _location in sends:
-        for locale in dict.fromkeys(locales):
-            try:
-                renderer.render(
-                    template=template,
-                    message=message,
-                    contact=contact,
-                    locales=locales,
-                    context=render_context(
-                        workspace, journey, entry, f"render-check.{journey['id']}.{step_id}"
-                    ),
-                    now=RENDERED_AT,
-                    locale=locale,
-                    timezone=str(data.get("timezone") or workspace.default_timezone),
-                )
-            except RenderError as exc:
-                failures.setdefault((step_id, str(exc)), []).append(locale)
-    where = {step_id: location for _t, _m, step_id, location in sends}
-    return [
-        _diagnostic(error, step_id, locales_failed, where[step_id], without_example)
-        for (step_id, error), locales_failed in failures.items()
-    ]
+    """The render check of one journey on its own (a validation run shares a RenderCheck)."""
+    return RenderCheck(workspace).check(doc)
 
 
 def _diagnostic(

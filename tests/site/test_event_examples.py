@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from journey.samples import sample_contacts
 from journey.site import build_site
-from journey.site.samples import sample_contacts
 from tests.site.conftest import BUILT_AT
 from tests.support.cart_workspace import BODY, write_cart_workspace
 
