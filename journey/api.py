@@ -61,14 +61,19 @@ def preview_message(
     *,
     at: datetime,
     locale: str | None = None,
+    event: Event | None = None,
 ) -> RenderedMessage:
-    """What `journey preview` shows: the step rendered as it would be sent at `at`."""
+    """What `journey preview` shows: the step rendered as it would be sent at `at`.
+
+    `event` is the one that enrolled the contact; without it, the example payload
+    the workspace declares for the trigger's event.
+    """
     return workspace_renderer(workspace).render(
         template=step.template,
         message=step.message,
         contact=contact,
         locales=plan.locales,
-        context=preview_context(plan, at, workspace),
+        context=preview_context(plan, at, workspace, event),
         now=at,
         locale=locale,
         timezone=plan.timezone,
@@ -112,14 +117,26 @@ class Project:
         *,
         at: datetime | None = None,
         locale: str | None = None,
+        event: Mapping[str, Any] | Event | None = None,
     ) -> RenderedMessage:
-        """Step `step` of `plan` rendered for `contact` (a record as imported, or a Contact)."""
+        """Step `step` of `plan` rendered for `contact` (a record as imported, or a Contact).
+
+        `event` is the entry event (a record as ingested, or an Event); without it,
+        the example the workspace declares for the trigger's event.
+        """
         send = plan.step(step)
         if not isinstance(send, SendStep):
             raise UsageError(f"step {step!r} is a {send.kind} step; preview renders send steps")
         when = _aware(at) if at is not None else datetime.now(UTC)
         person = contact if isinstance(contact, Contact) else contact_from_record(dict(contact))
-        return preview_message(self.workspace, plan, send, person, at=when, locale=locale)
+        entry = event
+        if entry is not None and not isinstance(entry, Event):
+            trigger = str(getattr(plan.trigger, "event", None) or plan.trigger.kind)
+            record = {"name": trigger, "contact_id": person.id, **dict(entry)}
+            entry = parse_event(record, received_at=when)
+        return preview_message(
+            self.workspace, plan, send, person, at=when, locale=locale, event=entry
+        )
 
     def simulate(
         self,

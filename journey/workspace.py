@@ -51,6 +51,8 @@ class Workspace:
     database: str = ".journey/state.db"
     contact_attributes: dict[str, str] | None = None
     events: dict[str, dict[str, str]] | None = None
+    # `example:` of an event's declaration: the properties preview, site and forecast use
+    event_examples: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_retention: Duration = Duration(calendar_days=400, text="400d")  # noqa: RUF009
     max_trigger_age: Duration = Duration(seconds=86400, text="24h")  # noqa: RUF009
     segment_recheck: Duration = Duration(seconds=3600, text="1h")  # noqa: RUF009
@@ -152,6 +154,7 @@ def build_workspace(
         database=_str(data.get("database"), defaults.database),
         contact_attributes=_str_map(data.get("contact_attributes")),
         events=_events(data.get("events")),
+        event_examples=_event_examples(data.get("events")),
         event_retention=_duration(data.get("event_retention"), defaults.event_retention),
         max_trigger_age=_duration(data.get("max_trigger_age"), defaults.max_trigger_age),
         segment_recheck=_duration(data.get("segment_recheck"), defaults.segment_recheck),
@@ -265,10 +268,33 @@ def _str_map(value: Any) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in value.items()}
 
 
+# In an event's declaration, `example:` holding a mapping is its example payload;
+# (the schema reserves the name; a string there is read as a property type)
+EXAMPLE_KEY = "example"
+
+
 def _events(value: Any) -> dict[str, dict[str, str]] | None:
     if not isinstance(value, dict):
         return None
-    return {str(k): (_str_map(v) or {}) for k, v in value.items()}
+    return {str(k): _property_types(v) for k, v in value.items()}
+
+
+def _property_types(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(k): str(v) for k, v in value.items() if not (k == EXAMPLE_KEY and isinstance(v, dict))
+    }
+
+
+def _event_examples(value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for name, declaration in value.items():
+        if isinstance(declaration, dict) and isinstance(declaration.get(EXAMPLE_KEY), dict):
+            found[str(name)] = dict(declaration[EXAMPLE_KEY])
+    return found
 
 
 def _duration(value: Any, default: Duration) -> Duration:

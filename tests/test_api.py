@@ -116,3 +116,20 @@ def _copy_workspace(tmp_path: Path) -> Path:
     for name in ("journeys", "templates", "locales"):
         shutil.copytree(ROOT / name, workspace / name)
     return workspace
+
+
+def test_preview_takes_the_entry_event_or_the_declared_example(tmp_path: Path) -> None:
+    from tests.support.cart_workspace import write_cart_workspace
+
+    journey_file = write_cart_workspace(tmp_path)
+    project = api.open_workspace(tmp_path)
+    plan = project.compile(journey_file)
+    contact = {"id": "c1", "email": "a@example.com", "locale": "en"}
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    example = project.preview(plan, "remind", contact, at=at)
+    assert "2 × Espresso beans" in example.text
+    given = {
+        "properties": {"items": [{"name": "Mug", "quantity": 4}], "total": 9, "currency": "EUR"}
+    }
+    message = project.preview(plan, "remind", contact, at=at, event=given)
+    assert "4 × Mug" in message.text and "Espresso" not in message.text

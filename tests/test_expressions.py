@@ -53,3 +53,13 @@ def test_called_functions_with_constant_arguments() -> None:
     assert called_functions("event_count('order', within='30d') > 2") == [
         ("event_count", ["order", "30d"])
     ]
+
+
+def test_a_property_named_like_a_dict_method_is_the_property() -> None:
+    """`entry.properties.items` is the cart's items, not `dict.items`."""
+    entry = {"properties": {"items": [1, 2], "keys": 3, "values": "v"}}
+    assert compile_expression("entry.properties.items | length").evaluate({"entry": entry}) == 2
+    assert compile_expression("entry.properties.keys").evaluate({"entry": entry}) == 3
+    without = {"entry": {"properties": {"a": 1}}}
+    assert compile_expression("entry.properties.items is defined").evaluate(without) is False
+    assert compile_expression("entry.properties.get('a', 0)").evaluate(without) == 1

@@ -23,11 +23,14 @@ CONVENTION = "0 success · 1 problems found in your files · 2 usage or environm
 
 # command path (without `journey`) -> its exit codes, as the command implements them
 EXIT_CODES: dict[str, str] = {
+    "init": "0 workspace written · 2 the folder is not empty (without `--force`), or cannot be"
+    " written",
     "validate": "0 no problems (warnings allowed unless `--strict`) · 1 problems found · "
     "2 usage error",
     "compile": "0 plan printed · 1 the journey has errors · 2 usage error",
     "graph": "0 diagram printed · 1 the journey has errors · 2 usage error",
-    "preview": "0 message rendered · 1 the journey has errors · 2 usage error (e.g. unknown step)",
+    "preview": "0 message rendered · 1 the journey has errors · 2 usage error (e.g. unknown step,"
+    " an --event that does not fit its declaration)",
     "simulate": "0 simulated · 1 the journey has errors · 2 usage error or unusable input file",
     "test": "0 every case passed · 1 a case failed · 2 a test file is invalid, or usage error",
     "run": "0 stopped by SIGTERM/SIGINT (or `--once`/`--demo` done) · "

@@ -19,6 +19,7 @@ from journey.errors import JourneyError
 
 # name -> module under journey.cli that defines `command`
 COMMANDS: dict[str, str] = {
+    "init": "init",
     "validate": "validate",
     "compile": "compile",
     "graph": "graph",

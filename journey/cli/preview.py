@@ -13,9 +13,12 @@ from journey.api import preview_message
 from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.engine.sends import address_for
 from journey.errors import RenderError, UsageError
-from journey.ingest.records import RecordError, contact_from_record
-from journey.model import Contact, Plan, SendStep
+from journey.event_types import property_problems
+from journey.ingest.records import RecordError, contact_from_record, parse_event
+from journey.model import Contact, Event, Plan, SendStep
 from journey.renderer import RenderedMessage
+from journey.renderer.context import trigger_event_name
+from journey.workspace import Workspace
 
 
 def parse_at(text: str | None) -> datetime:
@@ -23,25 +26,65 @@ def parse_at(text: str | None) -> datetime:
     return datetime.now(UTC) if text is None else instant_option(text, "--at")
 
 
-def load_contact(value: str) -> Contact:
-    """`--contact`: a JSON object, or a file holding one (the import format)."""
+def load_json_option(option: str, value: str) -> Any:
+    """A JSON object given inline, or the name of a file holding one."""
     text = value
     if not value.lstrip().startswith("{"):
         path = Path(value)
         if not path.is_file():
-            raise UsageError(f"--contact {value!r} is neither a JSON object nor a file")
+            raise UsageError(f"{option} {value!r} is neither a JSON object nor a file")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read contact file {value}: {exc}") from exc
+            raise UsageError(f"cannot read {option} file {value}: {exc}") from exc
     try:
-        data: Any = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--contact is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+        raise UsageError(f"{option} is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+
+
+def load_contact(value: str) -> Contact:
+    """`--contact`: a JSON object, or a file holding one (the import format)."""
+    data = load_json_option("--contact", value)
     try:
         return contact_from_record(data)
     except RecordError as exc:
         raise UsageError(f"--contact: {exc}") from exc
+
+
+def load_entry_event(
+    value: str, plan: Plan, workspace: Workspace, contact: Contact, at: datetime
+) -> Event:
+    """`--event`: the event that enrolled the contact (the ingest format).
+
+    `name` defaults to the trigger's event and `contact_id` to the contact; a
+    missing `timestamp` means "received at --at", as ingest does. Properties
+    are checked against the workspace's declaration of the event.
+    """
+    data = load_json_option("--event", value)
+    trigger = trigger_event_name(plan)
+    if not getattr(plan.trigger, "event", None):
+        raise UsageError(
+            f"journey {plan.journey_id} has a {trigger} trigger; --event is for event triggers"
+        )
+    if isinstance(data, dict):
+        data = {"name": trigger, "contact_id": contact.id, **data}
+    try:
+        event = parse_event(data, received_at=at)
+    except RecordError as exc:
+        raise UsageError(f"--event: {exc}") from exc
+    if event.name != trigger:
+        raise UsageError(
+            f"--event is `{event.name}`, but journey {plan.journey_id} is entered by `{trigger}`"
+        )
+    declared = (workspace.events or {}).get(event.name)
+    problems = property_problems(event.properties, declared) if declared is not None else []
+    if problems:
+        raise UsageError(
+            f"--event does not fit the declaration of `{event.name}` in workspace.yaml: "
+            + "; ".join(problem for _, problem in problems)
+        )
+    return event
 
 
 def send_step(plan: Plan, step_id: str) -> SendStep:
@@ -57,12 +100,25 @@ def send_step(plan: Plan, step_id: str) -> SendStep:
     return step
 
 
-def describe(step: SendStep, contact: Contact, rendered: RenderedMessage, zone: str) -> str:
+def entry_source(plan: Plan, workspace: Workspace, event: Event | None) -> str:
+    """Where the preview's `entry` came from, for the header."""
+    name = trigger_event_name(plan)
+    if event is not None:
+        return f"{name} at {event.timestamp.isoformat()} (from --event)"
+    if name in workspace.event_examples:
+        return f"{name}, the example in workspace.yaml"
+    return f"{name}, no properties (pass --event, or declare an example)"
+
+
+def describe(
+    step: SendStep, contact: Contact, rendered: RenderedMessage, zone: str, entry: str
+) -> str:
     address = address_for(contact, step.message) or "(no address: the send would be suppressed)"
     lines = [
         f"Channel:   {step.channel} ({step.message}), template {step.template}",
         f"To:        {address}",
         f"Locale:    {rendered.locale} (formatting {rendered.format_locale}, time zone {zone})",
+        f"Entry:     {entry}",
     ]
     if rendered.subject is not None:
         lines.append(f"Subject:   {rendered.subject}")
@@ -77,6 +133,12 @@ def describe(step: SendStep, contact: Contact, rendered: RenderedMessage, zone: 
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--step", "step_id", required=True, help="The id of a send step.")
 @click.option("--contact", "contact_arg", required=True, help="A contact as JSON, or a file.")
+@click.option(
+    "--event",
+    "event_arg",
+    default=None,
+    help="The entry event as JSON, or a file (default: the declared example).",
+)
 @click.option("--locale", default=None, help="Render for this locale instead of the contact's.")
 @click.option("--at", "at_text", default=None, help="Render time, ISO with offset (default: now).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -86,25 +148,32 @@ def command(
     file: str,
     step_id: str,
     contact_arg: str,
+    event_arg: str | None,
     locale: str | None,
     at_text: str | None,
     html_out: Path | None,
 ) -> None:
     """Render step ID of journey FILE for a contact, exactly as it would be sent.
 
+    --event gives the event that enrolled the contact (`entry.*` in templates;
+    its timestamp is `entry.timestamp`). Without it, the example payload that
+    workspace.yaml declares for the trigger's event is used.
     --html OUT writes the HTML part of an email to OUT.
     """
     at = parse_at(at_text)
     contact = load_contact(contact_arg)
     plan, workspace = compile_file(ctx, file)
     step = send_step(plan, step_id)
+    event = load_entry_event(event_arg, plan, workspace, contact, at) if event_arg else None
     try:
-        rendered = preview_message(workspace, plan, step, contact, at=at, locale=locale)
+        rendered = preview_message(
+            workspace, plan, step, contact, at=at, locale=locale, event=event
+        )
     except RenderError as exc:
         click.echo(f"journey: render failed: {exc}", err=True)
         ctx.exit(1)
     zone = contact.timezone or plan.timezone or workspace.default_timezone
-    echo_stdout(describe(step, contact, rendered, zone))
+    echo_stdout(describe(step, contact, rendered, zone, entry_source(plan, workspace, event)))
     if html_out is not None:
         if rendered.html is None:
             raise UsageError(f"step {step_id!r} sends {step.message}, which has no HTML part")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -276,6 +277,7 @@ def render_table(report: SimulationReport) -> str:
                 "contact in this window; check them against the contacts' attributes "
                 "(with --enter-all the trigger event's properties are each contact's attributes)."
             )
+    lines += error_reasons(report)
     for split in report.splits:
         lines += ["", f"Split `{split['step']}` per arm"]
         for arm in split["arms"]:
@@ -300,3 +302,16 @@ def render_table(report: SimulationReport) -> str:
     if not report.sends_per_day:
         lines.append("  (no sends)")
     return "\n".join(lines)
+
+
+def error_reasons(report: SimulationReport) -> list[str]:
+    """Why contacts exited with `error`: each failure (step, template line or expression,
+    error) with how many contacts it stopped, most first."""
+    reasons = Counter(
+        f"step {r.step_id} failed: {r.detail}" for r in report.timeline if r.kind == "fail"
+    )
+    if not reasons:
+        return []
+    lines = ["", "Why contacts exited with error"]
+    lines += [f"  {count:>6} × {reason}" for reason, count in reasons.most_common()]
+    return lines

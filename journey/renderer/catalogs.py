@@ -21,6 +21,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
 from journey.errors import JourneyError
+from journey.renderer.placeholders import PlaceholderProblem, catalog_problems
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, WorkspaceFile, probe_quietly, read_file
 
@@ -97,6 +98,7 @@ class LoadedCatalog:
     translations: CatalogTranslations
     translated: frozenset[MessageKey]
     mtime_ns: int
+    placeholder_problems: tuple[PlaceholderProblem, ...] = ()
 
 
 def _is_complete(string: str | tuple[str, ...] | list[str], num_plurals: int, plural: bool) -> bool:
@@ -262,6 +264,7 @@ def _build(locale: str, path: Path, catalog: Catalog, mtime_ns: int, raw: bytes)
         translations=translations,
         translated=frozenset(translated),
         mtime_ns=mtime_ns,
+        placeholder_problems=catalog_problems(catalog, raw),
     )
 
 

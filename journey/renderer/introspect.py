@@ -57,6 +57,7 @@ class TemplateFacts:
     problems: tuple[TemplateProblem, ...] = ()
     names: dict[str, int] = field(default_factory=dict)  # undeclared name -> first line
     contact_attributes: dict[str, int] = field(default_factory=dict)
+    entry_properties: dict[str, int] = field(default_factory=dict)  # entry.properties.X -> line
     references: tuple[tuple[str, int], ...] = ()  # (template name, line)
     reference_verbs: tuple[str, ...] = ()  # "extended", "included" or "imported", per reference
     messages: tuple[UsedMessage, ...] = ()
@@ -107,6 +108,7 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         problems=problems,
         names=names,
         contact_attributes=_contact_attributes(tree),
+        entry_properties=_entry_properties(tree),
         references=tuple((name, line) for name, line, _verb in _references(tree)),
         reference_verbs=tuple(verb for _name, _line, verb in _references(tree)),
         messages=tuple(_messages(tree)),
@@ -182,6 +184,29 @@ def _contact_attributes(tree: nodes.Template) -> dict[str, int]:
         else:
             continue
         found.setdefault(attribute, node.lineno)
+    return found
+
+
+def _entry_properties(tree: nodes.Template) -> dict[str, int]:
+    """`entry.properties.total` or `entry.properties['total']` -> the first line using it."""
+    found: dict[str, int] = {}
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        holder = getattr(node, "node", None)
+        if not (
+            isinstance(holder, nodes.Getattr)
+            and holder.attr == "properties"
+            and isinstance(holder.node, nodes.Name)
+            and holder.node.name == "entry"
+        ):
+            continue
+        if isinstance(node, nodes.Getattr):
+            found.setdefault(node.attr, node.lineno)
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
+            found.setdefault(node.arg.value, node.lineno)
     return found
 
 

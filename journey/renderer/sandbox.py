@@ -120,6 +120,10 @@ def _join_buffer(parts: Iterable[str]) -> str:
     return "".join(items)
 
 
+# dict methods a marketer means as data: `entry.properties.items` is the cart's items
+_DATA_NAMES = frozenset({"items", "keys", "values"})
+
+
 class BudgetedSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox under the run-time budget."""
 
@@ -145,6 +149,21 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         return None  # format/format_map are refused by is_safe_attribute instead
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """A dict's own key before its methods: `entry.properties.items` is the event's
+        `items` property, as a marketer means it, not `dict.items` (Jinja's default
+        order). Without that key, `items`, `keys` and `values` are undefined too,
+        so a missing property reads as missing instead of as a method that fails
+        later ("'builtin_function_or_method' object is not iterable"); the other
+        methods (`x.get('k', 0)`) stay."""
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                if attribute in _DATA_NAMES:
+                    return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in _BLOCKED_STR_ATTRIBUTES:
@@ -182,13 +201,7 @@ class JourneySandbox(BudgetedSandbox):
         attribute lookup (an exception per access) that Jinja's generic path costs.
         Keys are data, so no safety check is needed; everything else goes through
         the sandbox's checks."""
-        kind = type(obj)
-        if kind is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        elif kind is ContactView:
+        if type(obj) is ContactView:
             try:
                 return obj._values[attribute]
             except KeyError:

@@ -24,12 +24,12 @@ from journey.loader import Document
 from journey.model import Plan
 from journey.renderer import Renderer
 from journey.renderer.context import preview_context
+from journey.samples import SampleContact, sample_contacts
 from journey.site.coverage import Coverage, journey_coverage
 from journey.site.describe import trigger_text
 from journey.site.forecast import Forecast, forecast_journey
 from journey.site.pages import write_site
 from journey.site.previews import StepPreviews, render_previews
-from journey.site.samples import SampleContact, sample_contacts
 from journey.site.svg import Diagram, layout
 from journey.site.testruns import TestReport, run_journey_tests
 from journey.validator import check_workspace, discover_journey_files, validate_files
@@ -67,6 +67,27 @@ class JourneyInfo:
     @property
     def problem_codes(self) -> list[str]:
         return sorted({d.code for d in self.problems})
+
+    @property
+    def render_failures(self) -> int:
+        """Previews (step × locale × sample contact) that could not render."""
+        return sum(
+            1
+            for step in self.previews
+            for group in step.locales
+            for preview in group.previews
+            if preview.error
+        )
+
+    @property
+    def forecast_errors(self) -> int:
+        """Forecast contacts that would exit with `error` (a render or expression failure)."""
+        return self.forecast.exits.get("error", 0) if self.forecast else 0
+
+    @property
+    def sends_fail(self) -> bool:
+        """Valid on paper, but its messages or its forecast fail: flagged like an error."""
+        return bool(self.render_failures or self.forecast_errors)
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ from journey.engine.context import EngineSettings
 from journey.engine.simulation import simulate
 from journey.model import Duration, Plan, SendStep
 from journey.renderer import Renderer
+from journey.samples import sample_contacts
 from journey.site.population import WINDOW_DAYS, forecast_plan, population
-from journey.site.samples import sample_contacts
 from journey.workspace import Workspace
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -77,7 +77,9 @@ def forecast_journey(
 ) -> Forecast:
     samples = sample_contacts(workspace.contact_attributes, start)
     plan = forecast_plan(plan)
-    contacts, events = population(plan, samples, workspace.events, start, size)
+    contacts, events = population(
+        plan, samples, workspace.events, start, size, workspace.event_examples
+    )
     report = simulate(
         plan,
         renderer=renderer,

@@ -19,10 +19,10 @@ from journey import __version__
 from journey.diagram import to_mermaid
 from journey.errors import UsageError
 from journey.results.render import money, percent, points
+from journey.samples import SampleContact
 from journey.site import results_charts
 from journey.site.describe import KIND_NAMES, journey_rows, step_exits, step_rows
 from journey.site.previews import bcp47, locale_label
-from journey.site.samples import SampleContact
 from journey.workspace import Workspace
 
 if TYPE_CHECKING:

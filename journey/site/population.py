@@ -8,6 +8,7 @@ every branch of the journey gets some traffic in the forecast.
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from journey.model import (
     SegmentTrigger,
     WaitForStep,
 )
-from journey.site.samples import SampleContact
+from journey.samples import SampleContact
 
 WINDOW_DAYS = 30
 SEGMENT_ENTRY = "forecast.segment_entered"
@@ -62,8 +63,13 @@ def population(
     event_types: Mapping[str, Mapping[str, str]] | None,
     start: datetime,
     size: int,
+    examples: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Event]]:
-    """`size` contact records and the events they will cause over the window."""
+    """`size` contact records and the events they will cause over the window.
+
+    An event with a declared `example:` carries the example's properties (those
+    a trigger's `where` asks about still vary, so the filter lets some through).
+    """
     rng = random.Random(plan.journey_id)
     contacts = [_contact(rng, samples[i % len(samples)], i, start) for i in range(size)]
     if isinstance(plan.trigger, DateTrigger):
@@ -72,7 +78,7 @@ def population(
             record[plan.trigger.attribute] = day.isoformat()
     events: list[Event] = []
     for record in contacts:
-        events += _events(rng, plan, record, event_types or {}, start)
+        events += _events(rng, plan, record, event_types or {}, start, examples or {})
     return contacts, events
 
 
@@ -114,6 +120,7 @@ def _events(
     record: Mapping[str, Any],
     event_types: Mapping[str, Mapping[str, str]],
     start: datetime,
+    examples: Mapping[str, Mapping[str, Any]],
 ) -> list[Event]:
     contact_id = str(record["id"])
     found: list[Event] = []
@@ -122,6 +129,11 @@ def _events(
 
     def event(name: str, at: datetime, where: str | None = None) -> None:
         props = _properties(rng, event_types.get(name, {}), where, record)
+        props.update(
+            (key, copy.deepcopy(value))
+            for key, value in examples.get(name, {}).items()
+            if key not in (where or "")
+        )
         found.append(
             Event(
                 id=f"{contact_id}-{len(found)}",

@@ -16,8 +16,8 @@ from babel import Locale, UnknownLocaleError
 from journey.errors import RenderError
 from journey.model import Plan, SendStep
 from journey.renderer import RenderedMessage, Renderer, negotiate_locale
+from journey.samples import SampleContact
 from journey.site.offline import offline_html
-from journey.site.samples import SampleContact
 
 
 @dataclass(frozen=True, slots=True)

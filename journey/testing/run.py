@@ -148,9 +148,14 @@ def _apply(
 
 
 def _actuals(happenings: list[Happening], contact_id: str, journey_id: str) -> list[Actual]:
+    """What happened, in order; an `exit: error` carries why (the failed step and its error)."""
     found: list[Actual] = []
+    failure: str | None = None
     for h in happenings:
         if h.contact_id != contact_id or h.journey_id != journey_id:
+            continue
+        if h.kind == "fail":
+            failure = f"step {h.step_id} failed: {h.reason}"
             continue
         if h.kind == "send" and h.message is not None:
             m = h.message
@@ -168,7 +173,9 @@ def _actuals(happenings: list[Happening], contact_id: str, journey_id: str) -> l
         elif h.kind == "skip":
             found.append(Actual(kind="skip", target=h.step_id, at=h.at, reason=h.reason))
         elif h.kind == "exit":
-            found.append(Actual(kind="exit", target=h.reason, at=h.at))
+            why = failure if h.reason == "error" else None
+            found.append(Actual(kind="exit", target=h.reason, at=h.at, reason=why))
+            failure = None
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from journey.errors import Diagnostic, Location
 from journey.loader import Document, load_yaml
@@ -78,10 +79,11 @@ def validate_files(
     files: Sequence[Path], workspace: Workspace, *, templates: bool = True
 ) -> ValidationResult:
     result = ValidationResult(workspace=workspace, files=len(files))
+    renders = _LazyRenderCheck(workspace)
     for path in files:
         doc = load_yaml(path, root=workspace.root)
         result.documents.append(doc)
-        found = validate_document(doc, workspace, templates=templates)
+        found = validate_document(doc, workspace, templates=templates, renders=renders)
         result.diagnostics += found
         result.errors_by_document[doc.path] = [d for d in found if d.is_error]
     across = _check_across([doc for doc in result.documents if doc.data is not None])
@@ -93,7 +95,11 @@ def validate_files(
 
 
 def validate_document(
-    doc: Document, workspace: Workspace, *, templates: bool = True
+    doc: Document,
+    workspace: Workspace,
+    *,
+    templates: bool = True,
+    renders: _LazyRenderCheck | None = None,
 ) -> list[Diagnostic]:
     diagnostics = list(doc.diagnostics)
     if doc.data is None:
@@ -110,6 +116,8 @@ def validate_document(
     diagnostics += _checked(doc, "journey", workspace)
     if templates and not any(d.is_error for d in diagnostics):
         diagnostics += _check_templates(doc, workspace)
+        if not any(d.is_error for d in diagnostics):
+            diagnostics += (renders or _LazyRenderCheck(workspace)).check(doc)
     return diagnostics
 
 
@@ -169,6 +177,22 @@ def _check_across(docs: list[Document]) -> list[Diagnostic]:
 
     found: list[Diagnostic] = check_across(docs)
     return found
+
+
+class _LazyRenderCheck:
+    """One RenderCheck per validation run, made when the first journey needs it."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.made: Any = None
+
+    def check(self, doc: Document) -> list[Diagnostic]:
+        if self.made is None:
+            from journey.validator.render_check import RenderCheck
+
+            self.made = RenderCheck(self.workspace)
+        found: list[Diagnostic] = self.made.check(doc)
+        return found
 
 
 def _check_templates(doc: Document, workspace: Workspace) -> list[Diagnostic]:

@@ -19,9 +19,11 @@ from journey.validator.semantic_channels import (
 )
 from journey.validator.semantic_context import Checker, text
 from journey.validator.semantic_conversions import check_conversions, check_surveys
+from journey.validator.semantic_event_examples import check_event_examples
 from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
 from journey.validator.semantic_graph import check_graph
+from journey.validator.semantic_properties import check_event_properties
 from journey.validator.semantic_rules import check_rules
 from journey.validator.semantic_time import (
     check_durations,
@@ -38,6 +40,7 @@ JOURNEY_PASSES: tuple[Callable[[Checker], None], ...] = (
     check_graph,
     check_expressions,
     check_update_attributes,
+    check_event_properties,
     check_event_names,
     check_journey_time,
     check_journey_channels,
@@ -68,6 +71,7 @@ def _workspace_pass(checker: Checker) -> None:
     check_timezone(checker, data.get("default_timezone"), ("default_timezone",))
     check_conversions(checker)
     check_surveys(checker)
+    check_event_examples(checker)
 
 
 def _run(checker: Checker, passes: tuple[Callable[[Checker], None], ...]) -> None:

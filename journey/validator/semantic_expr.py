@@ -39,31 +39,35 @@ class ExpressionSite:
     path: JsonPath
     source: str
     event_scope: bool
+    event: str | None = None  # the name of the event matched there, when it is named
 
 
 def expression_sites(data: dict[str, object]) -> list[ExpressionSite]:
     sites: list[ExpressionSite] = []
 
-    def add(path: JsonPath, value: object, event_scope: bool) -> None:
+    def add(path: JsonPath, value: object, event_scope: bool, event: object = None) -> None:
         if isinstance(value, str):
-            sites.append(ExpressionSite(path, value, event_scope))
+            name = event if isinstance(event, str) else None
+            sites.append(ExpressionSite(path, value, event_scope, name))
 
     add(("audience",), data.get("audience"), False)
     trigger = mapping(data.get("trigger"))
-    add(("trigger", "where"), trigger.get("where"), True)
+    add(("trigger", "where"), trigger.get("where"), True, trigger.get("event"))
     add(("trigger", "segment"), trigger.get("segment"), False)
     for index, item in enumerate(sequence(data.get("exit_when"))):
         if isinstance(item, dict):
-            add(("exit_when", index, "where"), item.get("where"), True)
+            add(("exit_when", index, "where"), item.get("where"), True, item.get("event"))
         else:
             add(("exit_when", index), item, False)
-    add(("goal", "where"), mapping(data.get("goal")).get("where"), True)
+    goal = mapping(data.get("goal"))
+    add(("goal", "where"), goal.get("where"), True, goal.get("event"))
     for view in steps(data):
         if view.action == "branch":
             for index, arm in enumerate(sequence(view.body)):
                 add((*view.body_path, index, "if"), mapping(arm).get("if"), False)
         elif view.action == "wait_for":
-            add((*view.body_path, "where"), mapping(view.body).get("where"), True)
+            body = mapping(view.body)
+            add((*view.body_path, "where"), body.get("where"), True, body.get("event"))
         elif view.action == "update":
             for key, value in mapping(view.body).items():
                 add((*view.body_path, key, "expr"), mapping(value).get("expr"), False)

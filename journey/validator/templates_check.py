@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from journey.errors import Diagnostic, Location
+from journey.errors import Diagnostic, Location, Severity
 from journey.loader import Document
 from journey.model import RESERVED_CONTACT_KEYS
 from journey.renderer.catalogs import CatalogError, LoadedCatalog, catalog_path, load_catalog
@@ -27,10 +27,12 @@ from journey.renderer.introspect import (
     template_closure_via,
 )
 from journey.renderer.render import PARTS
+from journey.validator.suggest import did_you_mean, listing, sentence
 from journey.workspace import Workspace
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, template_stat
 
+TRANSLATION_PLACEHOLDER = "translation-placeholder"
 SendRef = tuple[str, str, Location]  # (template name, message kind, where the send is)
 # What stops a template compiling, by TemplateProblem.kind.
 PROBLEM_CODES = {
@@ -48,12 +50,25 @@ class _Checker:
     declared: frozenset[str] | None
     found: list[Diagnostic]
     seen: set[tuple[str, str, int, str]]
+    entry_event: str | None = None  # the event that enrolls, when its properties are declared
+    entry_types: Mapping[str, str] | None = None
 
-    def add(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        hint: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
         key = (code, location.path, location.line, message)
         if key not in self.seen:
             self.seen.add(key)
-            self.found.append(Diagnostic(code=code, message=message, location=location, hint=hint))
+            self.found.append(
+                Diagnostic(
+                    code=code, message=message, location=location, hint=hint, severity=severity
+                )
+            )
 
     def at(self, name: str, line: int) -> Location:
         return Location(path=display_path(self.templates_dir, name), line=line, col=1)
@@ -67,10 +82,16 @@ def check_send_templates(
     declared_attributes: Mapping[str, str] | Iterable[str] | None = None,
     *,
     locale_locations: Mapping[str, Location] | None = None,
+    entry_event: str | None = None,
+    entry_types: Mapping[str, str] | None = None,
 ) -> list[Diagnostic]:
-    """Diagnostics for one journey's sends; problems in templates point into them."""
+    """Diagnostics for one journey's sends; problems in templates point into them.
+
+    `entry_types` are the declared properties of `entry_event`, the event that
+    enrolls the contact: `entry.properties.X` must be one of them.
+    """
     declared = None if declared_attributes is None else frozenset(declared_attributes)
-    checker = _Checker(templates_dir, locales_dir, declared, [], set())
+    checker = _Checker(templates_dir, locales_dir, declared, [], set(), entry_event, entry_types)
     reached: list[tuple[TemplateFacts, PulledIn]] = []
     first_location: Location | None = None
     for template, message, location in sends:
@@ -173,6 +194,7 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
             hint="templates receive contact, entry, journey, now, locale, unsubscribe_url"
             " and message_id",
         )
+    _check_entry_properties(checker, facts)
     if checker.declared is None:
         return
     known = checker.declared | RESERVED_CONTACT_KEYS
@@ -190,6 +212,26 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
                 checker.at(facts.name, line),
                 hint=hint,
             )
+
+
+def _check_entry_properties(checker: _Checker, facts: TemplateFacts) -> None:
+    types = checker.entry_types
+    if types is None:
+        return
+    for name, line in facts.entry_properties.items():
+        if name in types:
+            continue
+        checker.add(
+            "unknown-property",
+            f"`entry.properties.{name}`: event `{checker.entry_event}` declares no property"
+            f" `{name}`",
+            checker.at(facts.name, line),
+            hint=sentence(
+                did_you_mean(name, types),
+                f"`{checker.entry_event}` declares {listing(types)}; declare new ones in"
+                " workspace.yaml.",
+            ),
+        )
 
 
 def _pulled_in(checker: _Checker, via: tuple[str, int, str]) -> str:
@@ -232,6 +274,16 @@ def _check_translations(
         catalog = _load(checker, locale, where.get(locale, first_location))
         if catalog is None:
             continue
+        used_keys = {message.key for facts in used for message in facts.messages}
+        for problem in catalog.placeholder_problems:
+            if problem.key in used_keys:
+                checker.add(
+                    TRANSLATION_PLACEHOLDER,
+                    f"{problem.message} ({locale})",
+                    Location(path=str(catalog.path), line=problem.line, col=1),
+                    hint=problem.hint,
+                    severity="warning" if problem.severity == "warning" else "error",
+                )
         for facts in _unique(used):
             for message in facts.messages:
                 if message.key not in catalog.translated:
@@ -259,6 +311,7 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
     locale_locations = {
         locale: doc.location(("locales", index)) for index, locale in enumerate(locales)
     }
+    entry_event = _entry_event(data)
     return check_send_templates(
         sends,
         locales,
@@ -266,4 +319,14 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
         workspace.locales_dir,
         workspace.contact_attributes,
         locale_locations=locale_locations,
+        entry_event=entry_event,
+        entry_types=(workspace.events or {}).get(entry_event) if entry_event else None,
     )
+
+
+def _entry_event(data: Mapping[str, Any]) -> str | None:
+    trigger = data.get("trigger")
+    if isinstance(trigger, str):
+        return trigger
+    name = trigger.get("event") if isinstance(trigger, dict) else None
+    return name if isinstance(name, str) else None

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from journey.model import SendStep
+from journey.samples import SampleContact, sample_contacts
 from journey.site import SiteReport, build_site
-from journey.site.samples import SampleContact, sample_contacts
 from tests.site.conftest import BUILT_AT, ROOT
 from tests.site.html_facts import PageFacts, all_urls, leaves_the_site
 

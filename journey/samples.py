@@ -1,4 +1,5 @@
-"""The built-in sample contacts the site renders every message for.
+"""The built-in sample contacts the review site renders every message for, and
+`journey validate` renders each send step with (no site dependencies here).
 
 Three people a marketer can picture — an American, a Swede and a Chinese
 subscriber — with plausible values for the attributes the workspace declares,

@@ -1,0 +1,57 @@
+"""`journey simulate` lists why contacts exited with `error`, with how many each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from journey.cli.simulate import error_reasons, render_table
+from journey.engine.simulation import SimulationReport, TimelineRow
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+FAILED = "templates/cart/reminder/body.html:3: ValueError: format_currency: 'ten' is not a number"
+
+
+def row(contact: str, kind: str, detail: str = "") -> TimelineRow:
+    return TimelineRow(
+        at=START,
+        local="2026-03-02 10:00 UTC",
+        contact_id=contact,
+        kind=kind,
+        step_id="remind",
+        detail=detail,
+    )
+
+
+def test_each_failure_is_listed_once_with_its_count() -> None:
+    report = SimulationReport(
+        journey_id="cart-reminder",
+        start=START,
+        end=START,
+        contacts=3,
+        timeline=[
+            row("c1", "fail", FAILED),
+            row("c1", "exit", "error"),
+            row("c2", "fail", FAILED),
+            row("c2", "exit", "error"),
+            row("c3", "fail", "`entry.properties.total > 3`: TypeError: '>' not supported"),
+            row("c3", "exit", "error"),
+        ],
+    )
+    assert error_reasons(report) == [
+        "",
+        "Why contacts exited with error",
+        f"       2 × step remind failed: {FAILED}",
+        "       1 × step remind failed: `entry.properties.total > 3`: TypeError: '>' not supported",
+    ]
+    assert "Why contacts exited with error" in render_table(report)
+
+
+def test_no_section_without_failures() -> None:
+    report = SimulationReport(
+        journey_id="j",
+        start=START,
+        end=START,
+        contacts=1,
+        timeline=[row("c1", "exit", "completed")],
+    )
+    assert error_reasons(report) == []
