@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,9 +27,15 @@ from journey.clock import Clock, SystemClock
 from journey.compiler import plan_to_dict
 from journey.daemon import inbox
 from journey.daemon.catalog import PlanCatalog, ReloadReport
-from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
+from journey.daemon.delivery import (
+    DeliveryWorker,
+    UnsubscribeLinks,
+    channel_unsubscribe_bases,
+    replace_links,
+)
 from journey.daemon.lock import DaemonLock
 from journey.daemon.logs import StateLog
+from journey.daemon.metrics import DaemonMetrics
 from journey.daemon.migrate import exit_journey, migrate_journey
 from journey.daemon.upkeep import finish_erasures, recover_written
 from journey.engine.context import EngineSettings, unsubscribe_base_url
@@ -45,7 +50,7 @@ from journey.reporting import as_json
 from journey.store.abc import InboxItem
 from journey.store.identity import StoreReplaced
 from journey.store.sqlite import SQLiteStore
-from journey.unsubscribe import SECRET_ENV
+from journey.unsubscribe import ROTATION_OVERLAP, SECRET_ENV, KeyRing
 from journey.workspace import Workspace
 
 _HAPPENING_LOG = {
@@ -57,7 +62,6 @@ _HAPPENING_LOG = {
     "convert": "converted",
     "fail": "failed",
 }
-_SECRET_STATE = "_daemon"  # journey ids start with a letter: no clash
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +122,8 @@ class Daemon:
         self._busy = threading.Lock()
         self._lock: DaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
+        self.metrics = DaemonMetrics(clock=self.clock)
+        self._arrived_at: datetime | None = None  # the inbox item being processed arrived then
 
     # ------------------------------------------------------------------ opening
 
@@ -130,8 +136,8 @@ class Daemon:
         self._lock.acquire()
         self.store = SQLiteStore(self.database)
         released = self.store.release_claims()
-        self.secret = self._unsubscribe_secret()
-        self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
+        self.secret = self.unsubscribe_keys().current
+        self.env = dict(self.options.env)
         self.renderer = Renderer(
             workspace.templates_dir,
             workspace.locales_dir,
@@ -159,6 +165,7 @@ class Daemon:
             policy=self.options.retry,
             links=UnsubscribeLinks(secret=self.secret, base_url=self.unsubscribe_base(workspace)),
             log=self.log,
+            on_result=self.metrics.delivered,
             worker="daemon",
             batch_size=self.options.batch_size,
             outcomes_via_inbox=True,
@@ -184,17 +191,26 @@ class Daemon:
     def unsubscribe_base(self, workspace: Workspace) -> str:
         return unsubscribe_base_url(workspace)
 
-    def _unsubscribe_secret(self) -> bytes:
-        """JOURNEY_SECRET, else one random secret per database, kept in the store."""
-        given = self.options.env.get(SECRET_ENV)
-        if given:
-            return given.encode()
-        state = self.store.get_journey_state(_SECRET_STATE) or {}
-        if "unsubscribe_secret" not in state:
-            state["unsubscribe_secret"] = secrets.token_urlsafe(32)
-            with self.store.transaction():
-                self.store.put_journey_state(_SECRET_STATE, state)
-        return str(state["unsubscribe_secret"]).encode()
+    def unsubscribe_keys(self, store: SQLiteStore | None = None) -> KeyRing:
+        """The store's keys (the newest signs); `JOURNEY_SECRET`, if set, still verifies.
+
+        Links signed before the store had its own key were signed with that
+        variable; they keep working while it is set. It never signs new links.
+        """
+        ring = (store or self.store).unsubscribe_keys(self.clock.now(), ROTATION_OVERLAP)
+        legacy = self.options.env.get(SECRET_ENV, "").encode()
+        if legacy and legacy not in ring.accepted:
+            return KeyRing(current=ring.current, accepted=(*ring.accepted, legacy))
+        return ring
+
+    def _refresh_signing_key(self) -> None:
+        """`journey secret rotate` ran: sign from now on with the new key."""
+        current = self.store.unsubscribe_keys(self.clock.now(), ROTATION_OVERLAP).current
+        if current != self.secret:
+            self.secret = current
+            self.runner.unsubscribe_secret = current
+            self.worker.links = replace_links(self.worker.links, secret=current)
+            self.log.emit("key_rotated")
 
     def _adopt_channels(self, workspace: Workspace) -> None:
         old = self.channels
@@ -202,10 +218,18 @@ class Daemon:
             name: self._build_channel(config, workspace)
             for name, config in workspace.channels.items()
         }
+        bases = channel_unsubscribe_bases(self.channels)
+        self.runner.settings = replace(
+            EngineSettings.from_workspace(workspace), channel_unsubscribe_base_urls=bases
+        )
+        self.worker.links = UnsubscribeLinks(
+            secret=self.secret, base_url=self.unsubscribe_base(workspace), channel_bases=bases
+        )
         self.worker.channels = dict(self.channels)
         self.worker.set_rate_limits(
             {name: config.rate_limit for name, config in workspace.channels.items()}
         )
+        self.metrics.configure(self.channels)
         for channel in old.values():
             channel.close()
 
@@ -214,7 +238,14 @@ class Daemon:
             return OutboxChannel(
                 name=config.name, path=self.options.outbox, fsync=False, clock=self.clock
             )
-        return build_channel(config, root=workspace.root, env=self.env, clock=self.clock)
+        return build_channel(
+            config,
+            root=workspace.root,
+            env=self.env,
+            clock=self.clock,
+            unsubscribe_base_url=workspace.unsubscribe_base_url,
+            message_id_scope=self.store.database_id(),
+        )
 
     # ------------------------------------------------------------------ ticking
 
@@ -244,6 +275,7 @@ class Daemon:
         with self._busy:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
+            self._refresh_signing_key()
             while not self.stopping.is_set():
                 self.wake_requested.clear()
                 work = self._drain_inbox()
@@ -256,6 +288,7 @@ class Daemon:
                 if time.monotonic() > deadline:
                     break
             self.last_tick_at = self.clock.now()
+            self.metrics.last_tick_at = time.time()
             self.log.flush()
             return total
 
@@ -291,6 +324,7 @@ class Daemon:
         with self.store.transaction():
             self._read_ahead(items)
             for item in items:
+                self._arrived_at = item.received_at  # where a message's latency starts
                 try:
                     with self.store.savepoint():
                         self._process(item)
@@ -298,6 +332,7 @@ class Daemon:
                     self.runner.abandon()
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
+            self._arrived_at = None
             self.store.remove_from_inbox([item.seq for item in items])
         if any(item.kind == inbox.DELETE_CONTACT for item in items):
             finish_erasures(self.store, self.channels, self.log)
@@ -360,10 +395,6 @@ class Daemon:
             self._report_reload(report, reason)
             workspace = self.catalog.workspace_or_fail
             if workspace is not previous:
-                self.runner.settings = EngineSettings.from_workspace(workspace)
-                self.worker.links = UnsubscribeLinks(
-                    secret=self.secret, base_url=self.unsubscribe_base(workspace)
-                )
                 self._adopt_channels(workspace)
                 self.renderer.reload()
             self._apply(report)
@@ -417,6 +448,8 @@ class Daemon:
         }
         if happening.kind == "send":
             fields["outcome"] = "queued"
+            if happening.message is not None and self._arrived_at is not None:
+                self.metrics.queued(happening.message.delivery_key, self._arrived_at)
         elif happening.kind == "skip":
             fields["outcome"] = happening.reason
             fields["reason"] = None

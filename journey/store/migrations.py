@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
+from datetime import UTC, datetime
 
 from journey.errors import StoreError
 
@@ -94,10 +96,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             f"CREATE INDEX inbox_event_id ON inbox ({INBOX_EVENT_ID}) WHERE kind = 'event'",
         ],
     ),
+    (
+        5,
+        "unsubscribe keys: the store signs its own links, rotation keeps old ones valid a while",
+        [
+            """CREATE TABLE unsubscribe_keys (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
+                created_at TEXT NOT NULL, retired_at TEXT)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 ERASURE_KEY = "erasure"
+DATABASE_ID_KEY = "database-id"  # in store_keys: makes Message-IDs unique across databases
+# Where a daemon before migration 5 kept its generated secret: adopted, so its links still work.
+_OLD_SECRET_STATE = "_daemon"
 
 
 def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
@@ -128,7 +142,30 @@ def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
                     "INSERT INTO store_keys (purpose, key) VALUES (?, ?)",
                     (ERASURE_KEY, secrets.token_hex(32)),
                 )
+            if version == 5:
+                _seed_unsubscribe_key(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _seed_unsubscribe_key(conn: sqlite3.Connection) -> None:
+    """The store's first signing key and its random id, made once, when the store is made.
+
+    A store whose daemon already generated a secret (kept in journey_state) keeps
+    signing with it, so the links it sent keep working.
+    """
+    row = conn.execute(
+        "SELECT state FROM journey_state WHERE journey_id = ?", (_OLD_SECRET_STATE,)
+    ).fetchone()
+    old = json.loads(row[0]).get("unsubscribe_secret") if row else None
+    key = old.encode().hex() if isinstance(old, str) and old else secrets.token_hex(32)
+    conn.execute(
+        "INSERT INTO unsubscribe_keys (key, created_at) VALUES (?, ?)",
+        (key, datetime.now(UTC).isoformat()),
+    )
+    conn.execute(
+        "INSERT INTO store_keys (purpose, key) VALUES (?, ?)",
+        (DATABASE_ID_KEY, secrets.token_hex(8)),
+    )

@@ -23,10 +23,13 @@ from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
+from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 
 
-class SQLiteStore(SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, StateStore):
+class SQLiteStore(
+    SQLiteContacts, SQLiteEnrollments, SQLiteDeliveries, SQLiteQueues, SQLiteKeys, StateStore
+):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""
 
     def read_ahead(self, contact_ids: Sequence[str]) -> None:
