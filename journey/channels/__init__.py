@@ -79,13 +79,11 @@ def build_channel(
     settings = expand_env(config.settings, env, channel=config.name)
     if config.kind == "outbox":
         return build_outbox(config.name, settings, root=root, clock=clock)
-    if config.message == "email":
-        base = effective_unsubscribe_base(config, settings, unsubscribe_base_url, env)
-        check_unsubscribe_base(config.name, base)
-        if config.kind == "smtp":
-            settings["unsubscribe_base_url"] = base
+    base = effective_unsubscribe_base(config, settings, unsubscribe_base_url, env)
+    channel: ChannelImpl
     if config.kind == "smtp":
-        return build_smtp(
+        settings["unsubscribe_base_url"] = base
+        channel = build_smtp(
             config.name,
             config.message,
             settings,
@@ -94,9 +92,13 @@ def build_channel(
             clock=clock,
             message_id_scope=message_id_scope,
         )
-    if config.kind == "webhook":
-        return build_webhook(config.name, settings, clock=clock)
-    raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+    elif config.kind == "webhook":
+        channel = build_webhook(config.name, settings, clock=clock)
+    else:
+        raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+    if config.message == "email":  # its other settings first: they are the likelier slip
+        check_unsubscribe_base(config.name, base)
+    return channel
 
 
 def effective_unsubscribe_base(
