@@ -182,7 +182,9 @@ def _histograms(
     lines.append(f"# TYPE {name} histogram")
     for channel, (bounds, counts, total, count) in sorted(latency.items()):
         for bound, n in zip(bounds, counts, strict=True):
-            lines.append(f"{name}_bucket{_labels({'channel': channel, 'le': _number(bound)})} {n}")
+            lines.append(
+                f"{name}_bucket{_labels({'channel': channel, 'le': repr(float(bound))})} {n}"
+            )
         lines.append(f"{name}_bucket{_labels({'channel': channel, 'le': '+Inf'})} {count}")
         lines.append(f"{name}_sum{_labels({'channel': channel})} {_number(total)}")
         lines.append(f"{name}_count{_labels({'channel': channel})} {count}")

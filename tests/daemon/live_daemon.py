@@ -65,7 +65,9 @@ class LiveDaemon:
 
 
 @contextmanager
-def live_daemon(root: Path, port: int, *, env: dict[str, str] | None = None) -> Iterator[LiveDaemon]:
+def live_daemon(
+    root: Path, port: int, *, env: dict[str, str] | None = None
+) -> Iterator[LiveDaemon]:
     """Start, wait until it listens, and on leaving stop it with SIGTERM (kill if it hangs)."""
     log = root / "daemon.log"
     log.touch()

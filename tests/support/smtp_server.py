@@ -167,6 +167,12 @@ class SmtpTestServer:
         with self.handler.lock:
             return list(self.handler.received)
 
+    @property
+    def answered_with_failure(self) -> list[ReceivedMail]:
+        """Whole messages the server had and answered with a scripted failure."""
+        with self.handler.lock:
+            return list(self.handler.refused)
+
     def message_ids(self) -> list[str]:
         return [mail.message_id for mail in self.received]
 
