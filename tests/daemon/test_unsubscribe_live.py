@@ -1,4 +1,4 @@
-"""A real daemon's email as a receiver gets it: one unsubscribe link, in footer and header, that works.
+"""A real daemon's email as a receiver gets it: one unsubscribe link, footer and header, working.
 
 `journey run --http` (a subprocess, no JOURNEY_SECRET, the default) sends to a
 real SMTP server; the received bytes are parsed, and the link is fetched and
