@@ -1,4 +1,4 @@
-"""Every kind of log line the daemon writes is in the metrics catalogue, so its series starts at 0."""
+"""Every kind of log line the daemon writes is in the metrics catalogue: its series starts at 0."""
 
 from __future__ import annotations
 

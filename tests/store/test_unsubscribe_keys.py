@@ -43,7 +43,7 @@ def test_a_rotated_key_verifies_for_the_overlap_then_no_more(tmp_path: Path) -> 
             expired.verify(link)
     finally:
         store.close()
-    assert ROTATION_OVERLAP == timedelta(days=90)  # docs/operating.md states this number
+    assert timedelta(days=90) == ROTATION_OVERLAP  # docs/operating.md states this number
 
 
 def test_a_store_whose_daemon_generated_a_secret_keeps_signing_with_it(tmp_path: Path) -> None:
