@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from journey.channels import SettingError, check_channel
-from journey.channels.settings import NOT_HTTPS
 from journey.loader import JsonPath
 from journey.validator.semantic_context import Checker, mapping, steps, text, walk
 from journey.validator.suggest import did_you_mean, listing, sentence
@@ -87,11 +86,11 @@ def check_channel_settings(checker: Checker, root: Path) -> None:
         except SettingError as exc:
             if exc.unknown:
                 continue  # the schema pass says `unknown-key`, with a did-you-mean
-            if exc.code == NOT_HTTPS:
+            if exc.code == "unsubscribe-url-not-https":
                 _not_https(checker, name, config.settings, exc.problem, workspace_base)
                 continue
             checker.add(
-                exc.code,
+                "invalid-channel-setting",
                 exc.problem,
                 ("channels", name, exc.key) if exc.key else ("channels", name),
                 hint="`journey run` refuses to start with this channel; fix the setting.",
@@ -113,7 +112,7 @@ def _not_https(
     else:
         path = ("channels", name)
     checker.add(
-        NOT_HTTPS,
+        "unsubscribe-url-not-https",
         f"channel `{name}` {problem}",
         path,
         hint="Set `unsubscribe_base_url: https://…` (in workspace.yaml or on the channel) to "
