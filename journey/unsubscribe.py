@@ -15,11 +15,9 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-from journey.errors import JourneyError
 
 SECRET_ENV = "JOURNEY_SECRET"  # before per-store keys: still accepted, never used to sign
 # How long a rotated-out key keeps verifying: above the 30 days CAN-SPAM asks an
@@ -30,17 +28,6 @@ _SEPARATOR = "\x1f"
 _PURPOSE = b"journey-unsubscribe-v1\x00"
 _MAC_BYTES = 32
 _B64_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def load_secret(env: Mapping[str, str]) -> bytes:
-    """The signing key from the environment; its absence is the operator's to fix."""
-    value = env.get(SECRET_ENV, "")
-    if not value:
-        raise JourneyError(
-            f"the environment variable {SECRET_ENV} is not set; "
-            "it signs unsubscribe links (use a long random string)"
-        )
-    return value.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
