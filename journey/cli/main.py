@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "contacts": "contacts",
     "deliveries": "deliveries",
+    "secret": "secret",
     "status": "status",
     "store": "store",
     "report": "report",

@@ -68,7 +68,7 @@ def test_a_copied_store_sends_each_delivery_once_and_loses_nothing(tmp_path: Pat
     sign_up(source.store, 0, 5, clock.now())
     run_for(source, clock, 120)  # 5 welcomes sent, 5 contacts waiting an hour
     sign_up(source.store, 5, 10, clock.now())
-    source._drain_inbox()  # 10 enrolled, their welcomes written but not sent
+    source.shell.drain_inbox()  # 10 enrolled, their welcomes written but not sent
     sign_up(source.store, 15, 5, clock.now())  # 5 acknowledged, not processed
     pending = source.store.claim_due_deliveries(
         clock.now(), 100, worker="look", lease_until=clock.now()
