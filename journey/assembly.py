@@ -66,10 +66,22 @@ def workspace_channels(
     env: Mapping[str, str],
     clock: Clock,
     outbox: Path | None = None,
+    message_id_scope: str = "",
 ) -> dict[str, ChannelImpl]:
-    """The workspace's channels, live; with `outbox`, every one writes there instead."""
+    """The workspace's channels, live; with `outbox`, every one writes there instead.
+
+    `message_id_scope` is the store's random id (`StateStore.database_id`), which
+    email Message-IDs are made unique across databases with.
+    """
     return {
-        name: workspace_channel(config, workspace, env=env, clock=clock, outbox=outbox)
+        name: workspace_channel(
+            config,
+            workspace,
+            env=env,
+            clock=clock,
+            outbox=outbox,
+            message_id_scope=message_id_scope,
+        )
         for name, config in workspace.channels.items()
     }
 
@@ -81,12 +93,20 @@ def workspace_channel(
     env: Mapping[str, str],
     clock: Clock,
     outbox: Path | None = None,
+    message_id_scope: str = "",
 ) -> ChannelImpl:
     from journey.channels import OutboxChannel, build_channel
 
     if outbox is not None:
         return OutboxChannel(name=config.name, path=outbox, fsync=False, clock=clock)
-    return build_channel(config, root=workspace.root, env=env, clock=clock)
+    return build_channel(
+        config,
+        root=workspace.root,
+        env=env,
+        clock=clock,
+        unsubscribe_base_url=workspace.unsubscribe_base_url,
+        message_id_scope=message_id_scope,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,14 +148,14 @@ def valid_plans(root: Path) -> tuple[dict[str, Plan], dict[str, list[str]]]:
     return dict(catalog.plans), dict(report.broken)
 
 
-def workspace_parts(workspace: Workspace, store: StateStore, env: Mapping[str, str]) -> StepParts:
-    """Renderer, settings and the store's unsubscribe secret: steps performed as the daemon does."""
-    from journey.daemon.secret import unsubscribe_secret
+def workspace_parts(workspace: Workspace, store: StateStore) -> StepParts:
+    """Renderer, settings and the store's signing key: steps performed as the daemon does."""
+    from journey.daemon.secret import signing_key
 
     return StepParts(
         renderer=workspace_renderer(workspace),
         settings=workspace_settings(workspace),
-        unsubscribe_secret=unsubscribe_secret(store, env),
+        unsubscribe_secret=signing_key(store),
     )
 
 
@@ -143,10 +163,8 @@ def intake_runner(
     workspace: Workspace, plans: Mapping[str, Plan], store: StateStore, clock: Clock
 ) -> Runner:
     """`journey ingest` / `contacts import` without a daemon: the runner writes pending
-    deliveries (and signs links with the daemon's secret); the daemon delivers them."""
-    import os
-
-    parts = workspace_parts(workspace, store, os.environ)
+    deliveries (and signs links with the store's key); the daemon delivers them."""
+    parts = workspace_parts(workspace, store)
     shell = build_shell(
         store=store,
         plans=plans,

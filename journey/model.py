@@ -394,3 +394,5 @@ class Message:
     journey_id: str = ""
     step_id: str = ""
     contact_id: str = ""
+    # The one-click link the body was rendered with; List-Unsubscribe carries the same.
+    unsubscribe_url: str = ""

@@ -192,6 +192,15 @@ class RateTake:
     tokens_left: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsubscribeKey:
+    """One key that signs (the newest) or signed unsubscribe links; `retired_at` once rotated."""
+
+    key: bytes = field(repr=False)
+    created_at: datetime
+    retired_at: datetime | None = None
+
+
 @dataclass(slots=True, kw_only=True)
 class StepCounts:
     entered: int = 0

@@ -1,8 +1,11 @@
 """One-click unsubscribe tokens (RFC 8058) for `/v1/unsubscribe/{token}`.
 
 A token names the contact and the journey and carries an HMAC-SHA256 over both,
-keyed with ``JOURNEY_SECRET``: the daemon can honour it without a lookup table,
-and nobody can unsubscribe someone else by editing the URL.
+keyed with the store's own key (table `unsubscribe_keys`, made with the store):
+the daemon can honour it without a lookup table, and nobody can unsubscribe
+someone else by editing the URL. `journey secret rotate` starts a new key; the
+previous one keeps verifying for `ROTATION_OVERLAP`, so links already sent
+keep working. Which keys sign and verify is journey.daemon.secret's answer.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from journey.errors import JourneyError
-
-SECRET_ENV = "JOURNEY_SECRET"
+SECRET_ENV = "JOURNEY_SECRET"  # before per-store keys: still accepted, never used to sign
+# How long a rotated-out key keeps verifying: above the 30 days CAN-SPAM asks an
+# unsubscribe mechanism to work after a send, with room for late readers.
+ROTATION_OVERLAP = timedelta(days=90)
 _SEPARATOR = "\x1f"
 # Domain separation: the same secret may sign other things later.
 _PURPOSE = b"journey-unsubscribe-v1\x00"
@@ -24,15 +30,29 @@ _MAC_BYTES = 32
 _B64_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def load_secret(env: Mapping[str, str]) -> bytes:
-    """The signing key from the environment; its absence is the operator's to fix."""
-    value = env.get(SECRET_ENV, "")
-    if not value:
-        raise JourneyError(
-            f"the environment variable {SECRET_ENV} is not set; "
-            "it signs unsubscribe links (use a long random string)"
-        )
-    return value.encode("utf-8")
+@dataclass(frozen=True, slots=True)
+class KeyRing:
+    """The key that signs new links and every key whose links are still honoured."""
+
+    current: bytes = field(repr=False)
+    accepted: tuple[bytes, ...] = field(default=(), repr=False)  # current first
+
+    def verify(self, token: str) -> tuple[str, str]:
+        """``(contact_id, journey_id)`` if any accepted key signed it; else ValueError."""
+        return verify_with_any(self.accepted or (self.current,), token)
+
+
+def verify_with_any(keys: Sequence[bytes], token: str) -> tuple[str, str]:
+    """Try each key (a handful at most); ValueError when none signed the token."""
+    problem = "no unsubscribe key"
+    for key in keys:
+        try:
+            return verify_unsubscribe_token(key, token)
+        except ValueError as exc:
+            if "signature" not in str(exc):
+                raise  # mangled, not merely signed by another key
+            problem = str(exc)
+    raise ValueError(problem)
 
 
 def make_unsubscribe_token(secret: bytes, contact_id: str, journey_id: str) -> str:
@@ -65,8 +85,11 @@ def verify_unsubscribe_token(secret: bytes, token: str) -> tuple[str, str]:
     return contact_id, journey_id
 
 
+UNSUBSCRIBE_PATH = "/v1/unsubscribe/"
+
+
 def unsubscribe_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/v1/unsubscribe/{token}"
+    return f"{base_url.rstrip('/')}{UNSUBSCRIBE_PATH}{token}"
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:

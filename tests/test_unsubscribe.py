@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from journey.errors import JourneyError
 from journey.unsubscribe import (
-    load_secret,
+    KeyRing,
     make_unsubscribe_token,
     unsubscribe_url,
     verify_unsubscribe_token,
+    verify_with_any,
 )
 
 SECRET = b"a-long-random-secret"
@@ -68,9 +68,19 @@ def test_the_url_has_the_daemons_route() -> None:
     assert unsubscribe_url("https://u.example/", "tok") == "https://u.example/v1/unsubscribe/tok"
 
 
-def test_the_secret_comes_from_journey_secret() -> None:
-    assert load_secret({"JOURNEY_SECRET": "x"}) == b"x"
-    with pytest.raises(JourneyError, match="JOURNEY_SECRET"):
-        load_secret({})
+def test_an_empty_key_signs_nothing() -> None:
     with pytest.raises(ValueError):
         make_unsubscribe_token(b"", "c1", "j")
+
+
+def test_any_accepted_key_verifies_and_a_mangled_token_is_refused_by_all() -> None:
+    old, new = b"the-key-before-rotation", b"the-key-after-rotation"
+    ring = KeyRing(current=new, accepted=(new, old))
+    assert ring.verify(make_unsubscribe_token(old, "c1", "j")) == ("c1", "j")
+    assert ring.verify(make_unsubscribe_token(new, "c2", "j")) == ("c2", "j")
+    with pytest.raises(ValueError, match="signature"):
+        KeyRing(current=new, accepted=(new,)).verify(make_unsubscribe_token(old, "c1", "j"))
+    with pytest.raises(ValueError, match="malformed"):
+        verify_with_any([new, old], "not-a-token")
+    with pytest.raises(ValueError, match="no unsubscribe key"):
+        verify_with_any([], make_unsubscribe_token(old, "c1", "j"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from journey.channels.base import (
     ChannelImpl,
@@ -21,7 +22,12 @@ from journey.channels.base import (
 )
 from journey.channels.outbox import OutboxChannel, build_outbox, read_outbox
 from journey.channels.retry import RetryPolicy, backoff_delay, next_retry_at
-from journey.channels.settings import SettingError, setting_rate
+from journey.channels.settings import (
+    SettingError,
+    check_unsubscribe_base,
+    setting_rate,
+    setting_str,
+)
 from journey.channels.smtp import SmtpChannel, build_smtp
 from journey.channels.webhook import WebhookChannel, build_webhook, direct_webhook
 from journey.clock import Clock, SystemClock
@@ -60,36 +66,66 @@ def build_channel(
     env: Mapping[str, str] | None,
     clock: Clock = _SYSTEM_CLOCK,
     unsubscribe_base_url: str | None = None,
+    message_id_scope: str = "",
 ) -> ChannelImpl:
     """Expand ``${ENV}`` references and build the channel; misconfiguration is a JourneyError
     (a SettingError naming the setting). ``env=None`` is validation: see `check_channel`.
 
     Connections are opened lazily, on the first delivery, so building every
     channel of a workspace at start-up costs nothing and needs no network.
-    ``unsubscribe_base_url`` is the workspace's default for email channels.
+    ``unsubscribe_base_url`` is the workspace's default for email channels; a
+    channel that really sends email (not the outbox) needs it, or its own, as https.
     """
     settings = expand_env(config.settings, env, channel=config.name)
     if config.kind == "outbox":
         return build_outbox(config.name, settings, root=root, clock=clock)
+    base = effective_unsubscribe_base(config, settings, unsubscribe_base_url, env)
+    channel: ChannelImpl
     if config.kind == "smtp":
-        if unsubscribe_base_url and "unsubscribe_base_url" not in settings:
-            settings["unsubscribe_base_url"] = expand_env(
-                {"unsubscribe_base_url": unsubscribe_base_url}, env, channel=config.name
-            )["unsubscribe_base_url"]
-        return build_smtp(config.name, config.message, settings, env=env, root=root, clock=clock)
-    if config.kind == "webhook":
-        return build_webhook(config.name, settings, clock=clock)
-    raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+        settings["unsubscribe_base_url"] = base
+        channel = build_smtp(
+            config.name,
+            config.message,
+            settings,
+            env=env,
+            root=root,
+            clock=clock,
+            message_id_scope=message_id_scope,
+        )
+    elif config.kind == "webhook":
+        channel = build_webhook(config.name, settings, clock=clock)
+    else:
+        raise JourneyError(f"channel '{config.name}': unknown kind {config.kind!r}")
+    if config.message == "email":  # its other settings first: they are the likelier slip
+        check_unsubscribe_base(config.name, base)
+    return channel
 
 
-def check_channel(config: Channel, *, root: Path) -> None:
+def effective_unsubscribe_base(
+    config: Channel,
+    settings: Mapping[str, Any],
+    workspace_base: str | None,
+    env: Mapping[str, str] | None,
+) -> str | None:
+    """The channel's own `unsubscribe_base_url` (SMTP), else the workspace's, expanded."""
+    if config.kind == "smtp":
+        own = setting_str(config.name, settings, "unsubscribe_base_url")
+        if own is not None:
+            return own
+    if not workspace_base:
+        return None
+    expanded = expand_env({"unsubscribe_base_url": workspace_base}, env, channel=config.name)
+    return str(expanded["unsubscribe_base_url"])
+
+
+def check_channel(config: Channel, *, root: Path, unsubscribe_base_url: str | None = None) -> None:
     """Raise SettingError where `journey run` would refuse this channel's settings.
 
     The same builders and parsers run as at start-up, with every `${VAR}`
     reference unknown (taken as valid: its value is the environment's).
     """
     setting_rate(config.name, config.rate_limit)
-    build_channel(config, root=root, env=None)
+    build_channel(config, root=root, env=None, unsubscribe_base_url=unsubscribe_base_url)
 
 
 def build_workspace_channels(

@@ -60,6 +60,7 @@ def message_record(message: Message, *, written_at: str) -> dict[str, Any]:
         "journey_id": message.journey_id,
         "step_id": message.step_id,
         "contact_id": message.contact_id,
+        "unsubscribe_url": message.unsubscribe_url,
         "written_at": written_at,
     }
 

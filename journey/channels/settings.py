@@ -25,13 +25,20 @@ class SettingError(JourneyError):
     """A channel setting the channel cannot be built with; `key` is the setting's name."""
 
     def __init__(
-        self, channel: str, key: str | None, problem: str, *, unknown: bool = False
+        self,
+        channel: str,
+        key: str | None,
+        problem: str,
+        *,
+        unknown: bool = False,
+        code: str = "invalid-channel-setting",
     ) -> None:
         super().__init__(f"channel '{channel}': {problem}")
         self.channel = channel
         self.key = key
         self.problem = problem
         self.unknown = unknown  # a misspelt key: the schema pass reports it as `unknown-key`
+        self.code = code  # the diagnostic `journey validate` reports
 
 
 class Deferred(str):
@@ -133,6 +140,34 @@ def setting_port(channel: str, settings: Mapping[str, Any], key: str, default: i
     if not 0 < port < 65536:
         raise SettingError(channel, key, f"setting '{key}' must be a TCP port number (1-65535)")
     return port
+
+
+NOT_HTTPS = "unsubscribe-url-not-https"
+
+
+def check_unsubscribe_base(channel: str, base_url: str | None) -> None:
+    """A channel that really sends email needs a public https base for its one-click links.
+
+    RFC 8058 one-click unsubscribe is https only; a link to the daemon's own
+    `http://127.0.0.1` address works for nobody who reads the email. A `${VAR}`
+    is checked where the daemon runs, with its value.
+    """
+    if isinstance(base_url, Deferred):
+        return
+    if not base_url:
+        problem = "sends real email but has no unsubscribe_base_url"
+    elif not base_url.startswith("https://") or len(base_url) <= len("https://"):
+        problem = f"unsubscribe_base_url {base_url!r} is not an https URL"
+    elif not base_url.isascii() or any(c in base_url for c in ' <>,"\\'):
+        problem = f"unsubscribe_base_url {base_url!r} must be plain ASCII (IDN hosts as punycode)"
+    else:
+        return
+    raise SettingError(
+        channel,
+        "unsubscribe_base_url",
+        problem + " (RFC 8058 one-click links are https, at the daemon's public address)",
+        code=NOT_HTTPS,
+    )
 
 
 def parse_rate(text: str) -> tuple[int, float]:

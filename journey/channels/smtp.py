@@ -37,7 +37,6 @@ from journey.channels.smtp_session import DeadlineSMTP
 from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError, UnknownOutcome
 from journey.model import Message
-from journey.unsubscribe import load_secret
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +270,10 @@ def build_smtp(
     env: Mapping[str, str] | None,
     root: Path,
     clock: Clock = _SYSTEM_CLOCK,
+    message_id_scope: str = "",
 ) -> SmtpChannel:
     """Check and convert already-expanded settings; mistakes are SettingErrors.
-    `env` is None while validating: the secret is then the environment's to hold."""
+    ``message_id_scope`` is the store's random id (see mime.message_id_for)."""
     if message_kind != "email":
         raise SettingError(name, "message", f"SMTP carries email, not {message_kind}")
     check_known_settings(name, "smtp", settings, KNOWN_SETTINGS)
@@ -297,7 +297,7 @@ def build_smtp(
         message_id_domain=setting_str(name, settings, "message_id_domain") or "",
         unsubscribe_base_url=base_url,
         unsubscribe_mailto=setting_str(name, settings, "unsubscribe_mailto"),
-        unsubscribe_secret=load_secret(env) if base_url and env is not None else None,
+        message_id_scope=message_id_scope,
     )
     return SmtpChannel(
         name=name,

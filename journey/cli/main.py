@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "contacts": "contacts",
     "deliveries": "deliveries",
+    "secret": "secret",
     "status": "status",
     "store": "store",
     "report": "report",

@@ -6,5 +6,6 @@ delivery.py   the delivery worker: consent at send time, retries, dead letters
 catalog.py    last-good plans and hot reload; migrate.py: in-flight contacts on reload
 hooks.py      the HTTP API's callbacks (http/ is the server); inbox.py the hand-off
 lock.py       one daemon per database (pg_lock.py on PostgreSQL); logs.py state-change logs
-secret.py     the unsubscribe-link secret; upkeep.py start-up recovery, erasure, aborts
+secret.py     the unsubscribe key ring; upkeep.py start-up recovery, erasure, aborts
+metrics.py    /metrics: every series from 0, the event-to-send histogram
 """

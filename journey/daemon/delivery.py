@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -44,19 +44,35 @@ UNCERTAIN = "uncertain"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnsubscribeLinks:
-    """Signed one-click links for List-Unsubscribe (RFC 8058), served by the daemon."""
+    """Signed one-click links (RFC 8058), served by the daemon at /v1/unsubscribe/.
 
-    secret: bytes
+    A message carries the link its body was rendered with (`unsubscribe_url`),
+    and the channel puts that same link in List-Unsubscribe; this makes one only
+    for a delivery stored without it.
+    """
+
+    secret: bytes = field(repr=False)
     base_url: str
+    channel_bases: Mapping[str, str] = field(default_factory=dict)
 
-    def url(self, contact_id: str, journey_id: str) -> str:
-        return unsubscribe_url(self.base_url, signed_token(self.secret, contact_id, journey_id))
+    def url(self, contact_id: str, journey_id: str, channel: str = "") -> str:
+        base = self.channel_bases.get(channel) or self.base_url
+        return unsubscribe_url(base, signed_token(self.secret, contact_id, journey_id))
 
-    def headers(self, contact_id: str, journey_id: str) -> dict[str, str]:
-        return {
-            "List-Unsubscribe": f"<{self.url(contact_id, journey_id)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+
+def replace_links(links: UnsubscribeLinks | None, *, secret: bytes) -> UnsubscribeLinks | None:
+    return None if links is None else replace(links, secret=secret)
+
+
+def channel_unsubscribe_bases(channels: Mapping[str, ChannelImpl]) -> dict[str, str]:
+    """Each email channel's own (expanded) `unsubscribe_base_url`: its links point there."""
+    found = {}
+    for name, channel in channels.items():
+        identity = getattr(getattr(channel, "settings", None), "identity", None)
+        base = getattr(identity, "unsubscribe_base_url", None)
+        if isinstance(base, str) and base:
+            found[name] = base
+    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,11 +222,14 @@ class DeliveryWorker:
             return DeliveryResult(
                 record=record, status="suppressed", detail=f"no {record.kind} address"
             )
-        headers = dict(record.payload.get("headers") or {})
-        if record.kind == "email" and self.links is not None:
-            headers.update(self.links.headers(record.contact_id, record.journey_id))
+        payload = {**record.payload, "to": address}
+        if record.kind == "email" and self.links is not None and not payload.get("unsubscribe_url"):
+            # stored before messages kept their link: the same link the body would have had
+            payload["unsubscribe_url"] = self.links.url(
+                record.contact_id, record.journey_id, record.channel
+            )
         # one Message, built with today's address (no copy through dataclasses.replace)
-        message = Message(**{**record.payload, "to": address, "headers": headers})
+        message = Message(**payload)
         problem = message_problem(message)  # refused alone, before any channel sees it
         if problem:
             return self._failed(record, DeliveryError(problem, permanent=True))

@@ -14,10 +14,12 @@ from typing import Any
 
 from journey.daemon import inbox
 from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
+from journey.daemon.http.unsubscribe_page import PageLanguage, first_language
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
 from journey.intake import queue_contact_changes
 from journey.model import Event
+from journey.renderer.locale import negotiate_locale
 from journey.store.url import open_store
 
 
@@ -36,6 +38,8 @@ class HttpHooks:
             unsubscribe=self.unsubscribe,
             health=self.health,
             now=self.daemon.clock.now,
+            unsubscribe_keys=self.unsubscribe_keys,
+            unsubscribe_language=self.unsubscribe_language,
         )
 
     def ingest_events(self, events: list[Event]) -> Sequence[str]:
@@ -92,22 +96,38 @@ class HttpHooks:
             "stall_after_seconds": limit,
         }
 
+    def unsubscribe_keys(self) -> Sequence[bytes]:
+        """Read at each use: a `journey secret rotate` takes effect at once."""
+        with self._lock:
+            return self.daemon.unsubscribe_keys(self.store).accepted
+
+    def unsubscribe_language(
+        self, contact_id: str, journey_id: str, accept_language: str | None
+    ) -> PageLanguage:
+        """The journey's locale for the contact (as its emails), else the browser's choice."""
+        daemon = self.daemon
+        plan = daemon.catalog.plans.get(journey_id)
+        workspace = daemon.catalog.workspace_or_fail
+        locales = plan.locales if plan is not None else (workspace.default_locale,)
+        contact = None
+        if contact_id:
+            with self._lock:
+                contact = self.store.get_contact(contact_id)
+        wanted = (contact.locale if contact else None) or first_language(accept_language)
+        locale = negotiate_locale(wanted, locales)
+        catalogs = daemon.renderer.catalogs
+        if not catalogs.has(locale):
+            return PageLanguage(tag=locale)
+        return PageLanguage(tag=locale, gettext=catalogs.get(locale).translations.gettext)
+
     def metrics(self) -> str:
         with self._lock:
             waiting = self.store.inbox_size()
-        lines = [
-            "# HELP journey_inbox_items Acknowledged events and contact changes not yet processed.",
-            "# TYPE journey_inbox_items gauge",
-            f"journey_inbox_items {waiting}",
-            "# HELP journey_journeys Journeys the daemon runs.",
-            "# TYPE journey_journeys gauge",
-            f"journey_journeys {len(self.daemon.catalog.plans)}",
-            "# HELP journey_state_changes_total State changes since start, by kind.",
-            "# TYPE journey_state_changes_total counter",
-        ]
-        for kind, count in sorted(self.daemon.log.counts.items()):
-            lines.append(f'journey_state_changes_total{{kind="{kind}"}} {count}')
-        return "\n".join(lines) + "\n"
+        return self.daemon.metrics.render(
+            inbox=waiting,
+            journeys=len(self.daemon.catalog.plans),
+            state_changes=dict(self.daemon.log.counts),
+        )
 
     def close(self) -> None:
         with self._lock:

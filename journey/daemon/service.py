@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -28,24 +28,32 @@ from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
 from journey.daemon.catalog import PlanCatalog, ReloadReport
-from journey.daemon.delivery import DeliveryWorker, UnsubscribeLinks
+from journey.daemon.delivery import (
+    DeliveryWorker,
+    UnsubscribeLinks,
+    channel_unsubscribe_bases,
+    replace_links,
+)
 from journey.daemon.lock import daemon_lock
 from journey.daemon.logs import StateLog, log_exit, log_happening, log_reload
+from journey.daemon.metrics import DaemonMetrics
 from journey.daemon.migrate import exit_journey, migrate_journey
-from journey.daemon.secret import unsubscribe_secret
+from journey.daemon.secret import key_ring
 from journey.daemon.upkeep import abort_exchanges, finish_erasures, recover_written
+from journey.engine.perform import Happening
 from journey.engine.runner import Claims, Runner, StepParts
 from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
 from journey.logsetup import LogFormat
 from journey.store.identity import StoreReplaced
 from journey.store.url import open_store, shown
-from journey.unsubscribe import SECRET_ENV
+from journey.unsubscribe import KeyRing
 from journey.workspace import Workspace
 
 if TYPE_CHECKING:
     from journey.daemon.lock import DaemonLock
     from journey.daemon.pg_lock import PostgresDaemonLock
+    from journey.store.abc import StateStore
     from journey.store.url import SQLStore
 
 WORKER = "daemon"  # the name its leases carry
@@ -100,6 +108,7 @@ class Daemon:
         self._busy = threading.Lock()
         self._lock: DaemonLock | PostgresDaemonLock | None = None
         self.channels: dict[str, ChannelImpl] = {}
+        self.metrics = DaemonMetrics(clock=self.clock)
 
     # ------------------------------------------------------------------ opening
 
@@ -124,8 +133,8 @@ class Daemon:
         self._lock.acquire()
         self._store = open_store(self.database)
         released = self.store.release_claims(WORKER)
-        self.secret = unsubscribe_secret(self.store, self.options.env)
-        self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}
+        self.secret = self.unsubscribe_keys().current
+        self.env = dict(self.options.env)
         self.renderer = workspace_renderer(workspace)
         self.shell: Shell = build_shell(
             store=self.store,
@@ -140,7 +149,8 @@ class Daemon:
             claims=Claims(worker=WORKER, batch_size=self.options.batch_size),
             retry=self.options.retry,
             log=self.log,
-            listener=lambda happening: log_happening(self.log, happening),
+            listener=self._on_happening,
+            on_result=self.metrics.delivered,
             after_erasure=lambda: finish_erasures(self.store, self.channels, self.log),
             stopping=self.stopping,
         )
@@ -160,15 +170,43 @@ class Daemon:
         )
         self.log.flush()
 
+    def unsubscribe_keys(self, store: StateStore | None = None) -> KeyRing:
+        """The store's key ring (journey.daemon.secret): the newest key signs."""
+        return key_ring(store or self.store, self.options.env, self.clock.now())
+
+    def _refresh_signing_key(self) -> None:
+        """`journey secret rotate` ran beside the daemon: sign with the new key from now on."""
+        current = self.unsubscribe_keys().current
+        if current != self.secret:
+            self.secret = current
+            self.runner.unsubscribe_secret = current
+            self.worker.links = replace_links(self.worker.links, secret=current)
+            self.log.emit("key_rotated")
+
     def _adopt_channels(self, workspace: Workspace) -> None:
+        """The workspace's channels, and the links they carry: each channel's own base."""
         old = self.channels
         self.channels = workspace_channels(
-            workspace, env=self.env, clock=self.clock, outbox=self.options.outbox
+            workspace,
+            env=self.env,
+            clock=self.clock,
+            outbox=self.options.outbox,
+            message_id_scope=self.store.database_id(),
+        )
+        bases = channel_unsubscribe_bases(self.channels)
+        self.runner.settings = replace(
+            workspace_settings(workspace), channel_unsubscribe_base_urls=bases
+        )
+        self.worker.links = UnsubscribeLinks(
+            secret=self.secret,
+            base_url=self.runner.settings.unsubscribe_base_url,
+            channel_bases=bases,
         )
         self.worker.channels = dict(self.channels)
         self.worker.set_rate_limits(
             {name: config.rate_limit for name, config in workspace.channels.items()}
         )
+        self.metrics.configure(self.channels)
         for channel in old.values():
             channel.close()
 
@@ -205,6 +243,7 @@ class Daemon:
         with self._busy:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
+            self._refresh_signing_key()
             while not self.stopping.is_set():
                 self.wake_requested.clear()
                 work = self.shell.run_once(self.clock.now())
@@ -215,6 +254,7 @@ class Daemon:
                 if time.monotonic() > deadline:
                     break
             self.last_tick_at = self.clock.now()
+            self.metrics.last_tick_at = time.time()
             self.log.flush()
             return total
 
@@ -250,11 +290,7 @@ class Daemon:
             log_reload(self.log, report, reason, journeys=len(self.catalog.plans))
             workspace = self.catalog.workspace_or_fail
             if workspace is not previous:
-                self.runner.settings = workspace_settings(workspace)
-                self.worker.links = UnsubscribeLinks(
-                    secret=self.secret, base_url=self.runner.settings.unsubscribe_base_url
-                )
-                self._adopt_channels(workspace)
+                self._adopt_channels(workspace)  # and with them the settings and links
                 self.renderer.reload()
             self._apply(report)
             self.log.flush()
@@ -275,6 +311,12 @@ class Daemon:
                 moved, removed = migrate_journey(self.store, plan, now, self._exited)
                 self.log.emit("migrated", journey=journey_id, moved=moved, step_removed=removed)
         self.runner.activate(now)
+
+    def _on_happening(self, happening: Happening) -> None:
+        log_happening(self.log, happening)
+        arrived = self.shell.arrived_at  # the inbox item being processed, if one is
+        if happening.kind == "send" and happening.message is not None and arrived is not None:
+            self.metrics.queued(happening.message.delivery_key, arrived)
 
     def _exited(self, enrollment: Enrollment, reason: str) -> None:
         log_exit(self.log, enrollment, reason)

@@ -6,8 +6,8 @@ that the shell binds to a store; the engine only asks it questions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -39,6 +39,11 @@ class EngineSettings:
     max_steps_per_run: int = 500  # a guard; validation already forbids loops without a wait
     # Where `unsubscribe_url` links point: the daemon serves /v1/unsubscribe/{token} there.
     unsubscribe_base_url: str = "http://127.0.0.1:8787"
+    # A channel's own `unsubscribe_base_url` (expanded), over the workspace's.
+    channel_unsubscribe_base_urls: Mapping[str, str] = field(default_factory=dict)
+
+    def unsubscribe_base_for(self, channel: str) -> str:
+        return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
 
     @classmethod
     def from_workspace(cls, workspace: Any) -> EngineSettings:
@@ -49,6 +54,7 @@ class EngineSettings:
             event_retention=workspace.event_retention,
             declared_attributes=tuple(workspace.contact_attributes or ()),
             unsubscribe_base_url=unsubscribe_base_url(workspace),
+            channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
         )
 
 
@@ -58,6 +64,16 @@ def unsubscribe_base_url(workspace: Any) -> str:
         return str(workspace.unsubscribe_base_url)
     http = workspace.http
     return f"http://{http.host}:{http.port}"
+
+
+def channel_unsubscribe_base_urls(workspace: Any) -> dict[str, str]:
+    """Channels with their own literal base; the daemon fills in `${VAR}` ones it builds."""
+    found = {}
+    for name, config in (getattr(workspace, "channels", None) or {}).items():
+        base = config.settings.get("unsubscribe_base_url")
+        if isinstance(base, str) and "${" not in base:
+            found[name] = base
+    return found
 
 
 def contact_zone(contact: Contact, plan: Plan, settings: EngineSettings) -> ZoneInfo:

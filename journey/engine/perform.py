@@ -100,6 +100,7 @@ def render_message(
         journey_id=plan.journey_id,
         step_id=step.id,
         contact_id=contact.id,
+        unsubscribe_url=unsubscribe_link,
     )
 
 
@@ -188,6 +189,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "journey_id": item.journey_id,
         "step_id": item.step_id,
         "contact_id": item.contact_id,
+        "unsubscribe_url": item.unsubscribe_url,
     }
 
 

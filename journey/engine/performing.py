@@ -88,7 +88,7 @@ class PerformingMixin:
         now: datetime,
     ) -> None:
         link = unsubscribe_url(
-            self.settings.unsubscribe_base_url,
+            self.settings.unsubscribe_base_for(step.channel),
             signed_token(self.unsubscribe_secret, contact.id, plan.journey_id),
         )
         message = render_message(

@@ -62,6 +62,9 @@ class Shell:
         self.log = log
         self.batch_size = batch_size
         self.after_erasure = after_erasure
+        # When the inbox item being processed arrived (None between items): where the
+        # latency of the messages it causes starts (the daemon's /metrics).
+        self.arrived_at: datetime | None = None
 
     @property
     def clock(self) -> Clock:
@@ -121,12 +124,15 @@ class Shell:
         with self.store.transaction():
             self._read_ahead(items)
             for item in items:
+                self.arrived_at = item.received_at
                 try:
                     with self.store.savepoint():
                         self._process(item)
                 except Exception as exc:  # one bad item must not block the inbox
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
+                finally:
+                    self.arrived_at = None
             self.store.remove_from_inbox(items)
 
     def _hand_back(self, items: list[InboxItem]) -> None:
@@ -207,7 +213,9 @@ def build_shell(
         clock=clock,
         policy=retry,
         links=UnsubscribeLinks(
-            secret=parts.unsubscribe_secret, base_url=parts.settings.unsubscribe_base_url
+            secret=parts.unsubscribe_secret,
+            base_url=parts.settings.unsubscribe_base_url,
+            channel_bases=parts.settings.channel_unsubscribe_base_urls,
         ),
         log=log,
         worker=claims.worker,

@@ -16,6 +16,7 @@ other caches of stored rows live for one transaction at most.
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -35,8 +36,12 @@ from journey.records import (
     StepCounts,
     StepRecord,
     TriggerState,
+    UnsubscribeKey,
 )
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+
+# In store_keys: the store's random id (journey.channels.mime.message_id_for hashes it in).
+DATABASE_ID_KEY = "database-id"
 
 __all__ = [
     "InboxItem",
@@ -47,6 +52,7 @@ __all__ = [
     "RateTake",
     "StateStore",
     "StepCounts",
+    "UnsubscribeKey",
 ]
 
 
@@ -337,6 +343,19 @@ class StateStore(ABC):
     @abstractmethod
     def store_secret(self, purpose: str, make: Callable[[], str]) -> str:
         """The store's secret for `purpose`, made with `make` and kept by the first caller."""
+
+    def database_id(self) -> str:
+        """16 hex digits, random, fixed by the first caller: Message-IDs differ across stores."""
+        return self.store_secret(DATABASE_ID_KEY, lambda: secrets.token_hex(8))
+
+    @abstractmethod
+    def unsubscribe_keys(self) -> list[UnsubscribeKey]:
+        """The keys of unsubscribe links, newest first: the first signs (one is made with
+        the store); which others still verify is journey.daemon.secret's answer."""
+
+    @abstractmethod
+    def rotate_unsubscribe_key(self, key: bytes, now: datetime) -> None:
+        """`key` signs from now on; every key not yet retired is retired at `now`."""
 
     # ----------------------------------------------------------------- reports
     @abstractmethod

@@ -6,8 +6,9 @@ their step history, deliveries in every state (pending ones are sent by the
 next daemon, sent ones never again, since the delivery key is what makes a
 send happen once), the inbox of acknowledged but unprocessed items, per-contact
 trigger state and the journey clocks, erasure tombstones and the store's keys
-(`store_keys`: the erasure key, so tombstones still match, and the daemon's
-unsubscribe secret, so links already mailed keep working). Leases are dropped
+(`store_keys`: the erasure key, so tombstones still match, and the store's id,
+so Message-IDs stay its own) with its unsubscribe keys (`unsubscribe_keys`,
+so links already mailed keep working). Leases are dropped
 and fencing epochs start again at 0: nobody holds work in a store being moved.
 Channel rate-limit buckets (`rate_limits`) are not copied: a bucket is full
 when first used and refills within seconds, so the moved store starts with
@@ -109,6 +110,7 @@ def copy_store(source: SQLiteStore, target: PostgresStore) -> CopyReport:
             for table in TABLES:
                 report.rows[table.name] = _copy_table(reader, conn, table)
             report.rows["store_keys"] = _copy_keys(reader, conn)
+            report.rows["unsubscribe_keys"] = _copy_unsubscribe_keys(reader, conn)
             for table in TABLES:  # what arrived is what was sent
                 row = conn.execute(f"SELECT COUNT(*) FROM {table.name}").fetchone()
                 if row is None or int(row[0]) != report.rows[table.name]:
@@ -130,6 +132,20 @@ def _copy_keys(reader: sqlite3.Connection, conn: Any) -> int:
             "INSERT INTO store_keys (purpose, key) VALUES (%s, %s)"
             " ON CONFLICT (purpose) DO UPDATE SET key = EXCLUDED.key",
             (purpose, key),
+        )
+    return len(keys)
+
+
+def _copy_unsubscribe_keys(reader: sqlite3.Connection, conn: Any) -> int:
+    """The source's unsubscribe keys replace the target's first one, oldest first."""
+    keys = reader.execute(
+        "SELECT key, created_at, retired_at FROM unsubscribe_keys ORDER BY id"
+    ).fetchall()
+    conn.execute("DELETE FROM unsubscribe_keys")
+    for key, created_at, retired_at in keys:
+        conn.execute(
+            "INSERT INTO unsubscribe_keys (key, created_at, retired_at) VALUES (%s, %s, %s)",
+            (key, created_at, retired_at),
         )
     return len(keys)
 

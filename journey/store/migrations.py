@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from datetime import UTC, datetime
 
 from journey.errors import StoreError
+from journey.instants import ts
 
 # The id of a queued event; json_valid first, so no unreadable body can fail a write
 # or a look-up. Queries must repeat this expression exactly for SQLite to use the index.
@@ -133,10 +135,22 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX enrollments_journey_entered ON enrollments (journey_id, entered_at)",
         ],
     ),
+    (
+        7,
+        "unsubscribe keys: the store signs its own links, rotation keeps old ones valid a while",
+        [
+            """CREATE TABLE unsubscribe_keys (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
+                created_at TEXT NOT NULL, retired_at TEXT)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 ERASURE_KEY = "erasure"
+# In store_keys from migration 5 (the secret a daemon had made) until migration 7 moved it
+# into unsubscribe_keys: its links keep verifying.
+OLD_UNSUBSCRIBE_KEY = "unsubscribe"
 
 
 def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
@@ -167,7 +181,28 @@ def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
                     "INSERT INTO store_keys (purpose, key) VALUES (?, ?)",
                     (ERASURE_KEY, secrets.token_hex(32)),
                 )
+            if version == 7:
+                _seed_unsubscribe_key(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _seed_unsubscribe_key(conn: sqlite3.Connection) -> None:
+    """The store's first signing key, made once, when the store is made.
+
+    A store whose daemon already signed links with a secret of its own (kept in
+    `store_keys` since migration 5, in journey_state before) keeps signing with
+    it, so the links it mailed keep working; the secret moves here, so one table
+    holds every unsubscribe key.
+    """
+    row = conn.execute(
+        "SELECT key FROM store_keys WHERE purpose = ?", (OLD_UNSUBSCRIBE_KEY,)
+    ).fetchone()
+    key = row[0].encode("utf-8").hex() if row and row[0] else secrets.token_hex(32)
+    conn.execute(
+        "INSERT INTO unsubscribe_keys (key, created_at) VALUES (?, ?)",
+        (key, ts(datetime.now(UTC))),
+    )
+    conn.execute("DELETE FROM store_keys WHERE purpose = ?", (OLD_UNSUBSCRIBE_KEY,))

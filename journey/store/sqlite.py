@@ -25,6 +25,7 @@ from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
+from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults
 from journey.store.sqlite_shared import SQLiteShared
@@ -36,6 +37,7 @@ class SQLiteStore(
     SQLiteDeliveries,
     SQLiteQueues,
     SQLiteShared,
+    SQLiteKeys,
     SQLiteResults,
     StateStore,
 ):

@@ -78,18 +78,47 @@ def _check_channel_use(checker: Checker, name: str, action: str, path: JsonPath)
 def check_channel_settings(checker: Checker, root: Path) -> None:
     """`invalid-channel-setting` wherever `journey run` would refuse a channel: the
     daemon's own builders run here (journey.channels.check_channel)."""
+    workspace_base = checker.data.get("unsubscribe_base_url")
+    workspace_base = workspace_base if isinstance(workspace_base, str) else None
     for name, config in build_channels(checker.data.get("channels")).items():
         try:
-            check_channel(config, root=root)
+            check_channel(config, root=root, unsubscribe_base_url=workspace_base)
         except SettingError as exc:
             if exc.unknown:
                 continue  # the schema pass says `unknown-key`, with a did-you-mean
+            if exc.code == "unsubscribe-url-not-https":
+                _not_https(checker, name, config.settings, exc.problem, workspace_base)
+                continue
             checker.add(
                 "invalid-channel-setting",
                 exc.problem,
                 ("channels", name, exc.key) if exc.key else ("channels", name),
                 hint="`journey run` refuses to start with this channel; fix the setting.",
             )
+
+
+def _not_https(
+    checker: Checker,
+    name: str,
+    settings: dict[str, Any],
+    problem: str,
+    workspace_base: str | None,
+) -> None:
+    """Point at the base that is wrong: the channel's own, the workspace's, or the channel."""
+    if "unsubscribe_base_url" in settings:
+        path: JsonPath = ("channels", name, "unsubscribe_base_url")
+    elif workspace_base is not None:
+        path = ("unsubscribe_base_url",)
+    else:
+        path = ("channels", name)
+    checker.add(
+        "unsubscribe-url-not-https",
+        f"channel `{name}` {problem}",
+        path,
+        hint="Set `unsubscribe_base_url: https://…` (in workspace.yaml or on the channel) to "
+        "the public https address that reaches the daemon's /v1/unsubscribe/; the outbox "
+        "needs none.",
+    )
 
 
 def check_channel_secrets(checker: Checker) -> None:

@@ -17,12 +17,14 @@ from journey.channels import (
     classify_smtp_code,
     classify_smtp_error,
 )
-from journey.channels.base import expand_env
+from journey.channels.base import SettingError, expand_env
 from journey.errors import JourneyError
 from journey.model import Channel
 
 
 def build(kind: Any, message: Any = "email", **settings: Any) -> Any:
+    if kind == "smtp":
+        settings.setdefault("unsubscribe_base_url", "https://mail.example")
     config = Channel(name="main", kind=kind, message=message, settings=settings)
     return build_channel(config, root=Path("/ws"), env={"SMTP_PASSWORD": "hunter2", "HOST": "mx"})
 
@@ -87,14 +89,44 @@ def test_bad_smtp_settings_are_reported(settings: dict[str, Any], complaint: str
         build("smtp", **settings)
 
 
-def test_unsubscribe_links_need_journey_secret() -> None:
+@pytest.mark.parametrize(
+    ("base", "complaint"),
+    [
+        (None, "no unsubscribe_base_url"),
+        ("http://127.0.0.1:8787", "not an https URL"),
+        ("https://", "not an https URL"),
+        ("https://bücher.example", "plain ASCII"),
+    ],
+)
+def test_a_real_email_channel_needs_an_https_unsubscribe_base(
+    base: str | None, complaint: str
+) -> None:
+    config = Channel(name="main", kind="smtp", settings={"from": "a@b.example"})
+    with pytest.raises(SettingError, match=complaint) as caught:
+        build_channel(config, root=Path("."), env={}, unsubscribe_base_url=base)
+    assert caught.value.code == "unsubscribe-url-not-https"
+    assert caught.value.key == "unsubscribe_base_url"
+
+
+def test_the_channels_own_https_base_wins_over_the_workspaces_http_one() -> None:
     config = Channel(
         name="main",
         kind="smtp",
         settings={"from": "a@b.example", "unsubscribe_base_url": "https://u.example"},
     )
-    with pytest.raises(JourneyError, match="JOURNEY_SECRET"):
-        build_channel(config, root=Path("."), env={})
+    channel = build_channel(
+        config, root=Path("."), env={}, unsubscribe_base_url="http://127.0.0.1:8787"
+    )
+    assert channel.settings.identity.unsubscribe_base_url == "https://u.example"
+
+
+def test_an_email_webhook_needs_the_workspace_https_base_and_the_outbox_none() -> None:
+    hook = Channel(name="esp", kind="webhook", settings={"url": "https://esp.example"})
+    with pytest.raises(SettingError, match="no unsubscribe_base_url"):
+        build_channel(hook, root=Path("."), env={})
+    build_channel(hook, root=Path("."), env={}, unsubscribe_base_url="https://u.example")
+    outbox = Channel(name="out", kind="outbox", settings={})
+    assert isinstance(build_channel(outbox, root=Path("/ws"), env={}), OutboxChannel)
 
 
 def test_secrets_stay_out_of_reprs() -> None:

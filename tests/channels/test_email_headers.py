@@ -110,3 +110,61 @@ def test_an_international_address_needs_smtputf8(make_message: Callable[..., Mes
     data = email_bytes(build_email(make_message(to="åsa@exempel.se"), IDENTITY, now=NOW), utf8=True)
 
     assert "To: åsa@exempel.se".encode() in data
+
+
+LINK = "https://mail.acme.example/v1/unsubscribe/YzEfd2VsY29tZQ.DRDHvU2dJOsoMUX7KKnw2F4_INukwgDO5e1FD8Id9Bg"
+# Mostly ASCII (so quoted-printable), with lines well past 76 characters.
+LONG_TEXT = ("Välkommen! " + "news " * 40 + "\n") * 3
+
+
+def _body_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+
+
+@pytest.mark.parametrize("to", ["astrid@example.com", "åsa@exempel.se"], ids=["ascii", "smtputf8"])
+def test_quoted_printable_lines_are_at_most_76_characters(
+    to: str, make_message: Callable[..., Message]
+) -> None:
+    mail = build_email(make_message(to=to, text=LONG_TEXT, html=None), IDENTITY, now=NOW)
+    data = email_bytes(mail, utf8=not to.isascii())
+    assert b"quoted-printable" in data and b"=\r\n" in data
+    assert max(len(line) for line in _body_lines(data)) <= 76  # RFC 2045 6.7
+
+
+@pytest.mark.parametrize("to", ["astrid@example.com", "åsa@exempel.se"], ids=["ascii", "smtputf8"])
+@pytest.mark.parametrize(
+    ("sender", "wire"),
+    [
+        ("Acme, Inc. <news@acme.example>", b'From: "Acme, Inc." <news@acme.example>'),
+        ('"Acme (Sweden)" <news@acme.example>', b'From: "Acme (Sweden)" <news@acme.example>'),
+        ("news@acme.example", b"From: news@acme.example"),
+    ],
+)
+def test_display_names_with_specials_are_quoted(
+    to: str, sender: str, wire: bytes, make_message: Callable[..., Message]
+) -> None:
+    mail = build_email(make_message(to=to), EmailIdentity(sender=sender), now=NOW)
+    data = email_bytes(mail, utf8=not to.isascii())
+    assert wire + b"\r\n" in data
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert parsed["From"].addresses[0].addr_spec == "news@acme.example"
+
+
+def test_list_unsubscribe_goes_out_as_plain_ascii_for_an_smtputf8_recipient(
+    make_message: Callable[..., Message],
+) -> None:
+    identity = EmailIdentity(sender="Åsa <news@acme.example>", unsubscribe_mailto="u@acme.example")
+    mail = build_email(make_message(to="åsa@exempel.se", unsubscribe_url=LINK), identity, now=NOW)
+    data = email_bytes(mail, utf8=True)
+    token = LINK.rsplit("/", 1)[1]
+    expected = (
+        f"List-Unsubscribe: <{LINK}>,\r\n <mailto:u@acme.example?subject=unsubscribe%20{token}>"
+    )
+    assert expected.encode() in data  # never =?utf-8?q?...?=
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in data
+
+
+def test_message_ids_of_one_key_differ_between_stores_and_repeat_within_one() -> None:
+    one = message_id_for("enr-1:welcome:0", "acme.example", "3f2a9c0d1e4b5a6c")
+    assert one == message_id_for("enr-1:welcome:0", "acme.example", "3f2a9c0d1e4b5a6c")
+    assert one != message_id_for("enr-1:welcome:0", "acme.example", "77219de66007d025")

@@ -33,6 +33,7 @@ def smtp(port: int, tmp_path: Path, clock: VirtualClock, **settings: Any) -> Cha
             "from": "Acme <news@acme.example>",
             "timeout": STEP_TIMEOUT,
             "deadline": DEADLINE,
+            "unsubscribe_base_url": "https://mail.acme.example",
             **settings,
         },
     )

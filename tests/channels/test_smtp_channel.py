@@ -17,7 +17,7 @@ from journey.channels.smtp import SmtpChannel
 from journey.clock import VirtualClock
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Channel, Message
-from journey.unsubscribe import verify_unsubscribe_token
+from journey.unsubscribe import make_unsubscribe_token, verify_unsubscribe_token
 from tests.support.smtp_server import SmtpTestServer, running_smtp_server
 from tests.support.tls import make_self_signed
 
@@ -40,6 +40,7 @@ def smtp_channel(
             "port": server.port,
             "from": "Acme <news@acme.example>",
             "timeout": 2,
+            "unsubscribe_base_url": "https://mail.acme.example",
             **settings,
         },
     )
@@ -93,31 +94,24 @@ def test_message_id_is_deterministic_from_the_delivery_key(
     assert smtp_server.received[0].message["X-Journey-Delivery-Key"] == "enr-7:welcome:0"
 
 
-def test_one_click_unsubscribe_headers_carry_a_signed_link(
+def test_one_click_unsubscribe_headers_carry_the_messages_signed_link_and_the_mailto(
     smtp_server: SmtpTestServer,
     tmp_path: Path,
     clock: VirtualClock,
     make_message: Callable[..., Message],
 ) -> None:
-    channel = smtp_channel(
-        smtp_server,
-        tmp_path,
-        clock,
-        env={"JOURNEY_SECRET": SECRET},
-        unsubscribe_base_url="https://mail.acme.example/",
-        unsubscribe_mailto="unsub@acme.example",
-    )
-    channel.deliver(make_message())
+    channel = smtp_channel(smtp_server, tmp_path, clock, unsubscribe_mailto="unsub@acme.example")
+    token = make_unsubscribe_token(SECRET.encode(), "c-1042", "onboarding-welcome")
+    link = f"https://mail.acme.example/v1/unsubscribe/{token}"
+    channel.deliver(make_message(unsubscribe_url=link))
     channel.close()
 
     parsed = smtp_server.received[0].message
     value = str(parsed["List-Unsubscribe"])
     https_part, mailto_part = (part.strip() for part in value.split(","))
-    prefix = "<https://mail.acme.example/v1/unsubscribe/"
-    assert https_part.startswith(prefix) and https_part.endswith(">")
-    token = https_part[len(prefix) : -1]
+    assert https_part == f"<{link}>"
     assert verify_unsubscribe_token(SECRET.encode(), token) == ("c-1042", "onboarding-welcome")
-    assert mailto_part.startswith("<mailto:unsub@acme.example?subject=unsubscribe%20")
+    assert mailto_part == f"<mailto:unsub@acme.example?subject=unsubscribe%20{token}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

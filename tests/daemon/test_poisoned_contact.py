@@ -74,6 +74,7 @@ def _webhook(tmp_path: Path) -> Iterator[Channel]:
     def configure(root: Path) -> Path:
         make_workspace(root)
         config = f"channels:\n  email: {{ kind: webhook, message: email, url: {server.url} }}\n"
+        config += 'unsubscribe_base_url: "https://mail.test.example"\n'
         (root / "workspace.yaml").write_text(config + 'database: "state.db"\n')
         return root
 

@@ -55,11 +55,11 @@ def test_unsubscribe_url_in_a_template_is_the_signed_list_unsubscribe_link(
         link = record["text"].split("Unsubscribe: ", 1)[1].strip()
         assert link.startswith("http://127.0.0.1:8787/v1/unsubscribe/")
         token = link.rsplit("/", 1)[1]
-        assert verify_unsubscribe_token(b"test-secret", token) == (
+        assert verify_unsubscribe_token(harness.daemon.unsubscribe_keys().current, token) == (
             record["contact_id"],
             "welcome-test",
         )
-        assert record["headers"]["List-Unsubscribe"] == f"<{link}>"
+        assert record["unsubscribe_url"] == link
 
 
 def test_simulations_sign_links_with_a_placeholder_secret(tmp_path: Path) -> None:
@@ -180,3 +180,28 @@ def test_channel_rate_limit_holds_the_rest_pending_for_later_ticks(
     harness.run_for(3)
     assert harness.store.journey_counts("welcome-test").deliveries == {"sent": 10}
     assert len(list(read_outbox(root / "outbox.jsonl"))) == 10
+
+
+def test_a_rotation_while_the_daemon_runs_signs_the_next_links_with_the_new_key(
+    tmp_path: Path, harness_factory: Callable[[Path], DaemonHarness]
+) -> None:
+    from datetime import UTC, datetime
+
+    from journey.daemon.secret import rotate_key
+    from journey.store.sqlite import SQLiteStore
+
+    root = make_workspace(tmp_path / "ws")
+    _with_unsubscribe_link(root)
+    harness = harness_factory(root)
+    before = harness.daemon.unsubscribe_keys().current
+    other = SQLiteStore(root / "state.db")  # what `journey secret rotate` does, beside it
+    rotate_key(other, datetime.now(UTC))
+    other.close()
+    harness.signup(1)
+    harness.run_for(0)
+    (record,) = [r for r in read_outbox(root / "outbox.jsonl") if r["step_id"] == "welcome"]
+    token = record["unsubscribe_url"].rsplit("/", 1)[1]
+    ring = harness.daemon.unsubscribe_keys()
+    assert ring.current != before and before in ring.accepted  # the old one still verifies
+    assert verify_unsubscribe_token(ring.current, token) == (record["contact_id"], "welcome-test")
+    assert len(harness.logs("key_rotated")) == 1

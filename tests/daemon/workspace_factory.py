@@ -41,6 +41,7 @@ channels:
     port: {port}
     from: "Test <news@test.example>"
     timeout: 2
+unsubscribe_base_url: "https://mail.test.example"
 """
 
 

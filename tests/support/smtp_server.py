@@ -28,6 +28,7 @@ class ReceivedMail:
     rcpt_tos: tuple[str, ...]
     data: bytes
     peer: tuple[str, int]  # the client's address: the same port means the same connection
+    mail_options: tuple[str, ...] = ()  # e.g. SMTPUTF8, BODY=8BITMIME
 
     @property
     def message(self) -> EmailMessage:
@@ -46,6 +47,7 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.received: list[ReceivedMail] = []
+        self.refused: list[ReceivedMail] = []  # whole messages answered with a failure
         self.failures: list[str] = []  # replies for the next DATA commands, in order
         self.always: str | None = None  # a reply for every DATA command
         self.refuse: dict[str, str] = {}  # "MAIL" or "RCPT" -> reply, for every such command
@@ -71,19 +73,21 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = ReceivedMail(
+            mail_from=envelope.mail_from,
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            data=bytes(envelope.original_content or envelope.content),
+            peer=tuple(session.peer[:2]),
+            mail_options=tuple(envelope.mail_options),
+        )
         with self.lock:
             if self.failures:
+                self.refused.append(mail)
                 return self.failures.pop(0)
             if self.always is not None:
+                self.refused.append(mail)
                 return self.always
-            self.received.append(
-                ReceivedMail(
-                    mail_from=envelope.mail_from,
-                    rcpt_tos=tuple(envelope.rcpt_tos),
-                    data=bytes(envelope.original_content or envelope.content),
-                    peer=tuple(session.peer[:2]),
-                )
-            )
+            self.received.append(mail)
         return "250 2.0.0 Ok: queued"
 
 
@@ -162,6 +166,12 @@ class SmtpTestServer:
     def received(self) -> list[ReceivedMail]:
         with self.handler.lock:
             return list(self.handler.received)
+
+    @property
+    def answered_with_failure(self) -> list[ReceivedMail]:
+        """Whole messages the server had and answered with a scripted failure."""
+        with self.handler.lock:
+            return list(self.handler.refused)
 
     def message_ids(self) -> list[str]:
         return [mail.message_id for mail in self.received]

@@ -98,3 +98,21 @@ def test_the_workspace_file_is_checked_for_zones_durations_and_quiet_hours() -> 
         ("suspicious-duration", 4, 26),
         ("unknown-timezone", 1, 1),
     ]
+
+
+def smtp_workspace(top: str = "", channel: str = "") -> list[tuple[str, int, int]]:
+    text = (
+        f"default_locale: en\n{top}channels:\n  email:\n    kind: smtp\n"
+        f"    from: news@acme.example\n{channel}"
+    )
+    return codes(check_workspace_doc(load_yaml_text(text, "workspace.yaml")))
+
+
+def test_a_real_email_channel_without_an_https_unsubscribe_base_is_located() -> None:
+    assert smtp_workspace() == [("unsubscribe-url-not-https", 3, 3)]  # at the channel
+    http = "unsubscribe_base_url: http://127.0.0.1:8787\n"
+    assert smtp_workspace(top=http) == [("unsubscribe-url-not-https", 2, 1)]  # at the base
+    own = "    unsubscribe_base_url: http://mail.acme.example\n"
+    assert smtp_workspace(channel=own) == [("unsubscribe-url-not-https", 6, 5)]
+    assert smtp_workspace(top="unsubscribe_base_url: https://acme.example/mail\n") == []
+    assert smtp_workspace(channel="    unsubscribe_base_url: ${UNSUBSCRIBE_BASE}\n") == []

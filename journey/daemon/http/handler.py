@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit
 from journey.daemon.http.exchange import ClientGone, Exchange
 from journey.daemon.http.limits import RETRY_AFTER_SECONDS
 from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, route_name
-from journey.daemon.http.unsubscribe_page import unsubscribe_page
+from journey.daemon.http.unsubscribe_page import ENGLISH, PageLanguage, unsubscribe_page
 from journey.errors import JourneyError
 from journey.ingest.payload import PayloadError, is_supported
 from journey.ingest.replies import contacts_reply, events_reply
-from journey.unsubscribe import SECRET_ENV, verify_unsubscribe_token
+from journey.unsubscribe import SECRET_ENV, verify_with_any
 
 if TYPE_CHECKING:
     from journey.daemon.http.server import JourneyHTTPServer
@@ -109,23 +109,40 @@ class RequestHandler:
         self._send_json(HTTPStatus(status), reply)
 
     def _unsubscribe(self, method: str, token: str) -> None:
-        secret = self.server.secret
-        if secret is None:
+        handlers = self.server.handlers
+        if handlers.unsubscribe_keys is not None:
+            keys = list(self._call(handlers.unsubscribe_keys))
+        else:
+            keys = [self.server.secret] if self.server.secret else []
+        if not keys:
             raise HttpError(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 f"unsubscribe links are not configured ({SECRET_ENV} is not set)",
             )
         try:
-            contact_id, journey_id = verify_unsubscribe_token(secret, token)
+            contact_id, journey_id = verify_with_any(keys, token)
         except ValueError:
-            self._send_page(HTTPStatus.NOT_FOUND, unsubscribe_page("invalid", token))
+            language = self._language("", "")
+            self._send_page(HTTPStatus.NOT_FOUND, unsubscribe_page("invalid", token, language))
             return
+        language = self._language(contact_id, journey_id)
         if method == "GET":  # link scanners fetch links: GET only asks for confirmation
-            self._send_page(HTTPStatus.OK, unsubscribe_page("confirm", token))
+            self._send_page(HTTPStatus.OK, unsubscribe_page("confirm", token, language))
             return
         self._read_body(limit=_SMALL_BODY, any_type=True)
-        self._call(self.server.handlers.unsubscribe, contact_id, journey_id)
-        self._send_page(HTTPStatus.OK, unsubscribe_page("done", token))
+        self._call(handlers.unsubscribe, contact_id, journey_id)
+        self._send_page(HTTPStatus.OK, unsubscribe_page("done", token, language))
+
+    def _language(self, contact_id: str, journey_id: str) -> PageLanguage:
+        """The page's language; English when it cannot be told (it is only a page)."""
+        choose = self.server.handlers.unsubscribe_language
+        if choose is None:
+            return ENGLISH
+        try:
+            return choose(contact_id, journey_id, self.headers.get("accept-language"))
+        except Exception as exc:
+            log.warning("unsubscribe page language: %s", exc)
+            return ENGLISH
 
     # ------------------------------------------------------------- plumbing
     def _read_body(self, *, limit: int | None = None, any_type: bool = False) -> bytes:

@@ -36,6 +36,7 @@ from journey.daemon.http.limits import (
 )
 from journey.daemon.http.loop import Connection, Loop
 from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
+from journey.daemon.http.unsubscribe_page import PageLanguage
 from journey.daemon.http.wire import header_map
 from journey.errors import JourneyError
 from journey.ingest import ContactChange
@@ -67,6 +68,10 @@ class HttpHandlers:
     unsubscribe: Callable[[str, str], None]
     health: Callable[[], Mapping[str, Any]]
     now: Callable[[], datetime] = field(default=SystemClock().now)
+    # The keys whose unsubscribe links are honoured (the store's); None: JOURNEY_SECRET's.
+    unsubscribe_keys: Callable[[], Sequence[bytes]] | None = None
+    # (contact id, journey id, Accept-Language) -> the unsubscribe page's language.
+    unsubscribe_language: Callable[[str, str, str | None], PageLanguage] | None = None
 
 
 class JourneyHTTPServer:

@@ -148,6 +148,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX enrollments_journey_entered ON enrollments (journey_id, entered_at)",
         ],
     ),
+    (
+        4,
+        "unsubscribe keys: the store signs its own links, rotation keeps old ones valid a while",
+        [
+            """CREATE TABLE unsubscribe_keys (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key text NOT NULL,
+                created_at timestamptz NOT NULL, retired_at timestamptz)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -197,3 +206,12 @@ def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], where: str) -> N
                 conn.execute(
                     "INSERT INTO store_identity (store_id) VALUES (%s)", (str(uuid.uuid4()),)
                 )
+            if version == 4:  # the first key: the daemon's secret (store_keys), else a new one
+                row = conn.execute(
+                    "SELECT key FROM store_keys WHERE purpose = 'unsubscribe'"
+                ).fetchone()
+                key = str(row[0]).encode().hex() if row and row[0] else secrets.token_hex(32)
+                conn.execute(
+                    "INSERT INTO unsubscribe_keys (key, created_at) VALUES (%s, now())", (key,)
+                )
+                conn.execute("DELETE FROM store_keys WHERE purpose = 'unsubscribe'")
