@@ -114,7 +114,13 @@ class _Collector:
         self.plan_zone = resolve_zone(plan.timezone, settings.default_timezone)
 
     def __call__(self, h: Happening) -> None:
-        if h.journey_id != self.plan.journey_id or h.kind not in ("send", "skip", "exit", "enter", "fail"):
+        if h.journey_id != self.plan.journey_id or h.kind not in (
+            "send",
+            "skip",
+            "exit",
+            "enter",
+            "fail",
+        ):
             return
         zone = resolve_zone(
             self.zones.get(h.contact_id), self.plan.timezone, self.settings.default_timezone
