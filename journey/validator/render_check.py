@@ -20,7 +20,6 @@ from typing import Any
 
 from journey.errors import Diagnostic, Location, RenderError
 from journey.loader import Document
-from journey.renderer import Renderer
 from journey.renderer.context import render_context
 from journey.renderer.render import MessageKind
 from journey.samples import sample_contacts
@@ -42,12 +41,9 @@ class RenderCheck:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.renderer = Renderer(
-            workspace.templates_dir,
-            workspace.locales_dir,
-            default_timezone=workspace.default_timezone,
-            declared_attributes=tuple(workspace.contact_attributes or ()),
-        )
+        from journey.assembly import workspace_renderer  # the one way to build it
+
+        self.renderer = workspace_renderer(workspace)
         self.contact = sample_contacts(workspace.contact_attributes, RENDERED_AT)[0].contact
         self._outcomes: dict[tuple[Any, ...], str | None] = {}
 
