@@ -97,6 +97,20 @@ class PostgresConnection:
         self._pending_steps: list[tuple[Any, ...]] = []
         self.identity_check_seconds = IDENTITY_CHECK_SECONDS
         self._identity_checked = float("-inf")
+        # Set by a worker that holds shard leases (journey.daemon.shard_keeper): claims
+        # take due work of its own live shards only, and leased writes check the lease.
+        self.sharded = False
+
+    def _own_shards(self, worker: str, alias: str = "") -> tuple[str, tuple[Any, ...]]:
+        """The condition 'the row's shard is held by `worker`, unexpired by the DB clock'."""
+        if not self.sharded:
+            return "", ()
+        column = f"{alias}.shard" if alias else "shard"
+        return (
+            f" AND {column} IN (SELECT s.shard FROM shards s"
+            " WHERE s.holder = %s AND s.expires_at > now())",
+            (worker,),
+        )
 
     # ------------------------------------------------------------ housekeeping
     @property
