@@ -129,10 +129,14 @@ class Daemon:
         self.database = workspace.store_url(self.options.database, self.options.env)
         self._lock = daemon_lock(self.database)
         self._lock.acquire()
-        self._store = open_store(self.database)
+        session = None
         if is_postgres(self.database):  # many workers: each its own name and shards
+            from journey.store.postgres.connection import WorkerSession
+
             self.worker_name = worker_name()
-            self.store.sharded = True
+            session = WorkerSession(self.worker_name, self.options.shard_lease.total_seconds())
+        self._store = open_store(self.database, session=session)
+        self.store.sharded = session is not None
         released = self.store.release_claims(self.worker_name)
         self.secret = unsubscribe_secret(self.store, self.options.env)
         self.env = {**self.options.env, SECRET_ENV: self.secret.decode()}

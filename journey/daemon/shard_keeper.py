@@ -25,7 +25,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -33,7 +34,7 @@ import psycopg
 from journey.daemon.logs import StateLog
 from journey.errors import StoreError
 from journey.shards import DEFAULT_SHARD_LEASE, SHARD_COUNT, shard_of
-from journey.store.postgres.connection import Connection, connect
+from journey.store.postgres.connection import Connection, WorkerSession, connect
 from journey.store.postgres.deliveries import CLAIMED_TABLES
 
 
@@ -56,7 +57,7 @@ class ShardKeeper:
         self._conn: Connection | None = None
         self._held: dict[int, int] = {}  # shard -> epoch
         self._valid_until = 0.0  # time.monotonic() past which nothing held counts
-        self._lock = threading.Lock()  # one statement at a time on the connection
+        self._lock = threading.RLock()  # one transaction at a time on the connection
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rebalanced = 0.0
@@ -72,7 +73,7 @@ class ShardKeeper:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Register, take a first share of the shards, start renewing in the background."""
-        self._conn = connect(self.url)
+        self._conn = self._open()
         self._renew()
         self.rebalance(force=True)
         self._thread = threading.Thread(target=self._beat, name="shard-keeper", daemon=True)
@@ -116,14 +117,13 @@ class ShardKeeper:
             if self._conn is not None:
                 self._conn.close()
             try:
-                self._conn = connect(self.url)
+                self._conn = self._open()
             except StoreError:
                 self._conn = None
 
     def _renew(self) -> None:
         asked = time.monotonic()
-        conn = self._connection()
-        with self._lock, conn.transaction():
+        with self._lock, self._transaction() as conn:
             conn.execute(
                 "INSERT INTO workers (name, host, pid, expires_at)"
                 " VALUES (%s, %s, %s, now() + make_interval(secs => %s))"
@@ -142,14 +142,17 @@ class ShardKeeper:
             self._held = renewed
             self._valid_until = asked + self.lease
         if lost:
-            self.log.emit(
-                "shards_lost",
-                worker=self.worker,
-                shards=len(lost),
-                detail="the lease ran out (this process was paused or cut off); "
-                "another worker may hold them now, nothing is sent for them from here",
-            )
-            self.log.flush()
+            self._lost(lost)
+
+    def _lost(self, shards: list[int]) -> None:
+        self.log.emit(
+            "shards_lost",
+            worker=self.worker,
+            shards=len(shards),
+            detail="the lease ran out (this process was paused or cut off); "
+            "another worker may hold them now, nothing is sent for them from here",
+        )
+        self.log.flush()
 
     # --------------------------------------------------------------- rebalancing
     def rebalance(
@@ -171,12 +174,16 @@ class ShardKeeper:
             return []
         self._rebalanced = time.monotonic()
         asked = time.monotonic()
-        conn = self._connection()
-        with self._lock, conn.transaction():
+        with self._lock, self._transaction() as conn:
+            # rows a frozen worker's transaction still locks: given up, taken at a later round
+            # (the server ends that transaction), and the renewals never wait behind this one
+            wait = max(int(self.heartbeat * 500), 1)
+            conn.execute(f"SET LOCAL lock_timeout = {wait}")
             row = conn.execute("SELECT COUNT(*) FROM workers WHERE expires_at > now()").fetchone()
             share = math.ceil(SHARD_COUNT / max(int(row[0]) if row else 1, 1))
-            if time.monotonic() >= self._valid_until:
-                self._held = {}  # lapsed here: whatever the database says, not ours
+            if self._held and time.monotonic() >= self._valid_until:
+                self._lost(list(self._held))  # lapsed here: whatever the database says
+                self._held = {}
             held = sorted(self._held)
             given = held[share:]
             if given:
@@ -190,15 +197,28 @@ class ShardKeeper:
             wanted = share - len(held)
             taken: dict[int, int] = {}
             if wanted > 0:
+                free = conn.execute(
+                    "SELECT shard, holder FROM shards"
+                    " WHERE holder IS NULL OR expires_at IS NULL OR expires_at <= now()"
+                    " ORDER BY shard LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (wanted,),
+                ).fetchall()
                 rows = conn.execute(
                     "UPDATE shards SET holder = %s, epoch = epoch + 1, heartbeat_at = now(),"
                     " expires_at = now() + make_interval(secs => %s)"
-                    " WHERE shard IN (SELECT shard FROM shards"
-                    " WHERE holder IS NULL OR expires_at IS NULL OR expires_at <= now()"
-                    " ORDER BY shard LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING shard, epoch",
-                    (self.worker, self.lease, wanted),
+                    " WHERE shard = ANY(%s) RETURNING shard, epoch",
+                    (self.worker, self.lease, [int(row[0]) for row in free]),
                 ).fetchall()
                 taken = {int(shard): int(epoch) for shard, epoch in rows}
+                # A holder whose lease ran out may be frozen inside a transaction that
+                # still locks rows of these shards: its sessions end now.
+                lapsed = sorted({str(h) for _, h in free if h is not None and h != self.worker})
+                if lapsed:
+                    conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND application_name = ANY(%s)",
+                        (lapsed,),
+                    )
             if taken:
                 for table in CLAIMED_TABLES:  # the old holder's claims are fenced out
                     conn.execute(
@@ -218,6 +238,16 @@ class ShardKeeper:
         if given:
             self.log.emit("shards_given", worker=self.worker, shards=len(given), share=share)
         return sorted(taken)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        conn = self._connection()
+        with conn.transaction():
+            yield conn
+
+    def _open(self) -> Connection:
+        # frozen inside a transaction of its own, this process keeps no shard row locked
+        return connect(self.url, session=WorkerSession(self.worker, self.heartbeat))
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
