@@ -103,6 +103,17 @@ def test_daemons_on_one_postgresql_database_split_the_shards_and_writers_see_the
         mine, theirs = set(first.shards.held()), set(second.shards.held())
         assert len(mine) == len(theirs) == 32
         assert not mine & theirs
+        base = ["--workspace", str(root), "status", "--database", database]
+        shown = CliRunner().invoke(cli, [*base, "--format", "json"])
+        assert shown.exit_code == 0, shown.output
+        report = json.loads(shown.output)["workers"]
+        assert report["shards"] == 64 and report["unheld_shards"] == 0
+        by_name = {w["worker"]: w for w in report["workers"]}
+        assert set(by_name[first.worker_name]["shards"]) == mine
+        assert set(by_name[second.worker_name]["shards"]) == theirs
+        assert all(w["live"] and w["lease_left_seconds"] > 0 for w in by_name.values())
+        table = CliRunner().invoke(cli, base)
+        assert f"{first.worker_name}  [live]  32 shards" in table.output, table.output
         access = writer_access(database)
         assert access.daemon_running()
         access.close()
