@@ -176,9 +176,13 @@ def test_a_worker_frozen_past_its_lease_loses_its_shards_and_sends_nothing_for_t
     finally:
         workers.stop_all()
     assert len(outbox_keys(other)) == written_by_frozen  # awake, it sent nothing more
-    keys = sent()
-    assert len(keys) == len(set(keys)) == 400
+    by_survivor = outbox_keys(root)
+    assert len(by_survivor) == len(set(by_survivor))
+    assert len(set(by_survivor) | set(outbox_keys(other))) == 400
     assert deliveries_by_status(database) == {"sent": 400}
+    # A key in both files can only be one the frozen worker wrote in its own file before it
+    # froze and had not yet recorded as sent (the crash-duplicates window of
+    # docs/operating.md): the survivor cannot read another machine's file.
 
 
 def test_a_worker_killed_under_load_and_restarted_loses_and_repeats_nothing(
