@@ -44,6 +44,18 @@ def status_rows(plans: dict[str, Plan], database: str | Path) -> list[dict[str, 
         store.close()
 
 
+def worker_report(database: str | Path) -> dict[str, Any] | None:
+    """PostgreSQL: the workers, their shards and lease ages; None for a SQLite store."""
+    if not store_exists(database):
+        return None
+    store = open_store(database)
+    try:
+        leases = getattr(store, "worker_leases", None)
+        return leases() if leases is not None else None
+    finally:
+        store.close()
+
+
 def journey_report(counts: JourneyCounts, plan: Plan | None) -> dict[str, Any]:
     order = [s.id for s in plan.steps] if plan else []
     step_ids = [s for s in order if s in counts.steps] + sorted(set(counts.steps) - set(order))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 import click
@@ -51,6 +52,15 @@ from journey.errors import UsageError
     help="On SIGTERM, exchanges in flight are aborted; past this the process exits (status 3).",
 )
 @click.option(
+    "--shard-lease",
+    "shard_lease_seconds",
+    type=click.FloatRange(min=1),
+    default=15.0,
+    show_default=True,
+    help="PostgreSQL: seconds a worker's shard lease runs unrenewed (renewed every third); "
+    "a dead worker's shards move to the others within about this plus a third.",
+)
+@click.option(
     "--days",
     type=click.IntRange(1, 90),
     default=21,
@@ -68,12 +78,14 @@ def command(
     http: bool | None,
     stall_seconds: float,
     stop_seconds: float,
+    shard_lease_seconds: float,
     days: int,
     database: str | None,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
 
-    One daemon per database: a second one exits with status 2.
+    One daemon per SQLite file: a second one exits with status 2. On PostgreSQL any number
+    of workers share the database, each leasing a fair share of the contacts' shards.
     """
     from journey.logsetup import LogFormat, logging_to
 
@@ -97,6 +109,7 @@ def command(
                 log_format=fmt,
                 stall_seconds=stall_seconds,
                 stop_seconds=stop_seconds,
+                shard_lease=timedelta(seconds=shard_lease_seconds),
                 database=database,
             ),
             stream=handler.stream,

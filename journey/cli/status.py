@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from journey.cli.common import DATABASE_OPTION, echo_stdout, workspace_root
-from journey.status_report import STEP_COLUMNS, plans_and_database, status_rows
+from journey.status_report import STEP_COLUMNS, plans_and_database, status_rows, worker_report
 from journey.store.url import shown, store_exists
 
 # Delivery states that wait for an operator, and the command that sends them again.
@@ -32,10 +32,12 @@ def command(ctx: click.Context, fmt: str, database: str | None) -> None:
         echo_stdout(json.dumps({"journeys": []}) if fmt == "json" else f"no state yet ({where})")
         ctx.exit(0)
     rows = status_rows(plans, location)
+    workers = worker_report(location)
     if fmt == "json":
-        echo_stdout(json.dumps({"database": where, "journeys": rows}, indent=2))
+        shown_workers = {"workers": workers} if workers is not None else {}
+        echo_stdout(json.dumps({"database": where, **shown_workers, "journeys": rows}, indent=2))
     else:
-        echo_stdout(render_table(rows, where))
+        echo_stdout((render_workers(workers) if workers else "") + render_table(rows, where))
     ctx.exit(0)
 
 
@@ -66,6 +68,25 @@ def render_table(rows: list[dict[str, Any]], database: str) -> str:
             lines.append(("  " + cells_text).rstrip())
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_workers(report: dict[str, Any]) -> str:
+    """Workers on a PostgreSQL store: shards held, lease age and time left, last heartbeat."""
+    lines = [f"workers ({report['shards']} shards, {report['unheld_shards']} unheld)"]
+    for worker in report["workers"]:
+        state = "live" if worker["live"] else "gone"
+        shards = len(worker["shards"])
+        lease = (
+            f"  lease renewed {worker['lease_age_seconds']}s ago,"
+            f" {worker['lease_left_seconds']}s left"
+            if shards
+            else ""
+        )
+        lines.append(
+            f"  {worker['worker']}  [{state}]  {shards} shards"
+            f"  heartbeat {worker['heartbeat_age_seconds']}s ago{lease}"
+        )
+    return "\n".join(lines) + "\n\n"
 
 
 def _pairs(values: dict[str, int]) -> str:

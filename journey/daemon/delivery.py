@@ -130,6 +130,8 @@ class DeliveryWorker:
         self.stopping = stopping or threading.Event()
         # time.monotonic() of the last claim or recorded outcome: /healthz reads it.
         self.progress_at = time.monotonic()
+        # Many workers: does this process still hold the contact's shard? Asked before each send.
+        self.holds_shard: Callable[[str], bool] | None = None
 
     def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
         """One batch: claim what is due now, send it, record each outcome."""
@@ -261,8 +263,11 @@ class DeliveryWorker:
         return results
 
     def _still_ours(self, prepared: _Prepared) -> bool:
-        """Whether the claim's lease still runs: a delivery past it is never sent from here."""
+        """Whether the claim's lease (and the contact's shard) still runs: a delivery past it
+        is never sent from here."""
         lease = prepared.record.lease
+        if self.holds_shard is not None and not self.holds_shard(prepared.record.contact_id):
+            return False
         return lease is None or self.clock.now() < lease.expires_at
 
     def _send_batch(

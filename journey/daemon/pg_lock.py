@@ -1,10 +1,11 @@
-"""One daemon per PostgreSQL database: a session advisory lock, held on its own connection.
+"""Workers on a PostgreSQL database: each holds a shared session advisory lock while it runs.
 
-PostgreSQL drops the lock when the session ends, so a daemon killed with -9
-(its connection closed by the kernel) never leaves a stale lock. The lock's
-connection is named `journey run pid N on HOST`, which the refusal quotes.
-Writers (`journey ingest`) only look whether a daemon holds it, with a shared
-try-lock they drop at once, like :class:`journey.daemon.lock.WriterAccess`.
+Many `journey run` processes share one PostgreSQL database (they split the work
+by shard leases, journey.daemon.shard_keeper), so the lock no longer keeps a
+second one out: it tells writers (`journey ingest`) that a worker is running, so
+they queue for it. PostgreSQL drops the lock when the session ends, so a worker
+killed with -9 never leaves a stale one. The lock's connection is named
+`journey run pid N on HOST`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from journey.store.postgres.connection import Connection, connect, redacted
 
 DAEMON_LOCK = 0x4A524E59_0000  # "JRNY" + 0
 CHECK_SECONDS = 2.0  # how often `lost` asks the server whether the session is alive
+ACQUIRE_SECONDS = 2.0
 
 
 class PostgresDaemonLock:
@@ -33,15 +35,20 @@ class PostgresDaemonLock:
         conn = connect(self.url)
         name = f"journey run pid {os.getpid()} on {socket.gethostname()}"[:63]
         conn.execute("SELECT set_config('application_name', %s, false)", (name,))
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (DAEMON_LOCK,)).fetchone()
-        if not (row and row[0]):
-            holder = _holder(conn)
-            conn.close()
-            who = f" ({holder})" if holder else ""
-            raise DaemonAlreadyRunning(
-                f"another journey daemon{who} is already running on {redacted(self.url)}; "
-                "stop it first (one daemon per database)"
-            )
+        deadline = time.monotonic() + ACQUIRE_SECONDS
+        while True:  # held exclusively only by a journey older than shard leases
+            row = conn.execute("SELECT pg_try_advisory_lock_shared(%s)", (DAEMON_LOCK,)).fetchone()
+            if row and row[0]:
+                break
+            if time.monotonic() > deadline:
+                holder = _holder(conn)
+                conn.close()
+                who = f" ({holder})" if holder else ""
+                raise DaemonAlreadyRunning(
+                    f"a journey daemon{who} of an older version, which cannot share the work, "
+                    f"runs on {redacted(self.url)}; stop it first"
+                )
+            time.sleep(0.1)
         self._conn = conn
 
     def lost(self) -> bool:
@@ -86,12 +93,12 @@ class PostgresWriterAccess:
     def daemon_running(self) -> bool:
         assert self._conn is not None, "closed"
         row = self._conn.execute(
-            "SELECT pg_try_advisory_lock_shared(%s)", (DAEMON_LOCK,)
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND ((classid::bigint << 32) | objid::bigint) = %s)",
+            (DAEMON_LOCK,),
         ).fetchone()
-        if not (row and row[0]):
-            return True
-        self._conn.execute("SELECT pg_advisory_unlock_shared(%s)", (DAEMON_LOCK,))
-        return False
+        return bool(row and row[0])
 
     def close(self) -> None:
         if self._conn is not None:
@@ -103,7 +110,7 @@ def _holder(conn: Connection) -> str:
     """The application name of the session holding the daemon lock, if visible."""
     row = conn.execute(
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock'"
+        " WHERE l.locktype = 'advisory' AND l.granted"
         " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         " AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
         (DAEMON_LOCK,),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -44,19 +44,22 @@ from journey.engine.perform import Happening
 from journey.engine.runner import Claims, Runner, StepParts
 from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
+from journey.errors import StoreError
 from journey.logsetup import LogFormat
+from journey.shards import DEFAULT_SHARD_LEASE, worker_name
 from journey.store.identity import StoreReplaced
-from journey.store.url import open_store, shown
+from journey.store.url import is_postgres, open_store, shown
 from journey.unsubscribe import KeyRing
 from journey.workspace import Workspace
 
 if TYPE_CHECKING:
     from journey.daemon.lock import DaemonLock
     from journey.daemon.pg_lock import PostgresDaemonLock
+    from journey.daemon.shard_keeper import ShardKeeper
     from journey.store.abc import StateStore
     from journey.store.url import SQLStore
 
-WORKER = "daemon"  # the name its leases carry
+WORKER = "daemon"  # the name its leases carry on SQLite (one daemon per file)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +79,8 @@ class DaemonOptions:
     # SIGTERM: exchanges in flight are aborted; past this the process exits anyway.
     stop_seconds: float = 10.0
     outbox: Path | None = None  # every channel writes here instead (the demo never sends)
+    # PostgreSQL: how long a shard lease runs unrenewed (renewed every third of it)
+    shard_lease: timedelta = DEFAULT_SHARD_LEASE
     workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +112,8 @@ class Daemon:
         self.fatal: str | None = None  # why the daemon must stop (its store is gone)
         self._busy = threading.Lock()
         self._lock: DaemonLock | PostgresDaemonLock | None = None
+        self.worker_name = WORKER
+        self.shards: ShardKeeper | None = None  # PostgreSQL: this worker's shard leases
         self.channels: dict[str, ChannelImpl] = {}
         self.metrics = DaemonMetrics(clock=self.clock)
 
@@ -131,8 +138,15 @@ class Daemon:
         self.database = workspace.store_url(self.options.database, self.options.env)
         self._lock = daemon_lock(self.database)
         self._lock.acquire()
-        self._store = open_store(self.database)
-        released = self.store.release_claims(WORKER)
+        session = None
+        if is_postgres(self.database):  # many workers: each its own name and shards
+            from journey.store.postgres.connection import WorkerSession
+
+            self.worker_name = worker_name()
+            session = WorkerSession(self.worker_name, self.options.shard_lease.total_seconds())
+        self._store = open_store(self.database, session=session)
+        self.store.sharded = session is not None
+        released = self.store.release_claims(self.worker_name)
         self.secret = self.unsubscribe_keys().current
         self.env = dict(self.options.env)
         self.renderer = workspace_renderer(workspace)
@@ -146,7 +160,7 @@ class Daemon:
                 unsubscribe_secret=self.secret,
             ),
             channels={},
-            claims=Claims(worker=WORKER, batch_size=self.options.batch_size),
+            claims=Claims(worker=self.worker_name, batch_size=self.options.batch_size),
             retry=self.options.retry,
             log=self.log,
             listener=self._on_happening,
@@ -155,6 +169,14 @@ class Daemon:
             stopping=self.stopping,
         )
         self._adopt_channels(workspace)
+        if self.store.sharded:
+            from journey.daemon.shard_keeper import ShardKeeper
+
+            self.shards = ShardKeeper(
+                str(self.database), self.worker_name, self.log, lease=self.options.shard_lease
+            )
+            self.shards.start()
+            self.worker.holds_shard = self.shards.holds
         recovered = recover_written(
             self.store, self.channels, self.worker, self.log, self.options.batch_size
         )
@@ -164,6 +186,8 @@ class Daemon:
         self.log.emit(
             "started",
             database=shown(self.database),
+            worker=self.worker_name,
+            shards=len(self.shards.held()) if self.shards else None,
             journeys=len(self.catalog.plans),
             released_claims=released or None,
             recovered_sent=recovered or None,
@@ -244,6 +268,7 @@ class Daemon:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
             self._refresh_signing_key()
+            self._rebalance()
             while not self.stopping.is_set():
                 self.wake_requested.clear()
                 work = self.shell.run_once(self.clock.now())
@@ -257,6 +282,19 @@ class Daemon:
             self.metrics.last_tick_at = time.time()
             self.log.flush()
             return total
+
+    def _rebalance(self) -> None:
+        """Many workers: a fair share of the shards; what the old holder wrote is recorded."""
+        if self.shards is None:
+            return
+        try:
+            self.shards.rebalance(
+                after_taking=lambda taken: recover_written(
+                    self.store, self.channels, self.worker, self.log, self.options.batch_size
+                )
+            )
+        except StoreError as exc:  # unreachable now: asked again at the next tick
+            self.log.emit("error", worker=self.worker_name, error=f"shard rebalance: {exc}")
 
     def stalled_seconds(self) -> float:
         """Seconds since the work loop or the delivery worker last made progress."""
@@ -330,7 +368,9 @@ class Daemon:
             if self._lock is None:
                 return
             # a deleted or replaced store takes no more writes, not even this one
-            released = 0 if self.fatal else self.store.release_claims(WORKER)
+            released = 0 if self.fatal else self.store.release_claims(self.worker_name)
+            if self.shards is not None:
+                self.shards.stop()
             for channel in self.channels.values():
                 channel.close()
             self.store.close()

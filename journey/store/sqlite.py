@@ -43,6 +43,8 @@ class SQLiteStore(
 ):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""
 
+    sharded = False  # one daemon per file holds every shard: claims are never filtered
+
     def read_ahead(self, contact_ids: Sequence[str]) -> None:
         """Read the batch's contacts and their enrollments now; only inside a transaction."""
         if self._depth == 0:

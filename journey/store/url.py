@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from journey.store.postgres import PostgresStore
+    from journey.store.postgres.connection import WorkerSession
     from journey.store.sqlite import SQLiteStore
 
     SQLStore: TypeAlias = SQLiteStore | PostgresStore
@@ -48,8 +49,9 @@ def store_exists(url: str | Path) -> bool:
     return is_postgres(url) or sqlite_path(url).exists()
 
 
-def open_store(url: str | Path) -> SQLStore:
-    """Open (and migrate) the store at `url`."""
+def open_store(url: str | Path, *, session: WorkerSession | None = None) -> SQLStore:
+    """Open (and migrate) the store at `url`; on PostgreSQL, `session` names a worker's
+    connections (journey.store.postgres.connection.WorkerSession)."""
     if is_postgres(url):
         try:
             from journey.store.postgres import PostgresStore
@@ -60,7 +62,7 @@ def open_store(url: str | Path) -> SQLStore:
                 f"{shown(url)} is a PostgreSQL store, which needs psycopg: "
                 "pip install 'journey[postgres]'"
             ) from exc
-        return PostgresStore(str(url))
+        return PostgresStore(str(url), session=session)
     text = str(url)
     if "://" in text and not text.startswith(SQLITE_SCHEME):
         from journey.errors import UsageError

@@ -1,6 +1,7 @@
-"""The daemon on a PostgreSQL store: the CLI's way in (--database, JOURNEY_DATABASE_URL), one
-daemon per database, writers that see it, a lock session that ends and is taken again, and a
-real `journey run` process that sends what writers queued and stops cleanly on SIGTERM."""
+"""The daemon on a PostgreSQL store: the CLI's way in (--database, JOURNEY_DATABASE_URL), many
+daemons per database splitting the shards, writers that see them, a lock session that ends and
+is taken again, and a real `journey run` process that sends what writers queued and stops
+cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 
 from journey.cli.main import cli
 from journey.clock import VirtualClock
-from journey.daemon.lock import DaemonAlreadyRunning, writer_access
+from journey.daemon.lock import writer_access
 from journey.daemon.service import Daemon, DaemonOptions
 from journey.store.postgres import PostgresStore
 from tests.daemon.crash_harness import daemon_command, wait_for_log
@@ -87,20 +88,44 @@ def test_ingest_run_status_and_report_all_reach_the_database_the_url_names(
     assert len((root / "outbox.jsonl").read_text().splitlines()) == 3
 
 
-def test_one_daemon_per_postgresql_database(tmp_path: Path, database: str) -> None:
+def test_daemons_on_one_postgresql_database_split_the_shards_and_writers_see_them(
+    tmp_path: Path, database: str
+) -> None:
     root = make_workspace(tmp_path / "ws")
     first = daemon(root, database)
+    second = daemon(root, database)
     try:
-        with pytest.raises(DaemonAlreadyRunning, match=r"journey run pid \d+"):
-            daemon(root, database)
+        assert first.worker_name != second.worker_name
+        assert first.shards is not None and second.shards is not None
+        assert len(first.shards.held()) == 64  # alone when it started
+        first.shards.rebalance(force=True)  # two live workers now: half each
+        second.shards.rebalance(force=True)
+        mine, theirs = set(first.shards.held()), set(second.shards.held())
+        assert len(mine) == len(theirs) == 32
+        assert not mine & theirs
+        base = ["--workspace", str(root), "status", "--database", database]
+        shown = CliRunner().invoke(cli, [*base, "--format", "json"])
+        assert shown.exit_code == 0, shown.output
+        report = json.loads(shown.output)["workers"]
+        assert report["shards"] == 64 and report["unheld_shards"] == 0
+        by_name = {w["worker"]: w for w in report["workers"]}
+        assert set(by_name[first.worker_name]["shards"]) == mine
+        assert set(by_name[second.worker_name]["shards"]) == theirs
+        assert all(w["live"] and w["lease_left_seconds"] > 0 for w in by_name.values())
+        table = CliRunner().invoke(cli, base)
+        assert f"{first.worker_name}  [live]  32 shards" in table.output, table.output
         access = writer_access(database)
         assert access.daemon_running()
         access.close()
     finally:
         first.close()
+        second.close()
     access = writer_access(database)
     assert not access.daemon_running()
     access.close()
+    with psycopg.connect(database) as admin:
+        held = admin.execute("SELECT COUNT(*) FROM shards WHERE holder IS NOT NULL").fetchone()
+    assert held == (0,)  # a stop hands every shard back at once
 
 
 def test_a_lock_whose_session_ended_is_taken_again(tmp_path: Path, database: str) -> None:
@@ -113,8 +138,9 @@ def test_a_lock_whose_session_ended_is_taken_again(tmp_path: Path, database: str
                 " WHERE application_name LIKE 'journey run pid%%'"
             )
         assert first.check_store() is None  # re-opened, re-taken: work goes on
-        with pytest.raises(DaemonAlreadyRunning):
-            daemon(root, database)
+        access = writer_access(database)
+        assert access.daemon_running()
+        access.close()
     finally:
         first.close()
 

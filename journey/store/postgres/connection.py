@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,11 +48,33 @@ def _configure(conn: Connection) -> None:
     conn.execute("SET TimeZone TO 'UTC'")
 
 
-def connect(url: str) -> Connection:
+@dataclass(frozen=True, slots=True)
+class WorkerSession:
+    """How a worker with shard leases connects: its sessions carry its name (so a worker that
+    takes its shards over can end them) and end when idle that long inside a transaction."""
+
+    name: str
+    idle_transaction_seconds: float
+
+
+def _session_options(session: WorkerSession | None) -> dict[str, Any]:
+    if session is None:
+        return {}
+    millis = max(int(session.idle_transaction_seconds * 1000), 1)
+    return {
+        "options": f"-c idle_in_transaction_session_timeout={millis}",
+        "application_name": session.name[:63],
+    }
+
+
+def connect(url: str, *, session: WorkerSession | None = None) -> Connection:
     """One connection in autocommit, or a StoreError that says which database and why."""
     try:
         conn: Connection = psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+            url,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            **_session_options(session),
         )
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -63,7 +86,11 @@ def connect(url: str) -> Connection:
 class PostgresConnection:
     """A pool of connections to one database; one thread at a time runs work on it."""
 
-    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 4, session: WorkerSession | None = None
+    ) -> None:
+        """`session`: a worker's (see WorkerSession), so that once its shard lease is gone,
+        a worker frozen mid-transaction (SIGSTOP, a pause) holds no row locks for long."""
         self.url = url
         self.path = redacted(url)  # what messages call the store (the SQLite store's path)
         first = connect(url)
@@ -79,7 +106,11 @@ class PostgresConnection:
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                **_session_options(session),
+            },
             configure=_configure,
             check=ConnectionPool.check_connection,
             open=False,
@@ -97,6 +128,20 @@ class PostgresConnection:
         self._pending_steps: list[tuple[Any, ...]] = []
         self.identity_check_seconds = IDENTITY_CHECK_SECONDS
         self._identity_checked = float("-inf")
+        # Set by a worker that holds shard leases (journey.daemon.shard_keeper): claims
+        # take due work of its own live shards only, and leased writes check the lease.
+        self.sharded = False
+
+    def _own_shards(self, worker: str, alias: str = "") -> tuple[str, tuple[Any, ...]]:
+        """The condition 'the row's shard is held by `worker`, unexpired by the DB clock'."""
+        if not self.sharded:
+            return "", ()
+        column = f"{alias}.shard" if alias else "shard"
+        return (
+            f" AND {column} IN (SELECT s.shard FROM shards s"
+            " WHERE s.holder = %s AND s.expires_at > now())",
+            (worker,),
+        )
 
     # ------------------------------------------------------------ housekeeping
     @property

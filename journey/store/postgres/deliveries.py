@@ -64,11 +64,12 @@ class PostgresDeliveries(PostgresConnection):
             )
             return
         lease, key = delivery.lease, delivery.delivery_key
+        fence, fenced = self._own_shards(lease.worker)
         written = self._run(
             f"UPDATE deliveries SET {sets}, claimed_by = NULL, claim_expires_at = NULL"
             " WHERE delivery_key = %s AND claim_epoch = %s"
-            " AND (claimed_by IS NULL OR claimed_by = %s)",
-            (*values, key, lease.epoch, lease.worker),
+            f" AND (claimed_by IS NULL OR claimed_by = %s){fence}",
+            (*values, key, lease.epoch, lease.worker, *fenced),
         )
         if written == 0 and self._one("SELECT 1 FROM deliveries WHERE delivery_key = %s", (key,)):
             raise LeaseLost(f"delivery {key}", lease)
@@ -95,31 +96,36 @@ class PostgresDeliveries(PostgresConnection):
         if not leased:
             return
         rows = self._all(
-            "SELECT delivery_key, claimed_by, claim_epoch FROM deliveries"
-            " WHERE delivery_key = ANY(%s) ORDER BY delivery_key FOR UPDATE",
+            "SELECT d.delivery_key, d.claimed_by, d.claim_epoch,"
+            " CASE WHEN s.expires_at > now() THEN s.holder END"
+            " FROM deliveries d JOIN shards s ON s.shard = d.shard"
+            " WHERE d.delivery_key = ANY(%s) ORDER BY d.delivery_key FOR UPDATE OF d",
             (list(leased),),
         )
-        for key, holder, epoch in rows:
+        for key, holder, epoch, shard_holder in rows:
             lease = leased[key]
             assert lease is not None
             if epoch != lease.epoch or holder not in (None, lease.worker):
                 raise LeaseLost(f"delivery {key}", lease)
+            if self.sharded and shard_holder != lease.worker:  # the shard moved on
+                raise LeaseLost(f"delivery {key} (its shard)", lease)
 
     def claim_due_deliveries(
         self, now: datetime, limit: int, *, worker: str, lease_until: datetime
     ) -> list[DeliveryRecord]:
+        fence, fenced = self._own_shards(worker)
         with self.transaction():
             rows = self._all(
                 "WITH due AS (SELECT delivery_key FROM deliveries"
                 " WHERE status IN ('pending', 'uncertain') AND next_attempt_at <= %s"
-                " AND (claimed_by IS NULL OR claim_expires_at < %s)"
+                f" AND (claimed_by IS NULL OR claim_expires_at < %s){fence}"
                 " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE deliveries AS d SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = d.claim_epoch + 1 FROM due"
                 " WHERE d.delivery_key = due.delivery_key"
                 f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)},"
                 f" {pg.qualified('d', codec.CLAIM_COLUMNS)}",
-                (now, now, limit, worker, lease_until),
+                (now, now, *fenced, limit, worker, lease_until),
             )
         found = [pg.delivery_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))

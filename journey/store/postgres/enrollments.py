@@ -57,9 +57,10 @@ class PostgresEnrollments(PostgresConnection):
         if lease is None:
             self._run(self._SAVE, codec.enrollment_update_row(enrollment))
             return
+        fence, fenced = self._own_shards(lease.worker)
         written = self._run(
-            self._SAVE_LEASED,
-            (*codec.enrollment_update_row(enrollment), lease.epoch, lease.worker),
+            self._SAVE_LEASED + fence,
+            (*codec.enrollment_update_row(enrollment), lease.epoch, lease.worker, *fenced),
         )
         if written == 0 and self._one("SELECT 1 FROM enrollments WHERE id = %s", (enrollment.id,)):
             raise LeaseLost(f"enrollment {enrollment.id}", lease)
@@ -127,17 +128,18 @@ class PostgresEnrollments(PostgresConnection):
         lease_until: datetime,
         skip_journeys: Iterable[str] = (),
     ) -> list[Enrollment]:
+        fence, fenced = self._own_shards(worker)
         with self.transaction():
             rows = self._all(
                 "WITH due AS (SELECT id FROM enrollments WHERE status = 'active'"
                 " AND due_at <= %s AND journey_id <> ALL(%s)"
-                " AND (claimed_by IS NULL OR claim_expires_at < %s)"
+                f" AND (claimed_by IS NULL OR claim_expires_at < %s){fence}"
                 " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE enrollments AS e SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = e.claim_epoch + 1 FROM due WHERE e.id = due.id"
                 f" RETURNING {pg.qualified('e', codec.ENROLLMENT_COLUMNS)},"
                 f" {pg.qualified('e', codec.CLAIM_COLUMNS)}",
-                (now, list(skip_journeys), now, limit, worker, lease_until),
+                (now, list(skip_journeys), now, *fenced, limit, worker, lease_until),
             )
         found = [pg.enrollment_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda e: (e.due_at or e.entered_at, e.id))

@@ -21,10 +21,15 @@ from typing import Any
 import psycopg
 
 from journey.errors import StoreError
+from journey.shards import SHARD_COUNT, shard_sql
 
 MIGRATION_LOCK = 0x4A524E59_0001  # "JRNY" + 1: one migrating process at a time
 ERASURE_KEY = "erasure"
 K = 'text COLLATE "C"'  # keys and names: compared and ordered by code point
+# an inbox item's contact: an event's `contact_id`, a contact change's `id`
+INBOX_CONTACT = (
+    "COALESCE(CASE WHEN kind = 'event' THEN body->>'contact_id' ELSE body->>'id' END, '')"
+)
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -155,6 +160,37 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE TABLE unsubscribe_keys (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key text NOT NULL,
                 created_at timestamptz NOT NULL, retired_at timestamptz)""",
+        ],
+    ),
+    (
+        5,
+        f"shard leases: {SHARD_COUNT} virtual shards by contact id, the workers that hold them,"
+        " a shard column on every claimed table",
+        [
+            """CREATE TABLE shards (
+                shard integer PRIMARY KEY, holder text, epoch bigint NOT NULL DEFAULT 0,
+                heartbeat_at timestamptz, expires_at timestamptz)""",
+            f"INSERT INTO shards (shard) SELECT generate_series(0, {SHARD_COUNT - 1})",
+            """CREATE TABLE workers (
+                name text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                heartbeat_at timestamptz NOT NULL DEFAULT now(),
+                expires_at timestamptz NOT NULL)""",
+            *(
+                f"ALTER TABLE {table} ADD COLUMN shard integer"
+                f" GENERATED ALWAYS AS ({shard_sql('contact_id')}) STORED"
+                for table in ("enrollments", "deliveries", "trigger_state")
+            ),
+            "ALTER TABLE inbox ADD COLUMN shard integer"
+            f" GENERATED ALWAYS AS ({shard_sql(INBOX_CONTACT)}) STORED",
+            # what is due, per shard: a worker's claims scan its own shards only
+            """CREATE INDEX enrollments_shard_due ON enrollments (shard, due_at)
+                WHERE status = 'active'""",
+            """CREATE INDEX deliveries_shard_due ON deliveries (shard, next_attempt_at)
+                WHERE status IN ('pending', 'uncertain')""",
+            """CREATE INDEX trigger_state_shard_due ON trigger_state (shard, next_fire_at)
+                WHERE next_fire_at IS NOT NULL""",
+            "CREATE INDEX inbox_shard ON inbox (shard, seq)",
         ],
     ),
 ]

@@ -62,16 +62,17 @@ class PostgresQueues(PostgresConnection):
     def claim_inbox(
         self, now: datetime, limit: int, *, worker: str, lease_until: datetime
     ) -> list[InboxItem]:
+        fence, fenced = self._own_shards(worker)
         with self.transaction():
             rows = self._all(
                 "WITH due AS (SELECT seq FROM inbox"
-                " WHERE claimed_by IS NULL OR claim_expires_at < %s"
+                f" WHERE (claimed_by IS NULL OR claim_expires_at < %s){fence}"
                 " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE inbox AS i SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = i.claim_epoch + 1 FROM due WHERE i.seq = due.seq"
                 f" RETURNING i.seq, i.kind, i.body, i.received_at,"
                 f" {pg.qualified('i', codec.CLAIM_COLUMNS)}",
-                (now, limit, worker, lease_until),
+                (now, *fenced, limit, worker, lease_until),
             )
         items = [
             InboxItem(
@@ -94,15 +95,19 @@ class PostgresQueues(PostgresConnection):
         ):  # the batch's rows locked: no claim changes between check and delete
             leased = {item.seq: item.lease for item in items if item.lease is not None}
             if leased:
-                for seq, holder, epoch in self._all(
-                    "SELECT seq, claimed_by, claim_epoch FROM inbox WHERE seq = ANY(%s)"
-                    " ORDER BY seq FOR UPDATE",
+                for seq, holder, epoch, shard_holder in self._all(
+                    "SELECT i.seq, i.claimed_by, i.claim_epoch,"
+                    " CASE WHEN s.expires_at > now() THEN s.holder END"
+                    " FROM inbox i JOIN shards s ON s.shard = i.shard WHERE i.seq = ANY(%s)"
+                    " ORDER BY i.seq FOR UPDATE OF i",
                     (list(leased),),
                 ):
                     lease = leased[seq]
                     assert lease is not None
                     if epoch != lease.epoch or holder not in (None, lease.worker):
                         raise LeaseLost(f"inbox item {seq}", lease)
+                    if self.sharded and shard_holder != lease.worker:  # the shard moved on
+                        raise LeaseLost(f"inbox item {seq} (its shard)", lease)
             self._run("DELETE FROM inbox WHERE seq = ANY(%s)", ([item.seq for item in items],))
 
     def release_inbox(self, items: Sequence[InboxItem]) -> None:

@@ -1,5 +1,6 @@
 """PostgreSQL store, state every worker on the store shares: channel rate limits, secrets.
 
+`worker_leases` is what `journey status` shows of the workers and their shards.
 A channel's token bucket is one row: made full by the first taker (`ON CONFLICT
 DO NOTHING`, so two first takers make one), then locked (`FOR UPDATE`), refilled
 and spent in the same transaction, so two workers never spend one token. A
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from journey.records import RateTake
 from journey.store.postgres import rows as pg
@@ -54,3 +56,41 @@ class PostgresShared(PostgresConnection):
         )
         row = self._one("SELECT key FROM store_keys WHERE purpose = %s", (purpose,))
         return str(row[0])
+
+    def worker_leases(self) -> dict[str, Any]:
+        """The workers (live or lately gone), their shards and lease ages, by the DB clock."""
+        workers = []
+        for name, host, pid, started, beat_age, live in self._all(
+            "SELECT name, host, pid, started_at, EXTRACT(EPOCH FROM now() - heartbeat_at),"
+            " expires_at > now() FROM workers ORDER BY started_at, name"
+        ):
+            workers.append(
+                {
+                    "worker": name,
+                    "host": host,
+                    "pid": pid,
+                    "started_at": pg.instant(started).isoformat(),
+                    "live": bool(live),
+                    "heartbeat_age_seconds": round(float(beat_age), 1),
+                    "shards": [],
+                }
+            )
+        by_name = {w["worker"]: w for w in workers}
+        unheld = 0
+        for shard, holder, renewed_age, left in self._all(
+            "SELECT shard, holder, EXTRACT(EPOCH FROM now() - heartbeat_at),"
+            " EXTRACT(EPOCH FROM expires_at - now()) FROM shards ORDER BY shard"
+        ):
+            if holder is None or left is None or float(left) <= 0 or holder not in by_name:
+                unheld += 1
+                continue
+            worker = by_name[holder]
+            worker["shards"].append(shard)
+            worker["lease_age_seconds"] = max(
+                worker.get("lease_age_seconds", 0.0), round(float(renewed_age), 1)
+            )
+            worker["lease_left_seconds"] = min(
+                worker.get("lease_left_seconds", float("inf")), round(float(left), 1)
+            )
+        total = int(self._one("SELECT COUNT(*) FROM shards")[0])
+        return {"shards": total, "unheld_shards": unheld, "workers": workers}

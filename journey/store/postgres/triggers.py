@@ -77,14 +77,16 @@ class PostgresTriggers(PostgresConnection):
             for state in leased:
                 lease = state.lease
                 assert lease is not None
+                fence, fenced = self._own_shards(lease.worker)
                 written = self._run(
-                    _PUT_LEASED_TRIGGER,
+                    _PUT_LEASED_TRIGGER + fence,
                     (
                         *_row(state)[2:],
                         state.journey_id,
                         state.contact_id,
                         lease.epoch,
                         lease.worker,
+                        *fenced,
                     ),
                 )
                 if written == 0 and self._one(
@@ -106,18 +108,19 @@ class PostgresTriggers(PostgresConnection):
         ids = list(journey_ids)
         if not ids:
             return []
+        fence, fenced = self._own_shards(worker)
         with self.transaction():
             rows = self._all(
                 "WITH due AS (SELECT journey_id, contact_id FROM trigger_state"
                 " WHERE next_fire_at <= %s AND journey_id = ANY(%s)"
-                " AND (claimed_by IS NULL OR claim_expires_at < %s)"
+                f" AND (claimed_by IS NULL OR claim_expires_at < %s){fence}"
                 " ORDER BY next_fire_at LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE trigger_state AS t SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = t.claim_epoch + 1 FROM due"
                 " WHERE t.journey_id = due.journey_id AND t.contact_id = due.contact_id"
                 f" RETURNING {pg.qualified('t', TRIGGER_COLUMNS)},"
                 f" {pg.qualified('t', codec.CLAIM_COLUMNS)}",
-                (now, ids, now, limit, worker, lease_until),
+                (now, ids, now, *fenced, limit, worker, lease_until),
             )
         found = [pg.trigger_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda s: (s.next_fire_at or now, s.journey_id, s.contact_id))
