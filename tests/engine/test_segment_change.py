@@ -89,6 +89,7 @@ def populations(draw: st.DrawFn) -> tuple[str, int, list[dict[str, object]], lis
                 st.integers(0, HOURS * 60 - 1).filter(lambda m: m % 30 != 0),
             ),
             max_size=6,
+            unique_by=lambda login: login[1],  # one event per instant: ids are by time
         )
     )
     return condition, recheck_minutes, contacts, sorted(logins, key=lambda login: login[1])
@@ -120,7 +121,11 @@ def _scan_entries(
     segment = _segment(condition, recheck)
     engine_settings = EngineSettings()
     people = {
-        str(r["id"]): Contact(id=str(r["id"]), attributes={k: v for k, v in r.items() if k != "id"})
+        str(r["id"]): Contact(
+            id=str(r["id"]),
+            attributes={k: v for k, v in r.items() if k != "id"},
+            created_at=START,
+        )
         for r in contacts
     }
     histories = {contact_id: ListHistory() for contact_id in people}
