@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,12 @@ from journey.cli.common import compile_file, echo_stdout, instant_option
 from journey.clock import SystemClock
 from journey.durations import parse_duration
 from journey.engine.inputs import InputError, parse_event, read_jsonl
-from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
+from journey.engine.simulation import (
+    RENDER_SAMPLE,
+    TIMELINE_CONTACTS,
+    SimulationReport,
+    simulate,
+)
 from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
@@ -50,23 +55,21 @@ def _events(path: Path | None, start: datetime) -> list[Event]:
     return events
 
 
-def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
-    """--enter-all: each contact sends the trigger event at the start, attributes as properties."""
+def _entry_events(plan: Plan, contacts: Path, start: datetime) -> Iterator[Event]:
+    """--enter-all: each contact sends the trigger event at the start, attributes as properties.
+
+    Read from the contacts file as the simulation plays them, not held in memory."""
     assert isinstance(plan.trigger, EventTrigger)
-    events = []
     for record in _contacts(contacts):
         properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
-        events.append(
-            Event(
-                id=f"simulated-entry-{record['id']}",
-                name=plan.trigger.event,
-                contact_id=record["id"],
-                timestamp=start,
-                received_at=start,
-                properties=properties,
-            )
+        yield Event(
+            id=f"simulated-entry-{record['id']}",
+            name=plan.trigger.event,
+            contact_id=record["id"],
+            timestamp=start,
+            received_at=start,
+            properties=properties,
         )
-    return events
 
 
 @click.command("simulate")
@@ -103,6 +106,20 @@ def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
     is_flag=True,
     help="Render every message (default: the first 200 contacts; the rest are counted).",
 )
+@click.option(
+    "--timeline-contacts",
+    type=click.IntRange(min=0),
+    default=TIMELINE_CONTACTS,
+    show_default=True,
+    help="Keep the timeline rows of the first N contacts; the rest are counted only.",
+)
+@click.option(
+    "--show",
+    "show",
+    multiple=True,
+    metavar="CONTACT",
+    help="Keep this contact's timeline rows too (repeatable).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -114,6 +131,8 @@ def command(
     fmt: str,
     enter_all: bool,
     render_all: bool,
+    timeline_contacts: int,
+    show: tuple[str, ...],
 ) -> None:
     """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day.
 
@@ -126,7 +145,7 @@ def command(
         duration = parse_duration(for_text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    events = _events(events_file, start)
+    events: Iterable[Event] = sorted(_events(events_file, start), key=lambda e: e.timestamp)
     if isinstance(plan.trigger, EventTrigger) and not events_file:
         if not enter_all:
             raise UsageError(
@@ -156,6 +175,9 @@ def command(
             days_progress=days.update,
             render_sample=None if render_all else RENDER_SAMPLE,
             conversions=workspace.conversions,
+            timeline_contacts=timeline_contacts,
+            show=show,
+            events_in_order=True,
         )
     echo_stdout(render_json(report) if fmt == "json" else render_table(report))
 
@@ -211,6 +233,8 @@ def render_json(report: SimulationReport) -> str:
             "exited": counts.exited if counts else {},
             "sends_per_day": report.sends_per_day,
             "rendered_contacts": report.rendered_contacts,
+            "timeline_rows": report.timeline_rows,
+            "timeline_contacts": report.timeline_contacts,
             "matched_at_start": report.matched_at_start,
             "splits": report.splits,
         },
@@ -245,7 +269,10 @@ def render_table(report: SimulationReport) -> str:
         extra = " ".join(x for x in (r.channel, r.locale) if x)
         lines.append(f"  {r.local:<24} {r.contact_id:<12} {what} {extra:<14} {r.detail}")
     if len(report.timeline) > len(shown):
-        lines.append(f"  … {len(report.timeline) - len(shown)} more rows (--format json has all)")
+        kept = "has all" if report.timeline_rows == len(report.timeline) else "has more"
+        lines.append(f"  … {report.timeline_rows - len(shown)} more rows (--format json {kept})")
+    elif report.timeline_rows > len(shown):
+        lines.append(f"  … {report.timeline_rows - len(shown)} more rows")
     counts = report.counts
     if counts is not None:
         lines += ["", "Per step", f"  {'step':<28} {'entered':>8} {'waiting':>8}  outcomes"]

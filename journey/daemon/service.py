@@ -45,8 +45,8 @@ from journey.workspace import Workspace
 
 if TYPE_CHECKING:
     from journey.daemon.lock import DaemonLock
-    from journey.store.url import SQLStore
     from journey.daemon.pg_lock import PostgresDaemonLock
+    from journey.store.url import SQLStore
 
 WORKER = "daemon"  # the name its leases carry
 
