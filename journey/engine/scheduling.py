@@ -81,7 +81,12 @@ def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
         fire = add_duration(now, trigger.recheck, UTC_ZONE)
     runner.store.put_journey_state(
         JourneyState(
-            journey_id=plan.journey_id, trigger=trigger.kind, activated_at=now, next_fire_at=fire
+            journey_id=plan.journey_id,
+            trigger=trigger.kind,
+            activated_at=now,
+            next_fire_at=fire,
+            # a segment's contacts get their own re-checks from now on
+            last_fired_at=now if isinstance(trigger, SegmentTrigger) else None,
         )
     )
     if isinstance(trigger, SegmentTrigger):
@@ -317,7 +322,8 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
         nxt, last = next_schedule_fire(trigger, now, zone), due
     else:
         assert isinstance(trigger, SegmentTrigger)
-        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at
+        # `last_fired_at` of a segment: since when its contacts have their own re-checks
+        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at or due
     # one worker takes the fire; the others see the clock moved on
     if not runner.store.claim_journey_fire(
         plan.journey_id, due, next_fire_at=nxt, last_fired_at=last
@@ -327,7 +333,10 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
         return 0  # paused: dropped, not queued
     if isinstance(trigger, SegmentTrigger):
         # contact changes and events re-check it; so does each contact's own next
-        # re-check (`_segment_recheck_at`), claimed like the per-contact triggers
+        # re-check (`_segment_recheck_at`), claimed like the per-contact triggers.
+        # A store from before those re-checks gets one pass over everyone to arm them.
+        if state.last_fired_at is None and _rechecked(plan):
+            return _recheck_everyone(runner, plan, now)
         return 0
     fired = 0
     entry = trigger_entry("schedule", due)
@@ -336,6 +345,16 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
             for contact in batch:
                 fired += runner.try_enroll(plan, contact, entry, now) is not None
     return fired
+
+
+def _recheck_everyone(runner: Runner, plan: Plan, now: datetime) -> int:
+    entered = 0
+    for batch in runner.store.iter_contacts():
+        with runner.store.transaction():
+            known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
+            for contact in batch:
+                entered += _segment_edge(runner, plan, contact, now, baseline=False, known=known)
+    return entered
 
 
 def _fire_contact(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -91,3 +92,20 @@ def test_undecidable_condition_is_still_rechecked_every_tick(world: World) -> No
     world.contact(id="c1")
     world.finish(timedelta(hours=5))
     assert rechecks[0] == 5
+
+
+def test_a_store_from_before_per_contact_rechecks_arms_them_in_one_pass(world: World) -> None:
+    condition = "days_since(contact.trial_started) >= 3"
+    world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
+    world.contact(id="c1", trial_started="2026-03-01")
+    # as an older version left it: a segment match, no re-check instant, no marker
+    journey = world.store.get_journey_state("j")
+    assert journey is not None
+    world.store.put_journey_state(replace(journey, last_fired_at=None))
+    world.store.put_trigger_states(
+        [TriggerState(journey_id="j", contact_id="c1", segment_match=False)]
+    )
+    rechecks = _count_rechecks(world)
+    world.finish(timedelta(days=5))
+    assert world.sends("c1") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
+    assert rechecks[0] == 1  # armed by the one pass, then fired once
