@@ -57,12 +57,15 @@ def _events(path: Path | None, start: datetime) -> list[Event]:
     return events
 
 
-def _entry_events(plan: Plan, contacts: Path, start: datetime) -> Iterator[Event]:
+def _entry_events(
+    plan: Plan, contacts: Path | Iterable[dict[str, Any]], start: datetime
+) -> Iterator[Event]:
     """--enter-all: each contact sends the trigger event at the start, attributes as properties.
 
     Read from the contacts file as the simulation plays them, not held in memory."""
     assert isinstance(plan.trigger, EventTrigger)
-    for record in _contacts(contacts):
+    records = _contacts(contacts) if isinstance(contacts, Path) else contacts
+    for record in records:
         properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
         yield Event(
             id=f"simulated-entry-{record['id']}",
@@ -178,9 +181,10 @@ def command(
     if sample is not None:
         listed = list(events) if events_file else []
 
-        def group_events(ids: set[str]) -> Iterable[Event]:
+        def group_events(records: list[dict[str, Any]]) -> Iterable[Event]:
             if not events_file and isinstance(plan.trigger, EventTrigger):
-                return (e for e in _entry_events(plan, contacts_file, start) if e.contact_id in ids)
+                return _entry_events(plan, records, start)
+            ids = {record["id"] for record in records}
             return [e for e in listed if e.contact_id in ids]
 
         def run_group(records: Iterable[dict[str, Any]], chosen: Iterable[Event]) -> Any:

@@ -31,7 +31,7 @@ Render = Callable[[SimulationReport], str]
 def run_sample(
     contacts_file: Path,
     contacts: Callable[[], Iterator[dict[str, Any]]],
-    events: Callable[[set[str]], Iterable[Event]],
+    events: Callable[[list[dict[str, Any]]], Iterable[Event]],
     run_group: RunGroup,
     render_json: Render,
     *,
@@ -53,8 +53,8 @@ def run_sample(
         if group is not None:
             records[group].append(record)
     results = []
-    for group_records, ids in zip(records, design.groups, strict=True):
-        report = run_group(group_records, events(set(ids)))
+    for group_records in records:
+        report = run_group(group_records, events(group_records))
         results.append(json.loads(render_json(report)))
     estimates = estimate(
         [counts_of(result) for result in results], [len(ids) for ids in design.groups], design
