@@ -62,9 +62,13 @@ def _entry_events(
 ) -> Iterator[Event]:
     """--enter-all: each contact sends the trigger event at the start, attributes as properties.
 
-    Read from the contacts file as the simulation plays them, not held in memory."""
+    Read from the contacts file as the simulation plays them, not held in memory; the
+    simulation has loaded (and so checked) every contact before it plays an event."""
     assert isinstance(plan.trigger, EventTrigger)
-    records = _contacts(contacts) if isinstance(contacts, Path) else contacts
+    if isinstance(contacts, Path):
+        records: Iterable[dict[str, Any]] = (record for _, record in read_jsonl(contacts))
+    else:
+        records = contacts
     for record in records:
         properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
         yield Event(
