@@ -23,7 +23,7 @@ from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Duration, Event, Plan, SegmentTrigger
+from journey.model import Duration, Event, Plan, SegmentTrigger, SplitStep
 from journey.records import JourneyCounts
 from journey.results.conversions import ConversionSettings
 from journey.results.report import build_report
@@ -298,8 +298,10 @@ def _simulate(
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
     report.matched_at_start = matched
-    results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
-    report.splits = results["journeys"][0]["splits"]
+    if any(isinstance(step, SplitStep) for step in plan.steps):
+        # the results read every message and enrollment: only a split needs them
+        results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
+        report.splits = results["journeys"][0]["splits"]
     if render_sample is not None and count > render_sample:
         report.rendered_contacts = render_sample
         report.rendered_ids = frozenset(sampler.chosen)
