@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
-from journey.sampled_simulation import allocate, draw
+from journey.sampled_simulation import allocate, draw, estimate
 
 
 def _records() -> list[dict[str, str]]:
@@ -39,3 +40,23 @@ def test_a_seed_draws_the_same_contacts() -> None:
     other = draw(lambda: iter(records), 50, seed=2, strata=("timezone",))
     assert one.groups == same.groups
     assert {c for g in one.groups for c in g} != {c for g in other.groups for c in g}
+
+
+def test_the_intervals_cover_the_population_count_about_95_times_in_100() -> None:
+    rng = random.Random(11)
+    records = [
+        {"id": f"c{n}", "timezone": rng.choice(["Europe/Stockholm", "Asia/Shanghai"])}
+        for n in range(1500)
+    ]
+    # an outcome that differs between the strata and within them
+    converts = {
+        r["id"]: rng.random() < (0.6 if r["timezone"] == "Asia/Shanghai" else 0.3) for r in records
+    }
+    truth = sum(converts.values())
+    covered = 0
+    for seed in range(200):
+        design = draw(lambda: iter(records), 300, seed=seed, strata=("timezone",))
+        groups = [{("converted",): float(sum(converts[c] for c in g))} for g in design.groups]
+        found = estimate(groups, [len(g) for g in design.groups], design)[("converted",)]
+        covered += found.low <= truth <= found.high
+    assert 0.88 <= covered / 200 <= 0.99
