@@ -12,6 +12,7 @@ the expression.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -117,7 +118,16 @@ def _plain_syntax_message(message: str) -> str:
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CompiledExpression:
     """Compile once; the cache makes repeated evaluation per contact cheap."""
-    expr = _parse(source)
+    return _compile(_parse(source), source)
+
+
+def compile_node(expr: nodes.Expr) -> CompiledExpression:
+    """A part of a parsed expression compiled on its own (to evaluate an argument)."""
+    part = copy.deepcopy(expr)  # compiling weaves guards into the tree it is given
+    return _compile(part, f"<part of an expression at line {expr.lineno}>")
+
+
+def _compile(expr: nodes.Expr, source: str) -> CompiledExpression:
     body = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
     try:
         template = _ENV.from_string(_ENV.guard_tree(body))

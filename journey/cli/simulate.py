@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,15 +14,22 @@ import click
 
 from journey.assembly import workspace_renderer, workspace_settings
 from journey.cli.common import compile_file, echo_stdout, instant_option
+from journey.cli.simulate_sample import render_sample_table, run_sample
 from journey.clock import SystemClock
 from journey.durations import parse_duration
 from journey.engine.inputs import InputError, parse_event, read_jsonl
-from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
+from journey.engine.simulation import (
+    RENDER_SAMPLE,
+    TIMELINE_CONTACTS,
+    SimulationReport,
+    simulate,
+)
 from journey.errors import UsageError
 from journey.ingest import RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.results.render import percent
+from journey.sampled_simulation import DEFAULT_STRATA
 from journey.store.abc import StepCounts
 
 SAMPLE_CONTACTS = 5
@@ -51,23 +58,28 @@ def _events(path: Path | None, start: datetime) -> list[Event]:
     return events
 
 
-def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
-    """--enter-all: each contact sends the trigger event at the start, attributes as properties."""
+def _entry_events(
+    plan: Plan, contacts: Path | Iterable[dict[str, Any]], start: datetime
+) -> Iterator[Event]:
+    """--enter-all: each contact sends the trigger event at the start, attributes as properties.
+
+    Read from the contacts file as the simulation plays them, not held in memory; the
+    simulation has loaded (and so checked) every contact before it plays an event."""
     assert isinstance(plan.trigger, EventTrigger)
-    events = []
-    for record in _contacts(contacts):
+    if isinstance(contacts, Path):
+        records: Iterable[dict[str, Any]] = (record for _, record in read_jsonl(contacts))
+    else:
+        records = contacts
+    for record in records:
         properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
-        events.append(
-            Event(
-                id=f"simulated-entry-{record['id']}",
-                name=plan.trigger.event,
-                contact_id=record["id"],
-                timestamp=start,
-                received_at=start,
-                properties=properties,
-            )
+        yield Event(
+            id=f"simulated-entry-{record['id']}",
+            name=plan.trigger.event,
+            contact_id=record["id"],
+            timestamp=start,
+            received_at=start,
+            properties=properties,
         )
-    return events
 
 
 @click.command("simulate")
@@ -104,6 +116,34 @@ def _entry_events(plan: Plan, contacts: Path, start: datetime) -> list[Event]:
     is_flag=True,
     help="Render every message (default: the first 200 contacts; the rest are counted).",
 )
+@click.option(
+    "--timeline-contacts",
+    type=click.IntRange(min=0),
+    default=TIMELINE_CONTACTS,
+    show_default=True,
+    help="Keep the timeline rows of the first N contacts; the rest are counted only.",
+)
+@click.option(
+    "--show",
+    "show",
+    multiple=True,
+    metavar="CONTACT",
+    help="Keep this contact's timeline rows too (repeatable).",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=2),
+    help="Forecast from a stratified random sample of N contacts, scaled up, with 95% "
+    "intervals on every count (see docs/cli.md).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="The sample's seed.")
+@click.option(
+    "--stratify",
+    "strata",
+    multiple=True,
+    metavar="ATTRIBUTE",
+    help="Strata of --sample (repeatable; default: timezone and locale).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -115,6 +155,11 @@ def command(
     fmt: str,
     enter_all: bool,
     render_all: bool,
+    timeline_contacts: int,
+    show: tuple[str, ...],
+    sample: int | None,
+    seed: int,
+    strata: tuple[str, ...],
 ) -> None:
     """Run FILE over a population on a virtual clock: timeline, per-step counts, sends per day.
 
@@ -127,7 +172,7 @@ def command(
         duration = parse_duration(for_text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    events = _events(events_file, start)
+    events: Iterable[Event] = sorted(_events(events_file, start), key=lambda e: e.timestamp)
     if isinstance(plan.trigger, EventTrigger) and not events_file:
         if not enter_all:
             raise UsageError(
@@ -138,6 +183,46 @@ def command(
         events = _entry_events(plan, contacts_file, start)
     renderer = workspace_renderer(workspace)
     settings = workspace_settings(workspace)
+    if sample is not None:
+        listed = list(events) if events_file else []
+
+        def group_events(records: list[dict[str, Any]]) -> Iterable[Event]:
+            if not events_file and isinstance(plan.trigger, EventTrigger):
+                return _entry_events(plan, records, start)
+            ids = {record["id"] for record in records}
+            return [e for e in listed if e.contact_id in ids]
+
+        def run_group(records: Iterable[dict[str, Any]], chosen: Iterable[Event]) -> Any:
+            return simulate(
+                plan,
+                renderer=renderer,
+                settings=settings,
+                contacts=records,
+                events=chosen,
+                start=start,
+                duration=duration,
+                render_sample=None if render_all else RENDER_SAMPLE,
+                conversions=workspace.conversions,
+                timeline_contacts=timeline_contacts,
+                show=show,
+                events_in_order=True,
+            )
+
+        result, estimates, design = run_sample(
+            contacts_file,
+            lambda: _contacts(contacts_file),
+            group_events,
+            run_group,
+            render_json,
+            sample=sample,
+            seed=seed,
+            strata=strata or DEFAULT_STRATA,
+        )
+        if fmt == "json":
+            echo_stdout(json.dumps(result, indent=2, ensure_ascii=False))
+        else:
+            echo_stdout(render_sample_table(result, estimates, design))
+        return
     total = sum(1 for _ in read_jsonl(contacts_file))
     progressbar: Any = click.progressbar  # click's stubs type it oddly
     stderr = sys.stderr
@@ -157,6 +242,9 @@ def command(
             days_progress=days.update,
             render_sample=None if render_all else RENDER_SAMPLE,
             conversions=workspace.conversions,
+            timeline_contacts=timeline_contacts,
+            show=show,
+            events_in_order=True,
         )
     echo_stdout(render_json(report) if fmt == "json" else render_table(report))
 
@@ -212,6 +300,8 @@ def render_json(report: SimulationReport) -> str:
             "exited": counts.exited if counts else {},
             "sends_per_day": report.sends_per_day,
             "rendered_contacts": report.rendered_contacts,
+            "timeline_rows": report.timeline_rows,
+            "timeline_contacts": report.timeline_contacts,
             "matched_at_start": report.matched_at_start,
             "splits": report.splits,
         },
@@ -246,7 +336,10 @@ def render_table(report: SimulationReport) -> str:
         extra = " ".join(x for x in (r.channel, r.locale) if x)
         lines.append(f"  {r.local:<24} {r.contact_id:<12} {what} {extra:<14} {r.detail}")
     if len(report.timeline) > len(shown):
-        lines.append(f"  … {len(report.timeline) - len(shown)} more rows (--format json has all)")
+        kept = "has all" if report.timeline_rows == len(report.timeline) else "has more"
+        lines.append(f"  … {report.timeline_rows - len(shown)} more rows (--format json {kept})")
+    elif report.timeline_rows > len(shown):
+        lines.append(f"  … {report.timeline_rows - len(shown)} more rows")
     counts = report.counts
     if counts is not None:
         lines += ["", "Per step", f"  {'step':<28} {'entered':>8} {'waiting':>8}  outcomes"]

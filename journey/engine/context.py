@@ -26,6 +26,11 @@ class History(Protocol):
 
     def marketing_send_times(self, since: datetime) -> list[datetime]: ...
 
+    def last_event_at(self, name: str, until: datetime) -> datetime | None: ...
+
+    def first_event_at(self, name: str, since: datetime) -> datetime | None:
+        """The earliest event of `name` at or after `since`, future ones included."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineSettings:
@@ -89,21 +94,28 @@ def _within(value: Any) -> Duration | None:
     return parse_duration(value)
 
 
+def days_since_origin(value: Any) -> datetime | date | None:
+    """What `days_since(value)` counts from: an aware instant, a calendar day, or nothing."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) > 10:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            value = parse_date_value(value)
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    return parse_date_value(value) if not isinstance(value, date) else value
+
+
 def _days_since(now: datetime) -> Callable[[Any], int | None]:
     def days_since(value: Any) -> int | None:
-        if value is None:
+        origin = days_since_origin(value)
+        if origin is None:
             return None
-        if isinstance(value, str) and len(value) > 10:
-            try:
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                value = parse_date_value(value)
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                return None
-            return (now - value).days
-        day = parse_date_value(value) if not isinstance(value, date) else value
-        return None if day is None else (now.date() - day).days
+        if isinstance(origin, datetime):
+            return (now - origin).days
+        return (now.date() - origin).days
 
     return days_since
 

@@ -62,6 +62,12 @@ class StoreHistory:
     def marketing_send_times(self, since: datetime) -> list[datetime]:
         return self.store.marketing_send_times(self.contact_id, since)
 
+    def last_event_at(self, name: str, until: datetime) -> datetime | None:
+        return self.store.last_event_at(self.contact_id, name, until)
+
+    def first_event_at(self, name: str, since: datetime) -> datetime | None:
+        return self.store.first_event_at(self.contact_id, name, since)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepParts:

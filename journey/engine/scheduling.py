@@ -8,12 +8,14 @@ fires are dropped, not queued.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from journey.engine.context import contact_zone
+from journey.engine.context import EvalScope, contact_zone
+from journey.engine.segment_change import EVERY_TICK, EveryTick, next_change
 from journey.engine.state import TriggerState
 from journey.engine.triggers import (
     ONE_MICROSECOND,
@@ -37,7 +39,7 @@ from journey.model import (
     ScheduleTrigger,
     SegmentTrigger,
 )
-from journey.records import JourneyState, LeaseLost
+from journey.records import JourneyState, Lease, LeaseLost
 
 if TYPE_CHECKING:
     from journey.engine.runner import Runner
@@ -48,6 +50,12 @@ def _per_contact(plan: Plan) -> bool:
     return isinstance(trigger, DateTrigger | InactivityTrigger) or (
         isinstance(trigger, ScheduleTrigger) and trigger.timezone == "contact"
     )
+
+
+def _rechecked(plan: Plan) -> bool:
+    """A segment whose condition time can change: each contact has its own next re-check."""
+    trigger = plan.trigger
+    return isinstance(trigger, SegmentTrigger) and depends_on_time(trigger.condition)
 
 
 def _journey_clock(plan: Plan) -> bool:
@@ -73,7 +81,12 @@ def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
         fire = add_duration(now, trigger.recheck, UTC_ZONE)
     runner.store.put_journey_state(
         JourneyState(
-            journey_id=plan.journey_id, trigger=trigger.kind, activated_at=now, next_fire_at=fire
+            journey_id=plan.journey_id,
+            trigger=trigger.kind,
+            activated_at=now,
+            next_fire_at=fire,
+            # a segment's contacts get their own re-checks from now on
+            last_fired_at=now if isinstance(trigger, SegmentTrigger) else None,
         )
     )
     if isinstance(trigger, SegmentTrigger):
@@ -165,29 +178,80 @@ def _segment_edge(
     baseline: bool,
     is_new: bool = False,
     known: Mapping[str, TriggerState] | None = None,
-) -> None:
+    lease: Lease | None = None,
+) -> int:
     """Enter when the condition goes from false to true (a new contact starts at false).
 
-    `known`: the journey's states for a batch of contacts, read in one query by
-    the periodic re-check instead of one query per contact.
+    `known`: the journey's states for a batch of contacts, read in one query
+    instead of one query per contact. A condition that time can change gets the
+    next re-check tick at which it can (`next_fire_at`); `lease`: the claim on
+    the state being fired, released by this write. Returns 1 when the contact
+    entered.
     """
-    assert isinstance(plan.trigger, SegmentTrigger)
+    trigger = plan.trigger
+    assert isinstance(trigger, SegmentTrigger)
     if known is None:
         previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
     else:
         previous = known.get(contact.id)
     scope = scope_for(plan, contact, runner.history(contact.id), now, runner.settings)
     try:
-        matches = scope.holds(plan.trigger.condition)
+        matches = scope.holds(trigger.condition)
     except ExpressionError:
         matches = False
+    recheck = _segment_recheck_at(runner, plan, scope, now)
     was = bool(previous.segment_match) if previous is not None else False
-    if previous is None or previous.segment_match != matches:
+    if (
+        previous is None
+        or previous.segment_match != matches
+        or previous.next_fire_at != recheck
+        or lease is not None
+    ):
         runner.store.put_trigger_states(
-            [TriggerState(journey_id=plan.journey_id, contact_id=contact.id, segment_match=matches)]
+            [
+                TriggerState(
+                    journey_id=plan.journey_id,
+                    contact_id=contact.id,
+                    segment_match=matches,
+                    next_fire_at=recheck,
+                    last_fired_at=previous.last_fired_at if previous else None,
+                    lease=lease,
+                )
+            ]
         )
     if matches and not was and not baseline and plan.status == "active":
-        runner.try_enroll(plan, contact, trigger_entry("segment", now), now)
+        return int(runner.try_enroll(plan, contact, trigger_entry("segment", now), now) is not None)
+    return 0
+
+
+def _segment_recheck_at(
+    runner: Runner, plan: Plan, scope: EvalScope, now: datetime
+) -> datetime | None:
+    """The first re-check tick after `now` at which the condition can have changed."""
+    trigger = plan.trigger
+    assert isinstance(trigger, SegmentTrigger)
+    if not depends_on_time(trigger.condition):
+        return None
+    change = next_change(trigger.condition, scope)
+    if change is None:
+        return None
+    return _next_tick(runner, plan, trigger, now if change is EVERY_TICK else change, now)
+
+
+def _next_tick(
+    runner: Runner, plan: Plan, trigger: SegmentTrigger, at: datetime | EveryTick, now: datetime
+) -> datetime:
+    """The journey's re-check ticks are activation + k × recheck: the first after `now`, at or
+    after `at`."""
+    state = runner.store.get_journey_state(plan.journey_id)
+    anchor = state.activated_at if state is not None and state.activated_at else now
+    step = max(1, trigger.recheck.approx_seconds())  # in UTC a calendar day is 86,400 s
+    target = max(at, now + ONE_MICROSECOND) if isinstance(at, datetime) else now
+    ticks = max(0, math.ceil((target - anchor).total_seconds() / step))
+    tick = anchor + timedelta(seconds=ticks * step)
+    while tick <= now:
+        tick += timedelta(seconds=step)
+    return tick
 
 
 # ------------------------------------------------------------------------ scans
@@ -203,7 +267,9 @@ def depends_on_time(condition: str) -> bool:
     `now`, `days_since(...)` and `has_event`/`event_count` with a `within`
     window can; conditions on contact attributes and on all-time event counts
     change only when the contact or its events do, and those paths re-check
-    the segment already, so the periodic scan of every contact is skipped.
+    the segment already, so no contact gets a periodic re-check. Those that
+    time can change get one at the tick when they can next change
+    (`journey.engine.segment_change`).
     (All-time counts can drop as `event_retention` forgets old events; that
     slow drift is not re-checked periodically.)
     """
@@ -223,7 +289,7 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
     for plan in list(runner.plans.values()):
         if _journey_clock(plan):
             fired += _journey_tick(runner, plan, now)
-    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p)]
+    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p) or _rechecked(p)]
     while True:
         due = runner.store.claim_due_trigger_states(
             now,
@@ -256,7 +322,8 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
         nxt, last = next_schedule_fire(trigger, now, zone), due
     else:
         assert isinstance(trigger, SegmentTrigger)
-        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at
+        # `last_fired_at` of a segment: since when its contacts have their own re-checks
+        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at or due
     # one worker takes the fire; the others see the clock moved on
     if not runner.store.claim_journey_fire(
         plan.journey_id, due, next_fire_at=nxt, last_fired_at=last
@@ -264,20 +331,30 @@ def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
         return 0
     if plan.status != "active":
         return 0  # paused: dropped, not queued
-    if isinstance(trigger, SegmentTrigger) and not depends_on_time(trigger.condition):
-        return 0  # contact changes and events already re-check it
+    if isinstance(trigger, SegmentTrigger):
+        # contact changes and events re-check it; so does each contact's own next
+        # re-check (`_segment_recheck_at`), claimed like the per-contact triggers.
+        # A store from before those re-checks gets one pass over everyone to arm them.
+        if state.last_fired_at is None and _rechecked(plan):
+            return _recheck_everyone(runner, plan, now)
+        return 0
     fired = 0
+    entry = trigger_entry("schedule", due)
     for batch in runner.store.iter_contacts():
         with runner.store.transaction():
-            if isinstance(trigger, ScheduleTrigger):
-                for contact in batch:
-                    entry = trigger_entry("schedule", due)
-                    fired += runner.try_enroll(plan, contact, entry, now) is not None
-            else:
-                known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
-                for contact in batch:
-                    _segment_edge(runner, plan, contact, now, baseline=False, known=known)
+            for contact in batch:
+                fired += runner.try_enroll(plan, contact, entry, now) is not None
     return fired
+
+
+def _recheck_everyone(runner: Runner, plan: Plan, now: datetime) -> int:
+    entered = 0
+    for batch in runner.store.iter_contacts():
+        with runner.store.transaction():
+            known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
+            for contact in batch:
+                entered += _segment_edge(runner, plan, contact, now, baseline=False, known=known)
+    return entered
 
 
 def _fire_contact(
@@ -288,6 +365,8 @@ def _fire_contact(
         return 0
     fire_at = state.next_fire_at
     trigger = plan.trigger
+    if isinstance(trigger, SegmentTrigger):
+        return _recheck_contact(runner, plan, trigger, state, contact, now)
     zone = contact_zone(contact, plan, runner.settings)
     nxt: datetime | None
     fire = True
@@ -314,3 +393,33 @@ def _fire_contact(
         return 0
     enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
     return int(enrolled is not None)
+
+
+def _recheck_contact(
+    runner: Runner,
+    plan: Plan,
+    trigger: SegmentTrigger,
+    state: TriggerState,
+    contact: Contact,
+    now: datetime,
+) -> int:
+    """A contact's own segment re-check; a paused journey looks again at its next tick."""
+    if plan.status == "active":
+        known = {contact.id: state}
+        return _segment_edge(
+            runner, plan, contact, now, baseline=False, known=known, lease=state.lease
+        )
+    nxt = _next_tick(runner, plan, trigger, now, now) if plan.status == "paused" else None
+    runner.store.put_trigger_states(
+        [
+            TriggerState(
+                journey_id=plan.journey_id,
+                contact_id=contact.id,
+                next_fire_at=nxt,
+                last_fired_at=state.last_fired_at,
+                segment_match=state.segment_match,
+                lease=state.lease,
+            )
+        ]
+    )
+    return 0

@@ -1,16 +1,20 @@
 """A virtual-clock run of one journey over a population: the data behind `journey simulate`.
 
-Everything runs against a throw-away store; the report says who got what and
-when (in their local time and locale), per-step counts and sends per day.
+Everything runs against a throw-away store (a scratch file); the report says who
+got what and when (in their local time and locale) for a bounded sample of the
+contacts, per-step counts and sends per day for all of them.
 """
 
 from __future__ import annotations
 
+import itertools
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from journey.clock import VirtualClock
 from journey.engine.context import EngineSettings
@@ -19,13 +23,19 @@ from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.ingest import apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Duration, Event, Plan, SegmentTrigger
+from journey.model import Duration, Event, Plan, SegmentTrigger, SplitStep
 from journey.records import JourneyCounts
 from journey.results.conversions import ConversionSettings
 from journey.results.report import build_report
+from journey.store.url import open_scratch_store
+
+if TYPE_CHECKING:
+    from journey.store.url import SQLStore
 
 Progress = Callable[[int], None]
 RENDER_SAMPLE = 200
+TIMELINE_CONTACTS = 1000  # whose rows the timeline keeps; the rest are counted
+CONTACT_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,8 @@ class SimulationReport:
     sends_per_day: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     step_order: tuple[str, ...] = ()
+    timeline_rows: int = 0  # rows in all, kept in `timeline` or not
+    timeline_contacts: int | None = None  # None: the timeline has every contact's rows
     rendered_contacts: int | None = None  # None: every message was rendered
     rendered_ids: frozenset[str] | None = None  # None: every contact's messages
     # Segment trigger: contacts matching already at the start, who stay out
@@ -103,14 +115,21 @@ class SimulationReport:
 
 
 class _Collector:
-    """Turns runner happenings into timeline rows in the contact's local time."""
+    """Turns runner happenings into timeline rows in the contact's local time.
 
-    def __init__(self, zones: Mapping[str, str | None], plan: Plan, settings: EngineSettings):
+    Rows are kept for the contacts in `shown` only (None: everyone); the rest
+    are counted as they stream by (sends per day, rows in all), so memory does
+    not grow with the population.
+    """
+
+    def __init__(self, plan: Plan, settings: EngineSettings, shown: set[str] | None):
         self.rows: list[TimelineRow] = []
-        self.zones = zones
+        self.zones: dict[str, str | None] = {}  # of the shown contacts
+        self.shown = shown
         self.plan = plan
         self.settings = settings
         self.per_day: Counter[str] = Counter()
+        self.total_rows = 0
         self.plan_zone = resolve_zone(plan.timezone, settings.default_timezone)
 
     def __call__(self, h: Happening) -> None:
@@ -122,14 +141,18 @@ class _Collector:
             "fail",
         ):
             return
+        message = h.message
+        if message is not None:
+            self.per_day[h.at.astimezone(self.plan_zone).date().isoformat()] += 1
+        self.total_rows += 1
+        if self.shown is not None and h.contact_id not in self.shown:
+            return
         zone = resolve_zone(
             self.zones.get(h.contact_id), self.plan.timezone, self.settings.default_timezone
         )
-        message = h.message
         detail = h.reason
         if message is not None:
             detail = message.subject or message.title or message.text[:60].replace("\n", " ")
-            self.per_day[h.at.astimezone(self.plan_zone).date().isoformat()] += 1
         self.rows.append(
             TimelineRow(
                 at=h.at,
@@ -157,6 +180,9 @@ def simulate(
     days_progress: Progress | None = None,
     render_sample: int | None = RENDER_SAMPLE,
     conversions: ConversionSettings | None = None,
+    timeline_contacts: int | None = TIMELINE_CONTACTS,
+    show: Iterable[str] = (),
+    events_in_order: bool = False,
 ) -> SimulationReport:
     """Run the journey from `start` for `duration`; events before `start` are history.
 
@@ -166,70 +192,138 @@ def simulate(
     with `include_existing: true`) and date, schedule and inactivity triggers
     are armed for each of them, exactly as `journey run` does on first sight of
     a new journey. Records must be valid (see `journey.ingest.parse_contact`).
+
+    Contacts and events stream: the store is a scratch file on disk (the same
+    store as `journey run`'s, without journal or fsync), the timeline keeps the
+    rows of the first `timeline_contacts` contacts and of those in `show`
+    (None: everyone's), and everything else is counted as it happens.
+    `events_in_order`: the events come sorted by timestamp and are read as they
+    are played instead of being sorted first.
     """
+    with tempfile.TemporaryDirectory(prefix="journey-simulate-") as scratch:
+        store = open_scratch_store(Path(scratch) / "simulation.db")
+        try:
+            return _simulate(
+                plan,
+                store,
+                renderer=renderer,
+                settings=settings,
+                contacts=contacts,
+                events=events if events_in_order else sorted(events, key=_timestamp),
+                start=start,
+                duration=duration,
+                progress=progress,
+                days_progress=days_progress,
+                render_sample=render_sample,
+                conversions=conversions,
+                shown=None if timeline_contacts is None else set(show),
+                timeline_contacts=timeline_contacts,
+            )
+        finally:
+            store.close()
+
+
+def _timestamp(event: Event) -> datetime:
+    return event.timestamp
+
+
+def _simulate(
+    plan: Plan,
+    store: SQLStore,
+    *,
+    renderer: Renders,
+    settings: EngineSettings,
+    contacts: Iterable[Mapping[str, Any]],
+    events: Iterable[Event],
+    start: datetime,
+    duration: Duration,
+    progress: Progress | None,
+    days_progress: Progress | None,
+    render_sample: int | None,
+    conversions: ConversionSettings | None,
+    shown: set[str] | None,
+    timeline_contacts: int | None,
+) -> SimulationReport:
     from journey.assembly import VirtualRun, virtual_shell
 
     clock = VirtualClock(start)
-    zones: dict[str, str | None] = {}
-    collector = _Collector(zones, plan, settings)
+    collector = _Collector(plan, settings, shown)
     sampler = SamplingRenderer(renderer, render_sample)
     shell = virtual_shell(
         {plan.journey_id: plan},
         clock,
         VirtualRun(renderer=sampler, settings=settings, listener=collector, batch_size=1000),
+        store=store,
     )
-    store, runner = shell.store, shell.runner
+    runner = shell.runner
     end = add_duration(start, duration, resolve_zone(plan.timezone, settings.default_timezone))
     count = 0
-    with store.transaction():
-        for record in contacts:
-            change = parse_contact(record)
-            old = store.get_contact(change.id) if change.id in zones else None  # a later line
-            contact = apply_contact_change(old, change, now=start)
-            assert contact is not None
-            store.put_contact(contact)
-            zones[contact.id] = contact.timezone
-            sampler.choose(contact.id)
-            count += 1
-            if progress and count % 100 == 0:
-                progress(100)
-    if progress:
-        progress(count % 100)
-    ordered = sorted(events, key=lambda e: e.timestamp)
-    for event in (e for e in ordered if e.timestamp < start):
+    for batch in _batches(contacts, CONTACT_BATCH):
+        with store.transaction():
+            for record in batch:
+                change = parse_contact(record)
+                old = store.get_contact(change.id)  # None, unless a later line of the same id
+                contact = apply_contact_change(old, change, now=start)
+                assert contact is not None
+                store.put_contact(contact)
+                if old is None:
+                    count += 1
+                    sampler.choose(contact.id)
+                    if shown is not None and count <= (timeline_contacts or 0):
+                        shown.add(contact.id)
+                if shown is None or contact.id in shown:
+                    collector.zones[contact.id] = contact.timezone
+        if progress:
+            progress(len(batch))
+    playing = iter(events)
+    upcoming = None
+    for event in playing:
+        if event.timestamp >= start:
+            upcoming = event
+            break
         runner.handle_event(event, history_only=True)
     runner.activate(start)
     matched = 0
     if isinstance(plan.trigger, SegmentTrigger) and not plan.trigger.include_existing:
-        states = store.get_trigger_states(plan.journey_id, list(zones))
-        matched = sum(1 for state in states.values() if state.segment_match)
-    upcoming = [e for e in ordered if start <= e.timestamp <= end]
-    _play(shell, clock, upcoming, end, days_progress)
+        for contact_batch in store.iter_contacts():
+            states = store.get_trigger_states(plan.journey_id, [c.id for c in contact_batch])
+            matched += sum(1 for state in states.values() if state.segment_match)
+    rest = itertools.chain([upcoming] if upcoming is not None else [], playing)
+    _play(shell, clock, itertools.takewhile(lambda e: e.timestamp <= end, rest), end, days_progress)
     report = SimulationReport(
         journey_id=plan.journey_id,
         start=start,
         end=end,
-        contacts=len(zones),
+        contacts=count,
         step_order=tuple(step.id for step in plan.steps),
     )
     report.timeline = sorted(collector.rows, key=lambda r: (r.at, r.contact_id))
+    report.timeline_rows = collector.total_rows
+    report.timeline_contacts = None if shown is None else len(shown)
     report.counts = store.journey_counts(plan.journey_id)
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
     report.matched_at_start = matched
-    results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
-    report.splits = results["journeys"][0]["splits"]
-    if render_sample is not None and len(zones) > render_sample:
+    if any(isinstance(step, SplitStep) for step in plan.steps):
+        # the results read every message and enrollment: only a split needs them
+        results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
+        report.splits = results["journeys"][0]["splits"]
+    if render_sample is not None and count > render_sample:
         report.rendered_contacts = render_sample
         report.rendered_ids = frozenset(sampler.chosen)
-    store.close()
     return report
+
+
+def _batches(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    iterator = iter(records)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def _play(
     shell: Shell,
     clock: VirtualClock,
-    events: list[Event],
+    events: Iterable[Event],
     end: datetime,
     days_progress: Progress | None,
 ) -> None:

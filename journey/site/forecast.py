@@ -88,6 +88,7 @@ def forecast_journey(
         events=events,
         start=start,
         duration=Duration(calendar_days=WINDOW_DAYS, text=f"{WINDOW_DAYS}d"),
+        timeline_contacts=None,  # the chart counts every row
     )
     sends = [s.id for s in plan.steps if isinstance(s, SendStep)]
     result = Forecast(start=start, days=WINDOW_DAYS, contacts=len(contacts), send_steps=sends)

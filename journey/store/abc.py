@@ -123,6 +123,10 @@ class StateStore(ABC):
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
 
     @abstractmethod
+    def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
+        """The earliest event of `name` for the contact at or after `since` (future ones too)."""
+
+    @abstractmethod
     def delete_events_before(self, cutoff: datetime) -> int:
         """Retention: forget events older than the workspace's event_retention."""
 

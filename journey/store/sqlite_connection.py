@@ -32,11 +32,17 @@ from journey.store.identity import (
 from journey.store.migrations import apply_migrations
 from journey.store.readahead import ReadAhead
 
+SCRATCH_CACHE_KIB = 64 * 1024  # the page cache of a scratch store: bounded, whatever its size
+
 
 class SQLiteConnection:
     """One connection, used by one thread at a time (the lock guards transactions)."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout_ms: int = 10_000, scratch: bool = False
+    ) -> None:
+        """`scratch`: a throw-away file for one process (a simulation): no journal, no
+        fsync, no zeroing of freed pages; a crash loses it, which is all it may do."""
         self.path = str(path)
         self.identity: FileIdentity | None = None
         self._where = os.path.abspath(self.path)  # as given (symlinks followed by stat)
@@ -48,16 +54,19 @@ class SQLiteConnection:
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             # erased data is overwritten with zeros, not left in free pages
-            self._conn.execute("PRAGMA secure_delete = ON")
+            self._conn.execute(f"PRAGMA secure_delete = {'OFF' if scratch else 'ON'}")
             self._db = sqlite_utils.Database(self._conn)
             legacy = False
-            if self.path != ":memory:":
+            if scratch:
+                self._conn.execute("PRAGMA journal_mode = OFF")
+                self._conn.execute(f"PRAGMA cache_size = -{SCRATCH_CACHE_KIB}")
+            elif self.path != ":memory:":
                 self.identity = FileIdentity.of(self._where)
                 legacy = check_store_connection(self._conn, self.path)
                 self._db.enable_wal()
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(f"PRAGMA synchronous = {'OFF' if scratch else 'NORMAL'}")
             self._conn.execute("PRAGMA foreign_keys = OFF")
-            self._migrate(mark=legacy or self.path == ":memory:")
+            self._migrate(mark=legacy or scratch or self.path == ":memory:")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
         self._depth = 0

@@ -97,6 +97,14 @@ class SQLiteContacts(SQLiteErasure):
         )
         return codec.from_ts(row[0]) if row else None
 
+    def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
+        row = self._one(
+            "SELECT MIN(timestamp) FROM events WHERE contact_id = ? AND name = ?"
+            " AND timestamp >= ?",
+            (contact_id, name, codec.ts(since)),
+        )
+        return codec.from_ts(row[0]) if row and row[0] else None
+
     def delete_events_before(self, cutoff: datetime) -> int:
         cursor = self._conn.execute("DELETE FROM events WHERE timestamp < ?", (codec.ts(cutoff),))
         return cursor.rowcount

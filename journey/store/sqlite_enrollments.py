@@ -84,8 +84,10 @@ class SQLiteEnrollments(SQLiteConnection):
     def latest_enrollment(self, journey_id: str, contact_id: str) -> Enrollment | None:
         if self._ahead is not None and self._ahead.knows(contact_id):
             return self._ahead.latest(journey_id, contact_id)
+        # `+journey_id`: without it SQLite walks enrollments_journey_entered for the ORDER
+        # BY, reading every enrollment of the journey for a contact that has none
         found = self._enrollments(
-            "contact_id = ? AND journey_id = ? ORDER BY entered_at DESC, rowid DESC LIMIT 1",
+            "contact_id = ? AND +journey_id = ? ORDER BY entered_at DESC, rowid DESC LIMIT 1",
             (contact_id, journey_id),
         )
         return found[0] if found else None

@@ -76,6 +76,14 @@ def open_store(url: str | Path, *, session: WorkerSession | None = None) -> SQLS
     return SQLiteStore(sqlite_path(url))
 
 
+def open_scratch_store(path: Path) -> SQLStore:
+    """A throw-away SQLite file for one process (a simulation over a large population):
+    the same store on disk instead of in memory, without journal or fsync."""
+    from journey.store.sqlite import SQLiteStore
+
+    return SQLiteStore(path, scratch=True)
+
+
 def environment_errors() -> tuple[type[BaseException], ...]:
     """Driver errors that mean the store itself failed (locked, gone, unreachable), not a record."""
     import sqlite3

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from journey.engine.scheduling import depends_on_time
+from journey.localtime import parse_instant
 from journey.model import Contact, Duration, SegmentTrigger
+from journey.records import TriggerState
 from tests.engine.engine_world import World
 from tests.engine.test_triggers import plan
 
@@ -56,11 +60,52 @@ def test_attribute_only_segment_is_not_rescanned_but_still_enters_on_change(
     assert len(world.sends("c1")) == 1
 
 
-def test_time_dependent_segment_is_rescanned_every_recheck(world: World) -> None:
+def _count_rechecks(world: World) -> list[int]:
+    claimed = [0]
+    original = world.store.claim_due_trigger_states
+
+    def counting(*args: Any, **kwargs: Any) -> list[TriggerState]:
+        states = original(*args, **kwargs)
+        claimed[0] += len(states)
+        return states
+
+    world.store.claim_due_trigger_states = counting  # type: ignore[method-assign]
+    return claimed
+
+
+def test_time_dependent_segment_is_rechecked_only_when_it_can_change(world: World) -> None:
     scans = _count_scans(world)
+    rechecks = _count_rechecks(world)
+    condition = "days_since(contact.trial_started) >= 3"
+    world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
+    world.contact(id="c1", trial_started="2026-03-01")  # three days on: 2026-03-04 00:00 UTC
+    activation = scans[0]
+    world.finish(timedelta(days=5))
+    assert scans[0] == activation  # no scan of every contact
+    assert rechecks[0] == 1  # 120 hourly re-checks due, one looked at: when it flips
+    assert world.sends("c1") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
+
+
+def test_undecidable_condition_is_still_rechecked_every_tick(world: World) -> None:
+    rechecks = _count_rechecks(world)
+    world.load(plan(SegmentTrigger(condition="now.hour >= 20", recheck=Duration(seconds=3600))))
+    world.contact(id="c1")
+    world.finish(timedelta(hours=5))
+    assert rechecks[0] == 5
+
+
+def test_a_store_from_before_per_contact_rechecks_arms_them_in_one_pass(world: World) -> None:
     condition = "days_since(contact.trial_started) >= 3"
     world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
     world.contact(id="c1", trial_started="2026-03-01")
-    activation = scans[0]
-    world.finish(timedelta(hours=5))
-    assert scans[0] - activation == 5
+    # as an older version left it: a segment match, no re-check instant, no marker
+    journey = world.store.get_journey_state("j")
+    assert journey is not None
+    world.store.put_journey_state(replace(journey, last_fired_at=None))
+    world.store.put_trigger_states(
+        [TriggerState(journey_id="j", contact_id="c1", segment_match=False)]
+    )
+    rechecks = _count_rechecks(world)
+    world.finish(timedelta(days=5))
+    assert world.sends("c1") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
+    assert rechecks[0] == 1  # armed by the one pass, then fired once

@@ -72,6 +72,24 @@ def test_events_with_the_same_id_are_stored_once(store: StateStore) -> None:
     )
 
 
+def test_first_event_at_or_after_an_instant_includes_future_ones(store: StateStore) -> None:
+    for hours in (0, 5, 30):
+        store.add_event(
+            Event(
+                id=f"e{hours}",
+                name="login",
+                contact_id="c1",
+                timestamp=T0 + timedelta(hours=hours),
+            )
+        )
+    store.add_event(Event(id="other", name="login", contact_id="c2", timestamp=T0))
+    assert store.first_event_at("c1", "login", T0) == T0
+    assert store.first_event_at("c1", "login", T0 + timedelta(hours=1)) == T0 + timedelta(hours=5)
+    assert store.first_event_at("c1", "login", T0 + timedelta(hours=6)) == T0 + timedelta(hours=30)
+    assert store.first_event_at("c1", "login", T0 + timedelta(days=2)) is None
+    assert store.first_event_at("c1", "purchase", T0) is None
+
+
 def test_one_active_enrollment_per_journey_and_contact(store: StateStore) -> None:
     assert store.insert_enrollment(enrollment(1)) is True
     assert store.insert_enrollment(enrollment(2)) is False

@@ -108,5 +108,13 @@ class PostgresContacts(PostgresErasure):
         )
         return pg.utc(row[0]) if row else None
 
+    def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
+        row = self._one(
+            "SELECT MIN(timestamp) FROM events WHERE contact_id = %s AND name = %s"
+            " AND timestamp >= %s",
+            (contact_id, name, since),
+        )
+        return pg.utc(row[0]) if row else None
+
     def delete_events_before(self, cutoff: datetime) -> int:
         return self._run("DELETE FROM events WHERE timestamp < %s", (cutoff,))

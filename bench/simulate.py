@@ -1,0 +1,199 @@
+"""`journey simulate` at scale: wall time, peak memory and transitions/s per population size.
+
+    python -m bench.simulate --journey onboarding --contacts 10000 100000 [--baseline DIR]
+        [--profile] [--json]
+
+Each size runs in its own process (so peak RSS, `getrusage`, is that run's) doing what
+`journey simulate FILE --contacts FILE.jsonl --enter-all` does: the generated contacts are
+written to a JSONL file first and read back as they are loaded. `--baseline DIR` runs the
+same thing against another checkout of the project (e.g. `git archive main | tar -x -C DIR`)
+in the same invocation, alternating with this one, for ratios on a shared machine.
+`--profile` prints the top cProfile entries (cumulative) of each run of this checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+LOCALES = (
+    ("sv_SE", "Europe/Stockholm", "SE"),
+    ("zh_CN", "Asia/Shanghai", "CN"),
+    ("en_US", "America/New_York", "US"),
+    ("en_GB", "Europe/London", "GB"),
+)
+PLANS = ("trial", "monthly", "fortnightly", "weekly", "paused")
+
+
+def contact(number: int, rng: random.Random) -> dict[str, Any]:
+    """A customer of the example workspace: enough attributes for every example journey."""
+    locale, zone, country = LOCALES[number % len(LOCALES)]
+    last_order = START - timedelta(days=rng.randint(0, 80), hours=rng.randint(0, 23))
+    return {
+        "id": f"c{number}",
+        "email": f"c{number}@example.com",
+        "phone": "+46700000000",
+        "locale": locale,
+        "timezone": zone,
+        "country": country,
+        "first_name": "Alex",
+        "plan": rng.choice(PLANS),
+        "churn_risk": round(rng.random(), 2),
+        "last_order_at": last_order.isoformat(),
+        "order_count": rng.randint(0, 6),
+        "nps_score": rng.randint(0, 10),
+        "digest_opt_in": rng.random() < 0.5,
+        "birthday": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "consent": {"email": True, "sms": number % 2 == 0, "push": True},
+    }
+
+
+def write_contacts(path: Path, count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            out.write(json.dumps(contact(number, rng)) + "\n")
+
+
+def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[str, Any]:
+    """One simulation in this process, as the CLI runs it; figures as a dict."""
+    import journey as package
+    from journey.assembly import workspace_renderer, workspace_settings
+    from journey.cli.simulate import _contacts, _entry_events
+    from journey.compiler import compile_journey
+    from journey.durations import parse_duration
+    from journey.engine.simulation import simulate
+    from journey.loader import load_yaml
+    from journey.model import EventTrigger
+    from journey.workspace import load_workspace
+
+    workspace, _ = load_workspace(ROOT)
+    plan = compile_journey(load_yaml(ROOT / f"journeys/examples/{journey}.yaml"), workspace)
+    events: Any = []
+    if isinstance(plan.trigger, EventTrigger):
+        events = _entry_events(plan, contacts, START)
+    options: dict[str, Any] = {}
+    if "events_in_order" in inspect.signature(simulate).parameters:
+        options["events_in_order"] = True
+    began = time.perf_counter()
+    cpu = time.process_time()
+
+    def run() -> Any:
+        return simulate(
+            plan,
+            renderer=workspace_renderer(workspace),
+            settings=workspace_settings(workspace),
+            contacts=_contacts(contacts),
+            events=events,
+            start=START,
+            duration=parse_duration(f"{days}d"),
+            conversions=workspace.conversions,
+            **options,
+        )
+
+    top = ""
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        report = profiler.runcall(run)
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+        top = text.getvalue()
+    else:
+        report = run()
+    seconds = time.perf_counter() - began
+    counts = report.counts
+    return {
+        "journey": journey,
+        "code": str(Path(package.__file__).parent.parent),
+        "contacts": report.contacts,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "transitions": report.transitions,
+        "per_second": round(report.transitions / seconds) if seconds else 0,
+        "entered": counts.entered if counts else 0,
+        "exited": dict(counts.exited) if counts else {},
+        "sends": sum(report.sends_per_day.values()),
+        "profile": top,
+    }
+
+
+def measure(tree: Path, journey: str, contacts: Path, days: int, profile: bool) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    # a script path, not `-m`: the current directory must not shadow `tree`'s package
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        journey,
+        str(contacts),
+        str(days),
+        *(["--profile"] if profile else []),
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{tree}: the simulation failed:\n{done.stderr[-4000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["tree"] = "baseline" if tree != ROOT else "this"
+    figures["per_contact_kib"] = round(
+        figures["peak_rss_mib"] * 1024 / max(1, figures["contacts"]), 1
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--journey", default="onboarding")
+    parser.add_argument("--contacts", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--baseline", type=Path, help="another checkout to measure alongside")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        journey, contacts, days = args.child
+        result = run_child(journey, Path(contacts), int(days), args.profile)
+        print(json.dumps(result))
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-simulate-") as tmp:
+        for size in args.contacts:
+            path = Path(tmp) / f"contacts-{size}.jsonl"
+            write_contacts(path, size)
+            for _ in range(args.runs):
+                trees = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
+                for tree in trees:
+                    figures = measure(tree, args.journey, path, args.days, args.profile)
+                    figures["load"] = round(os.getloadavg()[0], 1)
+                    results.append(figures)
+                    if not args.json:
+                        shown = {k: v for k, v in figures.items() if k != "profile"}
+                        print(json.dumps(shown), flush=True)
+                        if figures["profile"]:
+                            print(figures["profile"], flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,273 @@
+"""When can a segment condition next change with nothing but time passing? Pure.
+
+A segment whose condition reads the clock (`days_since`, `now`, `has_event` or
+`event_count` with a `within` window) used to be re-evaluated for every
+contact at every re-check. Instead, each contact's condition is taken apart
+into the parts that move with time, and for each part the first instant at
+which its value can change is computed:
+
+- `days_since(x) > 30` (any comparison with a number) flips when the day count
+  reaches the threshold: at x + 31 days; a bare `days_since(x)` changes at the
+  next whole day;
+- `x < now` (a comparison of `now` with an instant) flips at x;
+- `has_event(name, within=w)` turns false when the window slides past the last
+  event (last + w); `event_count(name, w)` changes when the oldest event in the
+  window leaves it (oldest + w); an event stored with a future timestamp
+  enters the window at its timestamp.
+
+Until the earliest of these instants the condition keeps its value, so the
+contact needs no re-check before the first re-check tick at or after it.
+Anything else that reads `now` cannot be decided this way: `EVERY_TICK`.
+Events and contact changes re-check the segment on their own path.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Final
+
+from jinja2 import nodes
+
+from journey.durations import parse_duration
+from journey.engine.context import EvalScope, days_since_origin
+from journey.errors import ExpressionError
+from journey.expressions import CompiledExpression, ExpressionSyntaxError, compile_node, syntax_tree
+from journey.localtime import add_duration, subtract_duration
+from journey.model import Duration
+
+
+class EveryTick:
+    """The condition cannot be decided ahead: re-check at every tick."""
+
+    def __repr__(self) -> str:
+        return "EVERY_TICK"
+
+
+EVERY_TICK: Final = EveryTick()
+
+ONE_DAY = timedelta(days=1)
+ONE_HOUR = timedelta(hours=1)
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "eq": operator.eq,
+    "ne": operator.ne,
+}
+_MIRRORED = {"gt": "lt", "gteq": "lteq", "lt": "gt", "lteq": "gteq", "eq": "eq", "ne": "ne"}
+
+
+@dataclass(frozen=True, slots=True)
+class _DaysSince:
+    """`days_since(arg)`, alone (`flips` None: every day) or compared with a number."""
+
+    arg: CompiledExpression
+    flips: tuple[int, ...] | None  # day counts at which the comparison's truth changes
+
+
+@dataclass(frozen=True, slots=True)
+class _NowCompared:
+    """`other < now` and the like: flips when the clock passes `other`."""
+
+    other: CompiledExpression
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """`has_event(name, within=w)` (`last_only`) or `event_count(name, w)`."""
+
+    name: CompiledExpression
+    within: Duration
+    last_only: bool
+
+
+_Part = _DaysSince | _NowCompared | _Window
+
+
+class _Undecidable(Exception):
+    pass
+
+
+@lru_cache(maxsize=256)
+def clock_parts(condition: str) -> tuple[_Part, ...] | None:
+    """The parts of the condition that move with time (None: some part cannot be decided)."""
+    try:
+        parts: list[_Part] = []
+        _walk(syntax_tree(condition), parts)
+        return tuple(parts)
+    except (_Undecidable, ExpressionSyntaxError):
+        return None
+
+
+def next_change(condition: str, scope: EvalScope) -> datetime | EveryTick | None:
+    """The first instant after `scope.now` at which the condition can change by time alone.
+
+    None: never, until the contact or its events change. The instant may be
+    early (the condition is then re-checked and found unchanged), never late.
+    """
+    parts = clock_parts(condition)
+    if parts is None:
+        return EVERY_TICK
+    variables = scope.variables()
+    soonest: datetime | None = None
+    for part in parts:
+        try:
+            instant = _part_change(part, scope, variables)
+        except ExpressionError:
+            instant = None  # the part fails now and keeps failing until the contact changes
+        if instant is not None and (soonest is None or instant < soonest):
+            soonest = instant
+    return soonest
+
+
+# ------------------------------------------------------------------- analysis
+
+
+def _walk(node: nodes.Node, parts: list[_Part]) -> None:
+    if isinstance(node, nodes.Compare) and len(node.ops) == 1:
+        found = _compared(node.expr, node.ops[0].op, node.ops[0].expr)
+        if found is not None:
+            part, rest = found
+            parts.append(part)
+            _walk(rest, parts)  # the argument may read time too (and must not)
+            return
+    if isinstance(node, nodes.Name) and node.name == "now":
+        raise _Undecidable
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
+        name = node.node.name
+        if name == "days_since" and len(node.args) == 1 and not node.kwargs:
+            parts.append(_DaysSince(compile_node(node.args[0]), None))
+        elif name in ("has_event", "event_count"):
+            window = _window(node, last_only=name == "has_event")
+            if window is not None:
+                parts.append(window)
+    for child in node.iter_child_nodes():
+        _walk(child, parts)
+
+
+def _compared(left: nodes.Expr, op: str, right: nodes.Expr) -> tuple[_Part, nodes.Node] | None:
+    if op not in _OPERATORS:
+        return None
+    for this, other, this_op in ((left, right, op), (right, left, _MIRRORED[op])):
+        if _is_days_since(this) and _is_number(other):
+            assert isinstance(this, nodes.Call) and isinstance(other, nodes.Const)
+            flips = _flips(this_op, other.value)
+            return _DaysSince(compile_node(this.args[0]), flips), this.args[0]
+        if isinstance(this, nodes.Name) and this.name == "now":
+            return _NowCompared(compile_node(other)), other
+    return None
+
+
+def _is_days_since(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "days_since"
+        and len(node.args) == 1
+        and not node.kwargs
+    )
+
+
+def _is_number(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.Const)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+        and math.isfinite(node.value)
+    )
+
+
+def _flips(op: str, threshold: float) -> tuple[int, ...]:
+    """Whole day counts m at which `m - 1 OP threshold` and `m OP threshold` differ."""
+    compare = _OPERATORS[op]
+    base = math.floor(threshold)
+    candidates = range(base - 1, base + 3)
+    return tuple(m for m in candidates if compare(m - 1, threshold) != compare(m, threshold))
+
+
+def _window(call: nodes.Call, *, last_only: bool) -> _Window | None:
+    """A counting call with a constant window; None when it counts all time."""
+    within: nodes.Expr | None = call.args[1] if len(call.args) > 1 else None
+    for keyword in call.kwargs:
+        if keyword.key == "within":
+            within = keyword.value
+    if not call.args or within is None:
+        return None  # all-time counts move only with events
+    if not isinstance(within, nodes.Const) or not isinstance(within.value, str):
+        raise _Undecidable
+    try:
+        duration = parse_duration(within.value)
+    except ValueError:
+        return None  # fails at every evaluation alike
+    return _Window(compile_node(call.args[0]), duration, last_only)
+
+
+# --------------------------------------------------------------------- instants
+
+
+def _part_change(part: _Part, scope: EvalScope, variables: dict[str, Any]) -> datetime | None:
+    now = scope.now
+    if isinstance(part, _DaysSince):
+        return _days_since_change(part, days_since_origin(part.arg.evaluate(variables)), now)
+    if isinstance(part, _NowCompared):
+        other = part.other.evaluate(variables)
+        if isinstance(other, datetime) and other.tzinfo is not None and other >= now:
+            return max(other, now + timedelta(microseconds=1))
+        return None
+    return _window_change(part, scope, part.name.evaluate(variables))
+
+
+def _days_since_change(
+    part: _DaysSince, origin: datetime | date | None, now: datetime
+) -> datetime | None:
+    if origin is None:
+        return None
+
+    def reaches(days: int) -> datetime:
+        if isinstance(origin, datetime):
+            return origin + timedelta(days=days)
+        return datetime.combine(origin + timedelta(days=days), time(), tzinfo=now.tzinfo)
+
+    if part.flips is None:
+        current = (
+            (now - origin).days if isinstance(origin, datetime) else (now.date() - origin).days
+        )
+        return reaches(current + 1)
+    upcoming = [instant for m in part.flips if (instant := reaches(m)) > now]
+    return min(upcoming, default=None)
+
+
+def _window_change(part: _Window, scope: EvalScope, name: Any) -> datetime | None:
+    if not isinstance(name, str):
+        return None
+    now, history, zone = scope.now, scope.history, scope.zone
+    retention = scope.settings.event_retention
+    # an event leaves the window when the window's start or the retention passes it
+    since = max(subtract_duration(now, retention, zone), subtract_duration(now, part.within, zone))
+    lengths = (part.within, retention)
+    if part.last_only:
+        inside = history.last_event_at(name, now)
+    else:
+        inside = history.first_event_at(name, since)
+    inside = inside if inside is not None and since <= inside <= now else None
+    instants: list[datetime] = []
+    if inside is not None:
+        for length in lengths:
+            leaves = add_duration(inside, length, zone)
+            if length.calendar_days:
+                leaves -= ONE_HOUR  # daylight-saving shifts: early, never late
+            instants.append(leaves)
+    upcoming = history.first_event_at(name, now + timedelta(microseconds=1))
+    if upcoming is not None:
+        instants.append(upcoming)
+    later = [instant for instant in instants if instant > now]
+    if not later and inside is not None and instants:
+        return now + timedelta(microseconds=1)  # on the edge right now: look again next tick
+    return min(later, default=None)
