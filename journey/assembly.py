@@ -23,7 +23,7 @@ from journey.engine.runner import Claims, Runner, StepParts
 from journey.engine.shell import Shell, build_shell
 from journey.model import Channel, Plan
 from journey.store.abc import StateStore
-from journey.store.url import open_store
+from journey.store.url import open_scratch_store, open_store
 from journey.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -53,6 +53,11 @@ def workspace_settings(workspace: Workspace) -> EngineSettings:
 def open_workspace_store(workspace: Workspace, database: str | Path | None = None) -> SQLStore:
     """The workspace's store: `--database`, else JOURNEY_DATABASE_URL, else `database:`."""
     return open_store(workspace.store_url(database))
+
+
+def scratch_store(path: Path) -> SQLStore:
+    """A store for one process and one run (`journey simulate`): a file without journal or fsync."""
+    return open_scratch_store(path)
 
 
 def memory_store() -> SQLStore:

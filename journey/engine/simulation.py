@@ -27,7 +27,6 @@ from journey.model import Duration, Event, Plan, SegmentTrigger, SplitStep
 from journey.records import JourneyCounts
 from journey.results.conversions import ConversionSettings
 from journey.results.report import build_report
-from journey.store.url import open_scratch_store
 
 if TYPE_CHECKING:
     from journey.store.url import SQLStore
@@ -201,7 +200,9 @@ def simulate(
     are played instead of being sorted first.
     """
     with tempfile.TemporaryDirectory(prefix="journey-simulate-") as scratch:
-        store = open_scratch_store(Path(scratch) / "simulation.db")
+        from journey.assembly import scratch_store  # the one place stores are opened
+
+        store = scratch_store(Path(scratch) / "simulation.db")
         try:
             return _simulate(
                 plan,

@@ -112,7 +112,7 @@ def run_crash_test(
             time.sleep(0.1)
         time.sleep(0.3)  # a duplicate still in flight would land now
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=15) == 0, log.read_text()[-3000:]
         ids = Counter(server.message_ids())
         arrived = _arrived(server, expected)
         return CrashReport(
