@@ -99,7 +99,7 @@ def command(
                 raise UsageError("--demo keeps its own SQLite store; drop --database")
 
             ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
-        from journey.daemon.scheduler import run_forever, run_once
+        from journey.daemon.scheduler import run_forever, run_once, stop_early
         from journey.daemon.service import Daemon, DaemonOptions
 
         daemon = Daemon(
@@ -115,5 +115,7 @@ def command(
             stream=handler.stream,
             log_lock=handler.lock,
         )
+        if not once:  # a stop asked while the daemon opens is kept, not fatal
+            stop_early(daemon)
         daemon.open()
         ctx.exit(run_once(daemon) if once else run_forever(daemon, http=http))

@@ -83,6 +83,17 @@ def _retention(daemon: Daemon) -> None:
         daemon.log.emit("retention", events_removed=removed)
 
 
+def stop_early(daemon: Daemon) -> None:
+    """Until run_forever takes over: SIGTERM/SIGINT mark the daemon stopping, so a stop
+    asked during start-up (recovery can take a while) ends it cleanly, not by the signal."""
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        daemon.stopping.set()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+
+
 def run_forever(daemon: Daemon, *, http: bool | None) -> int:
     """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit status."""
     stop = threading.Event()
@@ -102,6 +113,8 @@ def run_forever(daemon: Daemon, *, http: bool | None) -> int:
         (signal.SIGHUP, on_hup),
     ):
         previous[signum] = signal.signal(signum, handler)
+    if daemon.stopping.is_set():  # SIGTERM came while the daemon was opening
+        stop.set()
     scheduler = build_scheduler(daemon)
     server = start_http(daemon, http)
     scheduler.start()

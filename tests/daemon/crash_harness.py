@@ -106,13 +106,17 @@ def run_crash_test(
             done += 1
             if _arrived(server, expected) == expected:
                 break  # finished before we could kill it again
+        mark = log.stat().st_size
         process = start_daemon(root, log)
+        # a SIGTERM before the process has even set up its handlers would kill it outright
+        assert wait_for_log(log, '"started"', mark, 30), log.read_text()[-2000:]
         deadline = time.monotonic() + timeout
         while _arrived(server, expected) != expected and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.3)  # a duplicate still in flight would land now
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0, log.read_text()[-3000:]
+        status = process.wait(timeout=15)
+        assert status == 0, f"exit {status}: " + log.read_text()[-1500:]
         ids = Counter(server.message_ids())
         arrived = _arrived(server, expected)
         return CrashReport(
