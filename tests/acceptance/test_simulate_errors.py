@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from journey.cli.simulate import error_reasons, render_table
+from journey.cli.simulate_output import error_reasons, render_table
 from journey.engine.simulation import SimulationReport, TimelineRow
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
