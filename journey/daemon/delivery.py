@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,55 +24,22 @@ from journey.channels.base import ChannelImpl, WebhookRequest
 from journey.channels.checks import message_problem
 from journey.channels.retry import RetryPolicy, next_retry_at
 from journey.clock import Clock
+from journey.daemon.delivery_links import UnsubscribeLinks
 from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
+from journey.daemon.outcomes import outcome_event
 from journey.daemon.ratelimit import TokenBucket
-from journey.engine.performing import signed_token
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
 from journey.model import Contact, Event, Message
 from journey.store.abc import LeaseLost, StateStore
-from journey.unsubscribe import unsubscribe_url
 
 ResultStatus = Literal[
     "sent", "retry", "dead", "suppressed", "parked", "uncertain", "unconfirmed", "interrupted"
 ]
 # Stored delivery states the worker claims; `uncertain` has had one send of unknown outcome.
 UNCERTAIN = "uncertain"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UnsubscribeLinks:
-    """Signed one-click links (RFC 8058), served by the daemon at /v1/unsubscribe/.
-
-    A message carries the link its body was rendered with (`unsubscribe_url`),
-    and the channel puts that same link in List-Unsubscribe; this makes one only
-    for a delivery stored without it.
-    """
-
-    secret: bytes = field(repr=False)
-    base_url: str
-    channel_bases: Mapping[str, str] = field(default_factory=dict)
-
-    def url(self, contact_id: str, journey_id: str, channel: str = "") -> str:
-        base = self.channel_bases.get(channel) or self.base_url
-        return unsubscribe_url(base, signed_token(self.secret, contact_id, journey_id))
-
-
-def replace_links(links: UnsubscribeLinks | None, *, secret: bytes) -> UnsubscribeLinks | None:
-    return None if links is None else replace(links, secret=secret)
-
-
-def channel_unsubscribe_bases(channels: Mapping[str, ChannelImpl]) -> dict[str, str]:
-    """Each email channel's own (expanded) `unsubscribe_base_url`: its links point there."""
-    found = {}
-    for name, channel in channels.items():
-        identity = getattr(getattr(channel, "settings", None), "identity", None)
-        base = getattr(identity, "unsubscribe_base_url", None)
-        if isinstance(base, str) and base:
-            found[name] = base
-    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -422,23 +389,3 @@ class DeliveryWorker:
             retry_at=result.next_attempt_at.isoformat() if result.next_attempt_at else None,
             error=result.detail or None,
         )
-
-
-def outcome_event(name: str, record: DeliveryRecord, now: datetime, error: str = "") -> Event:
-    """`journey.sent` / `journey.failed`, with an id derived from the key (stored once)."""
-    properties: dict[str, Any] = {
-        "journey_id": record.journey_id,
-        "step_id": record.step_id,
-        "delivery_key": record.delivery_key,
-        "channel": record.channel,
-    }
-    if error:
-        properties["error"] = error
-    return Event(
-        id=f"{name}:{record.delivery_key}",
-        name=name,
-        contact_id=record.contact_id,
-        timestamp=now,
-        properties=properties,
-        received_at=now,
-    )

@@ -28,8 +28,8 @@ from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
 from journey.daemon.catalog import PlanCatalog, ReloadReport
-from journey.daemon.delivery import (
-    DeliveryWorker,
+from journey.daemon.delivery import DeliveryWorker
+from journey.daemon.delivery_links import (
     UnsubscribeLinks,
     channel_unsubscribe_bases,
     replace_links,

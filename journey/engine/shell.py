@@ -27,7 +27,8 @@ from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock
 from journey.daemon import inbox
-from journey.daemon.delivery import DeliveryResult, DeliveryWorker, UnsubscribeLinks
+from journey.daemon.delivery import DeliveryResult, DeliveryWorker
+from journey.daemon.delivery_links import UnsubscribeLinks
 from journey.daemon.logs import StateLog
 from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts
