@@ -72,7 +72,7 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
     """One simulation in this process, as the CLI runs it; figures as a dict."""
     import journey as package
     from journey.assembly import workspace_renderer, workspace_settings
-    from journey.cli.simulate import _contacts, _entry_events
+    from journey.cli import simulate as simulate_cli
     from journey.compiler import compile_journey
     from journey.durations import parse_duration
     from journey.engine.simulation import simulate
@@ -84,7 +84,7 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
     plan = compile_journey(load_yaml(ROOT / f"journeys/examples/{journey}.yaml"), workspace)
     events: Any = []
     if isinstance(plan.trigger, EventTrigger):
-        events = _entry_events(plan, contacts, START)
+        events = simulate_cli._entry_events(plan, contacts, START)
     options: dict[str, Any] = {}
     if "events_in_order" in inspect.signature(simulate).parameters:
         options["events_in_order"] = True
@@ -96,7 +96,7 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
             plan,
             renderer=workspace_renderer(workspace),
             settings=workspace_settings(workspace),
-            contacts=_contacts(contacts),
+            contacts=getattr(simulate_cli, "_parsed_contacts", simulate_cli._contacts)(contacts),
             events=events,
             start=START,
             duration=parse_duration(f"{days}d"),
@@ -113,7 +113,8 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
         profiler = cProfile.Profile()
         report = profiler.runcall(run)
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+        order = os.environ.get("BENCH_SORT", "cumulative")  # or tottime
+        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(25)
         top = text.getvalue()
     else:
         report = run()

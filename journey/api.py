@@ -150,9 +150,8 @@ class Project:
     ) -> SimulationReport:
         """`journey simulate`: the journey over these contacts on a virtual clock."""
         begin = _aware(start)
-        records = [dict(c) for c in contacts]
-        for record in records:
-            parse_contact(record)  # a bad record is a RecordError here, naming its field
+        # a bad record is a RecordError here, naming its field; each is parsed once
+        records = [parse_contact(dict(c)) for c in contacts]
         happenings = [
             e if isinstance(e, Event) else parse_event(dict(e), received_at=begin) for e in events
         ]

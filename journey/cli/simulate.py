@@ -24,21 +24,33 @@ from journey.engine.simulation import (
     simulate,
 )
 from journey.errors import UsageError
-from journey.ingest import RecordError, parse_contact
+from journey.ingest import ContactChange, RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger, Plan
 from journey.sampled_simulation import DEFAULT_STRATA
 
 
 def _contacts(path: Path) -> Iterator[dict[str, Any]]:
+    """The file's records, each checked (a bad line is a UsageError naming `file:line`)."""
+    for record, _ in _checked_contacts(path):
+        yield record
+
+
+def _parsed_contacts(path: Path) -> Iterator[ContactChange]:
+    """The file's contacts parsed once, for the simulation to load as they are."""
+    for _, change in _checked_contacts(path):
+        yield change
+
+
+def _checked_contacts(path: Path) -> Iterator[tuple[dict[str, Any], ContactChange]]:
     for number, record in read_jsonl(path):
         if not isinstance(record.get("id"), str):
             raise UsageError(f"{path}:{number}: a contact needs an `id` that is a string")
         try:
-            parse_contact(record)
+            change = parse_contact(record)
         except RecordError as exc:
             raise UsageError(f"{path}:{number}: {exc}") from None
-        yield record
+        yield record, change
 
 
 def _events(path: Path | None, start: datetime) -> list[Event]:
@@ -229,7 +241,7 @@ def command(
             plan,
             renderer=renderer,
             settings=settings,
-            contacts=_contacts(contacts_file),
+            contacts=_parsed_contacts(contacts_file),
             events=events,
             start=start,
             duration=duration,

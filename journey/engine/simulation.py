@@ -21,7 +21,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.perform import Happening, Renders
 from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
-from journey.ingest import apply_contact_change, parse_contact
+from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Duration, Event, Plan, SegmentTrigger, SplitStep
 from journey.records import JourneyCounts
@@ -171,7 +171,7 @@ def simulate(
     *,
     renderer: Renders,
     settings: EngineSettings,
-    contacts: Iterable[Mapping[str, Any]],
+    contacts: Iterable[Mapping[str, Any] | ContactChange],
     events: Iterable[Event],
     start: datetime,
     duration: Duration,
@@ -190,7 +190,8 @@ def simulate(
     trigger enters only those who start to match later (or everyone matching,
     with `include_existing: true`) and date, schedule and inactivity triggers
     are armed for each of them, exactly as `journey run` does on first sight of
-    a new journey. Records must be valid (see `journey.ingest.parse_contact`).
+    a new journey. Records must be valid (see `journey.ingest.parse_contact`); a
+    caller that has checked them already passes the parsed `ContactChange`s.
 
     Contacts and events stream: the store is a scratch file on disk (the same
     store as `journey run`'s, without journal or fsync), the timeline keeps the
@@ -234,7 +235,7 @@ def _simulate(
     *,
     renderer: Renders,
     settings: EngineSettings,
-    contacts: Iterable[Mapping[str, Any]],
+    contacts: Iterable[Mapping[str, Any] | ContactChange],
     events: Iterable[Event],
     start: datetime,
     duration: Duration,
@@ -262,7 +263,7 @@ def _simulate(
     for batch in _batches(contacts, CONTACT_BATCH):
         with store.transaction():
             for record in batch:
-                change = parse_contact(record)
+                change = record if isinstance(record, ContactChange) else parse_contact(record)
                 old = store.get_contact(change.id)  # None, unless a later line of the same id
                 contact = apply_contact_change(old, change, now=start)
                 assert contact is not None
@@ -315,7 +316,9 @@ def _simulate(
     return report
 
 
-def _batches(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+def _batches(
+    records: Iterable[Mapping[str, Any] | ContactChange], size: int
+) -> Iterator[list[Mapping[str, Any] | ContactChange]]:
     iterator = iter(records)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
