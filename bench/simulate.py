@@ -96,6 +96,7 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
             plan,
             renderer=workspace_renderer(workspace),
             settings=workspace_settings(workspace),
+            # a baseline checkout from before contacts were parsed once has only _contacts
             contacts=getattr(simulate_cli, "_parsed_contacts", simulate_cli._contacts)(contacts),
             events=events,
             start=START,
