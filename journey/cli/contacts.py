@@ -8,6 +8,7 @@ running, the change goes to the daemon's inbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -18,15 +19,22 @@ from journey.cli.ingest import (
     PROGRESS_OPTION,
     finish,
     ingest_session,
+    kept_note,
     open_input,
     run_feed,
 )
 from journey.ingest import parse_contact
+from journey.ingest.door import Door, door_for
 from journey.intake import Parsed, contact_committer
 
 
-def _parse(obj: Any) -> Parsed:
-    return parse_contact(obj), obj
+def contact_parser(door: Door) -> Callable[[Any], Parsed]:
+    """A line's record -> the change it asks for (held against the declarations) and the record."""
+
+    def parse(obj: Any) -> Parsed:
+        return door.contact(parse_contact(obj)), obj
+
+    return parse
 
 
 @click.group("contacts")
@@ -53,9 +61,10 @@ def import_command(
     with open_input(file):
         pass  # a missing file is a usage error before the store is touched
     with ingest_session(ctx, with_runner=True, database=database) as session:
+        door = door_for(session.workspace)
         summary = run_feed(
             file,
-            parse=_parse,
+            parse=contact_parser(door),
             commit=contact_committer(session),
             progress=progress,
             label="importing contacts",
@@ -72,4 +81,4 @@ def import_command(
             ]
         if outcomes["refused"]:
             parts.append(f"{outcomes['refused']} refused (erased contacts are not recreated)")
-        finish(ctx, summary, parts)
+        finish(ctx, summary, parts + kept_note(door))

@@ -37,6 +37,7 @@ EXIT_CODES: dict[str, str] = {
     "2 another daemon holds the database, or usage error · "
     "3 a stop did not finish within `--stop-within` seconds",
     "deliveries requeue": "0 done (also when nothing matched) · 2 usage error",
+    "schema": "0 schema printed or written · 2 usage error (e.g. --out cannot be written)",
     "secret rotate": "0 rotated · 2 usage error (no state store)",
     "ingest": "0 every line stored · 1 some lines bad (reported and skipped) · 2 usage error",
     "contacts import": "0 every line stored · 1 some lines bad (reported and skipped) · "

@@ -25,6 +25,7 @@ from journey.daemon.lock import writer_access
 from journey.engine.runner import Runner
 from journey.errors import JourneyError, UsageError
 from journey.ingest import LineError, RecordError, parse_event
+from journey.ingest.door import Door, door_for
 from journey.ingest.feed import DEFAULT_BATCH, FeedSummary, feed
 from journey.intake import Session, event_committer
 from journey.reporting import format_diagnostics
@@ -135,6 +136,12 @@ def finish(ctx: click.Context, summary: FeedSummary, parts: list[str]) -> None:
     ctx.exit(1 if bad else 0)
 
 
+def kept_note(door: Door) -> list[str]:
+    """The summary's word on records kept though off the declarations (`intake: keep`)."""
+    kept = door.tally.kept()
+    return [f"{kept} kept though off the declarations (intake: keep)"] if kept else []
+
+
 PROGRESS_OPTION = click.option(
     "--progress/--no-progress",
     default=None,
@@ -181,10 +188,11 @@ def command(
         pass  # a missing file is a usage error before the store is touched
     with ingest_session(ctx, with_runner=not history, database=database) as session:
         clock = session.clock
+        door = door_for(session.workspace)
         try:
             summary = run_feed(
                 file,
-                parse=lambda obj: parse_event(obj, received_at=clock.now()),
+                parse=lambda obj: door.event(parse_event(obj, received_at=clock.now())),
                 commit=event_committer(session, history=history),
                 progress=progress,
                 label="ingesting events",
@@ -201,4 +209,4 @@ def command(
             parts.append(f"{outcomes['refused']} refused (their contacts were erased)")
         if history:
             parts.append("history only")
-        finish(ctx, summary, parts)
+        finish(ctx, summary, parts + kept_note(door))

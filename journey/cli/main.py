@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "status": "status",
     "store": "store",
     "report": "report",
+    "schema": "schema",
     "diff": "diff",
     "site": "site",
 }

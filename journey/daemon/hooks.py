@@ -17,6 +17,7 @@ from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, se
 from journey.daemon.http.unsubscribe_page import PageLanguage, first_language
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
+from journey.ingest.door import Door, door_for
 from journey.intake import queue_contact_changes
 from journey.model import Event
 from journey.renderer.locale import negotiate_locale
@@ -40,7 +41,13 @@ class HttpHooks:
             now=self.daemon.clock.now,
             unsubscribe_keys=self.unsubscribe_keys,
             unsubscribe_language=self.unsubscribe_language,
+            check_event=lambda event: self.door().event(event),
+            check_contact=lambda change: self.door().contact(change),
         )
+
+    def door(self) -> Door:
+        """The declarations of the workspace as now loaded (a reload changes them)."""
+        return door_for(self.daemon.catalog.workspace_or_fail, self.daemon.metrics.intake)
 
     def ingest_events(self, events: list[Event]) -> Sequence[str]:
         """Per event: `new` (queued now), `duplicate` (same id and content seen) or `conflict`."""

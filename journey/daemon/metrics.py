@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from journey import __version__
 from journey.clock import Clock
+from journey.ingest.door import IntakeTally
 
 if TYPE_CHECKING:
     from journey.daemon.delivery import DeliveryResult
@@ -106,6 +107,7 @@ class DaemonMetrics:
         self.latency: dict[str, Histogram] = {}
         self.last_tick_at = 0.0  # unix seconds; 0 until the first tick ends
         self._event_arrivals: OrderedDict[str, datetime] = OrderedDict()
+        self.intake = IntakeTally()  # records off the declarations, refused or kept
 
     def configure(self, channels: Iterable[str]) -> None:
         """The workspace's channels: each gets every series at 0 (kept across reloads)."""
@@ -171,6 +173,13 @@ class DaemonMetrics:
             lines, "journey_deliveries_total", "counter",
             "Delivery attempts since start, by channel and outcome.",
             [({"channel": c, "outcome": o}, n) for (c, o), n in sorted(outcomes.items())],
+        )  # fmt: skip
+        family(
+            lines, "journey_intake_off_declaration_total", "counter",
+            "Events and contacts received that do not fit workspace.yaml's declarations,"
+            " by kind, problem and what was done (intake: refuse or keep).",
+            [({"kind": k, "problem": p, "action": a}, n)
+             for (k, p, a), n in self.intake.snapshot().items()],
         )  # fmt: skip
         _histograms(lines, latency)
         return "\n".join(lines) + "\n"

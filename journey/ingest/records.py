@@ -210,6 +210,11 @@ def parse_event(obj: Any, *, received_at: datetime) -> Event:
             " properties)"
         )
     name = _identifier(record.get("name"), "name")
+    if any(ch.isspace() for ch in name):
+        raise RecordError(
+            f"`name` {json.dumps(name, ensure_ascii=False)} has a space; an event name is one"
+            " word, as journeys name it (e.g. order_placed)"
+        )
     contact_id = _identifier(record.get("contact_id"), "contact_id")
     raw_timestamp = record.get("timestamp")
     timestamp = (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from journey.ingest.dedup import conflict_error
 from journey.ingest.payload import Located, parse_each, split_body
@@ -23,6 +23,7 @@ from journey.ingest.records import ContactChange, RecordError, parse_contact, pa
 from journey.model import Event
 
 Reply = tuple[int, dict[str, Any]]
+T = TypeVar("T")
 
 
 def events_reply(
@@ -31,10 +32,14 @@ def events_reply(
     *,
     now: datetime,
     ingest: Callable[[list[Event]], Sequence[str]],
+    check: Callable[[Event], Event] | None = None,
 ) -> Reply:
-    """`ingest` answers per event `new`, `duplicate` or `conflict` (journey.ingest.dedup)."""
+    """`ingest` answers per event `new`, `duplicate` or `conflict` (journey.ingest.dedup).
+
+    `check` holds each parsed event against the declarations (journey.ingest.door).
+    """
     items = split_body(body, content_type, collection="events")
-    parsed = parse_each(items, lambda obj: parse_event(obj, received_at=now))
+    parsed = parse_each(items, lambda obj: _checked(check, parse_event(obj, received_at=now)))
     events = [p for p in parsed if isinstance(p, Event)]
     verdicts = iter(ingest(events) if events else [])
     errors: list[dict[str, Any]] = []
@@ -61,10 +66,11 @@ def contacts_reply(
     content_type: str | None,
     *,
     change: Callable[[list[ContactChange]], Sequence[str]],
+    check: Callable[[ContactChange], ContactChange] | None = None,
 ) -> Reply:
     """`change` answers an outcome word per accepted change (`accepted`, `deleted`, ...)."""
     items = split_body(body, content_type, collection="contacts")
-    parsed = parse_each(items, parse_contact)
+    parsed = parse_each(items, lambda obj: _checked(check, parse_contact(obj)))
     changes = [p for p in parsed if isinstance(p, ContactChange)]
     outcomes = list(change(changes)) if changes else []
     errors = [
@@ -75,6 +81,10 @@ def contacts_reply(
     reply: dict[str, Any] = {"contacts": len(changes)}
     reply.update(Counter(outcomes))
     return _status(200, len(items), errors, reply)
+
+
+def _checked(check: Callable[[T], T] | None, record: T) -> T:
+    return record if check is None else check(record)
 
 
 def _refusal(item: Located, error: RecordError, status: int) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def test_contacts_import_upserts_and_reports_bad_lines(workspace: Path, tmp_path
 
 def test_ingest_stores_events_and_fires_triggers(workspace: Path, tmp_path: Path) -> None:
     run(workspace, "contacts", "import", str(jsonl(tmp_path / "c.jsonl", trial_contact("c1"))))
-    viewed = {"name": "page_viewed", "contact_id": "c1", "timestamp": just_now()}
+    viewed = {"name": "brew_guide_viewed", "contact_id": "c1", "timestamp": just_now()}
     events = jsonl(tmp_path / "e.jsonl", signed_up("c1"), viewed)
     code, out, err = run(workspace, "ingest", str(events))
     assert (code, out) == (0, "2 stored, 0 duplicates skipped, 0 bad lines\n"), err
@@ -148,10 +148,10 @@ def test_old_events_and_history_flag_enroll_nobody(workspace: Path, tmp_path: Pa
 def test_bad_event_lines_are_reported_with_file_and_line(workspace: Path, tmp_path: Path) -> None:
     events = jsonl(
         tmp_path / "e.jsonl",
-        {"name": "a", "contact_id": "c1", "timestamp": "2026-03-02T14:05:00+01:00"},
-        {"name": "b", "contact_id": "c1", "timestamp": "2026-03-02T14:05:00"},
+        {"name": "signed_up", "contact_id": "c1", "timestamp": "2026-03-02T14:05:00+01:00"},
+        {"name": "signed_up", "contact_id": "c1", "timestamp": "2026-03-02T14:05:00"},
         "",
-        {"name": "c", "contact_id": 17},
+        {"name": "signed_up", "contact_id": 17},
         '"just a string"',
     )
     code, out, err = run(workspace, "ingest", str(events))
@@ -180,7 +180,7 @@ def test_large_file_is_committed_in_batches(workspace: Path, tmp_path: Path) -> 
             handle.write(
                 json.dumps(
                     {
-                        "name": "page_viewed",
+                        "name": "brew_guide_viewed",
                         "contact_id": f"c{i % 50}",
                         "timestamp": "2026-03-02T10:00:00Z",
                         "properties": {"n": i},
@@ -245,7 +245,7 @@ def test_a_daemon_can_start_while_ingest_runs(
             seen.append(True)
         return original(self, event)
 
-    events = jsonl(tmp_path / "e.jsonl", {"name": "x", "contact_id": "c1"})
+    events = jsonl(tmp_path / "e.jsonl", {"name": "brew_guide_viewed", "contact_id": "c1"})
     monkeypatch.setattr(SQLiteStore, "add_events", spy)
     assert run(workspace, "ingest", "--history", str(events))[0] == 0
     assert seen == [True]

@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journey.assembly import VirtualRun, virtual_shell
-from journey.cli.contacts import _parse as parse_contact_line
+from journey.cli.contacts import contact_parser
 from journey.clock import SystemClock
 from journey.daemon.lock import WriterAccess
 from journey.engine.context import EngineSettings
 from journey.ingest import LineError, parse_event
+from journey.ingest.door import Door
 from journey.ingest.feed import feed
 from journey.intake import Session, contact_committer, event_committer
 from journey.store.sqlite import SQLiteStore
@@ -159,7 +160,7 @@ SLOW_OK = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 @SLOW_OK
 @given(lines=lines_with_good_ones(contact_record, lambda n: {"id": f"good-{n}", "plan": "x"}))
 def test_every_contact_line_is_stored_or_refused_alone(session: Session, lines: list[str]) -> None:
-    summary, reported = _feed(session, lines, parse_contact_line, contact_committer(session))
+    summary, reported = _feed(session, lines, contact_parser(Door()), contact_committer(session))
     assert summary.good + summary.bad == len([line for line in lines if line.strip()])
     assert len(reported) == len(set(reported)) == summary.bad
     assert reported == sorted(reported)  # FILE:LINE errors come in file order

@@ -95,6 +95,7 @@ class RequestHandler:
             self.headers.get("content-type"),
             now=handlers.now(),
             ingest=lambda events: self._call(handlers.ingest_events, events),
+            check=handlers.check_event,
         )
         self._send_json(HTTPStatus(status), reply)
 
@@ -105,6 +106,7 @@ class RequestHandler:
             body,
             self.headers.get("content-type"),
             change=lambda changes: self._call(handlers.change_contacts, changes),
+            check=handlers.check_contact,
         )
         self._send_json(HTTPStatus(status), reply)
 

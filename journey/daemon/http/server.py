@@ -72,6 +72,10 @@ class HttpHandlers:
     unsubscribe_keys: Callable[[], Sequence[bytes]] | None = None
     # (contact id, journey id, Accept-Language) -> the unsubscribe page's language.
     unsubscribe_language: Callable[[str, str, str | None], PageLanguage] | None = None
+    # Each parsed record held against the workspace's declarations (journey.ingest.door):
+    # the record back, or RecordError to refuse it alone.
+    check_event: Callable[[Event], Event] | None = None
+    check_contact: Callable[[ContactChange], ContactChange] | None = None
 
 
 class JourneyHTTPServer:
