@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -372,14 +371,14 @@ def test_unreadable_document_gives_nothing() -> None:
     assert check_schema(doc, "journey") == []
 
 
-def test_validating_500_journeys_takes_well_under_two_seconds() -> None:
+def test_one_compiled_schema_checks_many_journeys_alike() -> None:
+    """The validator is built once and reused (its speed is bench.validate's to measure)."""
     docs = [
         load_yaml_text(KITCHEN_SINK.replace("onboarding-welcome", f"j-{i}"), f"{i}.yaml")
-        for i in range(500)
+        for i in range(50)
     ]
-    check_schema(load_yaml_text(KITCHEN_SINK, "warm.yaml"), "journey")  # build it once
-    started = time.perf_counter()
+    broken = load_yaml_text(KITCHEN_SINK.replace("steps:", "stepz:", 1), "broken.yaml")
     for doc in docs:
         assert normalise_bool_words(doc, "journey") + check_schema(doc, "journey") == []
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"{elapsed:.2f}s for 500 journeys"
+    assert check_schema(broken, "journey") != []
+    assert all(check_schema(doc, "journey") == [] for doc in docs[:3])
