@@ -49,10 +49,14 @@ steps:
 """
 
 
-def prepare(folder: Path, contacts: int, smtp_port: int | None = None) -> Path:
+def prepare(
+    folder: Path, contacts: int, smtp_port: int | None = None, database: str | None = None
+) -> Path:
+    """A workspace with the single-send journey and `contacts` contacts in its store
+    (the workspace's state.db, or `database`, a store URL)."""
     root = make_workspace(folder, smtp_port=smtp_port)
     (root / "journeys" / "welcome-test.yaml").write_text(SINGLE_SEND)
-    store = open_store(root / "state.db")
+    store = open_store(database or root / "state.db")
     now = datetime.now(UTC)
     with store.transaction():
         for n in range(contacts):
@@ -69,11 +73,12 @@ def prepare(folder: Path, contacts: int, smtp_port: int | None = None) -> Path:
     return root
 
 
-def start(root: Path, log: Path) -> subprocess.Popen[bytes]:
+def start(root: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """`journey run` as a subprocess logging JSON to `log`, once it has said `started`."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("JOURNEY_TOKEN", None)
     command = [sys.executable, "-m", "journey", "--workspace", str(root), "run"]
-    command += ["--tick", "0.1", "--log-format", "json", "--no-http"]
+    command += ["--tick", "0.1", "--log-format", "json", "--no-http", *extra]
     with log.open("ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=sink, env=env)
     deadline = time.monotonic() + 30
@@ -94,9 +99,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def offer(root: Path, first: int, count: int, rate: float) -> float:
+def offer(root: Path, first: int, count: int, rate: float, database: str | None = None) -> float:
     """Accept `count` signed_up events at `rate`/s in 10 ms slices; returns the seconds taken."""
-    store = open_store(root / "state.db")
+    store = open_store(database or root / "state.db")
     began = time.monotonic()
     sent = 0
     while sent < count:
