@@ -174,6 +174,25 @@ class JourneyState:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ShardFire:
+    """One journey clock's fire (a schedule tick, a segment's pass over everyone) on one shard.
+
+    Pending until every contact of the shard has been looked at: `after` is the
+    last contact id done (contacts go in id order), `done_at` set when finished.
+    `lease`: the shard's lease as `pending_shard_fires` found it (epoch = the
+    shard's epoch); a write under it is refused once the shard changed hands.
+    """
+
+    journey_id: str
+    fire_at: datetime
+    shard: int
+    kind: str  # the trigger kind: schedule | segment
+    after: str | None = None
+    done_at: datetime | None = None
+    lease: Lease | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InboxItem:
     """One acknowledged item waiting in the inbox; `lease` is set by `claim_inbox`."""
 

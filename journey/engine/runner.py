@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
-from journey.engine import scheduling
+from journey.engine import journey_clock, scheduling
 from journey.engine.actions import (
     Exit,
 )
@@ -271,9 +271,13 @@ class Runner(DrivingMixin):
 
     # --------------------------------------------------------------- due work
     def run_due(self, now: datetime | None = None, limit: int | None = None) -> int:
-        """Time triggers, then due enrollments in claimed batches. Returns steps advanced."""
+        """Time triggers, then due enrollments in claimed batches.
+
+        Returns steps advanced, plus the contacts a journey clock's fire looked at
+        (journey.engine.journey_clock): both are work done."""
         now = now or self.clock.now()
         before = self.transitions
+        looked = journey_clock.fire_journey_clocks(self, now, limit)
         scheduling.scan_time_triggers(self, now)
         done = 0
         while limit is None or done < limit:
@@ -295,7 +299,7 @@ class Runner(DrivingMixin):
             except LeaseLost:  # another worker took the batch over: undone here, done there
                 break
             done += len(batch)
-        return self.transitions - before
+        return self.transitions - before + looked
 
     def _run_claimed(
         self, enrollment: Enrollment, contacts: dict[str, Contact], now: datetime

@@ -3,7 +3,9 @@
 Each time trigger is kept as a "next fire" instant (per journey, or per journey
 and contact) that the store indexes, so a scan looks only at what is due. Missed
 fires catch up once (schedule) or within `catch_up` (date); a paused journey's
-fires are dropped, not queued.
+fires are dropped, not queued. A journey clock's fire (a schedule without
+`timezone: contact`, a segment's first pass) is done per shard by
+journey.engine.journey_clock.
 """
 
 from __future__ import annotations
@@ -52,13 +54,13 @@ def _per_contact(plan: Plan) -> bool:
     )
 
 
-def _rechecked(plan: Plan) -> bool:
+def rechecked(plan: Plan) -> bool:
     """A segment whose condition time can change: each contact has its own next re-check."""
     trigger = plan.trigger
     return isinstance(trigger, SegmentTrigger) and depends_on_time(trigger.condition)
 
 
-def _journey_clock(plan: Plan) -> bool:
+def has_journey_clock(plan: Plan) -> bool:
     trigger = plan.trigger
     return isinstance(trigger, SegmentTrigger) or (
         isinstance(trigger, ScheduleTrigger) and trigger.timezone != "contact"
@@ -92,7 +94,7 @@ def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
     if isinstance(trigger, SegmentTrigger):
         for batch in runner.store.iter_contacts():
             for contact in batch:
-                _segment_edge(runner, plan, contact, now, baseline=not trigger.include_existing)
+                segment_edge(runner, plan, contact, now, baseline=not trigger.include_existing)
     elif _per_contact(plan):
         for batch in runner.store.iter_contacts():
             runner.store.put_trigger_states(
@@ -109,7 +111,7 @@ def contact_changed(runner: Runner, contact: Contact, now: datetime, *, is_new: 
         if plan.status == "archived":
             continue
         if isinstance(plan.trigger, SegmentTrigger):
-            _segment_edge(runner, plan, contact, now, baseline=False, is_new=is_new)
+            segment_edge(runner, plan, contact, now, baseline=False, is_new=is_new)
         elif _per_contact(plan):
             previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
             state = _armed(runner, plan, contact, now, previous)
@@ -133,7 +135,7 @@ def event_seen(runner: Runner, contact: Contact, event: Event, now: datetime) ->
             )
             runner.store.put_trigger_states([state])
         elif isinstance(trigger, SegmentTrigger) and plan.status == "active":
-            _segment_edge(runner, plan, contact, now, baseline=False)
+            segment_edge(runner, plan, contact, now, baseline=False)
 
 
 def _armed(
@@ -169,7 +171,7 @@ def _armed(
     )
 
 
-def _segment_edge(
+def segment_edge(
     runner: Runner,
     plan: Plan,
     contact: Contact,
@@ -284,12 +286,9 @@ def depends_on_time(condition: str) -> bool:
 
 
 def scan_time_triggers(runner: Runner, now: datetime) -> int:
-    """Fire what is due at `now`: journey clocks (schedule, segment recheck), then contacts."""
+    """Fire the per-contact triggers due at `now` (journey clocks: journey.engine.journey_clock)."""
     fired = 0
-    for plan in list(runner.plans.values()):
-        if _journey_clock(plan):
-            fired += _journey_tick(runner, plan, now)
-    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p) or _rechecked(p)]
+    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p) or rechecked(p)]
     while True:
         due = runner.store.claim_due_trigger_states(
             now,
@@ -308,53 +307,6 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
             break
     return fired
-
-
-def _journey_tick(runner: Runner, plan: Plan, now: datetime) -> int:
-    state = runner.store.get_journey_state(plan.journey_id)
-    due = state.next_fire_at if state is not None else None
-    if state is None or due is None or due > now:
-        return 0
-    trigger = plan.trigger
-    last: datetime | None
-    if isinstance(trigger, ScheduleTrigger):
-        zone = schedule_zone(plan, trigger, runner.settings)
-        nxt, last = next_schedule_fire(trigger, now, zone), due
-    else:
-        assert isinstance(trigger, SegmentTrigger)
-        # `last_fired_at` of a segment: since when its contacts have their own re-checks
-        nxt, last = add_duration(now, trigger.recheck, UTC_ZONE), state.last_fired_at or due
-    # one worker takes the fire; the others see the clock moved on
-    if not runner.store.claim_journey_fire(
-        plan.journey_id, due, next_fire_at=nxt, last_fired_at=last
-    ):
-        return 0
-    if plan.status != "active":
-        return 0  # paused: dropped, not queued
-    if isinstance(trigger, SegmentTrigger):
-        # contact changes and events re-check it; so does each contact's own next
-        # re-check (`_segment_recheck_at`), claimed like the per-contact triggers.
-        # A store from before those re-checks gets one pass over everyone to arm them.
-        if state.last_fired_at is None and _rechecked(plan):
-            return _recheck_everyone(runner, plan, now)
-        return 0
-    fired = 0
-    entry = trigger_entry("schedule", due)
-    for batch in runner.store.iter_contacts():
-        with runner.store.transaction():
-            for contact in batch:
-                fired += runner.try_enroll(plan, contact, entry, now) is not None
-    return fired
-
-
-def _recheck_everyone(runner: Runner, plan: Plan, now: datetime) -> int:
-    entered = 0
-    for batch in runner.store.iter_contacts():
-        with runner.store.transaction():
-            known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in batch])
-            for contact in batch:
-                entered += _segment_edge(runner, plan, contact, now, baseline=False, known=known)
-    return entered
 
 
 def _fire_contact(
@@ -406,7 +358,7 @@ def _recheck_contact(
     """A contact's own segment re-check; a paused journey looks again at its next tick."""
     if plan.status == "active":
         known = {contact.id: state}
-        return _segment_edge(
+        return segment_edge(
             runner, plan, contact, now, baseline=False, known=known, lease=state.lease
         )
     nxt = _next_tick(runner, plan, trigger, now, now) if plan.status == "paused" else None

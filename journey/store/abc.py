@@ -6,8 +6,9 @@ live in `journey.records`, which neither the engine nor a store owns.
 
 Many workers may share one store. Due work is handed out by claims
 (`claim_due_enrollments`, `claim_due_deliveries`, `claim_due_trigger_states`,
-`claim_inbox`, `claim_journey_fire`): each claimed record carries its `Lease`
-(worker, fencing epoch, expiry), the epoch grows with every claim of a row, and
+`claim_inbox`, `claim_journey_fire`; `pending_shard_fires` by shard lease): each
+claimed record carries its `Lease` (worker, fencing epoch, expiry), the epoch
+grows with every claim of a row, and
 every write of a record that carries a lease checks it — a worker whose lease
 expired and was taken over gets `LeaseLost` and nothing is written. A write of
 a record without a lease (read, not claimed) is not checked. Read-ahead and
@@ -33,6 +34,7 @@ from journey.records import (
     Lease,
     LeaseLost,
     RateTake,
+    ShardFire,
     StepCounts,
     StepRecord,
     TriggerState,
@@ -50,6 +52,7 @@ __all__ = [
     "Lease",
     "LeaseLost",
     "RateTake",
+    "ShardFire",
     "StateStore",
     "StepCounts",
     "UnsubscribeKey",
@@ -332,6 +335,34 @@ class StateStore(ABC):
         Moves the clock to `next_fire_at` (and `last_fired_at`) only if it still
         reads `due`; True for the one caller that moved it.
         """
+
+    # A journey clock's fire is pending work per shard (journey.engine.journey_clock): the
+    # worker holding a shard does that shard's part, and whoever takes the shard over
+    # finishes it. SQLite holds every shard; so does a PostgreSQL store not `sharded`.
+    @abstractmethod
+    def add_shard_fires(self, journey_id: str, fire_at: datetime, kind: str) -> int:
+        """The fire pending on every shard; rows already there stay as they are (a racing
+        second caller adds none). Finished fires of the journey before `fire_at` are
+        forgotten. The count of rows added."""
+
+    @abstractmethod
+    def pending_shard_fires(
+        self, journey_ids: Iterable[str], *, worker: str, limit: int
+    ) -> list[ShardFire]:
+        """Unfinished fires of these journeys on the shards `worker` holds, oldest first,
+        each with the shard's lease."""
+
+    @abstractmethod
+    def next_in_shard_fire(
+        self, fire: ShardFire, limit: int
+    ) -> tuple[ShardFire, list[Contact]] | None:
+        """Inside a transaction: the fire as stored, locked until the transaction ends
+        (another caller waits), and the next `limit` contacts of its shard after `after`,
+        in id order. None when finished or gone; `LeaseLost` if the shard changed hands."""
+
+    @abstractmethod
+    def save_shard_fire(self, fire: ShardFire) -> None:
+        """Record its progress (`after`, `done_at`), checked against its lease (`LeaseLost`)."""
 
     # ------------------------------------------------------------ shared state
     @abstractmethod

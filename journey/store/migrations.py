@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 
 from journey.errors import StoreError
 from journey.instants import ts
+from journey.shards import shard_of
 
+# What migrations call to compute a contact's shard (journey.shards.shard_of); the store
+# writes the column itself afterwards, so no reader of the file needs the function.
+SHARD_FUNCTION = "journey_shard"
 # The id of a queued event; json_valid first, so no unreadable body can fail a write
 # or a look-up. Queries must repeat this expression exactly for SQLite to use the index.
 INBOX_EVENT_ID = "CASE WHEN json_valid(body) THEN json_extract(body, '$.id') END"
@@ -144,6 +148,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, retired_at TEXT)""",
         ],
     ),
+    (
+        8,
+        "journey clock fires per shard: each contact's shard, a fire's progress on each shard",
+        [
+            "ALTER TABLE contacts ADD COLUMN shard INTEGER",
+            f"UPDATE contacts SET shard = {SHARD_FUNCTION}(id)",
+            "CREATE INDEX contacts_shard ON contacts (shard, id)",
+            """CREATE TABLE shard_fires (
+                journey_id TEXT NOT NULL, fire_at TEXT NOT NULL, shard INTEGER NOT NULL,
+                kind TEXT NOT NULL, after_contact TEXT, done_at TEXT,
+                PRIMARY KEY (journey_id, fire_at, shard))""",
+            "CREATE INDEX shard_fires_pending ON shard_fires (fire_at) WHERE done_at IS NULL",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -155,6 +173,7 @@ OLD_UNSUBSCRIBE_KEY = "unsubscribe"
 
 def apply_migrations(conn: sqlite3.Connection, path: str) -> None:
     """Bring the schema at `conn` to LATEST_VERSION, one transaction per migration."""
+    conn.create_function(SHARD_FUNCTION, 1, shard_of, deterministic=True)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
         "description TEXT NOT NULL)"

@@ -5,7 +5,7 @@ WAL and introspection. The PostgreSQL store (`journey.store.postgres`) keeps
 the same contract and answers.
 `SQLiteStore` puts together one mixin per group of tables
 (`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`,
-`sqlite_shared`)
+`sqlite_fires`, `sqlite_shared`)
 over the connection (`sqlite_connection`); plans, reports and the batch
 read-ahead, which span tables, live here.
 """
@@ -25,6 +25,7 @@ from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
+from journey.store.sqlite_fires import SQLiteFires
 from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults
@@ -36,6 +37,7 @@ class SQLiteStore(
     SQLiteEnrollments,
     SQLiteDeliveries,
     SQLiteQueues,
+    SQLiteFires,
     SQLiteShared,
     SQLiteKeys,
     SQLiteResults,
@@ -115,6 +117,13 @@ class SQLiteStore(
             candidates.append(
                 self._one(
                     f"SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id IN ({marks})",
+                    ids,
+                )[0]
+            )
+            candidates.append(
+                self._one(
+                    "SELECT MIN(fire_at) FROM shard_fires WHERE done_at IS NULL"
+                    f" AND journey_id IN ({marks})",
                     ids,
                 )[0]
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from journey.model import Contact, Event
+from journey.shards import shard_of
 from journey.store import codec
 from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_erasure import ContactErased, SQLiteErasure
@@ -33,8 +34,9 @@ class SQLiteContacts(SQLiteErasure):
             raise ContactErased(f"contact {contact.id} was erased; it is not recreated")
         self._forget(contact.id)
         self._conn.execute(
-            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-            codec.contact_row(contact),
+            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}, shard)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (*codec.contact_row(contact), shard_of(contact.id)),
         )
 
     def delete_contact(self, contact_id: str) -> bool:

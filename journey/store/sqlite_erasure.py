@@ -69,6 +69,13 @@ class SQLiteErasure(SQLiteConnection):
         if row is not None:
             self._residue += _needles(row)
         self._conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+        # a fire's progress past this contact: moved back to the contact before it (done too)
+        self._conn.execute(
+            "UPDATE shard_fires SET after_contact = COALESCE((SELECT MAX(id) FROM contacts"
+            " WHERE contacts.shard = shard_fires.shard AND id < ?), '')"
+            " WHERE after_contact = ?",
+            (contact_id, contact_id),
+        )
         for table in CONTACT_TABLES:
             self._conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,))
         self._conn.execute(

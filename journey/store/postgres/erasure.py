@@ -57,6 +57,13 @@ class PostgresErasure(PostgresConnection):
     def _erase_rows(self, contact_id: str, now: datetime | None = None) -> bool:
         """Inside a transaction: delete everything about the contact, leave the tombstone."""
         found = self._run("DELETE FROM contacts WHERE id = %s", (contact_id,)) > 0
+        # a fire's progress past this contact: moved back to the contact before it (done too)
+        self._run(
+            "UPDATE shard_fires AS f SET after_contact = COALESCE((SELECT MAX(c.id)"
+            " FROM contacts c WHERE c.shard = f.shard AND c.id < %s), '')"
+            " WHERE f.after_contact = %s",
+            (contact_id, contact_id),
+        )
         for table in CONTACT_TABLES:
             self._run(f"DELETE FROM {table} WHERE contact_id = %s", (contact_id,))
         self._run(

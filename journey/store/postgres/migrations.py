@@ -193,6 +193,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX inbox_shard ON inbox (shard, seq)",
         ],
     ),
+    (
+        6,
+        "journey clock fires per shard: each contact's shard, a fire's progress on each shard",
+        [
+            "ALTER TABLE contacts ADD COLUMN shard integer"
+            f" GENERATED ALWAYS AS ({shard_sql('id')}) STORED",
+            "CREATE INDEX contacts_shard ON contacts (shard, id)",
+            f"""CREATE TABLE shard_fires (
+                journey_id {K} NOT NULL, fire_at timestamptz NOT NULL, shard integer NOT NULL,
+                kind {K} NOT NULL, after_contact {K}, done_at timestamptz,
+                PRIMARY KEY (journey_id, fire_at, shard))""",
+            """CREATE INDEX shard_fires_pending ON shard_fires (shard, fire_at)
+                WHERE done_at IS NULL""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,7 +1,7 @@
 """The PostgreSQL StateStore: the SQLite store's contract and answers, for many processes.
 
 `PostgresStore` puts together one mixin per group of tables (`contacts`,
-`enrollments`, `deliveries`, `queues`, `triggers`, `shared`, `results`) over the connection
+`enrollments`, `deliveries`, `queues`, `triggers`, `fires`, `shared`, `results`) over the connection
 (`connection`);
 plans, reports and the batch read-ahead, which span tables, live here.
 """
@@ -19,6 +19,7 @@ from journey.store.postgres import rows as pg
 from journey.store.postgres.contacts import PostgresContacts
 from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
+from journey.store.postgres.fires import PostgresFires
 from journey.store.postgres.keys import PostgresKeys
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
@@ -34,6 +35,7 @@ class PostgresStore(
     PostgresDeliveries,
     PostgresQueues,
     PostgresTriggers,
+    PostgresFires,
     PostgresShared,
     PostgresResults,
     PostgresKeys,
@@ -96,8 +98,10 @@ class PostgresStore(
                 "SELECT (SELECT MIN(due_at) FROM enrollments WHERE status = 'active'"
                 " AND journey_id = ANY(%s)),"
                 " (SELECT MIN(next_fire_at) FROM trigger_state WHERE journey_id = ANY(%s)),"
-                " (SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id = ANY(%s))",
-                (ids, ids, ids),
+                " (SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id = ANY(%s)),"
+                " (SELECT MIN(fire_at) FROM shard_fires WHERE done_at IS NULL"
+                " AND journey_id = ANY(%s))",
+                (ids, ids, ids, ids),
             )
             candidates += [pg.utc(value) for value in row]
         found = [c for c in candidates if c is not None]
