@@ -4,29 +4,25 @@ lost, and a worker killed with -9 under load loses nothing and repeats nothing."
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from journey.daemon import inbox
-from journey.ingest import parse_event
-from journey.store.postgres import PostgresStore
-from tests.daemon.crash_harness import daemon_command
-from tests.daemon.workspace_factory import contacts, make_workspace, signups
+from tests.daemon.workers import (
+    SHARDS,
+    Workers,
+    deliveries_by_status,
+    outbox_keys,
+    repeated,
+    seed,
+    until,
+    worker_name,
+)
+from tests.daemon.workspace_factory import make_workspace
 from tests.support.backends import PostgresBackend
-
-ROOT = Path(__file__).resolve().parents[2]
-LEASE = "3"  # seconds: a dead or frozen worker's shards move within about 4 s
-SHARDS = 64
 
 
 @pytest.fixture
@@ -34,93 +30,6 @@ def database(tmp_path: Path) -> Iterator[str]:
     backend = PostgresBackend()
     yield backend.url(tmp_path, "workers")
     backend.close()
-
-
-class Workers:
-    """`journey run` processes on one workspace and database, each with its own log."""
-
-    def __init__(self, root: Path, database: str, logs: Path) -> None:
-        self.root, self.database, self.logs = root, database, logs
-        self.env = {**os.environ, "JOURNEY_DATABASE_URL": database, "PYTHONPATH": str(ROOT)}
-        self.env.pop("JOURNEY_TOKEN", None)
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, root: Path | None = None) -> subprocess.Popen[bytes]:
-        log = self.log(name)
-        with log.open("ab") as sink:
-            process = subprocess.Popen(
-                daemon_command(root or self.root, "--shard-lease", LEASE),
-                stdout=sink,
-                stderr=sink,
-                env=self.env,
-            )
-        self.processes[name] = process
-        offset = len(log.read_text(errors="replace").split('"started"')) - 1
-        until(lambda: log.read_text(errors="replace").count('"started"') > offset, log)
-        return process
-
-    def log(self, name: str) -> Path:
-        return self.logs / f"{name}.log"
-
-    def text(self, name: str) -> str:
-        return self.log(name).read_text(errors="replace")
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            process.wait(timeout=30)
-
-    def holders(self) -> Counter[str]:
-        with psycopg.connect(self.database) as conn:
-            rows = conn.execute(
-                "SELECT holder FROM shards WHERE holder IS NOT NULL AND expires_at > now()"
-            ).fetchall()
-        return Counter(str(row[0]) for row in rows)
-
-
-def until(condition: Callable[[], bool], log: Path | None = None, seconds: float = 45) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    tail = log.read_text(errors="replace")[-3000:] if log else ""
-    raise AssertionError(f"not reached within {seconds} s\n{tail}")
-
-
-def seed(database: str, count: int, first: int = 0) -> None:
-    """Contacts and their signed_up events, acknowledged into the shared inbox."""
-    store = PostgresStore(database)
-    now = datetime.now(UTC)
-    people = contacts(first + count)[first:]
-    inbox.enqueue_contacts(store, people, now)
-    records = signups([str(p["id"]) for p in people], now.isoformat())
-    inbox.enqueue_events(store, [parse_event(r, received_at=now) for r in records], now)
-    store.close()
-
-
-def outbox_keys(root: Path) -> list[str]:
-    outbox = root / "outbox.jsonl"
-    if not outbox.exists():
-        return []
-    lines = outbox.read_text().split("\n")[:-1]  # a line still being written is not one yet
-    return [json.loads(line)["delivery_key"] for line in lines if line]
-
-
-def deliveries_by_status(database: str) -> dict[str, int]:
-    store = PostgresStore(database)
-    try:
-        return store.journey_counts("welcome-test").deliveries
-    finally:
-        store.close()
-
-
-def worker_name(text: str) -> str:
-    started = [json.loads(line) for line in text.splitlines() if '"started"' in line]
-    return str(started[-1]["worker"])
 
 
 def test_two_workers_split_the_shards_and_send_every_delivery_once(
@@ -205,6 +114,5 @@ def test_a_worker_killed_under_load_and_restarted_loses_and_repeats_nothing(
     finally:
         workers.stop_all()
     keys = outbox_keys(root)
-    repeated = [key for key, times in Counter(keys).items() if times > 1]
-    assert repeated == []
+    assert repeated(keys) == []
     assert len(set(keys)) == 600
