@@ -36,6 +36,7 @@ from journey.daemon.http.limits import (
 )
 from journey.daemon.http.loop import Connection, Loop
 from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
+from journey.daemon.http.tracking_endpoint import Track
 from journey.daemon.http.unsubscribe_page import PageLanguage
 from journey.daemon.http.wire import header_map
 from journey.errors import JourneyError
@@ -72,6 +73,8 @@ class HttpHandlers:
     unsubscribe_keys: Callable[[], Sequence[bytes]] | None = None
     # (contact id, journey id, Accept-Language) -> the unsubscribe page's language.
     unsubscribe_language: Callable[[str, str, str | None], PageLanguage] | None = None
+    # A verified tracked-link hit -> its target ("" for the pixel), None for no such message.
+    track: Track | None = None
 
 
 class JourneyHTTPServer:
