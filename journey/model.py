@@ -121,6 +121,7 @@ class SendStep:
     template: str
     message: Literal["email", "sms", "push"] = "email"  # what the channel carries
     kind: Literal["send"] = "send"
+    tracking: Literal[False] | None = None  # `tracking: false`: links stay as written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,6 +304,7 @@ class Plan:
     max_trigger_age: Duration = Duration(seconds=86400, text="24h")
     on_change: Literal["keep", "migrate"] = "keep"
     steps: tuple[Step, ...]
+    tracking: Literal[False] | None = None  # `tracking: false`: no tracked links or pixel
     plan_hash: str = ""
     source: str = ""  # the journey file's path, for messages only
 
@@ -396,3 +398,5 @@ class Message:
     contact_id: str = ""
     # The one-click link the body was rendered with; List-Unsubscribe carries the same.
     unsubscribe_url: str = ""
+    # The targets of its tracked links ({"url", "label"}), by the index their tokens carry.
+    tracked_links: list[dict[str, str]] = field(default_factory=list)

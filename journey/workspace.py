@@ -19,6 +19,7 @@ from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
 from journey.results.conversions import ConversionSettings, build_conversions
 from journey.store.url import is_postgres, sqlite_path
+from journey.tracking.settings import TrackingSettings, build_tracking
 from journey.workspace_files import probe_quietly
 
 WORKSPACE_FILE = "workspace.yaml"
@@ -62,6 +63,7 @@ class Workspace:
     unsubscribe_base_url: str | None = None
     conversions: ConversionSettings = ConversionSettings()  # noqa: RUF009 (frozen)
     intake: IntakePolicy = IntakePolicy()  # noqa: RUF009 (frozen)
+    tracking: TrackingSettings | None = None  # None: links are sent as written
 
     @property
     def journeys_dir(self) -> Path:
@@ -167,6 +169,7 @@ def build_workspace(
         else None,
         conversions=build_conversions(data.get("conversions"), data.get("surveys")),
         intake=build_intake_policy(data.get("intake")),
+        tracking=build_tracking(data.get("tracking")),
     )
 
 

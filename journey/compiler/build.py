@@ -74,6 +74,7 @@ def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") 
             max_trigger_age=_duration(data.get("max_trigger_age"), workspace.max_trigger_age),
             on_change=data.get("on_change", "keep"),
             steps=_steps(data["steps"], workspace),
+            tracking=False if data.get("tracking") is False else None,
             source=source,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -176,6 +177,7 @@ def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
             channel=value["channel"],
             template=value["template"],
             message=message,
+            tracking=False if value.get("tracking") is False else None,
         )
     if action == "wait":
         return WaitStep(id=step_id, next=next_id, duration=parse_duration(value))

@@ -113,8 +113,21 @@ def plan_hash(plan: Plan) -> str:
     data = plan_to_dict(plan)
     for key in _NOT_BEHAVIOUR:
         data.pop(key, None)
+    _drop_unset(data, _UNSET_KEEPS_HASH)
+    for step in data["steps"]:
+        _drop_unset(step, _UNSET_KEEPS_HASH)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# Keys added after plans were stored: unset, they leave a version's hash as it was.
+_UNSET_KEEPS_HASH = ("tracking",)
+
+
+def _drop_unset(data: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if data.get(key, 0) is None:
+            del data[key]
 
 
 def with_hash(plan: Plan) -> Plan:

@@ -7,6 +7,7 @@ processes the inbox on its next tick, which a request brings forward.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,6 +23,11 @@ from journey.intake import queue_contact_changes
 from journey.model import Event
 from journey.renderer.locale import negotiate_locale
 from journey.store.url import open_store
+from journey.tracking.hits import resolve_hit
+from journey.tracking.settings import DEFAULT_MACHINE_WINDOW
+from journey.tracking.tokens import TrackedHit
+
+log = logging.getLogger("journey.http")
 
 
 class HttpHooks:
@@ -43,6 +49,7 @@ class HttpHooks:
             unsubscribe_language=self.unsubscribe_language,
             check_event=lambda event: self.door().event(event),
             check_contact=lambda change: self.door().contact(change),
+            track=self.track,
         )
 
     def door(self) -> Door:
@@ -86,6 +93,25 @@ class HttpHooks:
                 now,
             )
         self.daemon.wake()
+
+    def track(self, hit: TrackedHit, method: str, user_agent: str) -> str | None:
+        """A tracked link or pixel fetched: its event into the inbox, the target back.
+
+        A store that cannot take the event now still sends the person on (logged)."""
+        settings = self.daemon.catalog.workspace_or_fail.tracking
+        window = settings.machine_window if settings else DEFAULT_MACHINE_WINDOW
+        now = self.daemon.clock.now()
+        with self._lock:
+            found = resolve_hit(
+                self.store, hit, method=method, user_agent=user_agent, now=now, window=window
+            )
+        if found is None:
+            return None
+        try:
+            self.ingest_events([found.event])
+        except Exception as exc:  # the redirect matters more than the count
+            log.warning("tracked %s not recorded: %s", found.event.name, exc)
+        return found.target or ""
 
     def health(self) -> Mapping[str, Any]:
         """`stalled` (503) when the work loop made no progress for `stall_seconds`."""

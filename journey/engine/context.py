@@ -17,6 +17,7 @@ from journey.engine.state import Entry
 from journey.expressions import compile_expression
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
 from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours
+from journey.tracking.settings import TrackingSettings
 
 
 class History(Protocol):
@@ -46,6 +47,7 @@ class EngineSettings:
     unsubscribe_base_url: str = "http://127.0.0.1:8787"
     # A channel's own `unsubscribe_base_url` (expanded), over the workspace's.
     channel_unsubscribe_base_urls: Mapping[str, str] = field(default_factory=dict)
+    tracking: TrackingSettings | None = None  # workspace.yaml's `tracking:`; None: off
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -60,6 +62,7 @@ class EngineSettings:
             declared_attributes=tuple(workspace.contact_attributes or ()),
             unsubscribe_base_url=unsubscribe_base_url(workspace),
             channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
+            tracking=getattr(workspace, "tracking", None),
         )
 
 

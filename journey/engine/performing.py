@@ -28,6 +28,7 @@ from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
 from journey.model import Contact, Plan, SendStep, WebhookStep
+from journey.tracking.links import track_message, tracks
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
 
 if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
@@ -94,6 +95,9 @@ class PerformingMixin:
         message = render_message(
             self.renderer, plan, step, enrollment, contact, action.delivery_key, now, link
         )
+        tracking = self.settings.tracking
+        if tracking is not None and tracks(tracking, plan, step, contact):
+            message = track_message(message, tracking, self.unsubscribe_secret)
         record = pending_delivery(
             key=action.delivery_key,
             enrollment=enrollment,

@@ -4,7 +4,8 @@ An engagement event names its message by the `delivery_key` property (the
 same key `journey.sent` carries), so it is credited to that message's journey,
 step and the arms of its enrollment. A message counts as opened (clicked) once,
 however many events it gets. Events marked `machine: true` (privacy proxies,
-link scanners) are counted apart and never as engagement.
+link scanners), and `journey.machine_opened` / `journey.machine_clicked`, are
+counted apart and never as engagement.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from journey.store.result_rows import MessageTouch
 
 OPENED = "journey.opened"
 CLICKED = "journey.clicked"
-ENGAGEMENT_EVENTS = (OPENED, CLICKED)
+# What the daemon's tracked links record for machine traffic (journey.tracking.hits).
+MACHINE = {"journey.machine_opened": OPENED, "journey.machine_clicked": CLICKED}
+ENGAGEMENT_EVENTS = (OPENED, CLICKED, *MACHINE)
 
 
 @dataclass(slots=True)
@@ -39,8 +42,8 @@ class Engagement:
             key = event.properties.get("delivery_key")
             if not isinstance(key, str) or key not in known:
                 continue
-            if event.properties.get("machine") is True:
-                found.machine[event.name, key] += 1
+            if event.name in MACHINE or event.properties.get("machine") is True:
+                found.machine[MACHINE.get(event.name, event.name), key] += 1
             elif event.name == OPENED:
                 found.opened.add(key)
             else:

@@ -32,6 +32,7 @@ from journey.validator.semantic_time import (
     check_timezone,
     workspace_duration_sites,
 )
+from journey.validator.semantic_tracking import check_tracking
 from journey.workspace import Workspace
 
 INTERNAL_ERROR = "internal-check-error"
@@ -72,6 +73,7 @@ def _workspace_pass(checker: Checker) -> None:
     check_conversions(checker)
     check_surveys(checker)
     check_event_examples(checker)
+    check_tracking(checker)
 
 
 def _run(checker: Checker, passes: tuple[Callable[[Checker], None], ...]) -> None:

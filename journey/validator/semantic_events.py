@@ -18,6 +18,8 @@ OUTCOME_EVENTS = frozenset(
         "journey.complained",
         "journey.opened",
         "journey.clicked",
+        "journey.machine_opened",
+        "journey.machine_clicked",
         "journey.unsubscribed",
     }
 )

@@ -15,6 +15,7 @@ from jinja2 import nodes
 
 from journey.event_types import fits_type, type_of
 from journey.expressions import ExpressionSyntaxError, referenced_names, syntax_tree
+from journey.tracking.hits import PROPERTIES as TRACKED_PROPERTIES
 from journey.validator.semantic_context import Checker, mapping
 from journey.validator.semantic_expr import ExpressionSite, expression_sites
 from journey.validator.suggest import did_you_mean, listing, sentence
@@ -41,6 +42,8 @@ def has_event_trigger(data: Mapping[str, object]) -> bool:
 
 def declared_properties(checker: Checker, event: str | None) -> dict[str, str] | None:
     """The declared property types of `event`, or None when nothing can be checked."""
+    if event in TRACKED_PROPERTIES:  # built in: no `events:` declaration needed
+        return TRACKED_PROPERTIES[event]
     declared = checker.workspace.events if checker.workspace else None
     if event is None or declared is None:
         return None

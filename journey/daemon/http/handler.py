@@ -17,7 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from journey.daemon.http.exchange import ClientGone, Exchange
 from journey.daemon.http.limits import RETRY_AFTER_SECONDS
-from journey.daemon.http.routes import UNSUBSCRIBE_PREFIX, HttpError, route_name
+from journey.daemon.http.routes import TRACK_PREFIX, UNSUBSCRIBE_PREFIX, HttpError, route_name
+from journey.daemon.http.tracking_endpoint import track_reply
 from journey.daemon.http.unsubscribe_page import ENGLISH, PageLanguage, unsubscribe_page
 from journey.errors import JourneyError
 from journey.ingest.payload import PayloadError, is_supported
@@ -67,6 +68,8 @@ class RequestHandler:
             self._health()
         elif path.startswith(UNSUBSCRIBE_PREFIX):
             self._unsubscribe(method, unquote(path[len(UNSUBSCRIBE_PREFIX) :]))
+        elif path.startswith(TRACK_PREFIX):
+            self._track(method, path[len(TRACK_PREFIX) :])
         elif path == "/metrics":
             text = self.server.handlers.metrics() + self.server.request_metrics()
             self._send(HTTPStatus.OK, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
@@ -112,10 +115,7 @@ class RequestHandler:
 
     def _unsubscribe(self, method: str, token: str) -> None:
         handlers = self.server.handlers
-        if handlers.unsubscribe_keys is not None:
-            keys = list(self._call(handlers.unsubscribe_keys))
-        else:
-            keys = [self.server.secret] if self.server.secret else []
+        keys = self._keys()
         if not keys:
             raise HttpError(
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -134,6 +134,22 @@ class RequestHandler:
         self._read_body(limit=_SMALL_BODY, any_type=True)
         self._call(handlers.unsubscribe, contact_id, journey_id)
         self._send_page(HTTPStatus.OK, unsubscribe_page("done", token, language))
+
+    def _track(self, method: str, token: str) -> None:
+        handlers = self.server.handlers
+        keys = self._keys() if handlers.track is not None else []
+        user_agent = self.headers.get("user-agent", "")
+        reply = track_reply(token, method, user_agent, keys, handlers.track)
+        self._extra_headers.update(reply.headers)
+        body = b"" if method == "HEAD" else reply.body  # HEAD: the headers only
+        self._send(reply.status, body, reply.content_type)
+
+    def _keys(self) -> list[bytes]:
+        """The store's key ring when the daemon has one, else JOURNEY_SECRET."""
+        handlers = self.server.handlers
+        if handlers.unsubscribe_keys is not None:
+            return list(self._call(handlers.unsubscribe_keys))
+        return [self.server.secret] if self.server.secret else []
 
     def _language(self, contact_id: str, journey_id: str) -> PageLanguage:
         """The page's language; English when it cannot be told (it is only a page)."""

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 UNSUBSCRIBE_PREFIX = "/v1/unsubscribe/"
+TRACK_PREFIX = "/v1/t/"  # tracked links and the open pixel (journey.tracking)
 
 ALLOWED: dict[str, frozenset[str]] = {
     "/healthz": frozenset({"GET"}),
@@ -14,8 +15,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "/v1/events": frozenset({"POST"}),
     "/v1/contacts": frozenset({"POST"}),
     "/v1/unsubscribe": frozenset({"GET", "POST"}),
+    "/v1/t": frozenset({"GET", "HEAD"}),
 }
-PUBLIC_ROUTES = frozenset({"/healthz", "/v1/unsubscribe"})  # no bearer token asked
+PUBLIC_ROUTES = frozenset({"/healthz", "/v1/unsubscribe", "/v1/t"})  # no bearer token asked
+_PREFIXED = {UNSUBSCRIBE_PREFIX: "/v1/unsubscribe", TRACK_PREFIX: "/v1/t"}
 
 
 class HttpError(Exception):
@@ -36,9 +39,10 @@ class HttpError(Exception):
 
 def route_name(path: str) -> str:
     """Metrics label: the route, never the token or anything else a client chose."""
-    if path.startswith(UNSUBSCRIBE_PREFIX) and len(path) > len(UNSUBSCRIBE_PREFIX):
-        return "/v1/unsubscribe"
-    return path if path in ALLOWED and path != "/v1/unsubscribe" else "other"
+    for prefix, route in _PREFIXED.items():
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return route
+    return path if path in ALLOWED and path not in _PREFIXED.values() else "other"
 
 
 def allowed_methods(path: str) -> frozenset[str]:

@@ -36,6 +36,7 @@ from journey.daemon.http.limits import (
 )
 from journey.daemon.http.loop import Connection, Loop
 from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
+from journey.daemon.http.tracking_endpoint import Track
 from journey.daemon.http.unsubscribe_page import PageLanguage
 from journey.daemon.http.wire import header_map
 from journey.errors import JourneyError
@@ -76,6 +77,8 @@ class HttpHandlers:
     # the record back, or RecordError to refuse it alone.
     check_event: Callable[[Event], Event] | None = None
     check_contact: Callable[[ContactChange], ContactChange] | None = None
+    # A verified tracked-link hit -> its target ("" for the pixel), None for no such message.
+    track: Track | None = None
 
 
 class JourneyHTTPServer:

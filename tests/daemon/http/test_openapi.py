@@ -49,6 +49,9 @@ CALLS: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/v1/unsubscribe/forged", None, {"token": None}),
     ("POST", f"/v1/unsubscribe/{TOKEN_LINK}", None, {"raw": b"List-Unsubscribe=One-Click"}),
     ("POST", "/v1/unsubscribe/forged", None, {"raw": b"List-Unsubscribe=One-Click"}),
+    ("GET", "/v1/t/forged.token", None, {"token": None}),
+    ("HEAD", "/v1/t/forged.token", None, {"token": None}),
+    ("POST", "/v1/t/forged.token", None, {"token": None, "raw": b"{}"}),
 ]
 
 
@@ -59,7 +62,10 @@ def spec() -> dict[str, Any]:
 
 
 def spec_path(path: str) -> str:
-    return "/v1/unsubscribe/{token}" if path.startswith("/v1/unsubscribe/") else path
+    for prefix in ("/v1/unsubscribe/", "/v1/t/"):
+        if path.startswith(prefix):
+            return prefix + "{token}"
+    return path
 
 
 def validate(schema: dict[str, Any], instance: Any) -> None:
@@ -78,7 +84,7 @@ def test_every_route_served_is_documented_and_every_documented_route_is_served()
         (path.removesuffix("/{token}"), method.upper())
         for path, item in spec()["paths"].items()
         for method in item
-        if method in ("get", "post", "put", "delete", "patch")
+        if method in ("get", "head", "post", "put", "delete", "patch")
     }
     served = {(path, method) for path, methods in ALLOWED.items() for method in methods}
     assert documented == served
