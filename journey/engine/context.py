@@ -16,7 +16,7 @@ from journey.durations import parse_duration
 from journey.engine.state import Entry
 from journey.expressions import compile_expression
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
-from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours
+from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
 
 
 class History(Protocol):
@@ -30,6 +30,9 @@ class History(Protocol):
 
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         """The earliest event of `name` at or after `since`, future ones included."""
+
+    def split_winner(self, plan: Plan, step: SplitStep, now: datetime) -> str | None:
+        """The arm an auto-winner split gives every entrant from now on (None: as declared)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

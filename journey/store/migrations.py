@@ -144,6 +144,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, retired_at TEXT)""",
         ],
     ),
+    (
+        8,
+        "split decisions: a split's auto-winner, decided once (one row per journey and step)",
+        [
+            """CREATE TABLE split_decisions (
+                journey_id TEXT NOT NULL, step_id TEXT NOT NULL, decided_at TEXT NOT NULL,
+                winner TEXT, figures TEXT NOT NULL DEFAULT '{}',
+                PRIMARY KEY (journey_id, step_id))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
