@@ -174,11 +174,25 @@ class SplitArm:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AutoWinner:
+    """A split's `auto_winner:`: once `after` has passed since its first entrant, or `sample`
+    contacts entered it, compare the arms once; a winner takes every later entrant."""
+
+    metric: str  # goal | conversion | clicked
+    event: str | None = None  # the event of `conversion:<event>`
+    after: Duration | None = None
+    sample: int | None = None
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SplitStep:
     id: str
     next: str
     arms: tuple[SplitArm, ...]
     kind: Literal["split"] = "split"
+    # left out of the plan's JSON when absent, so existing splits keep their plan hash
+    auto_winner: AutoWinner | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -220,6 +220,18 @@ class UnsubscribeKey:
     retired_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitDecision:
+    """A split's auto-winner decision, made once: the winning arm (None: no winner, the split
+    goes on as declared) and the figures it was made on (plain JSON data)."""
+
+    journey_id: str
+    step_id: str
+    decided_at: datetime
+    winner: str | None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(slots=True, kw_only=True)
 class StepCounts:
     entered: int = 0

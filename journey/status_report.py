@@ -39,7 +39,18 @@ def status_rows(plans: dict[str, Plan], database: str | Path) -> list[dict[str, 
     store = open_store(database)
     try:
         ids = list(plans) + sorted(set(store.journey_ids()) - set(plans))
-        return [journey_report(store.journey_counts(j), plans.get(j)) for j in ids]
+        rows = [journey_report(store.journey_counts(j), plans.get(j)) for j in ids]
+        for row in rows:
+            row["split_decisions"] = [
+                {
+                    "step": d.step_id,
+                    "decided_at": d.decided_at.isoformat(),
+                    "winner": d.winner,
+                    "decision": d.figures.get("decision"),
+                }
+                for d in store.split_decisions(row["journey_id"])
+            ]
+        return rows
     finally:
         store.close()
 

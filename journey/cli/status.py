@@ -52,6 +52,11 @@ def render_table(rows: list[dict[str, Any]], database: str) -> str:
         )
         lines.append("  exited:     " + _pairs(row["exited"]))
         lines.append("  deliveries: " + _pairs(row["deliveries"]))
+        for decision in row.get("split_decisions", ()):
+            lines.append(
+                f"  auto-winner of split `{decision['step']}` ({decision['decided_at']}): "
+                f"{decision['decision']}"
+            )
         for state, flag in _WAITING.items():
             if row["deliveries"].get(state):
                 lines.append(

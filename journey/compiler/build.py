@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from journey.compiler.experiments import build_auto_winner
 from journey.durations import normalise_hhmm, parse_duration
 from journey.errors import InvalidInput
 from journey.model import (
@@ -204,7 +205,8 @@ def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
             )
             for arm in value
         )
-        return SplitStep(id=step_id, next=next_id, arms=arms)
+        winner = build_auto_winner(item.get("auto_winner"))
+        return SplitStep(id=step_id, next=next_id, arms=arms, auto_winner=winner)
     if action == "update":
         return UpdateStep(id=step_id, next=next_id, updates=_updates(value))
     if action == "webhook":

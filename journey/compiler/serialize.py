@@ -13,6 +13,7 @@ from typing import Any
 
 from journey.model import (
     AttributeUpdate,
+    AutoWinner,
     BranchArm,
     BranchStep,
     DateTrigger,
@@ -99,7 +100,10 @@ def _plain(value: Any) -> Any:
         out = {}
         for item in dataclasses.fields(value):
             key = "for" if item.name == "for_" else item.name
-            out[key] = _plain(getattr(value, item.name))
+            field_value = getattr(value, item.name)
+            if field_value is None and item.metadata.get("omit_if_none"):
+                continue
+            out[key] = _plain(field_value)
         return out
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
@@ -154,6 +158,8 @@ def _step(data: dict[str, Any]) -> Any:
         fields["arms"] = tuple(BranchArm(**arm) for arm in data["arms"])
     elif cls is SplitStep:
         fields["arms"] = tuple(SplitArm(**arm) for arm in data["arms"])
+        if data.get("auto_winner"):
+            fields["auto_winner"] = _rebuild(AutoWinner, data["auto_winner"])
     elif cls is UpdateStep:
         fields["updates"] = _NESTED["updates"](data["updates"])
     elif cls is WaitUntilStep:

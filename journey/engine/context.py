@@ -18,6 +18,7 @@ from journey.expressions import compile_expression
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
 from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours
 from journey.tracking.settings import TrackingSettings
+from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
 
 
 class History(Protocol):
@@ -31,6 +32,9 @@ class History(Protocol):
 
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         """The earliest event of `name` at or after `since`, future ones included."""
+
+    def split_winner(self, plan: Plan, step: SplitStep, now: datetime) -> str | None:
+        """The arm an auto-winner split gives every entrant from now on (None: as declared)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

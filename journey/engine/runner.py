@@ -37,8 +37,10 @@ from journey.model import (
     Contact,
     Event,
     Plan,
+    SplitStep,
 )
 from journey.records import LeaseLost
+from journey.results.auto_winner import split_winner
 
 if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
     from journey.store.abc import StateStore
@@ -67,6 +69,9 @@ class StoreHistory:
 
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         return self.store.first_event_at(self.contact_id, name, since)
+
+    def split_winner(self, plan: Plan, step: SplitStep, now: datetime) -> str | None:
+        return split_winner(self.store, plan, step, now)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -177,6 +177,11 @@ def _run(plan: Plan, step: Step, enrollment: Enrollment, scope: EvalScope) -> Tr
         return _done(enrollment, step, target, now, detail=target)
     if isinstance(step, SplitStep):
         name, target = split_arm(step, plan.journey_id, enrollment.contact_id)
+        if step.auto_winner is not None:  # a decided winner takes every later entrant
+            winner = scope.history.split_winner(plan, step, now)
+            name, target = next(
+                ((a.name, a.goto) for a in step.arms if a.name == winner), (name, target)
+            )
         arms = {**enrollment.arms, step.id: name}
         enrollment = replace(enrollment, split_arm=name, arms=arms)
         return _done(enrollment, step, target, now, detail=name)

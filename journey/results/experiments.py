@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from journey.model import END, SplitStep
+from journey.records import SplitDecision
 from journey.results import stats
 from journey.store.result_rows import EnrollmentOutcome
 
@@ -49,15 +50,24 @@ def split_results(
     confidence: float,
     zone: ZoneInfo,
     last_day: date,
+    decision: SplitDecision | None = None,
 ) -> dict[str, Any]:
-    """The `splits[]` entry of the report for one split step."""
+    """The `splits[]` entry of the report for one split step.
+
+    After an auto-winner decision every entrant goes to the winner: those are not
+    part of the experiment (not randomised), so the arms count entrants before it.
+    """
     arms = [(arm.name, arm.goto) for arm in step.arms]
     members: dict[str, list[Member]] = {name: [] for name, _ in arms}
+    after_decision = 0
     for outcome in outcomes:
         name = outcome.arms.get(step.id)
         if name is None:
             continue
         assigned = outcome.reached.get(step.id, outcome.entered_at)
+        if decision is not None and decision.winner is not None and assigned >= decision.decided_at:
+            after_decision += 1
+            continue
         conversion = converts(outcome, assigned)
         members.setdefault(name, []).append(
             Member(
@@ -121,7 +131,33 @@ def split_results(
     }
     if holdout is not None:
         result["uplift"] = _uplift(rows, members, holdout, confidence, zone, last_day)
+    if step.auto_winner is not None or decision is not None:
+        result["auto_winner"] = auto_winner_entry(step, decision, after_decision)
     return result
+
+
+def auto_winner_entry(
+    step: SplitStep, decision: SplitDecision | None, after_decision: int
+) -> dict[str, Any]:
+    """What the split's auto-winner declared, decided (once) and did since."""
+    auto = step.auto_winner
+    declared = None
+    if auto is not None:
+        metric = f"conversion:{auto.event}" if auto.metric == "conversion" else auto.metric
+        declared = {
+            "metric": metric,
+            "after": auto.after.text if auto.after else None,
+            "sample": auto.sample,
+            "confidence": auto.confidence,
+        }
+    return {
+        "declared": declared,
+        "decided": decision is not None,
+        "decided_at": decision.decided_at.isoformat() if decision else None,
+        "winner": decision.winner if decision else None,
+        "after_decision": after_decision,
+        "figures": decision.figures if decision else None,
+    }
 
 
 def _total(activity: dict[str, Counter[str]], group: list[Member], what: str) -> int:

@@ -149,7 +149,29 @@ def _split_lines(split: dict[str, Any], level: str) -> list[str]:
         )
     lines += _table(header, rows, indent="    ")
     lines.append(f"    decision: {split['test']['decision']}")
+    if split.get("auto_winner"):
+        lines.append(f"    auto-winner: {auto_winner_text(split['auto_winner'])}")
     return lines
+
+
+def auto_winner_text(entry: dict[str, Any]) -> str:
+    """The split's auto-winner in one line: what it waits for, or what it decided and did."""
+    declared = entry["declared"] or {}
+    when = " or ".join(
+        part
+        for part in (
+            f"{declared['after']} after the first entrant" if declared.get("after") else "",
+            f"{declared['sample']} entrants" if declared.get("sample") else "",
+        )
+        if part
+    )
+    if not entry["decided"]:
+        return f"on {declared.get('metric')}, deciding once at {when}; not decided yet"
+    figures = entry["figures"] or {}
+    text = f"decided {entry['decided_at']} ({figures.get('reason', '')}): "
+    if entry["winner"] is None:
+        return text + "no winner, the split goes on as declared"
+    return text + f"`{entry['winner']}` wins; {entry['after_decision']} later entrants went to it"
 
 
 def _survey(row: dict[str, Any]) -> str:

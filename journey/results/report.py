@@ -14,6 +14,7 @@ from typing import Any
 
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Event, Plan, SplitStep
+from journey.records import SplitDecision
 from journey.results import stats
 from journey.results.attribution import (
     UNSUBSCRIBED,
@@ -65,6 +66,7 @@ def build_report(
     engagement = Engagement.from_events(events, touches)
     index = Touches([*touches, *engagement.click_touches(touches)])
     credits = attribute_events(events, index, settings, arms_of)
+    decisions = {(d.journey_id, d.step_id): d for d in store.split_decisions()}
     journeys = [
         journey_report(
             journey_id,
@@ -77,6 +79,7 @@ def build_report(
             settings,
             options,
             engagement,
+            decisions,
         )
         for journey_id in chosen
     ]
@@ -111,8 +114,10 @@ def journey_report(
     settings: ConversionSettings,
     options: ReportOptions,
     engagement: Engagement | None = None,
+    decisions: dict[tuple[str, str], SplitDecision] | None = None,
 ) -> dict[str, Any]:
     engagement = engagement or Engagement()
+    decisions = decisions or {}
     zone = resolve_zone(plan.timezone if plan else None, options.default_timezone)
     goal_events = _GoalEvents(plan, events)
     converts = _conversion_rule(plan, goal_events, events, settings)
@@ -147,6 +152,7 @@ def journey_report(
             confidence=options.confidence,
             zone=zone,
             last_day=last_day,
+            decision=decisions.get((journey_id, step.id)),
         )
         for step in (plan.steps if plan else ())
         if isinstance(step, SplitStep)

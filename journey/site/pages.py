@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from journey import __version__
 from journey.diagram import to_mermaid
 from journey.errors import UsageError
-from journey.results.render import money, percent, points
+from journey.results.render import auto_winner_text, money, percent, points
 from journey.samples import SampleContact
 from journey.site import results_charts
 from journey.site.describe import KIND_NAMES, journey_rows, step_exits, step_rows
@@ -52,6 +52,7 @@ def environment() -> Environment:
         charts=results_charts,
         pct=percent,
         points=points,
+        auto_winner_text=auto_winner_text,
         money=money,
     )
     return env

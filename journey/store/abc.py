@@ -35,6 +35,7 @@ from journey.records import (
     LeaseLost,
     RateTake,
     ShardFire,
+    SplitDecision,
     StepCounts,
     StepRecord,
     TriggerState,
@@ -404,6 +405,30 @@ class StateStore(ABC):
     @abstractmethod
     def journey_ids(self) -> list[str]:
         """Every journey with at least one enrollment (for status of removed journeys)."""
+
+    # ------------------------------------------------------------- experiments
+    @abstractmethod
+    def split_progress(
+        self, journey_id: str, step_id: str, *, count_up_to: int
+    ) -> tuple[int, datetime | None]:
+        """How many times the split step gave an arm (counted up to `count_up_to`, so the
+        read stays short on a busy split), and when it first did (None: never)."""
+
+    @abstractmethod
+    def split_decision(self, journey_id: str, step_id: str) -> SplitDecision | None:
+        """The split's auto-winner decision, if one was made."""
+
+    @abstractmethod
+    def record_split_decision(self, decision: SplitDecision) -> SplitDecision:
+        """Keep the split's decision unless one is already kept; return the one kept.
+
+        At most one per (journey, step): of two workers deciding at once, the first
+        write wins and the other gets that decision back, so both route alike.
+        """
+
+    @abstractmethod
+    def split_decisions(self, journey_id: str | None = None) -> list[SplitDecision]:
+        """Every decision (of one journey, or all), oldest first."""
 
     # ----------------------------------------------------------------- results
     # Bulk reads behind `journey report` and the site's results pages; the

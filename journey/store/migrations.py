@@ -162,6 +162,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX shard_fires_pending ON shard_fires (fire_at) WHERE done_at IS NULL",
         ],
     ),
+    (
+        9,
+        "split decisions: a split's auto-winner, decided once (one row per journey and step)",
+        [
+            """CREATE TABLE split_decisions (
+                journey_id TEXT NOT NULL, step_id TEXT NOT NULL, decided_at TEXT NOT NULL,
+                winner TEXT, figures TEXT NOT NULL DEFAULT '{}',
+                PRIMARY KEY (journey_id, step_id))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -26,6 +26,7 @@ from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
 from journey.store.sqlite_fires import SQLiteFires
+from journey.store.sqlite_experiments import SQLiteExperiments
 from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults
@@ -41,6 +42,7 @@ class SQLiteStore(
     SQLiteShared,
     SQLiteKeys,
     SQLiteResults,
+    SQLiteExperiments,
     StateStore,
 ):
     """The StateStore on one SQLite file; see the mixins for each group of tables."""

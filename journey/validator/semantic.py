@@ -21,6 +21,7 @@ from journey.validator.semantic_context import Checker, text
 from journey.validator.semantic_conversions import check_conversions, check_surveys
 from journey.validator.semantic_event_examples import check_event_examples
 from journey.validator.semantic_events import check_event_names
+from journey.validator.semantic_experiments import check_auto_winners
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
 from journey.validator.semantic_graph import check_graph
 from journey.validator.semantic_properties import check_event_properties
@@ -46,6 +47,7 @@ JOURNEY_PASSES: tuple[Callable[[Checker], None], ...] = (
     check_journey_time,
     check_journey_channels,
     check_rules,
+    check_auto_winners,
 )
 
 

@@ -123,3 +123,22 @@ def test_every_example_round_trips() -> None:
         again = plan_from_dict(plan_to_dict(plan))
         assert again == plan, path
         assert dataclasses.replace(again, name="x").plan_hash == plan.plan_hash
+
+
+def test_an_auto_winner_compiles_round_trips_and_is_behaviour() -> None:
+    plain = compiled()
+    text = JOURNEY.replace(
+        "      - { weight: 10, goto: end, name: control }\n",
+        "      - { weight: 10, goto: end, name: control }\n"
+        "    auto_winner: { metric: 'conversion:order_placed', after: 2w, confidence: 0.99 }\n",
+    )
+    plan = compiled(text)
+    split = next(s for s in plan.steps if isinstance(s, SplitStep))
+    assert split.auto_winner is not None
+    assert (split.auto_winner.metric, split.auto_winner.event) == ("conversion", "order_placed")
+    assert split.auto_winner.after is not None and split.auto_winner.after.calendar_days == 14
+    assert split.auto_winner.sample is None and split.auto_winner.confidence == 0.99
+    assert plan_from_dict(plan_to_dict(plan)) == plan
+    assert plan.plan_hash != plain.plan_hash
+    # a split without one keeps the plan hash it had before auto_winner existed
+    assert "auto_winner" not in str(plan_to_dict(plain))

@@ -208,6 +208,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 WHERE done_at IS NULL""",
         ],
     ),
+    (
+        7,
+        "split decisions: a split's auto-winner, decided once (one row per journey and step)",
+        [
+            """CREATE TABLE split_decisions (
+                journey_id text NOT NULL, step_id text NOT NULL, decided_at timestamptz NOT NULL,
+                winner text, figures jsonb NOT NULL DEFAULT '{}',
+                PRIMARY KEY (journey_id, step_id))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

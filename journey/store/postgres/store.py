@@ -20,6 +20,7 @@ from journey.store.postgres.contacts import PostgresContacts
 from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
 from journey.store.postgres.fires import PostgresFires
+from journey.store.postgres.experiments import PostgresExperiments
 from journey.store.postgres.keys import PostgresKeys
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
@@ -39,6 +40,7 @@ class PostgresStore(
     PostgresShared,
     PostgresResults,
     PostgresKeys,
+    PostgresExperiments,
     StateStore,
 ):
     """The StateStore on one PostgreSQL database; see the mixins for each group of tables."""
