@@ -113,8 +113,25 @@ def plan_hash(plan: Plan) -> str:
     data = plan_to_dict(plan)
     for key in _NOT_BEHAVIOUR:
         data.pop(key, None)
+    _drop_new_defaults(data)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# Keys added after plans were first stored, at their default: left out of the hash so
+# that a journey which does not use them keeps its version (and its contacts in flight).
+_PLAN_DEFAULTS_ADDED: dict[str, Any] = {"retrigger": "ignore"}
+_STEP_DEFAULTS_ADDED: dict[str, Any] = {"as_name": None}
+
+
+def _drop_new_defaults(data: dict[str, Any]) -> None:
+    for key, default in _PLAN_DEFAULTS_ADDED.items():
+        if key in data and data[key] == default:
+            del data[key]
+    for step in data.get("steps") or ():
+        for key, default in _STEP_DEFAULTS_ADDED.items():
+            if key in step and step[key] == default:
+                del step[key]
 
 
 def with_hash(plan: Plan) -> Plan:
