@@ -62,18 +62,20 @@ def preview_message(
     at: datetime,
     locale: str | None = None,
     event: Event | None = None,
+    kept: Mapping[str, Event] | None = None,
 ) -> RenderedMessage:
     """What `journey preview` shows: the step rendered as it would be sent at `at`.
 
     `event` is the one that enrolled the contact; without it, the example payload
-    the workspace declares for the trigger's event.
+    the workspace declares for the trigger's event. `kept` are the events that
+    `wait_for ... as: NAME` steps matched, by NAME (else their examples).
     """
     return workspace_renderer(workspace).render(
         template=step.template,
         message=step.message,
         contact=contact,
         locales=plan.locales,
-        context=preview_context(plan, at, workspace, event),
+        context=preview_context(plan, at, workspace, event, kept),
         now=at,
         locale=locale,
         timezone=plan.timezone,

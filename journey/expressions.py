@@ -28,7 +28,7 @@ from journey.renderer.sandbox import BudgetedSandbox
 
 MAX_EXPRESSION_LENGTH = 4000
 
-NAMES: frozenset[str] = frozenset({"contact", "event", "entry", "now"})
+NAMES: frozenset[str] = frozenset({"contact", "event", "entry", "events", "now"})
 FUNCTIONS: frozenset[str] = frozenset({"has_event", "event_count", "days_since"})
 
 

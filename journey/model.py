@@ -34,6 +34,7 @@ RESERVED_EXIT_REASONS: frozenset[str] = frozenset(
         "step_removed",
         "contact_deleted",
         "error",
+        "restarted",
     }
 )
 END = "end"  # the reserved step target that completes a journey
@@ -149,6 +150,7 @@ class WaitForStep:
     timeout: Duration
     on_timeout: str  # where the timeout leads
     where: str | None = None
+    as_name: str | None = None  # `as:` keeps the matching event as `events.<as_name>`
     kind: Literal["wait_for"] = "wait_for"
 
 
@@ -289,6 +291,9 @@ class FrequencyCap:
 
 
 Reentry = Literal["never", "always"] | Duration
+# What a trigger that fires while the contact is enrolled does (`retrigger:`).
+Retrigger = Literal["ignore", "restart", "refresh"]
+RETRIGGER_POLICIES: tuple[str, ...] = ("ignore", "restart", "refresh")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,6 +316,7 @@ class Plan:
     trigger: Trigger
     audience: str | None = None
     reentry: Reentry = "never"
+    retrigger: Retrigger = "ignore"
     exit_when: tuple[ExitCondition, ...] = ()
     goal: Goal | None = None
     quiet_hours: QuietHours | Literal[False] | None = None

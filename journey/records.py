@@ -103,6 +103,8 @@ class Enrollment:
     converted_at: datetime | None = None
     visits: dict[str, int] = field(default_factory=dict)  # step id -> times entered
     defer_since: datetime | None = None  # when the current send was first deferred
+    # Events a `wait_for` with `as: NAME` matched, by NAME; read as `events.NAME`.
+    events: dict[str, Entry] = field(default_factory=dict)
     # Set by `claim_due_enrollments`; travels with new versions (dataclasses.replace)
     # so that saving one checks the claim. Not part of the enrollment's value.
     lease: Lease | None = field(default=None, compare=False)

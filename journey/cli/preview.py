@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from journey.event_types import property_problems
 from journey.ingest.records import RecordError, contact_from_record, parse_event
 from journey.model import Contact, Event, Plan, SendStep
 from journey.renderer import RenderedMessage
-from journey.renderer.context import trigger_event_name
+from journey.renderer.context import kept_event_names, trigger_event_name
 from journey.workspace import Workspace
 
 
@@ -77,14 +78,61 @@ def load_entry_event(
         raise UsageError(
             f"--event is `{event.name}`, but journey {plan.journey_id} is entered by `{trigger}`"
         )
+    _check_declared("--event", event, workspace)
+    return event
+
+
+KEPT_EVENT_OPTION = re.compile(r"^(?P<name>[a-z][a-z0-9_]{0,62})=(?P<value>.*)$", re.S)
+
+
+def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, str]]:
+    """`--event JSON` (the entry) and `--event NAME=JSON` (what `wait_for ... as: NAME` kept)."""
+    entry: str | None = None
+    kept: dict[str, str] = {}
+    for value in values:
+        match = KEPT_EVENT_OPTION.match(value)
+        if match is None:
+            if entry is not None:
+                raise UsageError("--event without NAME= is the entry event: give it once")
+            entry = value
+        else:
+            kept[match["name"]] = match["value"]
+    return entry, kept
+
+
+def load_kept_events(
+    values: dict[str, str], plan: Plan, workspace: Workspace, contact: Contact, at: datetime
+) -> dict[str, Event]:
+    """`--event NAME=…` for each wait_for with `as: NAME`: its event, checked like the entry."""
+    kept = kept_event_names(plan)
+    events: dict[str, Event] = {}
+    for name, value in values.items():
+        if name not in kept:
+            known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`)"
+            raise UsageError(f"--event {name}=…: journey {plan.journey_id} keeps {known}")
+        option = f"--event {name}="
+        data = load_json_option(option, value)
+        if isinstance(data, dict):
+            data = {"name": kept[name], "contact_id": contact.id, **data}
+        try:
+            event = parse_event(data, received_at=at)
+        except RecordError as exc:
+            raise UsageError(f"{option}: {exc}") from exc
+        if event.name != kept[name]:
+            raise UsageError(f"{option} is `{event.name}`, but `{name}` keeps `{kept[name]}`")
+        _check_declared(option, event, workspace)
+        events[name] = event
+    return events
+
+
+def _check_declared(option: str, event: Event, workspace: Workspace) -> None:
     declared = (workspace.events or {}).get(event.name)
     problems = property_problems(event.properties, declared) if declared is not None else []
     if problems:
         raise UsageError(
-            f"--event does not fit the declaration of `{event.name}` in workspace.yaml: "
+            f"{option} does not fit the declaration of `{event.name}` in workspace.yaml: "
             + "; ".join(problem for _, problem in problems)
         )
-    return event
 
 
 def send_step(plan: Plan, step_id: str) -> SendStep:
@@ -135,9 +183,10 @@ def describe(
 @click.option("--contact", "contact_arg", required=True, help="A contact as JSON, or a file.")
 @click.option(
     "--event",
-    "event_arg",
-    default=None,
-    help="The entry event as JSON, or a file (default: the declared example).",
+    "event_args",
+    multiple=True,
+    help="The entry event as JSON, or a file (default: the declared example);"
+    " NAME=JSON_OR_FILE gives the event a `wait_for` with `as: NAME` kept.",
 )
 @click.option("--locale", default=None, help="Render for this locale instead of the contact's.")
 @click.option("--at", "at_text", default=None, help="Render time, ISO with offset (default: now).")
@@ -148,7 +197,7 @@ def command(
     file: str,
     step_id: str,
     contact_arg: str,
-    event_arg: str | None,
+    event_args: tuple[str, ...],
     locale: str | None,
     at_text: str | None,
     html_out: Path | None,
@@ -157,17 +206,21 @@ def command(
 
     --event gives the event that enrolled the contact (`entry.*` in templates;
     its timestamp is `entry.timestamp`). Without it, the example payload that
-    workspace.yaml declares for the trigger's event is used.
+    workspace.yaml declares for the trigger's event is used. --event NAME=…
+    (repeatable) gives the event that the `wait_for` with `as: NAME` matched
+    (`events.NAME.*`); without it, that event's declared example.
     --html OUT writes the HTML part of an email to OUT.
     """
     at = parse_at(at_text)
     contact = load_contact(contact_arg)
     plan, workspace = compile_file(ctx, file)
     step = send_step(plan, step_id)
+    event_arg, kept_args = split_event_options(event_args)
     event = load_entry_event(event_arg, plan, workspace, contact, at) if event_arg else None
+    kept = load_kept_events(kept_args, plan, workspace, contact, at)
     try:
         rendered = preview_message(
-            workspace, plan, step, contact, at=at, locale=locale, event=event
+            workspace, plan, step, contact, at=at, locale=locale, event=event, kept=kept
         )
     except RenderError as exc:
         click.echo(f"journey: render failed: {exc}", err=True)

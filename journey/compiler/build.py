@@ -62,6 +62,7 @@ def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") 
             trigger=trigger,
             audience=data.get("audience"),
             reentry=_reentry(data.get("reentry"), trigger),
+            retrigger=data.get("retrigger", "ignore"),
             exit_when=tuple(_exit_condition(item) for item in data.get("exit_when") or ()),
             goal=_goal(goal) if isinstance(goal, dict) else None,
             quiet_hours=_optional_rule(
@@ -195,6 +196,7 @@ def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
             where=value.get("where"),
             timeout=parse_duration(value["timeout"]),
             on_timeout=value.get("on_timeout", following),
+            as_name=value.get("as"),
         )
     if action == "branch":
         return _branch(step_id, value, next_id)

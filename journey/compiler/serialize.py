@@ -117,21 +117,25 @@ def plan_hash(plan: Plan) -> str:
     data = plan_to_dict(plan)
     for key in _NOT_BEHAVIOUR:
         data.pop(key, None)
-    _drop_unset(data, _UNSET_KEEPS_HASH)
-    for step in data["steps"]:
-        _drop_unset(step, _UNSET_KEEPS_HASH)
+    _drop_new_defaults(data)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-# Keys added after plans were stored: unset, they leave a version's hash as it was.
-_UNSET_KEEPS_HASH = ("tracking",)
+# Keys added after plans were first stored, at their default: left out of the hash so
+# that a journey which does not use them keeps its version (and its contacts in flight).
+_PLAN_DEFAULTS_ADDED: dict[str, Any] = {"retrigger": "ignore", "tracking": None}
+_STEP_DEFAULTS_ADDED: dict[str, Any] = {"as_name": None, "tracking": None}
 
 
-def _drop_unset(data: dict[str, Any], keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if data.get(key, 0) is None:
+def _drop_new_defaults(data: dict[str, Any]) -> None:
+    for key, default in _PLAN_DEFAULTS_ADDED.items():
+        if key in data and data[key] == default:
             del data[key]
+    for step in data.get("steps") or ():
+        for key, default in _STEP_DEFAULTS_ADDED.items():
+            if key in step and step[key] == default:
+                del step[key]
 
 
 def with_hash(plan: Plan) -> Plan:

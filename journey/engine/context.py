@@ -138,6 +138,7 @@ class EvalScope:
     settings: EngineSettings
     entry: Entry | None = None
     event: Event | None = None
+    events: Mapping[str, Entry] = field(default_factory=dict)  # kept by `wait_for ... as:`
     _cache: dict[str, Any] | None = None
 
     def variables(self) -> dict[str, Any]:
@@ -166,6 +167,7 @@ class EvalScope:
             "contact": self.contact.as_values(self.settings.declared_attributes),
             "event": _event_values(self.event),
             "entry": self.entry.as_context() if self.entry else None,
+            "events": {name: kept.as_context() for name, kept in self.events.items()},
             "now": self.now,
             "has_event": has_event,
             "event_count": event_count,

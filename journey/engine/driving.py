@@ -13,6 +13,7 @@ from typing import Any
 from journey.engine.actions import Exit, Transition
 from journey.engine.context import History, contact_zone
 from journey.engine.performing import PerformingMixin
+from journey.engine.retrigger import retrigger
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import advance, exited, fail
 from journey.engine.triggers import new_enrollment, reentry_allows, scope_for
@@ -47,7 +48,8 @@ class DrivingMixin(PerformingMixin):
             return None
         zone = contact_zone(contact, plan, self.settings)
         latest = self.store.latest_enrollment(plan.journey_id, contact.id)
-        if not reentry_allows(plan, latest, now, zone):
+        retriggered = latest is not None and latest.is_active and plan.retrigger != "ignore"
+        if not retriggered and not reentry_allows(plan, latest, now, zone):
             return None
         history = self.history(contact.id)
         scope = scope_for(plan, contact, history, now, self.settings, event=event, entry=entry)
@@ -56,6 +58,10 @@ class DrivingMixin(PerformingMixin):
                 return None
         except ExpressionError:
             return None
+        if retriggered:
+            assert latest is not None
+            if not self._retrigger(plan, latest, contact, entry, now):
+                return None
         number = 1
         if latest is not None:
             number = self.store.count_enrollments(plan.journey_id, contact.id) + 1
@@ -65,6 +71,18 @@ class DrivingMixin(PerformingMixin):
         self._emit("enter", enrollment, now, step_id=plan.first_step, reason=entry.name)
         self.drive(plan, enrollment, contact, now)
         return enrollment
+
+    def _retrigger(
+        self, plan: Plan, latest: Enrollment, contact: Contact, entry: Entry, now: datetime
+    ) -> bool:
+        """Apply `retrigger:` to the active enrollment; True when a new one should start."""
+        in_flight = self.plan_for(latest) or plan
+        zone = contact_zone(contact, in_flight, self.settings)
+        transition = retrigger(plan.retrigger, in_flight, latest, entry, now, zone)
+        if transition.enrollment == latest:
+            return False
+        self._save(transition.enrollment, in_flight, transition.actions, now)
+        return not transition.enrollment.is_active
 
     # ---------------------------------------------------------------- driving
     def drive(

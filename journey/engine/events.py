@@ -11,7 +11,7 @@ from datetime import datetime
 
 from journey.engine.actions import Action, Convert, Exit, Record, Transition
 from journey.engine.context import EngineSettings, EvalScope, History, contact_zone
-from journey.engine.state import Enrollment
+from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exit_when_holds, exited, goto
 from journey.errors import ExpressionError
 from journey.localtime import add_duration
@@ -36,6 +36,7 @@ def on_event(
         zone=zone,
         settings=settings,
         entry=enrollment.entry,
+        events=enrollment.events,
         event=event,
     )
     actions: list[Action] = []
@@ -100,6 +101,9 @@ def _wait_for_match(
     if not scope.holds(step.where):
         return None
     record = Record(step_id=step.id, outcome="matched", detail=event.id)
+    if step.as_name:
+        kept = Entry(name=event.name, timestamp=event.timestamp, properties=event.properties)
+        enrollment = replace(enrollment, events={**enrollment.events, step.as_name: kept})
     return Transition(enrollment=goto(enrollment, step.next, scope.now), actions=(record,))
 
 
@@ -121,6 +125,7 @@ def on_contact_change(
         zone=contact_zone(contact, plan, settings),
         settings=settings,
         entry=enrollment.entry,
+        events=enrollment.events,
     )
     try:
         if exit_when_holds(plan, scope):

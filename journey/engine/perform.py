@@ -73,6 +73,7 @@ def render_message(
     """
     context = {
         "entry": enrollment.entry.as_context(),
+        "events": kept_events_context(enrollment),
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "unsubscribe_url": unsubscribe_link,
         "message_id": key,
@@ -127,6 +128,7 @@ def webhook_request(
     context = {
         "contact": contact,
         "entry": enrollment.entry.as_context(),
+        "events": kept_events_context(enrollment),
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "now": now,
     }
@@ -194,3 +196,8 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
 
 
 __all__ = ["RenderError"]
+
+
+def kept_events_context(enrollment: Enrollment) -> dict[str, Any]:
+    """`events.NAME` in templates: what the enrollment's `wait_for ... as: NAME` matched."""
+    return {name: kept.as_context() for name, kept in enrollment.events.items()}

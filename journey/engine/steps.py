@@ -125,6 +125,7 @@ def advance(
         zone=zone,
         settings=settings,
         entry=enrollment.entry,
+        events=enrollment.events,
     )
     try:
         step = plan.step(enrollment.step_id)
@@ -148,6 +149,9 @@ def _resume(step: Step, enrollment: Enrollment, now: datetime) -> Transition:
     """A wait is over: waits move on; a wait_for timed out."""
     if isinstance(step, WaitForStep):
         record = Record(step_id=step.id, outcome="timeout")
+        if step.as_name in enrollment.events:  # a match from an earlier visit is stale now
+            events = {k: v for k, v in enrollment.events.items() if k != step.as_name}
+            enrollment = replace(enrollment, events=events)
         return Transition(enrollment=goto(enrollment, step.on_timeout, now), actions=(record,))
     return Transition(enrollment=goto(enrollment, step.next, now))
 

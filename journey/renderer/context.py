@@ -4,15 +4,17 @@ The engine builds the real one from the enrollment; previews make up an entry
 so that what a marketer sees matches what a contact would get. The entry is the
 event given (`journey preview --event`), else the example payload the workspace
 declares for the trigger's event (`events: {NAME: {example: …}}`), at the
-preview's instant.
+preview's instant. `events.NAME`, what a `wait_for ... as: NAME` kept, is made
+up the same way: the event given (`--event NAME=…`), else its declared example.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from journey.model import Event, Plan
+from journey.model import Event, Plan, WaitForStep
 from journey.workspace import Workspace
 
 
@@ -32,25 +34,68 @@ def preview_entry(
     return {"name": name, "timestamp": at, "properties": dict(example)}
 
 
+def kept_event_names(plan: Plan) -> dict[str, str]:
+    """`as:` name -> the event its `wait_for` keeps (the first wait of a name wins)."""
+    kept: dict[str, str] = {}
+    for step in plan.steps:
+        if isinstance(step, WaitForStep) and step.as_name:
+            kept.setdefault(step.as_name, step.event)
+    return kept
+
+
+def preview_events(
+    kept: Mapping[str, str],
+    workspace: Workspace,
+    at: datetime,
+    given: Mapping[str, Event] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """`events` as templates see it: each kept name, from `given` or the event's example."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, event_name in kept.items():
+        event = (given or {}).get(name)
+        if event is not None:
+            found[name] = {
+                "name": event.name,
+                "timestamp": event.timestamp,
+                "properties": event.properties,
+            }
+        else:
+            example = workspace.event_examples.get(event_name, {})
+            found[name] = {"name": event_name, "timestamp": at, "properties": dict(example)}
+    return found
+
+
 def preview_context(
-    plan: Plan, at: datetime, workspace: Workspace, event: Event | None = None
+    plan: Plan,
+    at: datetime,
+    workspace: Workspace,
+    event: Event | None = None,
+    kept: Mapping[str, Event] | None = None,
 ) -> dict[str, Any]:
-    """What the engine passes to templates, with the entry of `preview_entry`."""
+    """What the engine passes to templates, with the entry of `preview_entry` and the
+    kept events of `preview_events`."""
     return render_context(
         workspace,
         {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         preview_entry(plan, workspace, at, event),
         f"preview.{plan.journey_id}.{plan.first_step}",
+        events=preview_events(kept_event_names(plan), workspace, at, kept),
     )
 
 
 def render_context(
-    workspace: Workspace, journey: dict[str, Any], entry: dict[str, Any], message_id: str
+    workspace: Workspace,
+    journey: dict[str, Any],
+    entry: dict[str, Any],
+    message_id: str,
+    *,
+    events: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The template context besides `contact`, `now` and `locale` (the renderer adds those)."""
     base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
     return {
         "entry": entry,
+        "events": events or {},
         "journey": journey,
         "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
         "message_id": message_id,

@@ -28,7 +28,7 @@ from journey.workspace_files import OutsideWorkspace, safe_mtime
 
 # Names the renderer puts in every template's context (spec section 5).
 RENDER_NAMES = frozenset(
-    {"contact", "entry", "journey", "now", "unsubscribe_url", "message_id", "locale"}
+    {"contact", "entry", "events", "journey", "now", "unsubscribe_url", "message_id", "locale"}
 )
 
 
@@ -58,6 +58,8 @@ class TemplateFacts:
     names: dict[str, int] = field(default_factory=dict)  # undeclared name -> first line
     contact_attributes: dict[str, int] = field(default_factory=dict)
     entry_properties: dict[str, int] = field(default_factory=dict)  # entry.properties.X -> line
+    # `events.NAME` -> line, and `events.NAME.properties.X` as "NAME.X" -> line
+    kept_events: dict[str, int] = field(default_factory=dict)
     references: tuple[tuple[str, int], ...] = ()  # (template name, line)
     reference_verbs: tuple[str, ...] = ()  # "extended", "included" or "imported", per reference
     messages: tuple[UsedMessage, ...] = ()
@@ -109,6 +111,7 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         names=names,
         contact_attributes=_contact_attributes(tree),
         entry_properties=_entry_properties(tree),
+        kept_events=_kept_events(tree),
         references=tuple((name, line) for name, line, _verb in _references(tree)),
         reference_verbs=tuple(verb for _name, _line, verb in _references(tree)),
         messages=tuple(_messages(tree)),
@@ -207,6 +210,26 @@ def _entry_properties(tree: nodes.Template) -> dict[str, int]:
             and isinstance(node.arg.value, str)
         ):
             found.setdefault(node.arg.value, node.lineno)
+    return found
+
+
+def _kept_events(tree: nodes.Template) -> dict[str, int]:
+    """`events.survey` -> "survey", `events.survey.properties.score` -> "survey.score"."""
+    found: dict[str, int] = {}
+    for node in tree.find_all(nodes.Getattr):
+        holder = node.node
+        if isinstance(holder, nodes.Name) and holder.name == "events":
+            found.setdefault(node.attr, node.lineno)
+            continue
+        if not (isinstance(holder, nodes.Getattr) and holder.attr == "properties"):
+            continue
+        kept = holder.node
+        if (
+            isinstance(kept, nodes.Getattr)
+            and isinstance(kept.node, nodes.Name)
+            and kept.node.name == "events"
+        ):
+            found.setdefault(f"{kept.attr}.{node.attr}", node.lineno)
     return found
 
 

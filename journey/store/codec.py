@@ -114,12 +114,35 @@ def _state(e: Enrollment) -> dict[str, Any]:
     state["defer_since"] = ts(e.defer_since)
     if e.arms:
         state["arms"] = e.arms
+    if e.events:
+        state["events"] = {name: entry_json(event) for name, event in e.events.items()}
     return state
 
 
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """An entry (or a kept event) as the store's JSON."""
+    return {
+        "name": entry.name,
+        "timestamp": ts(entry.timestamp),
+        "properties": entry.properties,
+    }
+
+
+def entry_from_json(data: dict[str, Any]) -> Entry:
+    return Entry(
+        name=data["name"],
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        properties=data.get("properties") or {},
+    )
+
+
+def kept_events(state: dict[str, Any]) -> dict[str, Entry]:
+    """`events` of an enrollment's state: what its `wait_for ... as:` steps matched."""
+    return {name: entry_from_json(data) for name, data in (state.get("events") or {}).items()}
+
+
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
-    entry: dict[str, Any] = {"name": e.entry.name, "timestamp": ts(e.entry.timestamp)}
-    entry["properties"] = e.entry.properties
+    entry = entry_json(e.entry)
     state = _state(e)
     return (
         e.id,
@@ -141,9 +164,10 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
 
 
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
-    """The columns that change after insertion (entry and identity never do)."""
+    """The columns that change after insertion (identity never does; the entry on `refresh`)."""
     state = _state(e)
     return (
+        dumps(entry_json(e.entry)),
         e.status,
         e.step_id,
         ts(e.step_entered_at),
@@ -179,11 +203,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         step_entered_at=datetime.fromisoformat(row[6]),
         due_at=from_ts(row[7]),
         entered_at=datetime.fromisoformat(row[8]),
-        entry=Entry(
-            name=entry["name"],
-            timestamp=datetime.fromisoformat(entry["timestamp"]),
-            properties=entry.get("properties") or {},
-        ),
+        entry=entry_from_json(entry),
         split_arm=row[10],
         exit_reason=row[11],
         exited_at=from_ts(row[12]),
@@ -193,6 +213,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         defer_since=from_ts(state.get("defer_since")),
         lease=lease,
         arms=state.get("arms") or {},
+        events=kept_events(state),
     )
 
 

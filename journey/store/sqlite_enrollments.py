@@ -29,7 +29,7 @@ class SQLiteEnrollments(SQLiteConnection):
     # A write without a lease (an event's, not a claim's) over a live claim moves the
     # epoch on too: the claim's holder, working from the version before, is fenced out.
     _SET = (
-        "UPDATE enrollments SET status=?, step_id=?, step_entered_at=?, due_at=?,"
+        "UPDATE enrollments SET entry=?, status=?, step_id=?, step_entered_at=?, due_at=?,"
         " split_arm=?, exit_reason=?, exited_at=?, converted_at=?, state=?,"
     )
     _SAVE = (

@@ -20,7 +20,7 @@ from typing import Any
 
 from journey.errors import Diagnostic, Location, RenderError
 from journey.loader import Document
-from journey.renderer.context import render_context
+from journey.renderer.context import preview_events, render_context
 from journey.renderer.render import MessageKind
 from journey.samples import sample_contacts
 from journey.workspace import Workspace
@@ -59,14 +59,15 @@ class RenderCheck:
         example = workspace.event_examples.get(entry_name)
         without_example = example is None and bool((workspace.events or {}).get(entry_name))
         journey = {"id": data.get("id"), "name": data.get("name"), "kind": data.get("kind")}
+        kept = _kept_events(data)
         zone = str(data.get("timezone") or workspace.default_timezone)
         failures: dict[tuple[str, str], list[str]] = {}  # (step, error) -> locales
         for template, message, step_id, _location in sends:
             for locale in dict.fromkeys(locales):
-                key = (template, message, locale, locales, entry_name, zone)
+                key = (template, message, locale, locales, entry_name, zone, kept)
                 if key not in self._outcomes:
                     self._outcomes[key] = self._render(
-                        template, message, locale, locales, entry_name, journey, zone
+                        template, message, locale, locales, (entry_name, kept), journey, zone
                     )
                 error = self._outcomes[key]
                 if error is not None:
@@ -83,12 +84,14 @@ class RenderCheck:
         message: MessageKind,
         locale: str,
         locales: tuple[str, ...],
-        entry_name: str,
+        events: tuple[str, tuple[tuple[str, str], ...]],
         journey: dict[str, Any],
         zone: str,
     ) -> str | None:
+        entry_name, kept = events
         example = self.workspace.event_examples.get(entry_name) or {}
         entry = {"name": entry_name, "timestamp": RENDERED_AT, "properties": dict(example)}
+        kept_events = preview_events(dict(kept), self.workspace, RENDERED_AT)
         try:
             self.renderer.render(
                 template=template,
@@ -96,7 +99,11 @@ class RenderCheck:
                 contact=self.contact,
                 locales=locales,
                 context=render_context(
-                    self.workspace, journey, entry, f"render-check.{journey['id']}"
+                    self.workspace,
+                    journey,
+                    entry,
+                    f"render-check.{journey['id']}",
+                    events=kept_events,
                 ),
                 now=RENDERED_AT,
                 locale=locale,
@@ -160,3 +167,13 @@ def _entry_event(data: dict[str, Any]) -> str | None:
         return trigger
     name = trigger.get("event") if isinstance(trigger, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _kept_events(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(`as:` name, event) of the journey's `wait_for` steps, for `events.NAME`."""
+    kept: dict[str, str] = {}
+    for step in data.get("steps") or ():
+        wait = step.get("wait_for") if isinstance(step, dict) else None
+        if isinstance(wait, dict) and isinstance(wait.get("as"), str):
+            kept.setdefault(wait["as"], str(wait.get("event")))
+    return tuple(kept.items())

@@ -24,6 +24,7 @@ from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_experiments import check_auto_winners
 from journey.validator.semantic_expr import check_expressions, check_update_attributes
 from journey.validator.semantic_graph import check_graph
+from journey.validator.semantic_kept import check_kept_event_references
 from journey.validator.semantic_properties import check_event_properties
 from journey.validator.semantic_rules import check_rules
 from journey.validator.semantic_time import (
@@ -43,6 +44,7 @@ JOURNEY_PASSES: tuple[Callable[[Checker], None], ...] = (
     check_expressions,
     check_update_attributes,
     check_event_properties,
+    check_kept_event_references,
     check_event_names,
     check_journey_time,
     check_journey_channels,

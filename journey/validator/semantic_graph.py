@@ -65,6 +65,24 @@ def check_graph(checker: Checker) -> None:
             check_exit_reason(checker, view.body, view.body_path)
 
 
+def step_edges(views: list[StepView]) -> list[Edge]:
+    """Every edge of the step graph; a wait_for's match edge comes before its timeout edge."""
+    return [edge for position in range(len(views)) for edge in _edges(position, views)]
+
+
+def step_index(views: list[StepView]) -> dict[str, int]:
+    """Step id -> position in ``views`` (the first of duplicates; `end` left out)."""
+    index_of: dict[str, int] = {}
+    for position, view in enumerate(views):
+        if view.id is not None and view.id != END:
+            index_of.setdefault(view.id, position)
+    return index_of
+
+
+def resolve_target(target: str, index_of: dict[str, int]) -> int | None:
+    return _resolve(target, index_of)
+
+
 def _check_ids(checker: Checker, views: list[StepView]) -> dict[str, int]:
     index_of: dict[str, int] = {}
     for position, view in enumerate(views):

@@ -61,17 +61,17 @@ def check_event_properties(checker: Checker) -> None:
         for dotted in sorted(names):
             root, _, rest = dotted.partition(".")
             if root == "entry" and rest:
-                _check_reference(checker, site, "entry", entry, rest)
+                check_reference(checker, site, "entry", entry, rest)
             elif root == "event" and rest and site.event_scope:
-                _check_reference(checker, site, "event", site.event, rest)
+                check_reference(checker, site, "event", site.event, rest)
         _check_comparisons(checker, site, tree, entry)
 
 
-def _check_reference(
+def check_reference(
     checker: Checker, site: ExpressionSite, root: str, event: str | None, rest: str
 ) -> None:
     key, _, prop = rest.partition(".")
-    keys = ENTRY_KEYS if root == "entry" else EVENT_KEYS
+    keys = EVENT_KEYS if root == "event" else ENTRY_KEYS  # `events.NAME` is kept like entry
     if key not in keys:
         checker.add(
             UNKNOWN_PROPERTY,

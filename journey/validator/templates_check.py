@@ -28,6 +28,7 @@ from journey.renderer.introspect import (
 )
 from journey.renderer.render import PARTS
 from journey.validator.suggest import did_you_mean, listing, sentence
+from journey.validator.templates_kept import check_kept_in_templates
 from journey.workspace import Workspace
 from journey.workspace_files import CODE as OUTSIDE_CODE
 from journey.workspace_files import OutsideWorkspace, template_stat
@@ -191,8 +192,8 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
             "unknown-template-variable",
             f"`{name}` is not available to templates",
             checker.at(facts.name, line),
-            hint="templates receive contact, entry, journey, now, locale, unsubscribe_url"
-            " and message_id",
+            hint="templates receive contact, entry, events, journey, now, locale,"
+            " unsubscribe_url and message_id",
         )
     _check_entry_properties(checker, facts)
     if checker.declared is None:
@@ -312,7 +313,7 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
         locale: doc.location(("locales", index)) for index, locale in enumerate(locales)
     }
     entry_event = _entry_event(data)
-    return check_send_templates(
+    return check_kept_in_templates(doc, workspace) + check_send_templates(
         sends,
         locales,
         workspace.templates_dir,

@@ -38,7 +38,7 @@ class PostgresEnrollments(PostgresConnection):
     # A write without a lease (an event's, not a claim's) over a live claim moves the
     # epoch on too: the claim's holder, working from the version before, is fenced out.
     _SET = (
-        "UPDATE enrollments SET status=%s, step_id=%s, step_entered_at=%s, due_at=%s,"
+        "UPDATE enrollments SET entry=%s, status=%s, step_id=%s, step_entered_at=%s, due_at=%s,"
         " split_arm=%s, exit_reason=%s, exited_at=%s, converted_at=%s, state=%s,"
     )
     _SAVE = (

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from journey.model import Contact, Event
-from journey.records import DeliveryRecord, Enrollment, Entry, JourneyState, Lease, TriggerState
+from journey.records import DeliveryRecord, Enrollment, JourneyState, Lease, TriggerState
+from journey.store import codec
 from journey.store.codec import from_ts
 
 
@@ -74,11 +75,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         step_entered_at=instant(row[6]),
         due_at=utc(row[7]),
         entered_at=instant(row[8]),
-        entry=Entry(
-            name=entry["name"],
-            timestamp=datetime.fromisoformat(entry["timestamp"]),
-            properties=entry.get("properties") or {},
-        ),
+        entry=codec.entry_from_json(entry),
         split_arm=row[10],
         exit_reason=row[11],
         exited_at=utc(row[12]),
@@ -87,6 +84,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         visits=state.get("visits") or {},
         defer_since=from_ts(state.get("defer_since")),
         arms=state.get("arms") or {},
+        events=codec.kept_events(state),
         lease=lease,
     )
 

@@ -1,0 +1,94 @@
+"""Which `events.NAME` a step may read: the names `wait_for ... as:` keeps, and where they hold.
+
+A `wait_for` with `as: survey` keeps the event that matched it; a step can read
+`events.survey` only when every path from the first step to it went through that
+wait's match (not its timeout). This is a must-analysis over the step graph: a
+name flows along a wait's match edge, is dropped on its timeout edge, and holds at
+a step when it holds on every edge into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from journey.validator.semantic_context import StepView, mapping, steps, text
+from journey.validator.semantic_graph import resolve_target, step_edges, step_index
+
+
+@dataclass(frozen=True, slots=True)
+class KeptEvent:
+    """One `as:` name: the event it keeps and the wait_for step that keeps it."""
+
+    name: str
+    event: str | None
+    step_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptEvents:
+    """The journey's `as:` names, and which of them hold at each step (by raw step index)."""
+
+    kept: dict[str, KeptEvent]
+    available: dict[int, frozenset[str]]
+
+    def at_step(self, raw_index: int) -> frozenset[str]:
+        return self.available.get(raw_index, frozenset())
+
+
+def kept_name(view: StepView) -> str | None:
+    if view.action != "wait_for":
+        return None
+    return text(mapping(view.body).get("as"))
+
+
+def kept_events(data: dict[str, object]) -> KeptEvents:
+    views = steps(data)
+    kept: dict[str, KeptEvent] = {}
+    for view in views:
+        name = kept_name(view)
+        if name is not None and name not in kept:
+            event = text(mapping(view.body).get("event"))
+            kept[name] = KeptEvent(name=name, event=event, step_id=view.id)
+    if not kept or not views:
+        return KeptEvents(kept=kept, available={})
+    held = _must_hold(views, frozenset(kept))
+    return KeptEvents(kept=kept, available={views[p].index: names for p, names in enumerate(held)})
+
+
+def _must_hold(views: list[StepView], universe: frozenset[str]) -> list[frozenset[str]]:
+    """Names held on entering each step (by position); unreachable steps hold everything."""
+    index_of = step_index(views)
+    incoming: list[list[tuple[int, int]]] = [[] for _ in views]  # (source, edge kind)
+    seen_wait_edges: dict[int, int] = {}
+    for edge in step_edges(views):
+        target = resolve_target(edge.target, index_of)
+        if target is None or target >= len(views):
+            continue
+        # a wait_for's first edge is its match, its second the timeout
+        order = seen_wait_edges.get(edge.source, 0)
+        seen_wait_edges[edge.source] = order + 1
+        incoming[target].append((edge.source, order))
+    held = [universe] * len(views)
+    held[0] = frozenset()  # a contact enters with nothing kept
+    changed = True
+    while changed:
+        changed = False
+        for position in range(1, len(views)):
+            sources = incoming[position]
+            if not sources:
+                continue
+            names = universe
+            for source, order in sources:
+                names = names & _after(views[source], held[source], order)
+            if names != held[position]:
+                held[position] = names
+                changed = True
+    return held
+
+
+def _after(view: StepView, before: frozenset[str], edge_order: int) -> frozenset[str]:
+    """Names held after leaving `view` by its `edge_order`-th edge."""
+    name = kept_name(view)
+    if name is None:
+        return before
+    return before | {name} if edge_order == 0 else before - {name}
