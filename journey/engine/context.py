@@ -16,9 +16,8 @@ from journey.durations import parse_duration
 from journey.engine.state import Entry
 from journey.expressions import compile_expression
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
-from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours
-from journey.tracking.settings import TrackingSettings
 from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
+from journey.tracking.settings import TrackingSettings
 
 
 class History(Protocol):

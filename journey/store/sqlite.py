@@ -25,8 +25,8 @@ from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
-from journey.store.sqlite_fires import SQLiteFires
 from journey.store.sqlite_experiments import SQLiteExperiments
+from journey.store.sqlite_fires import SQLiteFires
 from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults

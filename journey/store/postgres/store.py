@@ -19,8 +19,8 @@ from journey.store.postgres import rows as pg
 from journey.store.postgres.contacts import PostgresContacts
 from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
-from journey.store.postgres.fires import PostgresFires
 from journey.store.postgres.experiments import PostgresExperiments
+from journey.store.postgres.fires import PostgresFires
 from journey.store.postgres.keys import PostgresKeys
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
