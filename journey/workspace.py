@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from journey.durations import normalise_hhmm, parse_duration
+from journey.holdout import Holdout, build_holdout
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
 from journey.results.conversions import ConversionSettings, build_conversions
@@ -60,6 +61,7 @@ class Workspace:
     http: HttpSettings = HttpSettings()
     unsubscribe_base_url: str | None = None
     conversions: ConversionSettings = ConversionSettings()  # noqa: RUF009 (frozen)
+    holdout: Holdout | None = None  # contacts no marketing journey reaches
 
     @property
     def journeys_dir(self) -> Path:
@@ -164,6 +166,7 @@ def build_workspace(
         if isinstance(data.get("unsubscribe_base_url"), str)
         else None,
         conversions=build_conversions(data.get("conversions"), data.get("surveys")),
+        holdout=build_holdout(data.get("holdout")),
     )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from journey.durations import parse_duration
 from journey.engine.state import Entry
 from journey.expressions import compile_expression
+from journey.holdout import Holdout
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
 from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
 
@@ -49,6 +50,8 @@ class EngineSettings:
     unsubscribe_base_url: str = "http://127.0.0.1:8787"
     # A channel's own `unsubscribe_base_url` (expanded), over the workspace's.
     channel_unsubscribe_base_urls: Mapping[str, str] = field(default_factory=dict)
+    # the workspace's holdout group: no marketing journey enrolls its members
+    holdout: Holdout | None = None
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -63,6 +66,7 @@ class EngineSettings:
             declared_attributes=tuple(workspace.contact_attributes or ()),
             unsubscribe_base_url=unsubscribe_base_url(workspace),
             channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
+            holdout=getattr(workspace, "holdout", None),
         )
 
 
