@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from journey.durations import normalise_hhmm, parse_duration
+from journey.holdout import Holdout, build_holdout
 from journey.ingest.policy import IntakePolicy, build_intake_policy
 from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
@@ -64,6 +65,7 @@ class Workspace:
     conversions: ConversionSettings = ConversionSettings()  # noqa: RUF009 (frozen)
     intake: IntakePolicy = IntakePolicy()  # noqa: RUF009 (frozen)
     tracking: TrackingSettings | None = None  # None: links are sent as written
+    holdout: Holdout | None = None  # contacts no marketing journey reaches
 
     @property
     def journeys_dir(self) -> Path:
@@ -170,6 +172,7 @@ def build_workspace(
         conversions=build_conversions(data.get("conversions"), data.get("surveys")),
         intake=build_intake_policy(data.get("intake")),
         tracking=build_tracking(data.get("tracking")),
+        holdout=build_holdout(data.get("holdout")),
     )
 
 

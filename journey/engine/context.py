@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from journey.durations import parse_duration
 from journey.engine.state import Entry
 from journey.expressions import compile_expression
+from journey.holdout import Holdout
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
 from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
 from journey.tracking.settings import TrackingSettings
@@ -51,6 +52,8 @@ class EngineSettings:
     # A channel's own `unsubscribe_base_url` (expanded), over the workspace's.
     channel_unsubscribe_base_urls: Mapping[str, str] = field(default_factory=dict)
     tracking: TrackingSettings | None = None  # workspace.yaml's `tracking:`; None: off
+    # the workspace's holdout group: no marketing journey enrolls its members
+    holdout: Holdout | None = None
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -66,6 +69,7 @@ class EngineSettings:
             unsubscribe_base_url=unsubscribe_base_url(workspace),
             channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
             tracking=getattr(workspace, "tracking", None),
+            holdout=getattr(workspace, "holdout", None),
         )
 
 

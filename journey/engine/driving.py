@@ -46,6 +46,9 @@ class DrivingMixin(PerformingMixin):
         """Reentry, audience, one active enrollment; then run the first steps at once."""
         if plan.status != "active":
             return None
+        holdout = self.settings.holdout
+        if plan.category == "marketing" and holdout is not None and holdout.holds_out(contact.id):
+            return None  # the workspace's holdout group: no marketing journey reaches it
         zone = contact_zone(contact, plan, self.settings)
         latest = self.store.latest_enrollment(plan.journey_id, contact.id)
         retriggered = latest is not None and latest.is_active and plan.retrigger != "ignore"

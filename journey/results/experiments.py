@@ -79,6 +79,7 @@ def split_results(
         )
     holdout = next((name for name, goto in arms if goto == END), None)
     reference = holdout or arms[0][0]
+    currencies = sorted({c for group in members.values() for m in group for _, c in m.amounts})
     rows: list[dict[str, Any]] = []
     for name, goto in arms:
         group = members.get(name, [])
@@ -101,6 +102,7 @@ def split_results(
                 "clicked": _total(activity, group, "clicked"),
                 "reached": {s: reached[s] for s in step_order if reached[s]},
                 "revenue": _revenue(a for m in group for a in m.amounts),
+                "revenue_per_entrant": _per_entrant(group, currencies, confidence),
             }
         )
     by_name = {row["name"]: row for row in rows}
@@ -160,6 +162,21 @@ def auto_winner_entry(
     }
 
 
+def _spent(group: list[Member], currency: str) -> list[float]:
+    return [sum(v for v, c in m.amounts if c == currency) for m in group]
+
+
+def _per_entrant(
+    group: list[Member], currencies: list[str], confidence: float
+) -> dict[str, dict[str, Any]]:
+    """Per currency: revenue per entrant, a normal interval on the mean."""
+    found = {}
+    for currency in currencies:
+        mean, low, high = stats.mean_interval(_spent(group, currency), confidence)
+        found[currency] = {"mean": mean, "interval": [low, high]}
+    return found
+
+
 def _total(activity: dict[str, Counter[str]], group: list[Member], what: str) -> int:
     return sum(
         activity[m.outcome.enrollment_id][what]
@@ -192,7 +209,14 @@ def _compare(
     test = stats.compare_proportions(x1, n1, x2, n2)
     low, high = stats.newcombe_interval(x1, n1, x2, n2, confidence)
     looks = daily_looks(group, ref_group, zone, last_day)
+    revenue = {}
+    for currency in sorted(set(row["revenue_per_entrant"]) | set(ref["revenue_per_entrant"])):
+        difference, d_low, d_high = stats.mean_difference_interval(
+            _spent(group, currency), _spent(ref_group, currency), confidence
+        )
+        revenue[currency] = {"difference": difference, "interval": [d_low, d_high]}
     return {
+        "revenue_per_entrant_difference": revenue,
         "against": ref["name"],
         "difference": (x1 / n1 if n1 else 0.0) - (x2 / n2 if n2 else 0.0),
         "interval": [low, high],

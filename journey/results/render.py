@@ -64,6 +64,8 @@ def render_table(report: dict[str, Any]) -> str:
             for stage in report["stages"]
         ]
         lines += [*_table(header, rows, indent="  "), ""]
+    if report.get("programme"):
+        lines.append(_programme_line(report["programme"], level))
     lines += [f"survey {name}: {_survey(row)}" for name, row in report["surveys"].items()]
     summary = report["conversion_events"]
     if summary["declared"]:
@@ -172,6 +174,19 @@ def auto_winner_text(entry: dict[str, Any]) -> str:
     if entry["winner"] is None:
         return text + "no winner, the split goes on as declared"
     return text + f"`{entry['winner']}` wins; {entry['after_decision']} later entrants went to it"
+
+
+def _programme_line(programme: dict[str, Any], level: str) -> str:
+    """The workspace's holdout group against everyone else: what marketing adds."""
+    held, reached = programme["held_out"], programme["reached"]
+    low, high = programme["interval"]
+    return (
+        f"programme lift over the holdout group ({programme['percent']:g}% of contacts): "
+        f"{percent(reached['conversion_rate'])} of {reached['contacts']} reached vs "
+        f"{percent(held['conversion_rate'])} of {held['contacts']} held out = "
+        f"{points(programme['difference'])} ({level} interval {points(low)} to {points(high)}), "
+        f"{_method(programme['method'])} p {programme['p_value']:.3g}"
+    )
 
 
 def _survey(row: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from journey.holdout import Holdout
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Event, Plan, SplitStep
 from journey.records import SplitDecision
@@ -29,6 +30,7 @@ from journey.results.conversions import ConversionSettings
 from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engagement
 from journey.results.experiments import split_results
 from journey.results.lifecycle import cohorts, stages, survey_scores
+from journey.results.programme import programme_lift
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -40,6 +42,7 @@ class ReportOptions:
     since: datetime | None = None
     confidence: float = DEFAULT_CONFIDENCE
     default_timezone: str = "UTC"
+    holdout: Holdout | None = None  # the workspace's holdout group, for the programme's lift
 
 
 def build_report(
@@ -85,7 +88,14 @@ def build_report(
     ]
     conversions = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
     unattributed = [c for c in conversions if c.journey_id is None]
+    programme = None
+    if options.holdout is not None:
+        contact_ids = [c.id for batch in store.iter_contacts() for c in batch]
+        programme = programme_lift(
+            options.holdout, contact_ids, events, touches, settings, options.confidence
+        )
     return {
+        "programme": programme,
         "stages": stages(journeys),
         "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
         "since": options.since.isoformat() if options.since else None,

@@ -15,12 +15,14 @@ checked against scipy.stats in the tests, on small and zero counts too.
 - `compare_proportions`: picks Fisher when any expected cell is below 5, else z.
 - `always_valid_p`: a mixture sequential probability ratio test (mSPRT) whose
   p-value stays valid however often it is looked at.
+- `mean_interval`, `mean_difference_interval`: normal intervals on a mean (revenue
+  per contact) and on the difference of two means (Welch's standard error).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -186,3 +188,36 @@ def always_valid_p(
 def _check_counts(successes: int, trials: int) -> None:
     if trials < 0 or successes < 0 or successes > trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): mean +/- z x the standard error (sd / sqrt n); n < 2: no spread."""
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    mean = math.fsum(values) / n
+    if n < 2:
+        return mean, mean, mean
+    half = z_quantile(confidence) * _standard_error(values, mean)
+    return mean, mean - half, mean + half
+
+
+def mean_difference_interval(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """(mean a - mean b, low, high), the normal interval with Welch's standard error."""
+    if not a or not b:
+        return 0.0, 0.0, 0.0
+    mean_a, mean_b = math.fsum(a) / len(a), math.fsum(b) / len(b)
+    error = math.hypot(
+        _standard_error(a, mean_a) if len(a) > 1 else 0.0,
+        _standard_error(b, mean_b) if len(b) > 1 else 0.0,
+    )
+    half = z_quantile(confidence) * error
+    difference = mean_a - mean_b
+    return difference, difference - half, difference + half
+
+
+def _standard_error(values: Sequence[float], mean: float) -> float:
+    variance = math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return math.sqrt(variance / len(values))

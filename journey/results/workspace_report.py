@@ -81,6 +81,7 @@ def workspace_report(
                 since=since,
                 confidence=confidence,
                 default_timezone=workspace.default_timezone,
+                holdout=workspace.holdout,
             ),
         )
     finally:

@@ -264,3 +264,23 @@ def test_wilson_and_newcombe_cover_the_truth_at_their_stated_rate() -> None:
         low, high = newcombe_interval(x2, 150, x1, 150)
         hits_two += low <= 0.08 <= high
     assert hits_one / runs >= 0.92 and hits_two / runs >= 0.92
+
+
+def test_revenue_per_entrant_is_exact_with_an_interval_around_the_truth(
+    population: tuple[dict, Truth],  # type: ignore[type-arg]
+) -> None:
+    report, truth = population
+    found = arms(report)
+    mean_order = (100 + 250 + 399) / 3
+    for name in ("holdout", "a", "b"):
+        for currency in ("SEK", "USD"):
+            row = found[name]["revenue_per_entrant"][currency]
+            assert row["mean"] == pytest.approx(truth.revenue[name][currency] / truth.entered[name])
+            low, high = row["interval"]
+            assert low < TRUE_RATES[name] * mean_order / 2 < high, (name, currency)
+    versus = found["b"]["vs_reference"]["revenue_per_entrant_difference"]["SEK"]
+    assert versus["difference"] == pytest.approx(
+        found["b"]["revenue_per_entrant"]["SEK"]["mean"]
+        - found["a"]["revenue_per_entrant"]["SEK"]["mean"]  # the reference of `subject`
+    )
+    assert versus["interval"][0] < versus["difference"] < versus["interval"][1]
