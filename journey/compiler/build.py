@@ -29,7 +29,6 @@ from journey.model import (
     Reentry,
     ScheduleTrigger,
     SegmentTrigger,
-    SendStep,
     SplitArm,
     SplitStep,
     Step,
@@ -41,6 +40,7 @@ from journey.model import (
     WebhookStep,
 )
 from journey.workspace import Workspace, build_frequency_cap, build_quiet_hours
+from journey.compiler.send_steps import send_step
 
 
 def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") -> Plan:
@@ -168,15 +168,7 @@ def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
     action = next(key for key in STEP_KINDS if key in item)
     value = item[action]
     if action == "send":
-        channel = workspace.channels.get(value["channel"])
-        message = channel.message if channel and channel.message != "webhook" else "email"
-        return SendStep(
-            id=step_id,
-            next=next_id,
-            channel=value["channel"],
-            template=value["template"],
-            message=message,
-        )
+        return send_step(step_id, next_id, value, workspace)
     if action == "wait":
         return WaitStep(id=step_id, next=next_id, duration=parse_duration(value))
     if action == "wait_until":

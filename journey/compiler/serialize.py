@@ -27,7 +27,9 @@ from journey.model import (
     QuietHours,
     ScheduleTrigger,
     SegmentTrigger,
+    SendChannel,
     SendStep,
+    SendVariant,
     SplitArm,
     SplitStep,
     UpdateStep,
@@ -39,6 +41,8 @@ from journey.model import (
 
 # Fields that describe a journey to people but do not change what happens to contacts.
 _NOT_BEHAVIOUR = ("name", "description", "owner", "status", "source", "plan_hash")
+# Send fields added later, left out while unset, so a plan's hash stays what it was.
+_LEFT_OUT_WHEN_UNSET = frozenset({"fallback", "variants", "topic"})
 
 _TRIGGERS: dict[str, type] = {
     "event": EventTrigger,
@@ -99,7 +103,10 @@ def _plain(value: Any) -> Any:
         out = {}
         for item in dataclasses.fields(value):
             key = "for" if item.name == "for_" else item.name
-            out[key] = _plain(getattr(value, item.name))
+            field_value = getattr(value, item.name)
+            if key in _LEFT_OUT_WHEN_UNSET and field_value in ((), None):
+                continue
+            out[key] = _plain(field_value)
         return out
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
@@ -141,6 +148,9 @@ def _step(data: dict[str, Any]) -> Any:
         fields["arms"] = tuple(BranchArm(**arm) for arm in data["arms"])
     elif cls is SplitStep:
         fields["arms"] = tuple(SplitArm(**arm) for arm in data["arms"])
+    elif cls is SendStep:
+        fields["fallback"] = tuple(SendChannel(**c) for c in data.get("fallback", ()))
+        fields["variants"] = tuple(SendVariant(**v) for v in data.get("variants", ()))
     elif cls is UpdateStep:
         fields["updates"] = _NESTED["updates"](data["updates"])
     elif cls is WaitUntilStep:

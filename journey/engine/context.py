@@ -46,6 +46,8 @@ class EngineSettings:
     unsubscribe_base_url: str = "http://127.0.0.1:8787"
     # A channel's own `unsubscribe_base_url` (expanded), over the workspace's.
     channel_unsubscribe_base_urls: Mapping[str, str] = field(default_factory=dict)
+    # workspace.yaml `topics`: name -> subscribed by default
+    topic_defaults: Mapping[str, bool] = field(default_factory=dict)
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -60,6 +62,10 @@ class EngineSettings:
             declared_attributes=tuple(workspace.contact_attributes or ()),
             unsubscribe_base_url=unsubscribe_base_url(workspace),
             channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
+            topic_defaults={
+                name: topic.default == "subscribed"
+                for name, topic in (getattr(workspace, "topics", None) or {}).items()
+            },
         )
 
 

@@ -92,7 +92,15 @@ class PerformingMixin:
             signed_token(self.unsubscribe_secret, contact.id, plan.journey_id),
         )
         message = render_message(
-            self.renderer, plan, step, enrollment, contact, action.delivery_key, now, link
+            self.renderer,
+            plan,
+            step,
+            enrollment,
+            contact,
+            action.delivery_key,
+            now,
+            link,
+            variant=action.variant,
         )
         record = pending_delivery(
             key=action.delivery_key,
@@ -105,8 +113,18 @@ class PerformingMixin:
             payload=payload_of(message),
             now=now,
         )
+        if action.variant is not None:  # which variant the delivery carried
+            record.payload["variant"] = action.variant.name
         if self.store.add_delivery(record):
-            self._emit("send", enrollment, now, step_id=step.id, message=message)
+            self._emit(
+                "send",
+                enrollment,
+                now,
+                step_id=step.id,
+                message=message,
+                variant=action.variant.name if action.variant is not None else "",
+                detail=action.detail,
+            )
 
     def _webhook(
         self,
@@ -175,7 +193,14 @@ class PerformingMixin:
                         status="capped" if action.reason == "capped" else "suppressed",
                     )
                 )
-                self._emit("skip", enrollment, now, step_id=action.step.id, reason=action.reason)
+                self._emit(
+                    "skip",
+                    enrollment,
+                    now,
+                    step_id=action.step.id,
+                    reason=action.reason,
+                    detail=action.detail,
+                )
             elif isinstance(action, Exit):
                 self._emit(
                     "exit", enrollment, now, step_id=enrollment.step_id, reason=action.reason

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from journey.model import Event, Plan
+from journey.model import Event, Plan, SendVariant, variant_context
 from journey.workspace import Workspace
 
 
@@ -45,7 +45,11 @@ def preview_context(
 
 
 def render_context(
-    workspace: Workspace, journey: dict[str, Any], entry: dict[str, Any], message_id: str
+    workspace: Workspace,
+    journey: dict[str, Any],
+    entry: dict[str, Any],
+    message_id: str,
+    variant: SendVariant | None = None,
 ) -> dict[str, Any]:
     """The template context besides `contact`, `now` and `locale` (the renderer adds those)."""
     base = (workspace.unsubscribe_base_url or "http://127.0.0.1:8080").rstrip("/")
@@ -54,4 +58,5 @@ def render_context(
         "journey": journey,
         "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
         "message_id": message_id,
+        "variant": variant_context(variant),
     }
