@@ -38,8 +38,9 @@ RESERVED_EXIT_REASONS: frozenset[str] = frozenset(
 )
 END = "end"  # the reserved step target that completes a journey
 RESERVED_CONTACT_KEYS: frozenset[str] = frozenset(
-    {"id", "email", "phone", "locale", "timezone", "created_at", "consent"}
+    {"id", "email", "phone", "locale", "timezone", "created_at", "consent", "topics"}
 )
+MESSAGE_KINDS: tuple[str, ...] = ("email", "sms", "push")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -18,6 +18,7 @@ from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
 from journey.results.conversions import ConversionSettings, build_conversions
 from journey.store.url import is_postgres, sqlite_path
+from journey.topics import Topic, build_topics
 from journey.workspace_files import probe_quietly
 
 WORKSPACE_FILE = "workspace.yaml"
@@ -60,6 +61,7 @@ class Workspace:
     http: HttpSettings = HttpSettings()
     unsubscribe_base_url: str | None = None
     conversions: ConversionSettings = ConversionSettings()  # noqa: RUF009 (frozen)
+    topics: dict[str, Topic] = field(default_factory=dict)  # subscription topics, by name
 
     @property
     def journeys_dir(self) -> Path:
@@ -164,6 +166,7 @@ def build_workspace(
         if isinstance(data.get("unsubscribe_base_url"), str)
         else None,
         conversions=build_conversions(data.get("conversions"), data.get("surveys")),
+        topics=build_topics(data.get("topics")),
     )
 
 

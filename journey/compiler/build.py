@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from journey.compiler.send_steps import send_step
 from journey.durations import normalise_hhmm, parse_duration
 from journey.errors import InvalidInput
 from journey.model import (
@@ -40,7 +41,6 @@ from journey.model import (
     WebhookStep,
 )
 from journey.workspace import Workspace, build_frequency_cap, build_quiet_hours
-from journey.compiler.send_steps import send_step
 
 
 def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") -> Plan:

@@ -21,7 +21,10 @@ def channel_names(value: dict[str, Any]) -> list[str]:
 
 
 def send_step(step_id: str, next_id: str, value: dict[str, Any], workspace: Workspace) -> SendStep:
-    channels = [SendChannel(channel=name, message=_message(name, workspace)) for name in channel_names(value)]
+    channels = [
+        SendChannel(channel=name, message=_message(name, workspace))
+        for name in channel_names(value)
+    ]
     first, rest = channels[0], tuple(channels[1:])
     variants = tuple(
         SendVariant(

@@ -140,7 +140,7 @@ def contact_patch(change: ContactChange) -> dict[str, Any]:
         return {"id": change.id, "delete": True}
     patch: dict[str, Any] = {"id": change.id}
     for key, value in change.fields.items():
-        if key == "consent" and value is None:
+        if key in ("consent", "topics") and value is None:
             continue
         patch[key] = value.isoformat() if isinstance(value, datetime) else value
     patch.update(change.attributes)

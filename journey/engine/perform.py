@@ -16,7 +16,15 @@ from journey.channels.base import WebhookRequest
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord, Enrollment
 from journey.errors import RenderError
-from journey.model import Contact, Message, Plan, SendStep, SendVariant, WebhookStep, variant_context
+from journey.model import (
+    Contact,
+    Message,
+    Plan,
+    SendStep,
+    SendVariant,
+    WebhookStep,
+    variant_context,
+)
 
 HappeningKind = Literal["enter", "send", "skip", "exit", "convert", "fail", "webhook"]
 

@@ -144,6 +144,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, retired_at TEXT)""",
         ],
     ),
+    (
+        8,
+        "subscription topics: each contact's per-topic, per-message-kind opt-ins",
+        ["ALTER TABLE contacts ADD COLUMN topics TEXT NOT NULL DEFAULT '{}'"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

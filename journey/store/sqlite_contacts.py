@@ -33,7 +33,7 @@ class SQLiteContacts(SQLiteErasure):
             raise ContactErased(f"contact {contact.id} was erased; it is not recreated")
         self._forget(contact.id)
         self._conn.execute(
-            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
             codec.contact_row(contact),
         )
 

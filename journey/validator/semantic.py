@@ -25,6 +25,7 @@ from journey.validator.semantic_expr import check_expressions, check_update_attr
 from journey.validator.semantic_graph import check_graph
 from journey.validator.semantic_properties import check_event_properties
 from journey.validator.semantic_rules import check_rules
+from journey.validator.semantic_sends import check_sends
 from journey.validator.semantic_time import (
     check_durations,
     check_journey_time,
@@ -44,6 +45,7 @@ JOURNEY_PASSES: tuple[Callable[[Checker], None], ...] = (
     check_event_names,
     check_journey_time,
     check_journey_channels,
+    check_sends,
     check_rules,
 )
 

@@ -20,7 +20,10 @@ steps:
       channel: [push, sms, email]
       template: promo/spring
       variants:
-        short: { weight: 50, subject: "Spring: {{ variant.vars.discount }}% off", vars: { discount: 20 } }
+        short:
+          weight: 50
+          subject: "Spring: {{ variant.vars.discount }}% off"
+          vars: { discount: 20 }
         long: { weight: 50, vars: { discount: 15 } }
 """
 

@@ -193,6 +193,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX inbox_shard ON inbox (shard, seq)",
         ],
     ),
+    (
+        6,
+        "subscription topics: each contact's per-topic, per-message-kind opt-ins",
+        ["ALTER TABLE contacts ADD COLUMN topics json NOT NULL DEFAULT '{}'"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
