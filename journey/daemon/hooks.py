@@ -15,6 +15,7 @@ from typing import Any
 from journey.daemon import inbox
 from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
 from journey.daemon.http.unsubscribe_page import PageLanguage, first_language
+from journey.daemon.preferences import PreferenceHooks
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
 from journey.intake import queue_contact_changes
@@ -29,6 +30,13 @@ class HttpHooks:
         # its own connection: requests run on the server's threads
         self.store = open_store(daemon.database)
         self._lock = threading.Lock()
+        self.preferences = PreferenceHooks(
+            self.store,
+            self._lock,
+            lambda: daemon.catalog.workspace_or_fail.topics,
+            daemon.clock.now,
+            daemon.wake,
+        )
 
     def handlers(self) -> HttpHandlers:
         return HttpHandlers(
@@ -40,6 +48,8 @@ class HttpHooks:
             now=self.daemon.clock.now,
             unsubscribe_keys=self.unsubscribe_keys,
             unsubscribe_language=self.unsubscribe_language,
+            preference_topics=self.preferences.preference_topics,
+            set_preferences=self.preferences.set_preferences,
         )
 
     def ingest_events(self, events: list[Event]) -> Sequence[str]:

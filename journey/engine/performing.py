@@ -35,9 +35,9 @@ if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
 
 
 @lru_cache(maxsize=8192)
-def signed_token(secret: bytes, contact_id: str, journey_id: str) -> str:
+def signed_token(secret: bytes, contact_id: str, journey_id: str, topic: str = "") -> str:
     """The template link and the List-Unsubscribe header sign the same pair: sign once."""
-    return make_unsubscribe_token(secret, contact_id, journey_id)
+    return make_unsubscribe_token(secret, contact_id, journey_id, topic)
 
 
 class PerformingMixin:
@@ -89,7 +89,7 @@ class PerformingMixin:
     ) -> None:
         link = unsubscribe_url(
             self.settings.unsubscribe_base_for(step.channel),
-            signed_token(self.unsubscribe_secret, contact.id, plan.journey_id),
+            signed_token(self.unsubscribe_secret, contact.id, plan.journey_id, step.topic or ""),
         )
         message = render_message(
             self.renderer,

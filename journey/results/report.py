@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Event, Plan, SplitStep
+from journey.model import Event, Plan
 from journey.results import stats
 from journey.results.attribution import (
     UNSUBSCRIBED,
@@ -28,6 +28,7 @@ from journey.results.conversions import ConversionSettings
 from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engagement
 from journey.results.experiments import split_results
 from journey.results.lifecycle import cohorts, stages, survey_scores
+from journey.results.variants import experiment_steps
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -148,8 +149,8 @@ def journey_report(
             zone=zone,
             last_day=last_day,
         )
-        for step in (plan.steps if plan else ())
-        if isinstance(step, SplitStep)
+        | {"of": "send" if step.arms[0].goto == step.id else "split"}
+        for step in (experiment_steps(plan) if plan else ())
     ]
     holdout = next((s["uplift"] | {"step": s["step"]} for s in splits if "uplift" in s), None)
     return {

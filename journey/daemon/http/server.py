@@ -35,6 +35,7 @@ from journey.daemon.http.limits import (
     plain_reply,
 )
 from journey.daemon.http.loop import Connection, Loop
+from journey.daemon.http.preferences_page import TopicChoice
 from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
 from journey.daemon.http.unsubscribe_page import PageLanguage
 from journey.daemon.http.wire import header_map
@@ -72,6 +73,11 @@ class HttpHandlers:
     unsubscribe_keys: Callable[[], Sequence[bytes]] | None = None
     # (contact id, journey id, Accept-Language) -> the unsubscribe page's language.
     unsubscribe_language: Callable[[str, str, str | None], PageLanguage] | None = None
+    # The preference centre: (contact id) -> the workspace's topics and the contact's
+    # choices (none: the plain unsubscribe page); and (contact id, journey id,
+    # {topic: subscribed}, everything) -> stores a choice.
+    preference_topics: Callable[[str], Sequence[TopicChoice]] | None = None
+    set_preferences: Callable[[str, str, Mapping[str, bool], bool], None] | None = None
 
 
 class JourneyHTTPServer:
