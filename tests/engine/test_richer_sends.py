@@ -162,3 +162,31 @@ def test_no_receivable_channel_is_a_skip_naming_each_one(tmp_path: Path) -> None
         ),
     )
     assert code == 0, out
+
+
+def test_status_shows_which_channel_each_send_took_and_why_others_were_passed_over(
+    tmp_path: Path,
+) -> None:
+    root = workspace(tmp_path)
+    contacts, events = tmp_path / "contacts.jsonl", tmp_path / "events.jsonl"
+    contacts.write_text(
+        '{"id": "c1", "email": "a@example.com", "consent": {"email": true}, "first_name": "A"}\n'
+        '{"id": "c2", "email": "b@example.com", "first_name": "B"}\n',
+        "utf-8",
+    )
+    events.write_text(
+        '{"id": "e1", "name": "promo_opted", "contact_id": "c1"}\n'
+        '{"id": "e2", "name": "promo_opted", "contact_id": "c2"}\n',
+        "utf-8",
+    )
+    runner = CliRunner()
+    for command in (["contacts", "import", str(contacts)], ["ingest", str(events)]):
+        result = runner.invoke(cli, ["--workspace", str(root), *command])
+        assert result.exit_code == 0, result.output
+    out = runner.invoke(cli, ["--workspace", str(root), "status"]).stdout
+    assert "announce: 1 sent: variant " in out
+    assert "via email (push: no push consent; sms: no sms address)" in out
+    assert (
+        "announce: 1 suppressed: push: no push consent; sms: no sms address;"
+        " email: no email consent" in out
+    )
