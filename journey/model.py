@@ -39,8 +39,9 @@ RESERVED_EXIT_REASONS: frozenset[str] = frozenset(
 )
 END = "end"  # the reserved step target that completes a journey
 RESERVED_CONTACT_KEYS: frozenset[str] = frozenset(
-    {"id", "email", "phone", "locale", "timezone", "created_at", "consent"}
+    {"id", "email", "phone", "locale", "timezone", "created_at", "consent", "topics"}
 )
+MESSAGE_KINDS: tuple[str, ...] = ("email", "sms", "push")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -115,14 +116,52 @@ Trigger = EventTrigger | SegmentTrigger | DateTrigger | ScheduleTrigger | Inacti
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SendVariant:
+    """One arm of a send's A/B test: its share, and what it changes in the template."""
+
+    name: str
+    weight: int
+    subject: str | None = None  # replaces the template's subject (a Jinja template itself)
+    vars: dict[str, Any] = field(default_factory=dict, hash=False)  # the template's `variant.vars`
+
+    def as_context(self) -> dict[str, Any]:
+        """What templates read as `variant`."""
+        return {"name": self.name, "subject": self.subject, "vars": dict(self.vars)}
+
+
+# `variant` in the templates of a send without variants
+NO_VARIANT: dict[str, Any] = {"name": None, "subject": None, "vars": {}}
+
+
+def variant_context(variant: SendVariant | None) -> dict[str, Any]:
+    return variant.as_context() if variant is not None else dict(NO_VARIANT, vars={})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendChannel:
+    """A channel a send may fall back to, and what it carries."""
+
+    channel: str
+    message: Literal["email", "sms", "push"] = "email"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SendStep:
     id: str
     next: str
-    channel: str
+    channel: str  # the first channel of an ordered `channel: [...]` list
     template: str
     message: Literal["email", "sms", "push"] = "email"  # what the channel carries
     kind: Literal["send"] = "send"
     tracking: Literal[False] | None = None  # `tracking: false`: links stay as written
+    fallback: tuple[SendChannel, ...] = ()  # the rest of the list, tried in order
+    variants: tuple[SendVariant, ...] = ()
+    topic: str | None = None  # a subscription topic from workspace.yaml
+
+    @property
+    def channels(self) -> tuple[SendChannel, ...]:
+        """Every channel the send may go out on, in the order they are tried."""
+        return (SendChannel(channel=self.channel, message=self.message), *self.fallback)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -364,9 +403,15 @@ class Contact:
     created_at: datetime | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    # topic -> message kind (email, sms, push) -> opted in; unset: the topic's default
+    topics: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     def has_consent(self, channel_message: str) -> bool:
         return bool(self.consent.get(channel_message, False))
+
+    def subscribed(self, topic: str, channel_message: str, default: bool = True) -> bool:
+        """Whether the contact takes `topic` on this kind of message."""
+        return bool(self.topics.get(topic, {}).get(channel_message, default))
 
     def as_values(self, declared: Iterable[str] = ()) -> dict[str, Any]:
         """The contact as expressions and templates read it: attributes, reserved
@@ -381,6 +426,7 @@ class Contact:
             timezone=self.timezone,
             created_at=self.created_at,
             consent=dict(self.consent),
+            topics={t: dict(kinds) for t, kinds in self.topics.items()},
         )
         return values
 

@@ -240,6 +240,8 @@ class StepCounts:
     waiting: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)  # sent, suppressed, capped, failed…
     exited: dict[str, int] = field(default_factory=dict)  # left the journey here, by reason
+    # a send's records by why: "sent: via email (push: no push consent)" -> how many
+    details: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -78,6 +78,7 @@ def journey_report(counts: JourneyCounts, plan: Plan | None) -> dict[str, Any]:
             row[column] = step.outcomes.get(column, 0)
         row["other"] = {k: v for k, v in step.outcomes.items() if k not in STEP_COLUMNS}
         row["exited"] = dict(sorted(step.exited.items()))
+        row["why"] = dict(sorted(step.details.items()))  # channels chosen, sends skipped
         steps.append(row)
     report = asdict(counts)
     report.pop("steps")

@@ -55,13 +55,18 @@ def verify_with_any(keys: Sequence[bytes], token: str) -> tuple[str, str]:
     raise ValueError(problem)
 
 
-def make_unsubscribe_token(secret: bytes, contact_id: str, journey_id: str) -> str:
-    """``payload.mac``, both urlsafe base64 without padding."""
+def make_unsubscribe_token(secret: bytes, contact_id: str, journey_id: str, topic: str = "") -> str:
+    """``payload.mac``, both urlsafe base64 without padding.
+
+    A link for a send with a subscription topic names the topic too (after
+    the journey, behind a second separator): one-click on it leaves that topic.
+    """
     if not secret:
         raise ValueError("the unsubscribe secret is empty")
-    if not contact_id or _SEPARATOR in contact_id or _SEPARATOR in journey_id:
+    if not contact_id or any(_SEPARATOR in part for part in (contact_id, journey_id, topic)):
         raise ValueError("contact and journey ids must be non-empty and free of control characters")
-    payload = f"{contact_id}{_SEPARATOR}{journey_id}".encode()
+    scope = f"{journey_id}{_SEPARATOR}{topic}" if topic else journey_id
+    payload = f"{contact_id}{_SEPARATOR}{scope}".encode()
     return f"{_b64encode(payload)}.{_b64encode(_mac(secret, payload))}"
 
 
@@ -83,6 +88,12 @@ def verify_unsubscribe_token(secret: bytes, token: str) -> tuple[str, str]:
     if not separator or not contact_id:
         raise ValueError("malformed unsubscribe token")
     return contact_id, journey_id
+
+
+def split_topic(scope: str) -> tuple[str, str]:
+    """The journey part of a verified token -> ``(journey_id, topic)``; topic "" when none."""
+    journey_id, _, topic = scope.partition(_SEPARATOR)
+    return journey_id, topic
 
 
 UNSUBSCRIBE_PATH = "/v1/unsubscribe/"

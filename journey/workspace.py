@@ -20,6 +20,7 @@ from journey.loader import Document, load_yaml
 from journey.model import Channel, Duration, FrequencyCap, QuietHours
 from journey.results.conversions import ConversionSettings, build_conversions
 from journey.store.url import is_postgres, sqlite_path
+from journey.topics import Topic, build_topics
 from journey.tracking.settings import TrackingSettings, build_tracking
 from journey.workspace_files import probe_quietly
 
@@ -66,6 +67,7 @@ class Workspace:
     intake: IntakePolicy = IntakePolicy()  # noqa: RUF009 (frozen)
     tracking: TrackingSettings | None = None  # None: links are sent as written
     holdout: Holdout | None = None  # contacts no marketing journey reaches
+    topics: dict[str, Topic] = field(default_factory=dict)  # subscription topics, by name
 
     @property
     def journeys_dir(self) -> Path:
@@ -173,6 +175,7 @@ def build_workspace(
         intake=build_intake_policy(data.get("intake")),
         tracking=build_tracking(data.get("tracking")),
         holdout=build_holdout(data.get("holdout")),
+        topics=build_topics(data.get("topics")),
     )
 
 

@@ -125,7 +125,8 @@ def render_table(report: SimulationReport) -> str:
             )
     lines += error_reasons(report)
     for split in report.splits:
-        lines += ["", f"Split `{split['step']}` per arm"]
+        what = "Variants of send" if split.get("of") == "send" else "Split"
+        lines += ["", f"{what} `{split['step']}` per arm"]
         for arm in split["arms"]:
             low, high = arm["interval"]
             label = arm["name"] + (" (holdout)" if arm["holdout"] else "")

@@ -71,6 +71,9 @@ def render_table(rows: list[dict[str, Any]], database: str) -> str:
         for cells in table:
             cells_text = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
             lines.append(("  " + cells_text).rstrip())
+        for step in row["steps"]:
+            for why, number in step.get("why", {}).items():
+                lines.append(f"  {step['step']}: {number} {why}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

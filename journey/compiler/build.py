@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from journey.compiler.experiments import build_auto_winner
+from journey.compiler.send_steps import send_step
 from journey.durations import normalise_hhmm, parse_duration
 from journey.errors import InvalidInput
 from journey.model import (
@@ -30,7 +31,6 @@ from journey.model import (
     Reentry,
     ScheduleTrigger,
     SegmentTrigger,
-    SendStep,
     SplitArm,
     SplitStep,
     Step,
@@ -171,16 +171,7 @@ def _step(item: dict[str, Any], following: str, workspace: Workspace) -> Step:
     action = next(key for key in STEP_KINDS if key in item)
     value = item[action]
     if action == "send":
-        channel = workspace.channels.get(value["channel"])
-        message = channel.message if channel and channel.message != "webhook" else "email"
-        return SendStep(
-            id=step_id,
-            next=next_id,
-            channel=value["channel"],
-            template=value["template"],
-            message=message,
-            tracking=False if value.get("tracking") is False else None,
-        )
+        return send_step(step_id, next_id, value, workspace)
     if action == "wait":
         return WaitStep(id=step_id, next=next_id, duration=parse_duration(value))
     if action == "wait_until":

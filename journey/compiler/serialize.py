@@ -28,7 +28,9 @@ from journey.model import (
     QuietHours,
     ScheduleTrigger,
     SegmentTrigger,
+    SendChannel,
     SendStep,
+    SendVariant,
     SplitArm,
     SplitStep,
     UpdateStep,
@@ -40,6 +42,8 @@ from journey.model import (
 
 # Fields that describe a journey to people but do not change what happens to contacts.
 _NOT_BEHAVIOUR = ("name", "description", "owner", "status", "source", "plan_hash")
+# Send fields added later, left out while unset, so a plan's hash stays what it was.
+_LEFT_OUT_WHEN_UNSET = frozenset({"fallback", "variants", "topic"})
 
 _TRIGGERS: dict[str, type] = {
     "event": EventTrigger,
@@ -101,7 +105,9 @@ def _plain(value: Any) -> Any:
         for item in dataclasses.fields(value):
             key = "for" if item.name == "for_" else item.name
             field_value = getattr(value, item.name)
-            if field_value is None and item.metadata.get("omit_if_none"):
+            if (field_value is None and item.metadata.get("omit_if_none")) or (
+                key in _LEFT_OUT_WHEN_UNSET and field_value in ((), None)
+            ):
                 continue
             out[key] = _plain(field_value)
         return out
@@ -164,6 +170,9 @@ def _step(data: dict[str, Any]) -> Any:
         fields["arms"] = tuple(SplitArm(**arm) for arm in data["arms"])
         if data.get("auto_winner"):
             fields["auto_winner"] = _rebuild(AutoWinner, data["auto_winner"])
+    elif cls is SendStep:
+        fields["fallback"] = tuple(SendChannel(**c) for c in data.get("fallback", ()))
+        fields["variants"] = tuple(SendVariant(**v) for v in data.get("variants", ()))
     elif cls is UpdateStep:
         fields["updates"] = _NESTED["updates"](data["updates"])
     elif cls is WaitUntilStep:

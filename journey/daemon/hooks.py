@@ -16,6 +16,7 @@ from typing import Any
 from journey.daemon import inbox
 from journey.daemon.http import HttpHandlers, JourneyHTTPServer, make_server, serve_in_thread
 from journey.daemon.http.unsubscribe_page import PageLanguage, first_language
+from journey.daemon.preferences import PreferenceHooks
 from journey.daemon.service import Daemon
 from journey.ingest import ContactChange
 from journey.ingest.door import Door, door_for
@@ -36,6 +37,13 @@ class HttpHooks:
         # its own connection: requests run on the server's threads
         self.store = open_store(daemon.database)
         self._lock = threading.Lock()
+        self.preferences = PreferenceHooks(
+            self.store,
+            self._lock,
+            lambda: daemon.catalog.workspace_or_fail.topics,
+            daemon.clock.now,
+            daemon.wake,
+        )
 
     def handlers(self) -> HttpHandlers:
         return HttpHandlers(
@@ -50,6 +58,8 @@ class HttpHooks:
             check_event=lambda event: self.door().event(event),
             check_contact=lambda change: self.door().contact(change),
             track=self.track,
+            preference_topics=self.preferences.preference_topics,
+            set_preferences=self.preferences.set_preferences,
         )
 
     def door(self) -> Door:
@@ -173,7 +183,7 @@ def contact_patch(change: ContactChange) -> dict[str, Any]:
         return {"id": change.id, "delete": True}
     patch: dict[str, Any] = {"id": change.id}
     for key, value in change.fields.items():
-        if key == "consent" and value is None:
+        if key in ("consent", "topics") and value is None:
             continue
         patch[key] = value.isoformat() if isinstance(value, datetime) else value
     patch.update(change.attributes)

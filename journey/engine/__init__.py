@@ -9,9 +9,10 @@ forecast; see docs/architecture.md.
 """
 
 from journey.engine.actions import Transition
+from journey.engine.buckets import split_bucket
 from journey.engine.context import EngineSettings
 from journey.engine.events import on_contact_change, on_event
-from journey.engine.steps import advance, split_bucket
+from journey.engine.steps import advance
 
 __all__ = [
     "EngineSettings",

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from journey.engine.state import Enrollment, StepOutcome
-from journey.model import Contact, SendStep, WebhookStep
+from journey.model import Contact, SendStep, SendVariant, WebhookStep
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
     """Render the step's template and write a pending delivery under `delivery_key`."""
 
-    step: SendStep
+    step: SendStep  # on the channel chosen for the contact
     delivery_key: str
+    variant: SendVariant | None = None  # the contact's variant, when the step has some
+    detail: str = ""  # the channels passed over on the way to this one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +26,7 @@ class SkipSend:
     step: SendStep
     delivery_key: str
     reason: str
+    detail: str = ""  # why: "no sms consent", "unsubscribed from product_news"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

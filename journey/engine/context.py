@@ -54,6 +54,8 @@ class EngineSettings:
     tracking: TrackingSettings | None = None  # workspace.yaml's `tracking:`; None: off
     # the workspace's holdout group: no marketing journey enrolls its members
     holdout: Holdout | None = None
+    # workspace.yaml `topics`: name -> subscribed by default
+    topic_defaults: Mapping[str, bool] = field(default_factory=dict)
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -70,6 +72,10 @@ class EngineSettings:
             channel_unsubscribe_base_urls=channel_unsubscribe_base_urls(workspace),
             tracking=getattr(workspace, "tracking", None),
             holdout=getattr(workspace, "holdout", None),
+            topic_defaults={
+                name: topic.default == "subscribed"
+                for name, topic in (getattr(workspace, "topics", None) or {}).items()
+            },
         )
 
 

@@ -16,7 +16,15 @@ from journey.channels.base import WebhookRequest
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord, Enrollment
 from journey.errors import RenderError
-from journey.model import Contact, Message, Plan, SendStep, WebhookStep
+from journey.model import (
+    Contact,
+    Message,
+    Plan,
+    SendStep,
+    SendVariant,
+    WebhookStep,
+    variant_context,
+)
 
 HappeningKind = Literal["enter", "send", "skip", "exit", "convert", "fail", "webhook"]
 
@@ -33,6 +41,8 @@ class Happening:
     step_id: str = ""
     reason: str = ""
     message: Message | None = None
+    variant: str = ""  # a send's variant, when its step has variants
+    detail: str = ""  # why a send was skipped, or the channels passed over
 
 
 Listener = Callable[[Happening], None]
@@ -65,11 +75,13 @@ def render_message(
     key: str,
     now: datetime,
     unsubscribe_link: str,
+    variant: SendVariant | None = None,
 ) -> Message:
     """Render the step for the contact; raises RenderError.
 
     `unsubscribe_link` is the signed one-click URL, the same one the
-    List-Unsubscribe header carries.
+    List-Unsubscribe header carries. A variant's `subject` replaces the
+    template's, rendered with the same context.
     """
     context = {
         "entry": enrollment.entry.as_context(),
@@ -77,6 +89,7 @@ def render_message(
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "unsubscribe_url": unsubscribe_link,
         "message_id": key,
+        "variant": variant_context(variant),
     }
     rendered = renderer.render(
         template=step.template,
@@ -87,13 +100,20 @@ def render_message(
         now=now,
         timezone=plan.timezone,
     )
+    subject = rendered.subject
+    if variant is not None and variant.subject and step.message == "email":
+        subject = " ".join(
+            renderer.render_string(variant.subject, {**context, "contact": contact, "now": now})
+            .strip()
+            .split()
+        )
     return Message(
         delivery_key=key,
         channel=step.channel,
         message=step.message,
         to=address_for(contact, step.message) or "",
         locale=rendered.locale,
-        subject=rendered.subject,
+        subject=subject,
         preheader=rendered.preheader,
         text=rendered.text,
         html=rendered.html,

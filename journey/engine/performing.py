@@ -36,9 +36,9 @@ if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
 
 
 @lru_cache(maxsize=8192)
-def signed_token(secret: bytes, contact_id: str, journey_id: str) -> str:
+def signed_token(secret: bytes, contact_id: str, journey_id: str, topic: str = "") -> str:
     """The template link and the List-Unsubscribe header sign the same pair: sign once."""
-    return make_unsubscribe_token(secret, contact_id, journey_id)
+    return make_unsubscribe_token(secret, contact_id, journey_id, topic)
 
 
 class PerformingMixin:
@@ -90,10 +90,18 @@ class PerformingMixin:
     ) -> None:
         link = unsubscribe_url(
             self.settings.unsubscribe_base_for(step.channel),
-            signed_token(self.unsubscribe_secret, contact.id, plan.journey_id),
+            signed_token(self.unsubscribe_secret, contact.id, plan.journey_id, step.topic or ""),
         )
         message = render_message(
-            self.renderer, plan, step, enrollment, contact, action.delivery_key, now, link
+            self.renderer,
+            plan,
+            step,
+            enrollment,
+            contact,
+            action.delivery_key,
+            now,
+            link,
+            variant=action.variant,
         )
         tracking = self.settings.tracking
         if tracking is not None and tracks(tracking, plan, step, contact):
@@ -109,8 +117,18 @@ class PerformingMixin:
             payload=payload_of(message),
             now=now,
         )
+        if action.variant is not None:  # which variant the delivery carried
+            record.payload["variant"] = action.variant.name
         if self.store.add_delivery(record):
-            self._emit("send", enrollment, now, step_id=step.id, message=message)
+            self._emit(
+                "send",
+                enrollment,
+                now,
+                step_id=step.id,
+                message=message,
+                variant=action.variant.name if action.variant is not None else "",
+                detail=action.detail,
+            )
 
     def _webhook(
         self,
@@ -179,7 +197,14 @@ class PerformingMixin:
                         status="capped" if action.reason == "capped" else "suppressed",
                     )
                 )
-                self._emit("skip", enrollment, now, step_id=action.step.id, reason=action.reason)
+                self._emit(
+                    "skip",
+                    enrollment,
+                    now,
+                    step_id=action.step.id,
+                    reason=action.reason,
+                    detail=action.detail,
+                )
             elif isinstance(action, Exit):
                 self._emit(
                     "exit", enrollment, now, step_id=enrollment.step_id, reason=action.reason

@@ -23,10 +23,11 @@ from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Duration, Event, Plan, SegmentTrigger, SplitStep
+from journey.model import Duration, Event, Plan, SegmentTrigger
 from journey.records import JourneyCounts
 from journey.results.conversions import ConversionSettings
 from journey.results.report import build_report
+from journey.results.variants import experiment_steps
 
 if TYPE_CHECKING:
     from journey.store.url import SQLStore
@@ -306,7 +307,7 @@ def _simulate(
     report.sends_per_day = dict(sorted(collector.per_day.items()))
     report.transitions = runner.transitions
     report.matched_at_start = matched
-    if any(isinstance(step, SplitStep) for step in plan.steps):
+    if experiment_steps(plan):
         # the results read every message and enrollment: only a split needs them
         results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
         report.splits = results["journeys"][0]["splits"]

@@ -7,7 +7,6 @@ is over, moves on. The shell calls it again while the enrollment is due.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,10 @@ from journey.engine.actions import (
     SkipSend,
     Transition,
 )
+from journey.engine.buckets import split_bucket
 from journey.engine.context import EngineSettings, EvalScope, History, contact_zone
-from journey.engine.sends import gate_send
+from journey.engine.send_choice import choose_channel, variant_for
+from journey.engine.sends import Gate, gate_send
 from journey.engine.state import Enrollment, StepOutcome, delivery_key
 from journey.errors import ExpressionError
 from journey.localtime import add_duration, next_wall_time
@@ -41,12 +42,6 @@ from journey.model import (
     WaitUntilStep,
     WebhookStep,
 )
-
-
-def split_bucket(journey_id: str, step_id: str, contact_id: str) -> int:
-    """First 8 bytes (big-endian) of SHA-256(journey 0x1F step 0x1F contact) mod 10000."""
-    digest = hashlib.sha256(f"{journey_id}\x1f{step_id}\x1f{contact_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10_000
 
 
 def split_arm(step: SplitStep, journey_id: str, contact_id: str) -> tuple[str, str]:
@@ -222,15 +217,21 @@ def _update(step: UpdateStep, enrollment: Enrollment, scope: EvalScope) -> Trans
 def _send(plan: Plan, step: SendStep, enrollment: Enrollment, scope: EvalScope) -> Transition:
     now = scope.now
     key = delivery_key(enrollment.id, step.id, enrollment.occurrence(step.id))
-    gate = gate_send(
-        plan=plan,
-        step=step,
-        contact=scope.contact,
-        history=scope.history,
-        now=now,
-        zone=scope.zone,
-        settings=scope.settings,
-        defer_since=enrollment.defer_since,
+    choice = choose_channel(plan, step, scope.contact, scope.settings.topic_defaults)
+    variant = variant_for(step, plan.journey_id, enrollment.contact_id)
+    gate = (
+        gate_send(
+            plan=plan,
+            step=choice.step,
+            contact=scope.contact,
+            history=scope.history,
+            now=now,
+            zone=scope.zone,
+            settings=scope.settings,
+            defer_since=enrollment.defer_since,
+        )
+        if choice.step is not None
+        else Gate(verdict="suppressed", detail=choice.detail)
     )
     if gate.verdict == "defer":
         assert gate.until is not None
@@ -239,17 +240,26 @@ def _send(plan: Plan, step: SendStep, enrollment: Enrollment, scope: EvalScope) 
         )
         record = Record(step_id=step.id, outcome="deferred", detail=gate.detail)
         return Transition(enrollment=deferred, actions=(record,))
+    if variant is not None:  # the variant is the contact's arm of this step, as a split's
+        enrollment = replace(enrollment, arms={**enrollment.arms, step.id: variant.name})
     moved = goto(enrollment, step.next, now)
-    if gate.verdict == "send":
+    chosen = variant.name if variant is not None else ""
+    if gate.verdict == "send" and choice.step is not None:
+        detail = "; ".join(d for d in (f"variant {chosen}" if chosen else "", choice.detail) if d)
         return Transition(
             enrollment=moved,
-            actions=(Send(step=step, delivery_key=key), Record(step_id=step.id, outcome="sent")),
+            actions=(
+                Send(step=choice.step, delivery_key=key, variant=variant, detail=choice.detail),
+                Record(step_id=step.id, outcome="sent", detail=detail),
+            ),
         )
     outcome: StepOutcome = "capped" if gate.verdict == "capped" else "suppressed"
     return Transition(
         enrollment=moved,
         actions=(
-            SkipSend(step=step, delivery_key=key, reason=outcome),
+            SkipSend(
+                step=choice.step or step, delivery_key=key, reason=outcome, detail=gate.detail
+            ),
             Record(step_id=step.id, outcome=outcome, detail=gate.detail),
         ),
     )

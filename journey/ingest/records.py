@@ -26,7 +26,7 @@ from journey.ingest.values import (
     checked_value,
 )
 from journey.localtime import parse_instant, zone
-from journey.model import Contact, Event
+from journey.model import MESSAGE_KINDS, Contact, Event
 from journey.text import visible
 
 _EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
@@ -93,6 +93,8 @@ def parse_contact(obj: Any) -> ContactChange:
             fields[key] = None if value is None else _instant(value, "created_at")
         elif key == "consent":
             fields[key] = _consent(value)
+        elif key == "topics":
+            fields[key] = _topics(value)
         else:
             attributes[key] = _checked(checked_value, value, key)
     return ContactChange(id=contact_id, fields=fields, attributes=attributes)
@@ -113,6 +115,8 @@ def apply_contact_change(
     for key, value in change.fields.items():
         if key == "consent":
             updates[key] = {} if value is None else _merge(base.consent, value)
+        elif key == "topics":
+            updates[key] = {} if value is None else merge_topics(base.topics, value)
         else:
             updates[key] = value
     if change.attributes:
@@ -151,6 +155,49 @@ def _consent(value: Any) -> dict[str, bool | None] | None:
                 f"`consent.{channel}` must be true or false, not {_describe(granted)}"
             )
     return dict(consent)
+
+
+def _topics(value: Any) -> dict[str, dict[str, bool | None] | None] | None:
+    """`topics: {product_news: false}` (every kind of message) or
+    `{product_news: {email: false, sms: true}}`; null clears a topic or a kind."""
+    if value is None:
+        return None
+    topics = _mapping(value, "`topics`")
+    out: dict[str, dict[str, bool | None] | None] = {}
+    for topic, choice in topics.items():
+        _checked(checked_key, topic, "topics")
+        if choice is None or isinstance(choice, bool):
+            out[topic] = None if choice is None else dict.fromkeys(MESSAGE_KINDS, choice)
+            continue
+        kinds = _mapping(choice, f"`topics.{topic}`")
+        for kind, opted in kinds.items():
+            if kind not in MESSAGE_KINDS:
+                raise RecordError(
+                    f"`topics.{topic}` names {_describe(kind)}; use email, sms or push"
+                )
+            if opted is not None and not isinstance(opted, bool):
+                raise RecordError(
+                    f"`topics.{topic}.{kind}` must be true or false, not {_describe(opted)}"
+                )
+        out[topic] = dict(kinds)
+    return out
+
+
+def merge_topics(
+    old: Mapping[str, Mapping[str, bool]], new: Mapping[str, Mapping[str, bool | None] | None]
+) -> dict[str, dict[str, bool]]:
+    """Topic by topic, kind by kind; None clears (back to the topic's default)."""
+    merged = {topic: dict(kinds) for topic, kinds in old.items()}
+    for topic, kinds in new.items():
+        if kinds is None:
+            merged.pop(topic, None)
+            continue
+        entry = _merge(merged.get(topic, {}), kinds)
+        if entry:
+            merged[topic] = entry
+        else:
+            merged.pop(topic, None)
+    return merged
 
 
 def _timezone(value: Any) -> str | None:

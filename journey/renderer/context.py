@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from journey.model import Event, Plan, WaitForStep
+from journey.model import Event, Plan, SendVariant, WaitForStep, variant_context
 from journey.workspace import Workspace
 
 
@@ -88,6 +88,7 @@ def render_context(
     journey: dict[str, Any],
     entry: dict[str, Any],
     message_id: str,
+    variant: SendVariant | None = None,
     *,
     events: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -99,4 +100,5 @@ def render_context(
         "journey": journey,
         "unsubscribe_url": f"{base}/v1/unsubscribe/preview",
         "message_id": message_id,
+        "variant": variant_context(variant),
     }

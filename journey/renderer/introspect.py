@@ -28,7 +28,17 @@ from journey.workspace_files import OutsideWorkspace, safe_mtime
 
 # Names the renderer puts in every template's context (spec section 5).
 RENDER_NAMES = frozenset(
-    {"contact", "entry", "events", "journey", "now", "unsubscribe_url", "message_id", "locale"}
+    {
+        "contact",
+        "entry",
+        "events",
+        "journey",
+        "now",
+        "unsubscribe_url",
+        "message_id",
+        "locale",
+        "variant",
+    }
 )
 
 

@@ -125,7 +125,8 @@ def _journey_lines(journey: dict[str, Any], level: str) -> list[str]:
 
 
 def _split_lines(split: dict[str, Any], level: str) -> list[str]:
-    lines = [f"  split `{split['step']}` (compared with `{split['reference']}`)"]
+    what = "variants of send" if split.get("of") == "send" else "split"
+    lines = [f"  {what} `{split['step']}` (compared with `{split['reference']}`)"]
     header = ("arm", "entered", "converted", "rate", f"{level} interval", "sent", "difference", "p")
     rows = []
     for arm in split["arms"]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from journey.holdout import Holdout
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Event, Plan, SplitStep
+from journey.model import Event, Plan
 from journey.records import SplitDecision
 from journey.results import stats
 from journey.results.attribution import (
@@ -31,6 +31,7 @@ from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engag
 from journey.results.experiments import split_results
 from journey.results.lifecycle import cohorts, stages, survey_scores
 from journey.results.programme import programme_lift
+from journey.results.variants import experiment_steps
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -164,8 +165,8 @@ def journey_report(
             last_day=last_day,
             decision=decisions.get((journey_id, step.id)),
         )
-        for step in (plan.steps if plan else ())
-        if isinstance(step, SplitStep)
+        | {"of": "send" if step.arms[0].goto == step.id else "split"}
+        for step in (experiment_steps(plan) if plan else ())
     ]
     holdout = next((s["uplift"] | {"step": s["step"]} for s in splits if "uplift" in s), None)
     return {

@@ -36,7 +36,7 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes"
+CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes, topics"
 
 
 def contact_row(contact: Contact) -> tuple[Any, ...]:
@@ -49,6 +49,7 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
         ts(contact.created_at),
         dumps(contact.consent),
         dumps(contact.attributes),
+        dumps(contact.topics),
     )
 
 
@@ -62,6 +63,7 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         created_at=from_ts(row[5]),
         consent=json.loads(row[6]),
         attributes=json.loads(row[7]),
+        topics=json.loads(row[8]),
     )
 
 

@@ -52,7 +52,7 @@ def _flags(*positions: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
 TABLES: tuple[Table, ...] = (
     Table(
         "contacts",
-        "id, email, phone, locale, timezone, created_at, consent, attributes",
+        "id, email, phone, locale, timezone, created_at, consent, attributes, topics",
         "id",
     ),
     Table("events", "id, contact_id, name, timestamp, received_at, properties", "rowid"),

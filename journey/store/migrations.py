@@ -172,6 +172,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 PRIMARY KEY (journey_id, step_id))""",
         ],
     ),
+    (
+        10,
+        "subscription topics: each contact's per-topic, per-message-kind opt-ins",
+        ["ALTER TABLE contacts ADD COLUMN topics TEXT NOT NULL DEFAULT '{}'"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

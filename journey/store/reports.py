@@ -36,6 +36,13 @@ def journey_counts(conn: sqlite3.Connection, journey_id: str) -> JourneyCounts:
     ):
         step = counts.steps.setdefault(step_id, StepCounts())
         step.outcomes[outcome] = number
+    for step_id, outcome, detail, number in conn.execute(
+        "SELECT step_id, outcome, detail, COUNT(*) FROM step_history WHERE journey_id = ?"
+        " AND detail != '' AND outcome IN ('sent', 'suppressed', 'capped')"
+        " GROUP BY step_id, outcome, detail",
+        (journey_id,),
+    ):
+        counts.steps.setdefault(step_id, StepCounts()).details[f"{outcome}: {detail}"] = number
     for step_id, number in conn.execute(
         "SELECT step_id, COUNT(DISTINCT enrollment_id) FROM step_history WHERE journey_id = ?"
         " GROUP BY step_id",

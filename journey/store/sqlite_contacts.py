@@ -35,7 +35,7 @@ class SQLiteContacts(SQLiteErasure):
         self._forget(contact.id)
         self._conn.execute(
             f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}, shard)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
             (*codec.contact_row(contact), shard_of(contact.id)),
         )
 

@@ -48,6 +48,8 @@ class Expectation:
     channel: str | None = None
     subject_contains: str | None = None
     text_contains: str | None = None
+    variant: str | None = None  # send: the variant the contact must be given
+    detail_contains: str | None = None  # the step record: why skipped, channels passed over
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +196,8 @@ def _expectation(
         channel=item.get("channel"),
         subject_contains=item.get("subject_contains"),
         text_contains=item.get("text_contains"),
+        variant=str(item["variant"]) if "variant" in item else None,
+        detail_contains=item.get("detail_contains"),
     )
 
 

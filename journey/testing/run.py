@@ -35,6 +35,8 @@ class Actual:
     channel: str | None = None
     subject: str | None = None
     text: str | None = None
+    variant: str | None = None
+    detail: str | None = None  # why a send was skipped, or the channels passed over
 
 
 @dataclass(slots=True, kw_only=True)
@@ -168,10 +170,20 @@ def _actuals(happenings: list[Happening], contact_id: str, journey_id: str) -> l
                     channel=m.channel,
                     subject=m.subject,
                     text=m.text,
+                    variant=h.variant or None,
+                    detail=h.detail or None,
                 )
             )
         elif h.kind == "skip":
-            found.append(Actual(kind="skip", target=h.step_id, at=h.at, reason=h.reason))
+            found.append(
+                Actual(
+                    kind="skip",
+                    target=h.step_id,
+                    at=h.at,
+                    reason=h.reason,
+                    detail=h.detail or None,
+                )
+            )
         elif h.kind == "exit":
             why = failure if h.reason == "error" else None
             found.append(Actual(kind="exit", target=h.reason, at=h.at, reason=why))
@@ -189,6 +201,8 @@ def matches(expected: Expectation, actual: Actual) -> bool:
         expected.channel is None or expected.channel == actual.channel,
         expected.subject_contains is None or expected.subject_contains in (actual.subject or ""),
         expected.text_contains is None or expected.text_contains in (actual.text or ""),
+        expected.variant is None or expected.variant == actual.variant,
+        expected.detail_contains is None or expected.detail_contains in (actual.detail or ""),
     )
     return all(checks)
 
@@ -231,6 +245,8 @@ def describe_expected(e: Expectation, zone: ZoneInfo) -> str:
         ("channel", e.channel),
         ("subject contains", e.subject_contains),
         ("text contains", e.text_contains),
+        ("variant", e.variant),
+        ("detail contains", e.detail_contains),
     ):
         if value is not None:
             parts.append(f"{label} {value!r}")
@@ -244,6 +260,8 @@ def describe_actual(a: Actual, zone: ZoneInfo) -> str:
         ("locale", a.locale),
         ("channel", a.channel),
         ("subject", a.subject),
+        ("variant", a.variant),
+        ("detail", a.detail),
     ):
         if value is not None:
             parts.append(f"{label} {value!r}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from journey.errors import Diagnostic, Location, RenderError
 from journey.loader import Document
+from journey.model import SendVariant
 from journey.renderer.context import preview_events, render_context
 from journey.renderer.render import MessageKind
 from journey.samples import sample_contacts
@@ -62,17 +63,24 @@ class RenderCheck:
         kept = _kept_events(data)
         zone = str(data.get("timezone") or workspace.default_timezone)
         failures: dict[tuple[str, str], list[str]] = {}  # (step, error) -> locales
-        for template, message, step_id, _location in sends:
+        for template, message, step_id, _location, variant in sends:
             for locale in dict.fromkeys(locales):
-                key = (template, message, locale, locales, entry_name, zone, kept)
+                key = (template, message, locale, locales, entry_name, zone, kept, variant)
                 if key not in self._outcomes:
                     self._outcomes[key] = self._render(
-                        template, message, locale, locales, (entry_name, kept), journey, zone
+                        template,
+                        message,
+                        locale,
+                        locales,
+                        (entry_name, kept),
+                        journey,
+                        zone,
+                        variant,
                     )
                 error = self._outcomes[key]
                 if error is not None:
                     failures.setdefault((step_id, error), []).append(locale)
-        where = {step_id: location for _t, _m, step_id, location in sends}
+        where = {step_id: location for _t, _m, step_id, location, _v in sends}
         return [
             _diagnostic(error, step_id, locales_failed, where[step_id], without_example)
             for (step_id, error), locales_failed in failures.items()
@@ -87,6 +95,7 @@ class RenderCheck:
         events: tuple[str, tuple[tuple[str, str], ...]],
         journey: dict[str, Any],
         zone: str,
+        variant: SendVariant | None = None,
     ) -> str | None:
         entry_name, kept = events
         example = self.workspace.event_examples.get(entry_name) or {}
@@ -103,6 +112,7 @@ class RenderCheck:
                     journey,
                     entry,
                     f"render-check.{journey['id']}",
+                    variant,
                     events=kept_events,
                 ),
                 now=RENDERED_AT,
@@ -148,17 +158,44 @@ def _diagnostic(
 
 def _sends(
     doc: Document, data: dict[str, Any], workspace: Workspace
-) -> list[tuple[str, MessageKind, str, Location]]:
-    found: list[tuple[str, MessageKind, str, Location]] = []
+) -> list[tuple[str, MessageKind, str, Location, SendVariant | None]]:
+    """Every (template, message kind, step, where, variant) a send may render:
+    each channel of an ordered list, each variant."""
+    found: list[tuple[str, MessageKind, str, Location, SendVariant | None]] = []
     for index, step in enumerate(data.get("steps") or []):
         send = step.get("send") if isinstance(step, dict) else None
         if not isinstance(send, dict) or not isinstance(send.get("template"), str):
             continue
-        channel = workspace.channels.get(str(send.get("channel")))
-        message = channel.message if channel and channel.message != "webhook" else "email"
         location = doc.location(("steps", index, "send", "template"))
-        found.append((send["template"], message, str(step.get("id")), location))
+        variants = send_variants(send)
+        for name in dict.fromkeys(listed_channels(send)):
+            channel = workspace.channels.get(name)
+            message = channel.message if channel and channel.message != "webhook" else "email"
+            for variant in variants:
+                found.append((send["template"], message, str(step.get("id")), location, variant))
     return found
+
+
+def listed_channels(send: dict[str, Any]) -> list[str]:
+    channel = send.get("channel")
+    return [str(c) for c in channel] if isinstance(channel, list) else [str(channel)]
+
+
+def send_variants(send: dict[str, Any]) -> list[SendVariant | None]:
+    """The send's variants as the engine builds them, else [None] (no variant)."""
+    given = send.get("variants")
+    if not isinstance(given, dict) or not given:
+        return [None]
+    return [
+        SendVariant(
+            name=str(name),
+            weight=0,
+            subject=item.get("subject") if isinstance(item.get("subject"), str) else None,
+            vars=dict(item["vars"]) if isinstance(item.get("vars"), dict) else {},
+        )
+        for name, item in given.items()
+        if isinstance(item, dict)
+    ] or [None]
 
 
 def _entry_event(data: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from journey.validator.semantic_graph import check_graph
 from journey.validator.semantic_kept import check_kept_event_references
 from journey.validator.semantic_properties import check_event_properties
 from journey.validator.semantic_rules import check_rules
+from journey.validator.semantic_sends import check_sends
 from journey.validator.semantic_time import (
     check_durations,
     check_journey_time,
@@ -48,6 +49,7 @@ JOURNEY_PASSES: tuple[Callable[[Checker], None], ...] = (
     check_event_names,
     check_journey_time,
     check_journey_channels,
+    check_sends,
     check_rules,
     check_auto_winners,
 )

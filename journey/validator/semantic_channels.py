@@ -31,9 +31,14 @@ def check_journey_channels(checker: Checker) -> None:
         if view.action not in ("send", "webhook"):
             continue
         body = mapping(view.body)
-        name = text(body.get("channel"))
-        if name is not None:
-            _check_channel_use(checker, name, view.action, (*view.body_path, "channel"))
+        given = body.get("channel")
+        at = (*view.body_path, "channel")
+        listed = given if isinstance(given, list) and view.action == "send" else [given]
+        for index, item in enumerate(listed):
+            name = text(item)
+            if name is not None:
+                path = (*at, index) if listed is given else at
+                _check_channel_use(checker, name, view.action, path)
         url = body.get("url")
         if view.action == "webhook" and isinstance(url, str) and _url_has_password(url):
             checker.add(

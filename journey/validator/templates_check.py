@@ -304,10 +304,12 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
         send = step.get("send") if isinstance(step, dict) else None
         if not isinstance(send, dict) or not isinstance(send.get("template"), str):
             continue
-        channel = workspace.channels.get(str(send.get("channel")))
-        message = channel.message if channel and channel.message != "webhook" else "email"
         location = doc.location(("steps", index, "send", "template"))
-        sends.append((send["template"], message, location))
+        given = send.get("channel")
+        for name in dict.fromkeys(given if isinstance(given, list) else [given]):
+            channel = workspace.channels.get(str(name))
+            message = channel.message if channel and channel.message != "webhook" else "email"
+            sends.append((send["template"], message, location))
     locales = [str(x) for x in data.get("locales") or [workspace.default_locale]]
     locale_locations = {
         locale: doc.location(("locales", index)) for index, locale in enumerate(locales)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from journey.engine.steps import split_arm, split_bucket
+from journey.engine.buckets import split_bucket
+from journey.engine.steps import split_arm
 from journey.localtime import parse_instant as at
 from journey.model import (
     END,

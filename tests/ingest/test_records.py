@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -84,6 +85,35 @@ def test_consent_merges_per_channel() -> None:
     new = apply_contact_change(old, parse_contact({"id": "c-1042", "consent": {"sms": True}}))
     assert new is not None
     assert new.consent == {"email": True, "sms": True}
+
+
+def test_topics_are_reserved_and_merge_per_topic_and_kind_of_message() -> None:
+    first = apply_contact_change(
+        None, parse_contact({"id": "c1", "topics": {"product_news": False, "tips": {"sms": True}}})
+    )
+    assert first is not None and "topics" not in first.attributes
+    assert first.topics == {
+        "product_news": {"email": False, "sms": False, "push": False},
+        "tips": {"sms": True},
+    }
+    change = parse_contact({"id": "c1", "topics": {"product_news": {"sms": True}, "tips": None}})
+    later = apply_contact_change(first, change)
+    assert later is not None
+    assert later.topics == {"product_news": {"email": False, "sms": True, "push": False}}
+
+
+@pytest.mark.parametrize(
+    ("topics", "message"),
+    [
+        ({"news": "no"}, "`topics.news` must be a JSON object"),
+        ({"news": {"fax": False}}, "`topics.news` names `fax`; use email, sms or push"),
+        ({"news": {"email": 1}}, "`topics.news.email` must be true or false"),
+        (["news"], "`topics` must be a JSON object"),
+    ],
+)
+def test_bad_topic_choices_are_rejected_with_the_key_at_fault(topics: object, message: str) -> None:
+    with pytest.raises(RecordError, match=re.escape(message)):
+        parse_contact({"id": "c1", "topics": topics})
 
 
 def test_null_reserved_key_clears_it() -> None:

@@ -10,20 +10,29 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from journey.daemon.http.exchange import ClientGone, Exchange
 from journey.daemon.http.limits import RETRY_AFTER_SECONDS
+from journey.daemon.http.preferences_page import (
+    LEFT_ALL,
+    LEFT_TOPIC,
+    SAVED,
+    FormChoice,
+    TopicChoice,
+    parse_form,
+    preferences_page,
+)
 from journey.daemon.http.routes import TRACK_PREFIX, UNSUBSCRIBE_PREFIX, HttpError, route_name
 from journey.daemon.http.tracking_endpoint import track_reply
 from journey.daemon.http.unsubscribe_page import ENGLISH, PageLanguage, unsubscribe_page
 from journey.errors import JourneyError
 from journey.ingest.payload import PayloadError, is_supported
 from journey.ingest.replies import contacts_reply, events_reply
-from journey.unsubscribe import SECRET_ENV, verify_with_any
+from journey.unsubscribe import SECRET_ENV, split_topic, verify_with_any
 
 if TYPE_CHECKING:
     from journey.daemon.http.server import JourneyHTTPServer
@@ -122,16 +131,28 @@ class RequestHandler:
                 f"unsubscribe links are not configured ({SECRET_ENV} is not set)",
             )
         try:
-            contact_id, journey_id = verify_with_any(keys, token)
+            contact_id, scope = verify_with_any(keys, token)
         except ValueError:
             language = self._language("", "")
             self._send_page(HTTPStatus.NOT_FOUND, unsubscribe_page("invalid", token, language))
             return
+        journey_id, topic = split_topic(scope)
         language = self._language(contact_id, journey_id)
+        topics = (
+            self._call(handlers.preference_topics, contact_id) if handlers.preference_topics else ()
+        )
         if method == "GET":  # link scanners fetch links: GET only asks for confirmation
-            self._send_page(HTTPStatus.OK, unsubscribe_page("confirm", token, language))
+            page = preferences_page(topics, language) if topics else None
+            self._send_page(HTTPStatus.OK, page or unsubscribe_page("confirm", token, language))
             return
-        self._read_body(limit=_SMALL_BODY, any_type=True)
+        form = parse_form(self._read_body(limit=_SMALL_BODY, any_type=True))
+        if (
+            topics
+            and handlers.set_preferences is not None
+            and (topic or form.action != "one_click")
+        ):
+            self._preferences(contact_id, journey_id, topic, topics, form, language)
+            return
         self._call(handlers.unsubscribe, contact_id, journey_id)
         self._send_page(HTTPStatus.OK, unsubscribe_page("done", token, language))
 
@@ -150,6 +171,34 @@ class RequestHandler:
         if handlers.unsubscribe_keys is not None:
             return list(self._call(handlers.unsubscribe_keys))
         return [self.server.secret] if self.server.secret else []
+
+    def _preferences(
+        self,
+        contact_id: str,
+        journey_id: str,
+        topic: str,
+        topics: Sequence[TopicChoice],
+        form: FormChoice,
+        language: PageLanguage,
+    ) -> None:
+        """A choice on the preference centre, or one-click on a topic's link."""
+        assert self.server.handlers.set_preferences is not None
+        if form.action == "save":
+            choices = {t.name: t.name in form.ticked for t in topics}
+            note = SAVED
+        elif form.action == "everything":
+            choices, note = {}, LEFT_ALL
+        else:
+            choices, note = {topic: False}, LEFT_TOPIC
+        everything = form.action == "everything"
+        self._call(
+            self.server.handlers.set_preferences, contact_id, journey_id, choices, everything
+        )
+        shown = [
+            TopicChoice(t.name, t.title, False if everything else choices.get(t.name, t.subscribed))
+            for t in topics
+        ]
+        self._send_page(HTTPStatus.OK, preferences_page(shown, language, note))
 
     def _language(self, contact_id: str, journey_id: str) -> PageLanguage:
         """The page's language; English when it cannot be told (it is only a page)."""

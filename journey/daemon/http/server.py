@@ -35,6 +35,7 @@ from journey.daemon.http.limits import (
     plain_reply,
 )
 from journey.daemon.http.loop import Connection, Loop
+from journey.daemon.http.preferences_page import TopicChoice
 from journey.daemon.http.routes import PUBLIC_ROUTES, HttpError, allowed_methods, route_name
 from journey.daemon.http.tracking_endpoint import Track
 from journey.daemon.http.unsubscribe_page import PageLanguage
@@ -79,6 +80,11 @@ class HttpHandlers:
     check_contact: Callable[[ContactChange], ContactChange] | None = None
     # A verified tracked-link hit -> its target ("" for the pixel), None for no such message.
     track: Track | None = None
+    # The preference centre: (contact id) -> the workspace's topics and the contact's
+    # choices (none: the plain unsubscribe page); and (contact id, journey id,
+    # {topic: subscribed}, everything) -> stores a choice.
+    preference_topics: Callable[[str], Sequence[TopicChoice]] | None = None
+    set_preferences: Callable[[str, str, Mapping[str, bool], bool], None] | None = None
 
 
 class JourneyHTTPServer:

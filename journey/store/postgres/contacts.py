@@ -10,13 +10,13 @@ from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.erasure import ContactErased, PostgresErasure
 
-_CONTACT_MARKS = ", ".join(["%s"] * 8)
+_CONTACT_MARKS = ", ".join(["%s"] * 9)
 _UPSERT_CONTACT = (
     f"INSERT INTO contacts ({codec.CONTACT_COLUMNS}) VALUES ({_CONTACT_MARKS})"
     " ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,"
     " locale = EXCLUDED.locale, timezone = EXCLUDED.timezone,"
     " created_at = EXCLUDED.created_at, consent = EXCLUDED.consent,"
-    " attributes = EXCLUDED.attributes"
+    " attributes = EXCLUDED.attributes, topics = EXCLUDED.topics"
 )
 _INSERT_EVENT = (
     "INSERT INTO events (id, contact_id, name, timestamp, received_at, properties)"

@@ -218,6 +218,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 PRIMARY KEY (journey_id, step_id))""",
         ],
     ),
+    (
+        8,
+        "subscription topics: each contact's per-topic, per-message-kind opt-ins",
+        ["ALTER TABLE contacts ADD COLUMN topics json NOT NULL DEFAULT '{}'"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -35,6 +35,13 @@ def journey_counts(conn: Any, journey_id: str) -> JourneyCounts:
         param,
     ):
         counts.steps.setdefault(step_id, StepCounts()).outcomes[outcome] = number
+    for step_id, outcome, detail, number in conn.execute(
+        "SELECT step_id, outcome, detail, COUNT(*) FROM step_history WHERE journey_id = %s"
+        " AND detail != '' AND outcome IN ('sent', 'suppressed', 'capped')"
+        " GROUP BY step_id, outcome, detail",
+        param,
+    ):
+        counts.steps.setdefault(step_id, StepCounts()).details[f"{outcome}: {detail}"] = number
     for step_id, number in conn.execute(
         "SELECT step_id, COUNT(DISTINCT enrollment_id) FROM step_history WHERE journey_id = %s"
         " GROUP BY step_id",

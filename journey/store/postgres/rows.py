@@ -48,6 +48,7 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         created_at=utc(row[5]),
         consent=row[6],
         attributes=row[7],
+        topics=row[8],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from journey.store.abc import StateStore
@@ -17,6 +18,18 @@ def test_a_contact_round_trips_and_is_replaced_whole(store: StateStore) -> None:
     assert found.attributes == {"plan": "pro"}
     assert found.consent == {}
     assert store.get_contact("nobody") is None
+
+
+def test_a_contacts_topic_choices_round_trip_per_kind_of_message(store: StateStore) -> None:
+    topics = {"product_news": {"email": False, "sms": True}, "tips": {"push": True}}
+    store.put_contact(replace(contact("c1"), topics=topics))
+    store.put_contact(contact("c2"))
+    found = store.get_contacts(["c1", "c2"])
+    assert found["c1"].topics == topics
+    assert not found["c1"].subscribed("product_news", "email")
+    assert found["c1"].subscribed("product_news", "push")  # unchosen: the default
+    assert found["c2"].topics == {}
+    assert [c.topics for batch in store.iter_contacts() for c in batch] == [topics, {}]
 
 
 def test_contacts_are_read_in_bulk_and_iterated_in_batches(store: StateStore) -> None:

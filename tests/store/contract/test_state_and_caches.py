@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journey.model import END, EventTrigger, Plan, SendStep
-from journey.records import JourneyState, TriggerState
+from journey.records import JourneyState, StepOutcome, StepRecord, TriggerState
 from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
 from tests.store.contract.records import T0, contact, enrollment
@@ -125,3 +125,26 @@ def test_a_plan_saved_in_an_undone_transaction_is_not_found(store_factory: OpenS
         pass
     assert store.get_plan(plan.plan_hash) is None
     assert store_factory().get_plan(plan.plan_hash) is None
+
+
+def test_journey_counts_group_a_sends_records_by_why(store: StateStore) -> None:
+    def line(number: int, outcome: StepOutcome, detail: str) -> StepRecord:
+        return StepRecord(
+            enrollment_id=f"e{number}", journey_id="j", contact_id=f"c{number}",
+            step_id="announce", outcome=outcome, at=T0, detail=detail,
+        )  # fmt: skip
+
+    store.add_step_records(
+        [
+            line(1, "sent", "via email (push: no push consent)"),
+            line(2, "sent", "via email (push: no push consent)"),
+            line(3, "sent", ""),
+            line(4, "suppressed", "push: no push consent; email: unsubscribed from news"),
+        ]
+    )
+    step = store.journey_counts("j").steps["announce"]
+    assert step.outcomes == {"sent": 3, "suppressed": 1}
+    assert step.details == {
+        "sent: via email (push: no push consent)": 2,
+        "suppressed: push: no push consent; email: unsubscribed from news": 1,
+    }
