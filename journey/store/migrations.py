@@ -144,6 +144,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, retired_at TEXT)""",
         ],
     ),
+    (
+        8,
+        "retention: step history and deliveries by time, so old rows are deleted in batches",
+        [
+            "CREATE INDEX step_history_at ON step_history (at)",
+            "CREATE INDEX deliveries_created ON deliveries (created_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

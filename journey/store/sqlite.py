@@ -4,8 +4,8 @@ Hot paths use prepared sqlite3 statements; sqlite-utils handles opening,
 WAL and introspection. The PostgreSQL store (`journey.store.postgres`) keeps
 the same contract and answers.
 `SQLiteStore` puts together one mixin per group of tables
-(`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`,
-`sqlite_shared`)
+(`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_history`,
+`sqlite_queues`, `sqlite_shared`)
 over the connection (`sqlite_connection`); plans, reports and the batch
 read-ahead, which span tables, live here.
 """
@@ -25,6 +25,7 @@ from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_contacts import SQLiteContacts
 from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
+from journey.store.sqlite_history import SQLiteHistory
 from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults
@@ -35,6 +36,7 @@ class SQLiteStore(
     SQLiteContacts,
     SQLiteEnrollments,
     SQLiteDeliveries,
+    SQLiteHistory,
     SQLiteQueues,
     SQLiteShared,
     SQLiteKeys,

@@ -1,8 +1,8 @@
 """The PostgreSQL StateStore: the SQLite store's contract and answers, for many processes.
 
 `PostgresStore` puts together one mixin per group of tables (`contacts`,
-`enrollments`, `deliveries`, `queues`, `triggers`, `shared`, `results`) over the connection
-(`connection`);
+`enrollments`, `deliveries`, `history`, `queues`, `triggers`, `shared`, `results`)
+over the connection (`connection`);
 plans, reports and the batch read-ahead, which span tables, live here.
 """
 
@@ -19,6 +19,7 @@ from journey.store.postgres import rows as pg
 from journey.store.postgres.contacts import PostgresContacts
 from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
+from journey.store.postgres.history import PostgresHistory
 from journey.store.postgres.keys import PostgresKeys
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
@@ -32,6 +33,7 @@ class PostgresStore(
     PostgresContacts,
     PostgresEnrollments,
     PostgresDeliveries,
+    PostgresHistory,
     PostgresQueues,
     PostgresTriggers,
     PostgresShared,
