@@ -257,6 +257,26 @@ class JourneyCounts:
     steps: dict[str, StepCounts] = field(default_factory=dict)
 
 
+# Deliveries that are history: nothing will send, retry or requeue them again. Every
+# other status (pending, uncertain, parked, dead, unconfirmed) is live work an operator
+# or a worker may still act on, and retention never removes it.
+FINISHED_DELIVERY_STATUSES: tuple[str, ...] = ("sent", "suppressed", "capped", "failed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryExpired:
+    """What one `expire_history` removed: rows per history table, whole partitions dropped."""
+
+    events: int = 0
+    step_records: int = 0
+    deliveries: int = 0
+    partitions_dropped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.events + self.step_records + self.deliveries
+
+
 def delivery_key(enrollment_id: str, step_id: str, occurrence: int) -> str:
     """Deterministic: the same visit of the same step always gets the same key."""
     raw = f"{enrollment_id}\x1f{step_id}\x1f{occurrence}".encode()

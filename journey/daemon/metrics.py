@@ -25,6 +25,7 @@ from journey.ingest.door import IntakeTally
 
 if TYPE_CHECKING:
     from journey.daemon.delivery import DeliveryResult
+    from journey.records import HistoryExpired
 
 # The catalogue of state-change kinds (the `event` of a log line); each is a series from 0.
 STATE_CHANGES: tuple[str, ...] = (
@@ -108,6 +109,14 @@ class DaemonMetrics:
         self.last_tick_at = 0.0  # unix seconds; 0 until the first tick ends
         self._event_arrivals: OrderedDict[str, datetime] = OrderedDict()
         self.intake = IntakeTally()  # records off the declarations, refused or kept
+        self.history_expired = {"events": 0, "step_history": 0, "deliveries": 0}
+
+    def expired(self, expired: HistoryExpired) -> None:
+        """What a retention run removed, added to the totals by table."""
+        with self._lock:
+            self.history_expired["events"] += expired.events
+            self.history_expired["step_history"] += expired.step_records
+            self.history_expired["deliveries"] += expired.deliveries
 
     def configure(self, channels: Iterable[str]) -> None:
         """The workspace's channels: each gets every series at 0 (kept across reloads)."""
@@ -148,6 +157,7 @@ class DaemonMetrics:
                 c: (h.bounds, list(h.counts), h.total, h.count) for c, h in self.latency.items()
             }
             last_tick = self.last_tick_at
+            expired = dict(self.history_expired)
         lines: list[str] = []
         family(
             lines, "journey_build_info", "gauge", "The running journey: 1, with its version.",
@@ -180,6 +190,11 @@ class DaemonMetrics:
             " by kind, problem and what was done (intake: refuse or keep).",
             [({"kind": k, "problem": p, "action": a}, n)
              for (k, p, a), n in self.intake.snapshot().items()],
+        )  # fmt: skip
+        family(
+            lines, "journey_history_expired_rows_total", "counter",
+            "History rows retention removed since start, by table.",
+            [({"table": table}, n) for table, n in sorted(expired.items())],
         )  # fmt: skip
         _histograms(lines, latency)
         return "\n".join(lines) + "\n"

@@ -6,7 +6,8 @@ last fire), and a handful of jobs look at it:
 
 - ``tick`` (interval, default 1 s): inbox, time triggers, due enrollments, deliveries;
 - ``reload`` (every 2 s): re-validate when a watched file changed, or on SIGHUP;
-- ``retention`` (hourly): forget events older than `event_retention`.
+- ``retention`` (hourly): forget history (events, step history, finished deliveries)
+  older than `event_retention` (journey.daemon.retention).
 
 Every job has ``coalesce=True, max_instances=1`` and a misfire grace time, and
 they share one worker thread, so store work is never concurrent. Catching up
@@ -31,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from journey.daemon.hooks import start_http
+from journey.daemon.retention import expire_history
 from journey.daemon.service import Daemon
 from journey.localtime import UTC_ZONE, subtract_duration
 from journey.store.identity import StoreReplaced
@@ -78,9 +80,7 @@ def _retention(daemon: Daemon) -> None:
     with daemon.busy():
         workspace = daemon.catalog.workspace_or_fail
         cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
-        removed = daemon.store.delete_events_before(cutoff)
-    if removed:
-        daemon.log.emit("retention", events_removed=removed)
+        expire_history(daemon.store, cutoff, daemon.log, daemon.metrics)
 
 
 def stop_early(daemon: Daemon) -> None:

@@ -28,6 +28,7 @@ from journey.model import Contact, Event, Plan
 from journey.records import (
     DeliveryRecord,
     Enrollment,
+    HistoryExpired,
     InboxItem,
     JourneyCounts,
     JourneyState,
@@ -133,6 +134,17 @@ class StateStore(ABC):
     @abstractmethod
     def delete_events_before(self, cutoff: datetime) -> int:
         """Retention: forget events older than the workspace's event_retention."""
+
+    @abstractmethod
+    def expire_history(self, before: datetime) -> HistoryExpired:
+        """Retention of the history tables: events, step history and finished deliveries.
+
+        Rows at or after `before` are kept; so is every live delivery (pending,
+        uncertain, parked, dead, unconfirmed: not FINISHED_DELIVERY_STATUSES), however
+        old. Older rows go: SQLite deletes them in batches; PostgreSQL drops whole
+        monthly partitions, so rows of the month that holds `before` stay until that
+        month is wholly older. Returns what was removed.
+        """
 
     # ------------------------------------------------------------------- plans
     @abstractmethod

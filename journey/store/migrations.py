@@ -177,6 +177,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "subscription topics: each contact's per-topic, per-message-kind opt-ins",
         ["ALTER TABLE contacts ADD COLUMN topics TEXT NOT NULL DEFAULT '{}'"],
     ),
+    (
+        11,
+        "retention: step history and deliveries by time, so old rows are deleted in batches",
+        [
+            "CREATE INDEX step_history_at ON step_history (at)",
+            "CREATE INDEX deliveries_created ON deliveries (created_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -6,6 +6,8 @@ the same contract and answers.
 `SQLiteStore` puts together one mixin per group of tables
 (`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_queues`,
 `sqlite_fires`, `sqlite_shared`)
+(`sqlite_contacts`, `sqlite_enrollments`, `sqlite_deliveries`, `sqlite_history`,
+`sqlite_queues`, `sqlite_shared`)
 over the connection (`sqlite_connection`); plans, reports and the batch
 read-ahead, which span tables, live here.
 """
@@ -27,6 +29,7 @@ from journey.store.sqlite_deliveries import SQLiteDeliveries
 from journey.store.sqlite_enrollments import SQLiteEnrollments
 from journey.store.sqlite_experiments import SQLiteExperiments
 from journey.store.sqlite_fires import SQLiteFires
+from journey.store.sqlite_history import SQLiteHistory
 from journey.store.sqlite_keys import SQLiteKeys
 from journey.store.sqlite_queues import SQLiteQueues
 from journey.store.sqlite_results import SQLiteResults
@@ -37,6 +40,7 @@ class SQLiteStore(
     SQLiteContacts,
     SQLiteEnrollments,
     SQLiteDeliveries,
+    SQLiteHistory,
     SQLiteQueues,
     SQLiteFires,
     SQLiteShared,

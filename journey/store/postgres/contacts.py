@@ -8,6 +8,7 @@ from datetime import datetime
 from journey.model import Contact, Event
 from journey.store import codec
 from journey.store.postgres import rows as pg
+from journey.store.postgres.dedupe import EVENT_IDS, lock_keys
 from journey.store.postgres.erasure import ContactErased, PostgresErasure
 
 _CONTACT_MARKS = ", ".join(["%s"] * 9)
@@ -18,10 +19,15 @@ _UPSERT_CONTACT = (
     " created_at = EXCLUDED.created_at, consent = EXCLUDED.consent,"
     " attributes = EXCLUDED.attributes, topics = EXCLUDED.topics"
 )
+# under the id's lock (journey.store.postgres.dedupe): stored once across every partition
 _INSERT_EVENT = (
     "INSERT INTO events (id, contact_id, name, timestamp, received_at, properties)"
-    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+    " SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = %s)"
 )
+
+
+def _event_insert(event: Event) -> tuple[object, ...]:
+    return (*codec.event_row(event), event.id)
 
 
 class PostgresContacts(PostgresErasure):
@@ -74,14 +80,18 @@ class PostgresContacts(PostgresErasure):
         """False for an id already stored, and for an erased contact's event (never stored)."""
         if self.is_erased(event.contact_id):
             return False
-        return self._run(_INSERT_EVENT, codec.event_row(event)) == 1
+        with self.transaction(), self._connection() as conn:
+            lock_keys(conn, EVENT_IDS, [event.id])
+            return self._run(_INSERT_EVENT, _event_insert(event)) == 1
 
     def add_events(self, events: Sequence[Event]) -> None:
         erased = self.erased_among(e.contact_id for e in events)
-        self._many(
-            _INSERT_EVENT,
-            [codec.event_row(event) for event in events if event.contact_id not in erased],
-        )
+        kept = [event for event in events if event.contact_id not in erased]
+        if not kept:
+            return
+        with self.transaction(), self._connection() as conn:
+            lock_keys(conn, EVENT_IDS, [event.id for event in kept])
+            self._many(_INSERT_EVENT, [_event_insert(event) for event in kept])
 
     def count_events(
         self, contact_id: str, name: str, since: datetime | None, until: datetime

@@ -18,6 +18,7 @@ from journey.records import DeliveryRecord, LeaseLost
 from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
+from journey.store.postgres.dedupe import DELIVERY_KEYS, lock_keys
 from journey.store.sqlite_deliveries import REQUEUEABLE
 
 _MARKS = ", ".join(["%s"] * 15)
@@ -32,11 +33,13 @@ def _leased(delivery: DeliveryRecord | str) -> bool:
 class PostgresDeliveries(PostgresConnection):
     # -------------------------------------------------------------- deliveries
     def add_delivery(self, delivery: DeliveryRecord) -> bool:
-        inserted = self._run(
-            f"INSERT INTO deliveries ({codec.DELIVERY_COLUMNS}) VALUES ({_MARKS})"
-            " ON CONFLICT (delivery_key) DO NOTHING",
-            codec.delivery_row(delivery),
-        )
+        with self.transaction(), self._connection() as conn:
+            lock_keys(conn, DELIVERY_KEYS, [delivery.delivery_key])  # once across partitions
+            inserted = self._run(
+                f"INSERT INTO deliveries ({codec.DELIVERY_COLUMNS}) SELECT {_MARKS}"
+                " WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE delivery_key = %s)",
+                (*codec.delivery_row(delivery), delivery.delivery_key),
+            )
         return inserted == 1
 
     def get_delivery(self, key: str) -> DeliveryRecord | None:

@@ -22,6 +22,7 @@ import psycopg
 
 from journey.errors import StoreError
 from journey.shards import SHARD_COUNT, shard_sql
+from journey.store.postgres.partitions import HISTORY_TABLES, MONTHS_AHEAD, HistoryTable
 
 MIGRATION_LOCK = 0x4A524E59_0001  # "JRNY" + 1: one migrating process at a time
 ERASURE_KEY = "erasure"
@@ -30,6 +31,29 @@ K = 'text COLLATE "C"'  # keys and names: compared and ordered by code point
 INBOX_CONTACT = (
     "COALESCE(CASE WHEN kind = 'event' THEN body->>'contact_id' ELSE body->>'id' END, '')"
 )
+
+HISTORY = tuple(table.name for table in HISTORY_TABLES)
+MONTHS_KEPT_AT_UPGRADE = 36  # older rows wait in the DEFAULT partition for their expiry
+
+
+def _months_of_old_rows(table: HistoryTable) -> str:
+    """A month partition for each month the old table holds rows of (within the last
+    MONTHS_KEPT_AT_UPGRADE) and for this month and MONTHS_AHEAD after it."""
+    this_month = "date_trunc('month', now(), 'UTC')"
+    column = f"{table.name}_unpartitioned.{table.column}"
+    return f"""DO $$ DECLARE m timestamptz; BEGIN
+        FOR m IN SELECT DISTINCT date_trunc('month', {column}, 'UTC')
+            FROM {table.name}_unpartitioned
+            WHERE {column} >= {this_month} - interval '{MONTHS_KEPT_AT_UPGRADE} months'
+            AND {column} < {this_month}
+        UNION SELECT generate_series({this_month},
+            {this_month} + interval '{MONTHS_AHEAD} months', interval '1 month')
+        LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF {table.name} FOR VALUES FROM (%L) TO (%L)',
+                '{table.name}_y' || to_char(m AT TIME ZONE 'UTC', 'YYYY"m"MM'), m,
+                (m AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC');
+        END LOOP; END $$"""
+
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -222,6 +246,64 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         8,
         "subscription topics: each contact's per-topic, per-message-kind opt-ins",
         ["ALTER TABLE contacts ADD COLUMN topics json NOT NULL DEFAULT '{}'"],
+    ),
+    (
+        9,
+        "history by month: events, step history and deliveries range-partitioned by their"
+        " time, a DEFAULT partition each; old months are dropped, not deleted",
+        [
+            "LOCK TABLE events, step_history, deliveries IN ACCESS EXCLUSIVE MODE",
+            *(f"ALTER TABLE {t} RENAME TO {t}_unpartitioned" for t in HISTORY),
+            f"""CREATE TABLE events (
+                id {K} NOT NULL, contact_id {K} NOT NULL, name {K} NOT NULL,
+                timestamp timestamptz NOT NULL, received_at timestamptz NOT NULL,
+                properties json NOT NULL DEFAULT '{{}}') PARTITION BY RANGE (timestamp)""",
+            f"""CREATE TABLE step_history (
+                id bigint GENERATED ALWAYS AS IDENTITY,
+                enrollment_id {K} NOT NULL, journey_id {K} NOT NULL, contact_id {K} NOT NULL,
+                step_id {K} NOT NULL, outcome {K} NOT NULL, at timestamptz NOT NULL,
+                detail text NOT NULL DEFAULT '') PARTITION BY RANGE (at)""",
+            f"""CREATE TABLE deliveries (
+                delivery_key {K} NOT NULL, enrollment_id {K} NOT NULL,
+                journey_id {K} NOT NULL, step_id {K} NOT NULL, contact_id {K} NOT NULL,
+                channel {K} NOT NULL, kind {K} NOT NULL, category {K} NOT NULL,
+                payload json NOT NULL, status {K} NOT NULL, attempts integer NOT NULL DEFAULT 0,
+                created_at timestamptz NOT NULL, next_attempt_at timestamptz, last_error text,
+                sent_at timestamptz, claimed_by text, claim_expires_at timestamptz,
+                claim_epoch bigint NOT NULL DEFAULT 0,
+                shard integer GENERATED ALWAYS AS ({shard_sql("contact_id")}) STORED)
+                PARTITION BY RANGE (created_at)""",
+            *(f"CREATE TABLE {t}_default PARTITION OF {t} DEFAULT" for t in HISTORY),
+            *(_months_of_old_rows(table) for table in HISTORY_TABLES),
+            *(
+                f"INSERT INTO {table.name} ({table.columns})"
+                f"{' OVERRIDING SYSTEM VALUE' if table.name == 'step_history' else ''}"
+                f" SELECT {table.columns} FROM {table.name}_unpartitioned"
+                for table in HISTORY_TABLES
+            ),
+            """SELECT setval(pg_get_serial_sequence('step_history', 'id'),
+                COALESCE(MAX(id), 0) + 1, false) FROM step_history""",
+            *(f"DROP TABLE {t}_unpartitioned" for t in HISTORY),
+            # no unique index can leave out the partition column: an event id and a delivery
+            # key are kept once by the store's inserts (journey.store.postgres.dedupe)
+            "ALTER TABLE events ADD PRIMARY KEY (id, timestamp)",
+            "CREATE INDEX events_contact_name_ts ON events (contact_id, name, timestamp)",
+            "CREATE INDEX events_timestamp ON events (timestamp)",
+            "CREATE INDEX events_name_ts ON events (name, timestamp)",
+            "ALTER TABLE step_history ADD PRIMARY KEY (id, at)",
+            "CREATE INDEX step_history_enrollment ON step_history (enrollment_id)",
+            "CREATE INDEX step_history_journey ON step_history (journey_id, step_id, outcome)",
+            "CREATE INDEX step_history_contact ON step_history (contact_id)",
+            "CREATE INDEX step_history_at ON step_history (at)",
+            "ALTER TABLE deliveries ADD PRIMARY KEY (delivery_key, created_at)",
+            """CREATE INDEX deliveries_due ON deliveries (next_attempt_at)
+                WHERE status IN ('pending', 'uncertain')""",
+            "CREATE INDEX deliveries_contact ON deliveries (contact_id, category, created_at)",
+            "CREATE INDEX deliveries_journey ON deliveries (journey_id, step_id, status)",
+            """CREATE INDEX deliveries_shard_due ON deliveries (shard, next_attempt_at)
+                WHERE status IN ('pending', 'uncertain')""",
+            "CREATE INDEX deliveries_created ON deliveries (created_at)",
+        ],
     ),
 ]
 

@@ -1,8 +1,8 @@
 """The PostgreSQL StateStore: the SQLite store's contract and answers, for many processes.
 
 `PostgresStore` puts together one mixin per group of tables (`contacts`,
-`enrollments`, `deliveries`, `queues`, `triggers`, `fires`, `shared`, `results`) over the connection
-(`connection`);
+`enrollments`, `deliveries`, `history`, `queues`, `triggers`, `fires`, `shared`,
+`results`) over the connection (`connection`);
 plans, reports and the batch read-ahead, which span tables, live here.
 """
 
@@ -21,6 +21,7 @@ from journey.store.postgres.deliveries import PostgresDeliveries
 from journey.store.postgres.enrollments import PostgresEnrollments
 from journey.store.postgres.experiments import PostgresExperiments
 from journey.store.postgres.fires import PostgresFires
+from journey.store.postgres.history import PostgresHistory
 from journey.store.postgres.keys import PostgresKeys
 from journey.store.postgres.queues import PostgresQueues
 from journey.store.postgres.reports import journey_counts
@@ -34,6 +35,7 @@ class PostgresStore(
     PostgresContacts,
     PostgresEnrollments,
     PostgresDeliveries,
+    PostgresHistory,
     PostgresQueues,
     PostgresTriggers,
     PostgresFires,
