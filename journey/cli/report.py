@@ -7,11 +7,10 @@ daemon runs. docs/results.md explains every figure and its caveats.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
-from journey.cli.common import echo_stdout, workspace_root
+from journey.cli.common import DATABASE_OPTION, echo_stdout, workspace_root
 from journey.results.render import render_csv, render_table
 from journey.results.workspace_report import parse_since, workspace_report
 
@@ -32,12 +31,7 @@ from journey.results.workspace_report import parse_since, workspace_report
     show_default=True,
     help="Confidence level of the intervals and of the decision rule.",
 )
-@click.option(
-    "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="State store to read (default: the workspace's).",
-)
+@DATABASE_OPTION
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -45,7 +39,7 @@ def command(
     since: str | None,
     fmt: str,
     confidence: float,
-    database: Path | None,
+    database: str | None,
 ) -> None:
     """Results per journey (all, or those named): conversions and revenue per step, and per
     split arm with intervals, a significance test, a holdout's uplift and a decision that

@@ -67,6 +67,12 @@ from journey.errors import UsageError
     show_default=True,
     help="With --demo: simulated days.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="With --demo on a PostgreSQL --database: worker processes sharing it  [default: 2].",
+)
 @DATABASE_OPTION
 @click.pass_context
 def command(
@@ -80,6 +86,7 @@ def command(
     stop_seconds: float,
     shard_lease_seconds: float,
     days: int,
+    workers: int | None,
     database: str | None,
 ) -> None:
     """Enroll, advance, render and deliver until stopped (SIGTERM/SIGINT; SIGHUP reloads).
@@ -94,11 +101,28 @@ def command(
     with logging_to(fmt) as handler:
         if demo:
             from journey.demo.run import run_demo
+            from journey.store.url import is_postgres
 
-            if database:
-                raise UsageError("--demo keeps its own SQLite store; drop --database")
-
-            ctx.exit(run_demo(root, days=days, log_format=fmt, logs=fmt == "json"))
+            if database and not is_postgres(database):
+                raise UsageError(
+                    "--demo keeps its own SQLite file; --database takes a PostgreSQL URL"
+                    " (postgresql://…) for the demo"
+                )
+            if workers is not None and not database:
+                raise UsageError(
+                    "--workers needs --database postgresql://… (one daemon per SQLite file)"
+                )
+            code = run_demo(
+                root,
+                days=days,
+                log_format=fmt,
+                logs=fmt == "json",
+                database=database,
+                workers=workers or 2,
+            )
+            ctx.exit(code)
+        if workers is not None:
+            raise UsageError("--workers is for --demo; start one journey run per worker instead")
         from journey.daemon.scheduler import run_forever, run_once, stop_early
         from journey.daemon.service import Daemon, DaemonOptions
 

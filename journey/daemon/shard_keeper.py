@@ -74,6 +74,8 @@ class ShardKeeper:
     def start(self) -> None:
         """Register, take a first share of the shards, start renewing in the background."""
         self._conn = self._open()
+        with self._lock, self._transaction() as conn:
+            conn.execute("DELETE FROM workers WHERE expires_at < now() - interval '1 day'")
         self._renew()
         self.rebalance(force=True)
         self._thread = threading.Thread(target=self._beat, name="shard-keeper", daemon=True)
@@ -94,7 +96,10 @@ class ShardKeeper:
                     "UPDATE shards SET holder = NULL, expires_at = NULL WHERE holder = %s",
                     (self.worker,),
                 )
-                self._conn.execute("DELETE FROM workers WHERE name = %s", (self.worker,))
+                # kept a day as gone, so `journey status` shows who worked here lately
+                self._conn.execute(
+                    "UPDATE workers SET expires_at = now() WHERE name = %s", (self.worker,)
+                )
         except psycopg.Error:
             pass  # unreachable: the leases run out by themselves
         finally:

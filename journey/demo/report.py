@@ -17,13 +17,15 @@ def render_summary(
     journey_ids: list[str],
     *,
     outbox: Path,
-    database: Path,
+    database: str,
     records: list[dict[str, Any]],
     counts: dict[str, int],
     days: int,
     start: datetime,
     seconds: float,
+    workers: list[tuple[str, int, int]] | None = None,
 ) -> str:
+    """The closing summary; `workers` (PostgreSQL): each worker's name, shards and messages."""
     messages = [r for r in records if r.get("kind") == "message"]
     webhooks = [r for r in records if r.get("kind") == "webhook"]
     end = start + timedelta(days=days)
@@ -46,6 +48,10 @@ def render_summary(
             f"  {journey_id:<24} entered {jc.entered:>4}  active {jc.active:>4}  "
             f"converted {jc.converted:>3}  exited: {exits}"
         )
+    if workers:
+        lines += ["", f"Workers ({len(workers)} processes on one database)"]
+        for name, shards, sent in workers:
+            lines.append(f"  {name:<32} {shards:>3} shards  {sent:>4} messages sent")
     lines += [
         "",
         f"Outbox (one JSON line per delivery): {outbox}",

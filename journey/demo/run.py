@@ -3,18 +3,22 @@
 The same Daemon, Runner, renderer and delivery worker as `journey run`, but time
 jumps from one due moment to the next, and every channel writes to an outbox
 file, so three simulated weeks take seconds and nothing leaves the machine.
-The database (`.journey/demo.db`) and outbox are recreated on each run.
+The database (`.journey/demo.db`, or a PostgreSQL database given with
+`--database`, worked by several worker processes: journey.demo.workers) and the
+outbox are recreated on each run.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from journey.channels import read_outbox
 from journey.clock import VirtualClock
@@ -22,10 +26,13 @@ from journey.daemon import inbox
 from journey.daemon.service import Daemon, DaemonOptions
 from journey.demo.population import TimedRecord, contacts, timeline
 from journey.demo.report import render_summary
+from journey.demo.store import fresh_postgres, fresh_sqlite, mark_as_demo
+from journey.demo.workers import DemoWorkers, WorkerSpec
 from journey.ingest import parse_event
 from journey.logsetup import LogFormat
 from journey.model import Duration
 from journey.store.abc import StateStore
+from journey.store.url import open_store, shown
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday morning in Europe
 CUSTOMERS = 180
@@ -34,6 +41,7 @@ TRIALS = 72
 # re-checks them at once; the demo spares itself the hourly safety-net scan.
 SEGMENT_RECHECK = Duration(seconds=6 * 3600, text="6h")
 IDLE_STEP = timedelta(minutes=15)
+OVERRIDES: dict[str, Any] = {"segment_recheck": SEGMENT_RECHECK}
 
 
 def run_demo(
@@ -43,62 +51,145 @@ def run_demo(
     log_format: LogFormat = "text",
     logs: bool = False,
     out: TextIO | None = None,
+    database: str | None = None,
+    workers: int = 2,
 ) -> int:
+    """The demo on its own SQLite file, or on PostgreSQL `database` with `workers` processes."""
     out = out or sys.stdout
     folder = root / ".journey" / "demo"
-    database = root / ".journey" / "demo.db"
-    _fresh(folder, database)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     people = contacts(START, CUSTOMERS)
     happenings = timeline(START, people, days, TRIALS)
     _write_inputs(folder, people, happenings)
     clock = VirtualClock(START)
     outbox = folder / "outbox.jsonl"
-    env = {k: v for k, v in __import__("os").environ.items() if k != "JOURNEY_SECRET"}
-    daemon = Daemon(
-        DaemonOptions(
+    env = {k: v for k, v in os.environ.items() if k != "JOURNEY_SECRET"}
+    began = time.monotonic()
+    shell: _Shell
+    if database is None:
+        shell = _OneDaemon(root, outbox, clock, log_format, logs, env)
+    else:
+        fresh_postgres(database)
+        spec = WorkerSpec(
             root=root,
             database=database,
             outbox=outbox,
+            start=START,
             log_format=log_format,
             logs=logs,
             env=env,
-            tick_budget_seconds=3600.0,
-            workspace_overrides={"segment_recheck": SEGMENT_RECHECK},
-        ),
-        clock=clock,
-    )
-    began = time.monotonic()
-    daemon.open()
+            overrides=OVERRIDES,
+        )
+        shell = _Workers(spec, workers)
     try:
-        inbox.enqueue_contacts(daemon.store, people, clock.now())
-        _run(daemon, clock, deque(happenings), START + timedelta(days=days), out)
+        inbox.enqueue_contacts(shell.store, people, clock.now())
+        _run(shell, clock, deque(happenings), START + timedelta(days=days), out)
+        worked = shell.stop()
         summary = render_summary(
-            daemon.store,
-            list(daemon.catalog.plans),
+            shell.store,
+            shell.journeys,
             outbox=outbox,
-            database=database,
+            database=shell.location,
             records=list(read_outbox(outbox)) if outbox.exists() else [],
-            counts=_counts(daemon.store, people, happenings),
+            counts=_counts(shell.store, people, happenings),
             days=days,
             start=START,
             seconds=time.monotonic() - began,
+            workers=worked,
         )
     finally:
-        daemon.close()
+        shell.close()
     out.write(summary)
     return 0
 
 
-def _fresh(folder: Path, database: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for suffix in ("", "-wal", "-shm"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
+class _Shell(Protocol):
+    """What the demo's loop drives: one daemon in this process, or worker processes."""
+
+    store: StateStore
+    journeys: list[str]  # in the catalog's order
+    running: list[str]  # the active ones
+    location: str  # the store, as messages show it
+
+    def tick(self, now: datetime) -> None: ...
+
+    def stop(self) -> list[tuple[str, int, int]]: ...
+
+    def close(self) -> None: ...
+
+
+class _OneDaemon:
+    """SQLite: the daemon in this process, on the demo's clock."""
+
+    def __init__(
+        self,
+        root: Path,
+        outbox: Path,
+        clock: VirtualClock,
+        log_format: LogFormat,
+        logs: bool,
+        env: dict[str, str],
+    ) -> None:
+        database = root / ".journey" / "demo.db"
+        fresh_sqlite(database)
+        self.daemon = Daemon(
+            DaemonOptions(
+                root=root,
+                database=database,
+                outbox=outbox,
+                log_format=log_format,
+                logs=logs,
+                env=env,
+                tick_budget_seconds=3600.0,
+                workspace_overrides=OVERRIDES,
+            ),
+            clock=clock,
+        )
+        self.daemon.open()
+        self.store: StateStore = self.daemon.store
+        plans = self.daemon.runner.plans
+        self.journeys = list(self.daemon.catalog.plans)
+        self.running = [j for j, plan in plans.items() if plan.status == "active"]
+        self.location = str(database)
+
+    def tick(self, now: datetime) -> None:
+        self.daemon.tick()
+
+    def stop(self) -> list[tuple[str, int, int]]:
+        return []
+
+    def close(self) -> None:
+        self.daemon.close()
+
+
+class _Workers:
+    """PostgreSQL: worker processes on the demo's clock, and a store of the demo's own."""
+
+    def __init__(self, spec: WorkerSpec, count: int) -> None:
+        self.store: StateStore = open_store(spec.database)
+        mark_as_demo(self.store)
+        try:
+            self.workers = DemoWorkers(spec, count)
+        except BaseException:
+            self.store.close()
+            raise
+        first = self.workers.ready[0]
+        self.journeys, self.running = first.journeys, first.running
+        self.location = shown(spec.database)
+
+    def tick(self, now: datetime) -> None:
+        self.workers.tick(now)
+
+    def stop(self) -> list[tuple[str, int, int]]:
+        return self.workers.stop()
+
+    def close(self) -> None:
+        self.workers.close()
+        self.store.close()
 
 
 def _write_inputs(folder: Path, people: list[dict[str, Any]], items: list[TimedRecord]) -> None:
-    import json
-
     with (folder / "contacts.jsonl").open("w", encoding="utf-8") as handle:
         for person in people:
             handle.write(json.dumps(person, ensure_ascii=False) + "\n")
@@ -109,7 +200,7 @@ def _write_inputs(folder: Path, people: list[dict[str, Any]], items: list[TimedR
 
 
 def _run(
-    daemon: Daemon, clock: VirtualClock, pending: deque[TimedRecord], end: datetime, out: TextIO
+    shell: _Shell, clock: VirtualClock, pending: deque[TimedRecord], end: datetime, out: TextIO
 ) -> None:
     """Jump from one due moment to the next: an arriving record, or what the store says."""
     day = 0
@@ -119,15 +210,14 @@ def _run(
             item = pending.popleft()
             if item.kind == "event":
                 event = parse_event(item.record, received_at=item.at)
-                inbox.enqueue_events(daemon.store, [event], now)
+                inbox.enqueue_events(shell.store, [event], now)
             else:
-                inbox.enqueue_contacts(daemon.store, [item.record], now)
-        daemon.tick()
+                inbox.enqueue_contacts(shell.store, [item.record], now)
+        shell.tick(now)
         moments = [end]
         if pending:
             moments.append(pending[0].at)
-        running = [j for j, plan in daemon.runner.plans.items() if plan.status == "active"]
-        due = daemon.store.next_due_at(running)
+        due = shell.store.next_due_at(shell.running)
         if due is not None:
             moments.append(max(due, now + IDLE_STEP) if due <= now else due)
         clock.advance_to(min(moments))
