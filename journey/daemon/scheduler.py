@@ -31,7 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from journey.daemon.hooks import start_http
-from journey.daemon.service import Daemon
+from journey.daemon.service import UNAVAILABLE, Daemon
 from journey.localtime import UTC_ZONE, subtract_duration
 from journey.store.identity import StoreReplaced
 
@@ -75,10 +75,16 @@ def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
 
 
 def _retention(daemon: Daemon) -> None:
-    with daemon.busy():
-        workspace = daemon.catalog.workspace_or_fail
-        cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
-        removed = daemon.store.delete_events_before(cutoff)
+    """Hourly; a store away now is one line, and the next hour tries again."""
+    try:
+        with daemon.busy():
+            workspace = daemon.catalog.workspace_or_fail
+            cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
+            removed = daemon.store.delete_events_before(cutoff)
+    except UNAVAILABLE as exc:
+        daemon.log.emit("store_unavailable", error=f"retention: {exc}")
+        daemon.log.flush()
+        return
     if removed:
         daemon.log.emit("retention", events_removed=removed)
 
