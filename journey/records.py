@@ -81,6 +81,12 @@ class LeaseLost(StoreError):
         self.lease = lease
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now (its server restarts, the connection broke): the call
+    did nothing, or for a commit whose answer was lost, nothing known. The same work may be
+    tried again later; nothing about the records themselves was wrong."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Enrollment:
     """One contact's pass through one journey (one plan version)."""

@@ -9,6 +9,9 @@ once, then `unconfirmed`), are the only ways to send twice, and the resend
 carries the same Message-ID / Idempotency-Key, so the far side can recognise
 it. Transient failures past the retry schedule are `parked`, not dead: the peer
 was away, the message is fine, and `journey deliveries requeue` sends it again.
+An outcome the store could not take (its server away: `StoreUnavailable`) is
+kept in memory, the batch stops there, and `record_unrecorded` writes it once
+the store is back: a message sent meanwhile is recorded, never sent again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
 from journey.model import Contact, Event, Message
-from journey.store.abc import LeaseLost, StateStore
+from journey.store.abc import LeaseLost, StateStore, StoreUnavailable
 
 ResultStatus = Literal[
     "sent", "retry", "dead", "suppressed", "parked", "uncertain", "unconfirmed", "interrupted"
@@ -99,6 +102,8 @@ class DeliveryWorker:
         self.progress_at = time.monotonic()
         # Many workers: does this process still hold the contact's shard? Asked before each send.
         self.holds_shard: Callable[[str], bool] | None = None
+        # Outcomes known here that the store was unreachable to record (record_unrecorded).
+        self.unrecorded: list[DeliveryResult] = []
 
     def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
         """One batch: claim what is due now, send it, record each outcome."""
@@ -137,6 +142,30 @@ class DeliveryWorker:
             if record is not None and record.status == "pending":
                 results.append(DeliveryResult(record=record, status="sent", message_id=key))
         self._record(results)
+        return len(results)
+
+    def record_unrecorded(self) -> int:
+        """The outcomes the store missed while it was away, recorded now (nothing is resent).
+        One whose lease another worker took over meanwhile is theirs: left out alone."""
+        results, self.unrecorded = self.unrecorded, []
+        if not results:
+            return 0
+        try:
+            self._record_now(results, self.clock.now())
+        except LeaseLost:
+            for nth, result in enumerate(results):  # which one: each alone
+                try:
+                    self._record([result])
+                except StoreUnavailable:
+                    self.unrecorded.extend(results[nth + 1 :])
+                    raise
+            return len(results)
+        except StoreUnavailable:
+            self.unrecorded = results + self.unrecorded
+            raise
+        self.progress_at = time.monotonic()
+        for result in results:
+            self._announce(result)
         return len(results)
 
     def set_rate_limits(self, limits: Mapping[str, str | None]) -> None:
@@ -313,6 +342,9 @@ class DeliveryWorker:
             if self.log is not None:
                 self.log.emit("lease_lost", error=str(exc))
             return
+        except StoreUnavailable:  # kept for record_unrecorded; the batch stops here
+            self.unrecorded.extend(results)
+            raise
         self.progress_at = time.monotonic()
         for result in results:
             self._announce(result)

@@ -55,6 +55,8 @@ STATE_CHANGES: tuple[str, ...] = (
     "shards_given",
     "shards_lost",
     "shards_released",
+    "store_unavailable",
+    "store_reconnected",
     "deleted",
     "erased_from_outbox",
     "repaired",

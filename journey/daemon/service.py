@@ -38,6 +38,7 @@ from journey.daemon.lock import daemon_lock
 from journey.daemon.logs import StateLog, log_exit, log_happening, log_reload
 from journey.daemon.metrics import DaemonMetrics
 from journey.daemon.migrate import exit_journey, migrate_journey
+from journey.daemon.outage import StoreOutage, recover_after_outage
 from journey.daemon.secret import key_ring
 from journey.daemon.upkeep import abort_exchanges, finish_erasures, recover_written
 from journey.engine.perform import Happening
@@ -46,9 +47,10 @@ from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
 from journey.errors import StoreError
 from journey.logsetup import LogFormat
+from journey.records import StoreUnavailable
 from journey.shards import DEFAULT_SHARD_LEASE, worker_name
 from journey.store.identity import StoreReplaced
-from journey.store.url import is_postgres, open_store, shown
+from journey.store.url import environment_errors, is_postgres, open_store, shown
 from journey.unsubscribe import KeyRing
 from journey.workspace import Workspace
 
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
     from journey.store.url import SQLStore
 
 WORKER = "daemon"  # the name its leases carry on SQLite (one daemon per file)
+# A tick that fails with one of these found the store away, not a bug: see journey.daemon.outage.
+UNAVAILABLE: tuple[type[BaseException], ...] = (StoreUnavailable, *environment_errors())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +120,7 @@ class Daemon:
         self.shards: ShardKeeper | None = None  # PostgreSQL: this worker's shard leases
         self.channels: dict[str, ChannelImpl] = {}
         self.metrics = DaemonMetrics(clock=self.clock)
+        self.outage = StoreOutage(self.log)
 
     # ------------------------------------------------------------------ opening
 
@@ -237,12 +242,28 @@ class Daemon:
     # ------------------------------------------------------------------ ticking
 
     def tick(self) -> int:
-        """Do what is due now, in batches, until nothing is or the budget is spent."""
+        """Do what is due now, in batches, until nothing is or the budget is spent.
+
+        A store that cannot be reached is one log line, and the next tick waits (backoff);
+        the first one that reaches it again recovers what the outage left half done."""
+        if self.outage.waiting():
+            return 0
         try:
+            self.outage.back(self.recover_from_outage)
             return self._tick()
         except StoreReplaced as exc:
             self._give_up(str(exc))
             return 0
+        except UNAVAILABLE as exc:
+            self.outage.failed(exc)
+            return 0
+
+    def recover_from_outage(self) -> Mapping[str, int]:
+        """What a store outage left half done, put right (journey.daemon.outage)."""
+        with self._busy:
+            return recover_after_outage(
+                self.store, self.channels, self.worker, self.log, self.options.batch_size
+            )
 
     def check_store(self) -> str | None:
         """Is the database file still the one opened? If not, stop: see `fatal`."""
@@ -268,7 +289,7 @@ class Daemon:
             deadline = time.monotonic() + self.options.tick_budget_seconds
             total = 0
             self._refresh_signing_key()
-            self._rebalance()
+            unbalanced = self._rebalance()
             while not self.stopping.is_set():
                 self.wake_requested.clear()
                 work = self.shell.run_once(self.clock.now())
@@ -278,23 +299,29 @@ class Daemon:
                     break
                 if time.monotonic() > deadline:
                     break
+            if unbalanced is not None:  # the store answered: the keeper's own trouble
+                self.log.emit(
+                    "error", worker=self.worker_name, error=f"shard rebalance: {unbalanced}"
+                )
             self.last_tick_at = self.clock.now()
             self.metrics.last_tick_at = time.time()
             self.log.flush()
             return total
 
-    def _rebalance(self) -> None:
-        """Many workers: a fair share of the shards; what the old holder wrote is recorded."""
+    def _rebalance(self) -> StoreError | None:
+        """Many workers: a fair share of the shards; what the old holder wrote is recorded.
+        The database unreachable now: the error (asked again at the next tick)."""
         if self.shards is None:
-            return
+            return None
         try:
             self.shards.rebalance(
                 after_taking=lambda taken: recover_written(
                     self.store, self.channels, self.worker, self.log, self.options.batch_size
                 )
             )
-        except StoreError as exc:  # unreachable now: asked again at the next tick
-            self.log.emit("error", worker=self.worker_name, error=f"shard rebalance: {exc}")
+        except StoreError as exc:  # logged by the tick, once it knows whether the store is away
+            return exc
+        return None
 
     def stalled_seconds(self) -> float:
         """Seconds since the work loop or the delivery worker last made progress."""

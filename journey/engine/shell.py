@@ -34,7 +34,7 @@ from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts
 from journey.ingest import apply_contact_change, parse_contact
 from journey.model import Plan
-from journey.records import InboxItem, LeaseLost
+from journey.records import InboxItem, LeaseLost, StoreUnavailable
 
 if TYPE_CHECKING:  # the shell applies decisions to a store; it needs only the contract
     from journey.store.abc import StateStore
@@ -129,6 +129,8 @@ class Shell:
                 try:
                     with self.store.savepoint():
                         self._process(item)
+                except StoreUnavailable:  # not the item: every one after it would fail too
+                    raise
                 except Exception as exc:  # one bad item must not block the inbox
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
@@ -174,6 +176,8 @@ class Shell:
                         self.store.put_contact(contact)
                 else:
                     self.store.delete_contact(str(item.body["id"]))
+        except StoreUnavailable:
+            raise
         except Exception:  # the item itself is unreadable: the error line is all there is
             return False
         return True

@@ -13,6 +13,10 @@ every write of a record that carries a lease checks it — a worker whose lease
 expired and was taken over gets `LeaseLost` and nothing is written. A write of
 a record without a lease (read, not claimed) is not checked. Read-ahead and
 other caches of stored rows live for one transaction at most.
+
+A store whose server cannot be reached at the moment (PostgreSQL restarting, a
+broken connection) raises `StoreUnavailable` from the call that needed it and
+reconnects by itself; the caller tries the work again later.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from journey.records import (
     SplitDecision,
     StepCounts,
     StepRecord,
+    StoreUnavailable,
     TriggerState,
     UnsubscribeKey,
 )
@@ -57,6 +62,7 @@ __all__ = [
     "ShardFire",
     "StateStore",
     "StepCounts",
+    "StoreUnavailable",
     "UnsubscribeKey",
 ]
 

@@ -23,6 +23,7 @@ from journey.daemon import inbox
 from journey.ingest import parse_event
 from journey.store.postgres import PostgresStore
 from tests.daemon.crash_harness import daemon_command
+from tests.daemon.live_daemon import TOKEN
 from tests.daemon.workspace_factory import contacts, signups
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +35,15 @@ class Workers:
     """`journey run` processes on one workspace and database, each with its own log."""
 
     def __init__(
-        self, root: Path, database: str, logs: Path, *, env: dict[str, str] | None = None
+        self,
+        root: Path,
+        database: str,
+        logs: Path,
+        *,
+        env: dict[str, str] | None = None,
+        lease: str = LEASE,
     ) -> None:
-        self.root, self.database, self.logs = root, database, logs
+        self.root, self.database, self.logs, self.lease = root, database, logs, lease
         self.env = {
             **os.environ,
             "JOURNEY_DATABASE_URL": database,
@@ -48,19 +55,20 @@ class Workers:
         self._log_size_before: dict[str, int] = {}  # where the latest process's lines begin
 
     def start(
-        self, name: str, root: Path | None = None, *, wait: bool = True
+        self, name: str, root: Path | None = None, *, wait: bool = True, http: bool = False
     ) -> subprocess.Popen[bytes]:
-        """Start worker `name` (again); with `wait`, until it says `started`."""
+        """Start worker `name` (again); with `wait`, until it says `started`; with `http`,
+        serving the API (the workspace's `http:` port, the token of tests/daemon/live_daemon)."""
         log = self.log(name)
         log.touch()
         self._log_size_before[name] = log.stat().st_size
+        command = daemon_command(root or self.root, "--shard-lease", self.lease)
+        env = self.env
+        if http:
+            command[command.index("--no-http")] = "--http"
+            env = {**env, "JOURNEY_TOKEN": TOKEN}
         with log.open("ab") as sink:
-            process = subprocess.Popen(
-                daemon_command(root or self.root, "--shard-lease", LEASE),
-                stdout=sink,
-                stderr=sink,
-                env=self.env,
-            )
+            process = subprocess.Popen(command, stdout=sink, stderr=sink, env=env)
         self.processes[name] = process
         if wait:
             self.wait_started(name)
@@ -136,14 +144,15 @@ def until(
     raise AssertionError(f"not reached within {seconds} s\n{tail}")
 
 
-def seed(database: str, count: int, first: int = 0) -> None:
-    """Contacts and their signed_up events, acknowledged into the shared inbox."""
+def seed(database: str, count: int, first: int = 0, *, events: bool = True) -> None:
+    """Contacts and (with `events`) their signed_up events, acknowledged into the inbox."""
     store = PostgresStore(database)
     now = datetime.now(UTC)
     people = contacts(first + count)[first:]
     inbox.enqueue_contacts(store, people, now)
-    records = signups([str(p["id"]) for p in people], now.isoformat())
-    inbox.enqueue_events(store, [parse_event(r, received_at=now) for r in records], now)
+    if events:
+        records = signups([str(p["id"]) for p in people], now.isoformat())
+        inbox.enqueue_events(store, [parse_event(r, received_at=now) for r in records], now)
     store.close()
 
 

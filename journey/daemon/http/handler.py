@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from journey.daemon.http.unsubscribe_page import ENGLISH, PageLanguage, unsubscr
 from journey.errors import JourneyError
 from journey.ingest.payload import PayloadError, is_supported
 from journey.ingest.replies import contacts_reply, events_reply
+from journey.store.url import environment_errors
 from journey.unsubscribe import SECRET_ENV, split_topic, verify_with_any
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ log = logging.getLogger("journey.http")
 
 _SMALL_BODY = 4096  # an RFC 8058 POST carries `List-Unsubscribe=One-Click`
 _RETRY = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+# The store cannot take the request now (SQLite locked or full, PostgreSQL away or
+# restarting): 503 with Retry-After, never 500. JourneyError covers StoreUnavailable.
+_NOT_NOW: tuple[type[BaseException], ...] = (JourneyError, *environment_errors())
 
 
 class RequestHandler:
@@ -80,7 +83,7 @@ class RequestHandler:
         elif path.startswith(TRACK_PREFIX):
             self._track(method, path[len(TRACK_PREFIX) :])
         elif path == "/metrics":
-            text = self.server.handlers.metrics() + self.server.request_metrics()
+            text = self._call(self.server.handlers.metrics) + self.server.request_metrics()
             self._send(HTTPStatus.OK, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
         elif path == "/v1/events":
             self._events()
@@ -228,7 +231,7 @@ class RequestHandler:
             return callback(*args)
         except PayloadError:
             raise
-        except (JourneyError, sqlite3.OperationalError) as exc:
+        except _NOT_NOW as exc:
             log.error("request not stored: %s", exc)
             raise HttpError(
                 HTTPStatus.SERVICE_UNAVAILABLE, "not stored; try again", headers=_RETRY

@@ -1,7 +1,10 @@
 """The PostgreSQL store's connection: a pool, schema migrations, transactions, row helpers.
 
 psycopg 3 with psycopg_pool: a connection is checked (and replaced when the
-server restarted) each time it is taken from the pool. A transaction pins one
+server restarted) each time it is taken from the pool. A server that cannot be
+reached (down, restarting, the connection broke mid-statement) is
+`StoreUnavailable` from the call that needed it, within POOL_WAIT_SECONDS; the
+pool reconnects in the background, so a later call works. A transaction pins one
 connection from BEGIN to COMMIT; a statement outside a transaction runs on
 any pooled connection in autocommit. One thread at a time uses a store (the
 lock guards transactions), as with the SQLite store; the table-specific
@@ -23,12 +26,18 @@ from psycopg_pool import ConnectionPool
 
 from journey.errors import StoreError
 from journey.model import Plan
+from journey.records import StoreUnavailable
 from journey.store.identity import StoreReplaced
 from journey.store.postgres.migrations import apply_migrations
 from journey.store.readahead import ReadAhead
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 CONNECT_TIMEOUT_SECONDS = 10
+# How long a call waits for a working connection while the server is away, before it is
+# StoreUnavailable: an HTTP request is answered 503 by then, a tick retries later.
+POOL_WAIT_SECONDS = 5.0
+# Driver errors that say the server or the connection failed, not the statement.
+UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError)
 IDENTITY_CHECK_SECONDS = 2.0  # the daemon asks 5 times a second; the server is asked less
 
 
@@ -113,6 +122,7 @@ class PostgresConnection:
             },
             configure=_configure,
             check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT_SECONDS,
             open=False,
             name="journey-store",
         )
@@ -169,7 +179,7 @@ class PostgresConnection:
             row = self._one("SELECT store_id FROM store_identity")
         except psycopg.errors.UndefinedTable:
             row = None
-        except psycopg.Error:
+        except (psycopg.Error, StoreUnavailable):
             return None
         if row is None or str(row[0]) != self.store_id:
             return (
@@ -182,12 +192,13 @@ class PostgresConnection:
     def transaction(self) -> Iterator[None]:
         with self._lock:
             if self._depth == 0:
-                self._tx = self._pool.getconn()
-                try:
-                    self._tx.execute("BEGIN")
-                except BaseException:
-                    self._release_tx()
-                    raise
+                with self._reaching():
+                    self._tx = self._pool.getconn()
+                    try:
+                        self._tx.execute("BEGIN")
+                    except BaseException:
+                        self._release_tx()
+                        raise
             self._depth += 1
             try:
                 yield
@@ -218,6 +229,9 @@ class PostgresConnection:
         try:
             if not self._tx.closed:
                 self._tx.execute(statement)
+        except UNREACHABLE as exc:
+            if statement == "COMMIT":  # whether the server committed before it went is unknown
+                raise self._unreachable(exc, "did not answer the commit") from exc
         except psycopg.Error as exc:
             if statement == "COMMIT":
                 raise StoreError(f"the state store {self.path} did not commit: {exc}") from exc
@@ -242,17 +256,21 @@ class PostgresConnection:
             if self._depth == 0 or self._tx is None:
                 raise StoreError("a savepoint needs an open transaction")
             self._flush_steps()
-            self._tx.execute("SAVEPOINT unit_of_work")
+            tx = self._tx
+            with self._reaching():
+                tx.execute("SAVEPOINT unit_of_work")
             try:
                 yield
             except BaseException:
                 self._pending_steps.clear()
                 self._ahead = None  # may describe rows the undone work wrote
                 self._forget_undone_plans()
-                self._tx.execute("ROLLBACK TO SAVEPOINT unit_of_work")
-                self._tx.execute("RELEASE SAVEPOINT unit_of_work")
+                with self._reaching():
+                    tx.execute("ROLLBACK TO SAVEPOINT unit_of_work")
+                    tx.execute("RELEASE SAVEPOINT unit_of_work")
                 raise
-            self._tx.execute("RELEASE SAVEPOINT unit_of_work")
+            with self._reaching():
+                tx.execute("RELEASE SAVEPOINT unit_of_work")
 
     def _forget_transaction(self) -> None:
         self._ahead = None
@@ -277,9 +295,22 @@ class PostgresConnection:
 
     # ------------------------------------------------------------- statements
     @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Driver errors of a server that is away become StoreUnavailable (one clear line)."""
+        try:
+            yield
+        except UNREACHABLE as exc:
+            raise self._unreachable(exc) from exc
+
+    def _unreachable(self, exc: BaseException, what: str = "cannot be reached") -> StoreUnavailable:
+        lines = str(exc).strip().splitlines()
+        reason = lines[0] if lines else type(exc).__name__
+        return StoreUnavailable(f"the state store {self.path} {what}: {reason}")
+
+    @contextmanager
     def _connection(self) -> Iterator[Connection]:
         """The transaction's connection, else one from the pool for one statement."""
-        with self._lock:
+        with self._lock, self._reaching():
             if self._tx is not None:
                 yield self._tx
                 return

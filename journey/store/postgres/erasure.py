@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from journey.errors import StoreError
+from journey.records import StoreUnavailable
 from journey.store import codec
 from journey.store.postgres.connection import PostgresConnection
 from journey.store.postgres.migrations import ERASURE_KEY
@@ -94,7 +95,7 @@ class PostgresErasure(PostgresConnection):
                 for table in ("contacts", *CONTACT_TABLES, "inbox"):
                     conn.execute(f"VACUUM {table}")
                 conn.execute("UPDATE erased SET scrubbed = true WHERE NOT scrubbed")
-        except psycopg.Error:
+        except (psycopg.Error, StoreUnavailable):
             return False  # the daemon's next start (or erasure) tries again: see `unscrubbed`
         return True
 
