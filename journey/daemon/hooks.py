@@ -20,6 +20,7 @@ from journey.ingest import ContactChange
 from journey.intake import queue_contact_changes
 from journey.model import Event
 from journey.renderer.locale import negotiate_locale
+from journey.shards import SHARD_COUNT
 from journey.store.url import open_store
 
 
@@ -127,6 +128,8 @@ class HttpHooks:
             inbox=waiting,
             journeys=len(self.daemon.catalog.plans),
             state_changes=dict(self.daemon.log.counts),
+            worker=self.daemon.worker_name,
+            shards=len(self.daemon.shards.held()) if self.daemon.shards else SHARD_COUNT,
         )
 
     def close(self) -> None:

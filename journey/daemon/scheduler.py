@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from journey.daemon.hooks import start_http
 from journey.daemon.service import Daemon
+from journey.errors import StoreError
 from journey.localtime import UTC_ZONE, subtract_duration
 from journey.store.identity import StoreReplaced
 
@@ -75,10 +76,20 @@ def build_scheduler(daemon: Daemon) -> BackgroundScheduler:
 
 
 def _retention(daemon: Daemon) -> None:
-    with daemon.busy():
-        workspace = daemon.catalog.workspace_or_fail
-        cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
-        removed = daemon.store.delete_events_before(cutoff)
+    """Hourly; a store gone or failing is a log line (or the daemon's stop), never a traceback
+    out of APScheduler."""
+    try:
+        with daemon.busy():
+            workspace = daemon.catalog.workspace_or_fail
+            cutoff = subtract_duration(daemon.clock.now(), workspace.event_retention, UTC_ZONE)
+            removed = daemon.store.delete_events_before(cutoff)
+    except StoreReplaced as exc:
+        daemon.check_store()
+        daemon.log.emit("error", error=f"retention: {exc}")
+        return
+    except StoreError as exc:  # unreachable now: tried again in an hour
+        daemon.log.emit("error", error=f"retention: {exc}")
+        return
     if removed:
         daemon.log.emit("retention", events_removed=removed)
 
