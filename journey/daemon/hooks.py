@@ -23,6 +23,7 @@ from journey.ingest.door import Door, door_for
 from journey.intake import queue_contact_changes
 from journey.model import Event
 from journey.renderer.locale import negotiate_locale
+from journey.shards import SHARD_COUNT
 from journey.store.url import open_store
 from journey.tracking.hits import resolve_hit
 from journey.tracking.settings import DEFAULT_MACHINE_WINDOW
@@ -170,6 +171,8 @@ class HttpHooks:
             inbox=waiting,
             journeys=len(self.daemon.catalog.plans),
             state_changes=dict(self.daemon.log.counts),
+            worker=self.daemon.worker_name,
+            shards=len(self.daemon.shards.held()) if self.daemon.shards else SHARD_COUNT,
         )
 
     def close(self) -> None:

@@ -151,8 +151,17 @@ class DaemonMetrics:
             seconds = max((self._clock.now() - since).total_seconds(), 0.0)
             self.latency.setdefault(record.channel, Histogram()).observe(seconds)
 
-    def render(self, *, inbox: int, journeys: int, state_changes: Mapping[str, int]) -> str:
-        """The exposition text; `state_changes` are the log's counts by kind."""
+    def render(
+        self,
+        *,
+        inbox: int,
+        journeys: int,
+        state_changes: Mapping[str, int],
+        worker: str = "daemon",
+        shards: int = 0,
+    ) -> str:
+        """The exposition text; `state_changes` are the log's counts by kind; `worker` names
+        this process among the store's workers, `shards` how many of theirs it holds now."""
         with self._lock:
             outcomes = dict(self.outcomes)
             latency = {
@@ -164,6 +173,16 @@ class DaemonMetrics:
         family(
             lines, "journey_build_info", "gauge", "The running journey: 1, with its version.",
             [({"version": __version__, "python": platform.python_version()}, 1)],
+        )  # fmt: skip
+        family(
+            lines, "journey_worker_info", "gauge",
+            "This worker among those sharing the store: 1, with its name (as its logs give it).",
+            [({"worker": worker}, 1)],
+        )  # fmt: skip
+        family(
+            lines, "journey_shards_held", "gauge",
+            "Shards of the contacts this worker holds now (all of them on SQLite).",
+            [({}, shards)],
         )  # fmt: skip
         family(
             lines, "journey_last_tick_timestamp_seconds", "gauge",

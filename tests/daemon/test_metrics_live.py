@@ -50,6 +50,10 @@ def test_every_series_exists_at_zero_before_any_send_and_the_histogram_counts_se
             (build,) = before["journey_build_info"]["samples"].items()
             assert dict(build[0][1])["version"] == __version__ and build[1] == 1
             assert before["journey_last_tick_timestamp_seconds"]["type"] == "gauge"
+            # which worker this is, and that it holds every shard (one daemon on SQLite)
+            (worker,) = before["journey_worker_info"]["samples"].items()
+            assert dict(worker[0][1]) == {"worker": "daemon"} and worker[1] == 1
+            assert value(before, "journey_shards_held", "journey_shards_held") == 64
             for kind in STATE_CHANGES:
                 assert (
                     value(before, "journey_state_changes", "journey_state_changes_total", kind=kind)
