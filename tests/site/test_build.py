@@ -23,7 +23,7 @@ def page(report: SiteReport, slug: str) -> str:
 
 def test_one_page_per_example_journey_and_an_index(example_site: SiteReport) -> None:
     pages = sorted(p.name for p in (example_site.out_dir / "journeys").glob("*.html"))
-    assert len(pages) == len(EXAMPLES) == 7
+    assert len(pages) == len(EXAMPLES) == 9
     assert pages == sorted(f"{j.slug}.html" for j in example_site.journeys)
     index = (example_site.out_dir / "index.html").read_text(encoding="utf-8")
     for info in example_site.journeys:
