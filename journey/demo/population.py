@@ -33,6 +33,9 @@ class TimedRecord:
     record: dict[str, Any]
 
 
+COFFEES = ("Ethiopia Yirgacheffe 250 g", "Colombia Huila 250 g", "Kenya AA 250 g")
+
+
 def _iso(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
@@ -123,6 +126,10 @@ def timeline(
             items.append(
                 _event(done, "taste_profile_completed", contact_id, {"roast_level": "medium"})
             )
+        if rng.random() < 0.25:  # a cart left behind; some come back and change it
+            items.extend(
+                _carts(joined + timedelta(hours=rng.uniform(1, 48)), contact_id, currency, rng)
+            )
         if rng.random() < 0.3:
             paid = joined + timedelta(days=rng.uniform(2, 10))
             properties = {"plan": "monthly", "price": 189, "currency": currency}
@@ -138,7 +145,10 @@ def timeline(
                     "currency": person["currency"],
                     "bags": rng.randint(1, 3),
                 }
-                items.append(_event(at(0, days), "order_placed", contact_id, properties))
+                placed = at(0, days)
+                items.append(_event(placed, "order_placed", contact_id, properties))
+                if rng.random() < 0.6:
+                    items.extend(_delivery(placed, properties["order_id"], contact_id, rng))
         if rng.random() < 0.5:
             items.append(_event(at(0, days), "session_started", contact_id, {"platform": "ios"}))
         if person["plan"] in PLANS[1:4] and rng.random() < 0.15:
@@ -154,6 +164,40 @@ def timeline(
     items = [item for item in items if item.at < end]
     items.sort(key=lambda item: (item.at, item.kind != "contact"))
     return items
+
+
+def _carts(
+    left_at: datetime, contact_id: str, currency: str, rng: random.Random
+) -> list[TimedRecord]:
+    """`cart_abandoned`, and for one in three a second, changed cart a few hours later."""
+    carts = [left_at]
+    if rng.random() < 0.33:
+        carts.append(left_at + timedelta(hours=rng.uniform(2, 10)))
+    found = []
+    for n, at in enumerate(carts):
+        bags = rng.randint(1, 3) + n
+        properties = {
+            "items": [{"name": rng.choice(COFFEES), "quantity": bags}],
+            "total": 149.0 * bags,
+            "currency": currency,
+        }
+        found.append(_event(at, "cart_abandoned", contact_id, properties))
+    return found
+
+
+def _delivery(
+    placed: datetime, order_id: str, contact_id: str, rng: random.Random
+) -> list[TimedRecord]:
+    """The box arrives; half of those asked answer the NPS survey, scores spread 0-10."""
+    delivered = placed + timedelta(days=rng.uniform(1, 3))
+    found = [_event(delivered, "order_delivered", contact_id, {"order_id": order_id})]
+    if rng.random() < 0.5:
+        answered = delivered + timedelta(days=2, hours=rng.uniform(1, 72))
+        score = rng.choice((3, 5, 6, 7, 8, 9, 9, 10, 10, 10))
+        reason = "taste" if score >= 9 else "late delivery" if score <= 6 else "fine"
+        properties = {"survey": "nps", "score": score, "reason": reason}
+        found.append(_event(answered, "survey_completed", contact_id, properties))
+    return found
 
 
 def _risk(contact_id: str, rng: random.Random) -> dict[str, Any]:
