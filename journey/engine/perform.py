@@ -174,7 +174,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
     """The stored payload: written out by hand, `asdict` is too slow for the hot path."""
     if isinstance(item, WebhookRequest):
         return asdict(item)
-    return {
+    payload = {
         "delivery_key": item.delivery_key,
         "channel": item.channel,
         "message": item.message,
@@ -191,6 +191,9 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "contact_id": item.contact_id,
         "unsubscribe_url": item.unsubscribe_url,
     }
+    if item.tracked_links:  # what its tracked links lead to (journey.tracking.hits)
+        payload["tracked_links"] = [dict(link) for link in item.tracked_links]
+    return payload
 
 
 __all__ = ["RenderError"]
