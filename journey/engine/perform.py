@@ -174,7 +174,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
     """The stored payload: written out by hand, `asdict` is too slow for the hot path."""
     if isinstance(item, WebhookRequest):
         return asdict(item)
-    payload = {
+    payload: dict[str, Any] = {
         "delivery_key": item.delivery_key,
         "channel": item.channel,
         "message": item.message,
