@@ -196,7 +196,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
     """The stored payload: written out by hand, `asdict` is too slow for the hot path."""
     if isinstance(item, WebhookRequest):
         return asdict(item)
-    return {
+    payload: dict[str, Any] = {
         "delivery_key": item.delivery_key,
         "channel": item.channel,
         "message": item.message,
@@ -213,6 +213,9 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "contact_id": item.contact_id,
         "unsubscribe_url": item.unsubscribe_url,
     }
+    if item.tracked_links:  # what its tracked links lead to (journey.tracking.hits)
+        payload["tracked_links"] = [dict(link) for link in item.tracked_links]
+    return payload
 
 
 __all__ = ["RenderError"]

@@ -11,6 +11,17 @@ The identity of an open store is the (device, inode) pair of the file its path
 names when it was opened. While the connection is open the kernel cannot reuse
 that inode, so a path that now names another inode, or none, means the
 database was deleted or replaced under us.
+
+A file that a connection of this process has open is never opened and closed
+again outside SQLite: the kernel drops *all* of a process's POSIX locks on a
+file when any descriptor of it closes, SQLite's included. A second connection
+in one process (the daemon's HTTP threads have their own) that read the header
+with a plain `open()` would drop the first one's shared lock; another process
+closing its connection would then think itself the last, checkpoint and delete
+the WAL, and every later commit of this process would go to a deleted file,
+acknowledged and lost. `hold`/`let_go` count this process's open connections
+per inode, and `check_store_file` skips a file that is held (it was judged
+when first opened).
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +57,42 @@ class FileIdentity:
         return cls(info.st_dev, info.st_ino)
 
 
+_HELD: Counter[FileIdentity] = Counter()  # this process's open connections, per inode
+_HELD_LOCK = threading.Lock()
+
+
+def hold(identity: FileIdentity) -> None:
+    """A connection of this process has the file open (see the module's note on locks)."""
+    with _HELD_LOCK:
+        _HELD[identity] += 1
+
+
+def let_go(identity: FileIdentity) -> None:
+    with _HELD_LOCK:
+        _HELD[identity] -= 1
+        if _HELD[identity] <= 0:
+            del _HELD[identity]
+
+
+def is_held(path: Path) -> bool:
+    """Does a connection of this process have the file now at `path` open?"""
+    try:
+        identity = FileIdentity.of(path)
+    except OSError:
+        return False
+    with _HELD_LOCK:
+        return identity in _HELD
+
+
 def check_store_file(path: Path) -> None:
     """Refuse what is at `path` unless it is a SQLite file that may be a journey store.
 
     A missing file is fine (it will be made); application id 0 is a store made
-    before the mark existed and is judged by its tables once open.
+    before the mark existed and is judged by its tables once open. A file this
+    process has open already passed, and is not opened again (its locks).
     """
+    if is_held(path):
+        return
     try:
         with path.open("rb") as handle:
             header = handle.read(_HEADER_BYTES)

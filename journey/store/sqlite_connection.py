@@ -27,6 +27,8 @@ from journey.store.identity import (
     check_store_connection,
     check_store_file,
     create_store_file,
+    hold,
+    let_go,
     replaced_problem,
 )
 from journey.store.migrations import apply_migrations
@@ -62,14 +64,20 @@ class SQLiteConnection:
                 self._conn.execute(f"PRAGMA cache_size = -{SCRATCH_CACHE_KIB}")
             elif self.path != ":memory:":
                 self.identity = FileIdentity.of(self._where)
+                hold(self.identity)  # before anything can fail: let go below if it does
                 legacy = check_store_connection(self._conn, self.path)
                 self._db.enable_wal()
             self._conn.execute(f"PRAGMA synchronous = {'OFF' if scratch else 'NORMAL'}")
             self._conn.execute("PRAGMA foreign_keys = OFF")
             self._migrate(mark=legacy or scratch or self.path == ":memory:")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
+        except BaseException as exc:
+            if self.identity is not None:
+                let_go(self.identity)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
+            raise
         self._depth = 0
+        self._closed = False
         self._lock = threading.RLock()
         # Plans by content hash: immutable, so only what an undone transaction wrote or
         # read (`_plans_this_transaction`) can be wrong, and is forgotten at its rollback.
@@ -187,7 +195,12 @@ class SQLiteConnection:
             self._ahead.forget(contact_id)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._conn.close()
+        if self.identity is not None:
+            let_go(self.identity)  # after SQLite closed its descriptors
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql, params).fetchone()

@@ -4,7 +4,8 @@ The target is read from the stored message (its `tracked_links`), never from
 the request: one delivery read per valid token, nothing for a forged one.
 Event ids are derived from the delivery and the link, so a message counts as
 opened once and each of its links as clicked once, however often they are
-fetched (a replay is a duplicate the inbox drops). Machine traffic becomes
+fetched (a replay is a duplicate the inbox drops); machine traffic once per
+message, link and reason. Machine traffic becomes
 `journey.machine_opened` / `journey.machine_clicked` (with `machine: true`):
 stored and reported apart, and no trigger, wait_for, goal or exit reacts to
 it as it would to a person.
@@ -109,8 +110,9 @@ def _event(
     }
     if not hit.is_open:
         properties |= {"label": label, "url": target, "link": hit.index}
-    if reason is not None:
+    if reason is not None:  # each kind of machine fetch counted once (a HEAD, a scan)
         properties["reason"] = reason
+        suffix += f":{reason}"
     return Event(
         id=f"{name}:{record.delivery_key}{suffix}",
         name=name,
