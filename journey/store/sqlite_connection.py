@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class SQLiteConnection:
         fsync, no zeroing of freed pages; a crash loses it, which is all it may do."""
         self.path = str(path)
         self.identity: FileIdentity | None = None
+        self._let_go: Callable[[], object] = lambda: None
         self._where = os.path.abspath(self.path)  # as given (symlinks followed by stat)
         try:
             if self.path != ":memory:":
@@ -65,14 +67,15 @@ class SQLiteConnection:
             elif self.path != ":memory:":
                 self.identity = FileIdentity.of(self._where)
                 hold(self.identity)  # before anything can fail: let go below if it does
+                # once, at close() or when a connection never closed is collected
+                self._let_go = weakref.finalize(self, let_go, self.identity)
                 legacy = check_store_connection(self._conn, self.path)
                 self._db.enable_wal()
             self._conn.execute(f"PRAGMA synchronous = {'OFF' if scratch else 'NORMAL'}")
             self._conn.execute("PRAGMA foreign_keys = OFF")
             self._migrate(mark=legacy or scratch or self.path == ":memory:")
         except BaseException as exc:
-            if self.identity is not None:
-                let_go(self.identity)
+            self._let_go()
             if isinstance(exc, sqlite3.DatabaseError):
                 raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
             raise
@@ -199,8 +202,7 @@ class SQLiteConnection:
             return
         self._closed = True
         self._conn.close()
-        if self.identity is not None:
-            let_go(self.identity)  # after SQLite closed its descriptors
+        self._let_go()  # after SQLite closed its descriptors
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql, params).fetchone()

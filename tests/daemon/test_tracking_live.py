@@ -223,7 +223,10 @@ def test_a_tracked_email_counts_the_person_apart_from_the_machines_on_a_real_dae
                 status, headers, _ = fetch(daemon, offer)
                 assert (status, headers["Location"]) == (302, OFFER)
             assert fetch(daemon, help_link)[1]["Location"] == HELP
-            wait_until(lambda: _attribute(root, "c1", "clicked_offer") is True, 15, "clicked")
+            try:
+                wait_until(lambda: _attribute(root, "c1", "clicked_offer") is True, 15, "clicked")
+            except AssertionError as exc:  # what the daemon did instead
+                raise AssertionError(f"{exc}\n{daemon.tail()}") from None
             assert _attribute(root, "c1", "nudged") is None
             clicks = _events(root, "journey.clicked")
             assert sorted((e.properties["label"], e.properties["url"]) for e in clicks) == [
