@@ -139,8 +139,9 @@ def timeline(
         if person["plan"] in PLANS[1:4] and rng.random() < 0.7:
             for _ in range(rng.randint(1, 3)):
                 total = rng.choice((149.0, 189.0, 229.0, 378.0))
+                order_id = f"o-{rng.randrange(10**8):08d}"
                 properties = {
-                    "order_id": f"o-{rng.randrange(10**8):08d}",
+                    "order_id": order_id,
                     "total": total,
                     "currency": person["currency"],
                     "bags": rng.randint(1, 3),
@@ -148,7 +149,7 @@ def timeline(
                 placed = at(0, days)
                 items.append(_event(placed, "order_placed", contact_id, properties))
                 if rng.random() < 0.6:
-                    items.extend(_delivery(placed, properties["order_id"], contact_id, rng))
+                    items.extend(_delivery(placed, order_id, contact_id, rng))
         if rng.random() < 0.5:
             items.append(_event(at(0, days), "session_started", contact_id, {"platform": "ios"}))
         if person["plan"] in PLANS[1:4] and rng.random() < 0.15:
