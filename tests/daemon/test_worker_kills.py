@@ -46,7 +46,9 @@ def outbox_records(root: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in text.split("\n")[:-1] if line]
 
 
-@pytest.mark.timeout(230)  # about 60 s unloaded; the suite's 240 s is the bound
+# CPU-bound (4,000 sends, 23 process starts; 78 s of CPU besides PostgreSQL's): 307 s at
+# load 10-16 on 2 cores, so its own bound, above the suite's 240 s
+@pytest.mark.timeout(400)
 def test_twenty_kills_of_three_workers_lose_nothing_and_repeat_no_delivery(
     tmp_path: Path, database: str
 ) -> None:
@@ -63,7 +65,7 @@ def test_twenty_kills_of_three_workers_lose_nothing_and_repeat_no_delivery(
         seed(database, CONTACTS)
         for moment in moments:
             reached = lambda m=moment: written() >= m  # noqa: E731
-            until(reached, workers.log("a"), seconds=90, every=0.1)  # type: ignore[misc]
+            until(reached, workers.log("a"), seconds=300, every=0.2)  # type: ignore[misc]
             victim = rng.choice(NAMES)
             workers.kill(victim)
             kills.append((victim, written()))
@@ -73,8 +75,8 @@ def test_twenty_kills_of_three_workers_lose_nothing_and_repeat_no_delivery(
         until(
             lambda: deliveries_by_status(database) == {"sent": SENDS},
             workers.log("a"),
-            seconds=120,
-            every=0.5,
+            seconds=300,
+            every=1.0,
         )
     finally:
         codes = workers.stop_all()
