@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from journey.channels.outbox_file import (
     is_current,
     open_for_append,
     read_outbox,
-    tail_records,
+    written_among,
 )
 from journey.clock import Clock, SystemClock
 from journey.errors import DeliveryError
@@ -184,15 +184,21 @@ class OutboxChannel:
             self._fd, self.repaired_bytes = open_for_append(self.path)
         return self._fd
 
-    def written_keys(self, last: int) -> list[str]:
-        """Delivery keys of the last `last` records in the file (after cutting a torn tail)."""
+    def repair(self) -> int:
+        """Open the file now if it is not open, cutting the torn tail a crash left: the bytes
+        cut by this call (0 once it is open)."""
+        with self._lock:
+            if self._fd is not None:
+                return 0
+            self._open()
+            return self.repaired_bytes
+
+    def written_among(self, keys: Set[str], since: datetime) -> set[str]:
+        """Which of `keys` the file holds, reading back to the records written before
+        `since` (journey.channels.outbox_file.written_among); a torn tail is cut first."""
         with self._lock:
             self._open()
-            return [
-                str(r["delivery_key"])
-                for r in tail_records(self.path, last)
-                if r.get("delivery_key")
-            ]
+            return written_among(self.path, keys, since)
 
 
 def build_outbox(

@@ -16,8 +16,9 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,20 +84,26 @@ def append_locked(fd: int, data: bytes) -> None:
 def cut_torn_tail(fd: int) -> int:
     """Drop an incomplete last line left by a crash; returns the bytes cut."""
     size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+    keep = _complete_end(fd, size)
+    if keep == size:
         return 0
-    keep = 0
+    os.ftruncate(fd, keep)
+    return size - keep
+
+
+def _complete_end(fd: int, size: int) -> int:
+    """Where the file's last complete line ends (0 if it has none)."""
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size
     position = size
     while position > 0:
         start = max(0, position - _CHUNK)
         block = os.pread(fd, position - start, start)
         newline = block.rfind(b"\n")
         if newline >= 0:
-            keep = start + newline + 1
-            break
+            return start + newline + 1
         position = start
-    os.ftruncate(fd, keep)
-    return size - keep
+    return 0
 
 
 def read_outbox(path: Path, damage: OutboxDamage | None = None) -> Iterator[dict[str, Any]]:
@@ -135,26 +142,54 @@ def _record(raw: bytes) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def tail_records(path: Path, count: int) -> list[dict[str, Any]]:
-    """The last `count` complete records of the file (fewer if it has fewer), oldest first."""
+def written_among(path: Path, keys: Set[str], since: datetime) -> set[str]:
+    """Which of `keys` the file holds, read from its end back to the first record written
+    before `since` (or until every key is found): a delivery due at `since` cannot have
+    been written earlier, however many lines other writers added after it."""
+    found: set[str] = set()
+    if not keys:
+        return found
+    for record in _backwards(path):
+        written = _written_at(record)
+        if written is not None and written < since:
+            break
+        key = record.get("delivery_key")
+        if key in keys:
+            found.add(str(key))
+            if len(found) == len(keys):
+                break
+    return found
+
+
+def _backwards(path: Path) -> Iterator[dict[str, Any]]:
+    """The file's complete records, newest first, read in chunks from its end."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        return []
+        return
     try:
-        position = os.fstat(fd).st_size
-        data = b""
-        while position > 0 and data.count(b"\n") <= count:
+        position = _complete_end(fd, os.fstat(fd).st_size)  # a torn last line is no record
+        rest = b""  # a line's end, read before the chunk that holds its start
+        while position > 0:
             start = max(0, position - _CHUNK)
-            data = os.pread(fd, position - start, start) + data
+            data = os.pread(fd, position - start, start) + rest  # ends with a newline
             position = start
+            lines = data.split(b"\n")[:-1]
+            rest = lines.pop(0) + b"\n" if position > 0 else b""
+            for line in reversed(lines):
+                record = _record(line) if line.strip() else None
+                if record is not None:
+                    yield record
     finally:
         os.close(fd)
-    lines = data.split(b"\n")[:-1]  # the part after the last newline is torn or empty
-    if position > 0:
-        lines = lines[1:]  # the first piece may start mid-line
-    records = [r for r in (_record(line) for line in lines if line.strip()) if r is not None]
-    return records[-count:] if count else []
+
+
+def _written_at(record: Mapping[str, Any]) -> datetime | None:
+    try:
+        written = datetime.fromisoformat(str(record["written_at"]))
+    except (KeyError, ValueError):
+        return None
+    return written if written.tzinfo is not None else None
 
 
 def rewrite_without(path: Path, drop: Callable[[dict[str, Any]], bool]) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -146,8 +146,11 @@ class DeliveryWorker:
 
     def record_unrecorded(self) -> int:
         """The outcomes the store missed while it was away, recorded now (nothing is resent).
-        One whose lease another worker took over meanwhile is theirs: left out alone."""
-        results, self.unrecorded = self.unrecorded, []
+
+        A message that went out is recorded `sent` by its key, lease or not: a worker that
+        took the delivery over meanwhile and has not sent it yet then never does. Any other
+        outcome whose lease was taken over is theirs: left out alone."""
+        results, self.unrecorded = [_by_key(r) for r in self.unrecorded], []
         if not results:
             return 0
         try:
@@ -245,13 +248,20 @@ class DeliveryWorker:
         deliver_many = getattr(channel, "deliver_many", None)
         messages = [p for p in items if isinstance(p.item, Message)]
         if deliver_many is not None and len(messages) == len(items):
-            return self._send_batch(deliver_many, [p for p in messages if self._still_ours(p)])
+            ours: list[_Prepared] = []
+            not_ours: list[_Prepared] = []
+            for prepared in messages:
+                (ours if self._still_ours(prepared) else not_ours).append(prepared)
+            self._hand_back([p.record for p in not_ours])
+            return self._send_batch(deliver_many, ours)
         results = []
         for prepared in items:
             if self.stopping.is_set():
                 break  # still claimed; the stop releases the claims, the restart sends them
             if not self._still_ours(prepared):
-                continue  # the lease ran out: another worker may hold it now; not sent here
+                # the lease ran out here: another worker may hold it now; not sent here
+                self._hand_back([prepared.record])
+                continue
             # Record each outcome at once: a crash then repeats at most one send.
             result = self._send_one(channel, prepared)
             self._record([result])
@@ -265,6 +275,16 @@ class DeliveryWorker:
         if self.holds_shard is not None and not self.holds_shard(prepared.record.contact_id):
             return False
         return lease is None or self.clock.now() < lease.expires_at
+
+    def _hand_back(self, records: Sequence[DeliveryRecord]) -> None:
+        """Claimed but not sent here: the claim is handed back (fenced by its epoch), so the
+        delivery is due at once for whoever holds its shard, this worker too once its view of
+        the lease is renewed; left claimed, it would wait out the whole claim lease."""
+        for record in records:
+            try:
+                self.store.update_delivery(record, next_attempt_at=record.next_attempt_at)
+            except LeaseLost:
+                continue  # taken over: the new holder has it
 
     def _send_batch(
         self, deliver_many: Callable[[list[Message]], list[Any]], items: Sequence[_Prepared]
@@ -421,3 +441,10 @@ class DeliveryWorker:
             retry_at=result.next_attempt_at.isoformat() if result.next_attempt_at else None,
             error=result.detail or None,
         )
+
+
+def _by_key(result: DeliveryResult) -> DeliveryResult:
+    """A sent result without its claim's lease: recorded whoever holds the delivery now."""
+    if result.status != "sent" or result.record.lease is None:
+        return result
+    return replace(result, record=replace(result.record, lease=None))

@@ -16,7 +16,7 @@ any new work (`Daemon.recover_from_outage`), and logs `store_reconnected`:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from journey.channels.base import ChannelImpl
@@ -84,11 +84,11 @@ def recover_after_outage(
     channels: Mapping[str, ChannelImpl],
     worker: DeliveryWorker,
     log: StateLog,
-    batch_size: int,
+    shards: Sequence[int] | None,
 ) -> dict[str, int]:
     """Outcomes sent but not recorded are recorded (never resent), outbox records the store
     missed are marked sent, and the worker's claims are due again at once."""
     recorded = worker.record_unrecorded()
-    recovered = recover_written(store, channels, worker, log, batch_size)
+    recovered = recover_written(store, channels, worker, log, shards)
     released = store.release_claims(worker.worker)
     return {"recorded": recorded, "recovered_sent": recovered, "released_claims": released}

@@ -183,7 +183,7 @@ class Daemon:
             self.shards.start()
             self.worker.holds_shard = self.shards.holds
         recovered = recover_written(
-            self.store, self.channels, self.worker, self.log, self.options.batch_size
+            self.store, self.channels, self.worker, self.log, self._held_shards()
         )
         finish_erasures(self.store, self.channels, self.log)
         log_reload(self.log, first, "start", journeys=len(self.catalog.plans))
@@ -262,8 +262,12 @@ class Daemon:
         """What a store outage left half done, put right (journey.daemon.outage)."""
         with self._busy:
             return recover_after_outage(
-                self.store, self.channels, self.worker, self.log, self.options.batch_size
+                self.store, self.channels, self.worker, self.log, self._held_shards()
             )
+
+    def _held_shards(self) -> list[int] | None:
+        """The shards this worker holds now (None on SQLite: all of them)."""
+        return None if self.shards is None else sorted(self.shards.held())
 
     def check_store(self) -> str | None:
         """Is the database file still the one opened? If not, stop: see `fatal`."""
@@ -316,7 +320,7 @@ class Daemon:
         try:
             self.shards.rebalance(
                 after_taking=lambda taken: recover_written(
-                    self.store, self.channels, self.worker, self.log, self.options.batch_size
+                    self.store, self.channels, self.worker, self.log, taken
                 )
             )
         except StoreError as exc:  # logged by the tick, once it knows whether the store is away

@@ -7,8 +7,8 @@ the work thread between rounds (`rebalance`), so a shard never changes hands
 while this process is sending for it. A worker aims at a fair share,
 ceil(shards / live workers): it gives up the ones past it and takes free or
 expired ones up to it. Taking a shard moves its epoch on and fences every row
-of it another worker had claimed (the claim's epoch moves on, the claim is
-cleared): the old holder's writes are refused (`LeaseLost`).
+of it that is claimed (the claim's epoch moves on, the claim is cleared): the
+old holder's writes are refused (`LeaseLost`), and the work is due at once.
 
 `holds(contact_id)` is asked before every send: the shard is held and its lease
 runs by this process's monotonic clock. The lease is counted from the moment a
@@ -225,12 +225,15 @@ class ShardKeeper:
                         (lapsed,),
                     )
             if taken:
-                for table in CLAIMED_TABLES:  # the old holder's claims are fenced out
+                # Every claim in them is fenced out: the old holder's, and this worker's own
+                # from before it lost them (nothing of it is in flight between rounds), which
+                # would otherwise wait out their whole claim lease.
+                for table in CLAIMED_TABLES:
                     conn.execute(
                         f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL,"
                         " claim_epoch = claim_epoch + 1"
-                        " WHERE shard = ANY(%s) AND claimed_by IS NOT NULL AND claimed_by <> %s",
-                        (list(taken), self.worker),
+                        " WHERE shard = ANY(%s) AND claimed_by IS NOT NULL",
+                        (list(taken),),
                     )
                 # one deadline for all: the earlier of the renewal's and this one's
                 until = asked + self.lease

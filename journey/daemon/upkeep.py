@@ -5,7 +5,8 @@ scrubbed, exchanges with peers cut short on a stop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,27 +19,43 @@ from journey.erasure import channel_outboxes, clean_outboxes
 if TYPE_CHECKING:
     from journey.store.url import SQLStore
 
+# Clocks of the processes that share an outbox, and the moment a record is stamped (before
+# the file lock), may differ by this much from the due times the store holds.
+CLOCK_MARGIN = timedelta(minutes=1)
+
 
 def recover_written(
     store: SQLStore,
     channels: Mapping[str, ChannelImpl],
     worker: DeliveryWorker,
     log: StateLog,
-    batch_size: int,
+    shards: Sequence[int] | None = None,
 ) -> int:
     """Deliveries an outbox holds but the store does not know were sent (a crash between the
     write and its record) are recorded as sent now, so a restart never writes them again.
-    """
-    paths: set[Path] = set()
-    keys: list[str] = []
+
+    In doubt are the deliveries still pending that some worker claimed (of `shards` only,
+    when given: the ones just taken over); each outbox is read back from its end to the
+    records written before the earliest of them fell due, so a busy file's other lines
+    never push one out of reach."""
+    outboxes: dict[Path, OutboxChannel] = {}
     for channel in channels.values():
-        if isinstance(channel, OutboxChannel) and channel.path not in paths:
-            paths.add(channel.path)
-            # unrecorded at a crash: at most the last batch written (batch_size lines)
-            keys += channel.written_keys(2 * batch_size)
-            if channel.repaired_bytes:
-                log.emit("repaired", file=str(channel.path), torn_bytes=channel.repaired_bytes)
-    return worker.record_already_sent(keys)
+        if isinstance(channel, OutboxChannel) and channel.path not in outboxes:
+            outboxes[channel.path] = channel
+    for channel in outboxes.values():
+        cut = channel.repair()
+        if cut:
+            log.emit("repaired", file=str(channel.path), torn_bytes=cut)
+    if not outboxes:
+        return 0
+    now = worker.clock.now()
+    doubt = store.deliveries_in_doubt(now + CLOCK_MARGIN, shards)
+    found: set[str] = set()
+    if doubt:
+        since = min(doubt.values()) - CLOCK_MARGIN
+        for channel in outboxes.values():
+            found |= channel.written_among(doubt.keys() - found, since)
+    return worker.record_already_sent(sorted(found))
 
 
 def finish_erasures(store: SQLStore, channels: Mapping[str, ChannelImpl], log: StateLog) -> None:

@@ -261,6 +261,14 @@ class StateStore(ABC):
         """
 
     @abstractmethod
+    def deliveries_in_doubt(
+        self, due_by: datetime, shards: Sequence[int] | None = None
+    ) -> dict[str, datetime]:
+        """Delivery key -> when its attempt fell due, for every `pending` or `uncertain`
+        delivery due by `due_by` that a worker has claimed: a channel may hold it already
+        (written, then the worker died before recording it). `shards`: of those only."""
+
+    @abstractmethod
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         """When marketing messages (any journey) went to the contact after `since`, oldest first."""
 

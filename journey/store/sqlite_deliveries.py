@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from journey.instants import from_ts
 from journey.records import DeliveryRecord, LeaseLost
+from journey.shards import shard_of
 from journey.store import codec
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
@@ -133,6 +135,22 @@ class SQLiteDeliveries(SQLiteConnection):
                 )
                 released += cursor.rowcount
         return released
+
+    def deliveries_in_doubt(
+        self, due_by: datetime, shards: Sequence[int] | None = None
+    ) -> dict[str, datetime]:
+        rows = self._all(
+            "SELECT delivery_key, contact_id, next_attempt_at FROM deliveries"
+            f" WHERE status IN {CLAIMABLE} AND claim_epoch > 0 AND next_attempt_at <= ?",
+            (codec.ts(due_by),),
+        )
+        wanted = None if shards is None else set(shards)
+        return {
+            str(key): when
+            for key, contact_id, due in rows
+            if (when := from_ts(due)) is not None
+            and (wanted is None or shard_of(str(contact_id)) in wanted)
+        }
 
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         rows = self._all(

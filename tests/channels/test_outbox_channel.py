@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,32 @@ def test_a_rewrite_under_a_writer_keeps_every_later_append(
     channel.deliver(make_message(delivery_key="k4", contact_id="c0"))
     assert dropped == 2
     assert [r["delivery_key"] for r in read_outbox(channel.path)] == ["k0", "k2", "k4"]
+
+
+def test_keys_in_doubt_are_found_however_many_lines_came_after_them(
+    tmp_path: Path, clock: VirtualClock, make_message: Callable[..., Message]
+) -> None:
+    """A worker wrote k-early and k-late and died; busy workers then wrote 3,000 more lines
+    (big ones: several read chunks). Reading back stops at the records written before the
+    earliest one in doubt fell due, not after a count of lines."""
+    channel = outbox(tmp_path, clock)
+    channel.deliver(make_message(delivery_key="k-before"))  # long sent: below the cut-off
+    clock.advance(timedelta(minutes=5))
+    due = clock.now()
+    channel.deliver_many([make_message(delivery_key=k) for k in ("k-early", "k-late")])
+    for n in range(30):
+        clock.advance(timedelta(seconds=1))
+        channel.deliver_many(
+            [make_message(delivery_key=f"busy-{n}-{m}", text="x" * 300) for m in range(100)]
+        )
+    path = channel.path
+    with path.open("ab") as torn:  # a writer killed mid-line: not a record
+        torn.write(b'{"delivery_key": "k-torn", "written_at": "')
+    doubt = {"k-early", "k-late", "k-before", "k-never-written", "k-torn"}
+    assert channel.written_among(doubt, due) == {"k-early", "k-late"}
+    # every key found: the read stops there
+    assert channel.written_among({"busy-29-0", "busy-0-0"}, due) == {"busy-29-0", "busy-0-0"}
+    assert channel.written_among(doubt, due - timedelta(minutes=10)) == {
+        "k-early", "k-late", "k-before",
+    }  # fmt: skip
+    assert channel.written_among(set(), due) == set()

@@ -146,6 +146,18 @@ class PostgresDeliveries(PostgresConnection):
                 )
         return released
 
+    def deliveries_in_doubt(
+        self, due_by: datetime, shards: Sequence[int] | None = None
+    ) -> dict[str, datetime]:
+        among, params = ("", ()) if shards is None else (" AND shard = ANY(%s)", (list(shards),))
+        rows = self._all(
+            "SELECT delivery_key, next_attempt_at FROM deliveries"
+            " WHERE status IN ('pending', 'uncertain') AND claim_epoch > 0"
+            f" AND next_attempt_at <= %s{among}",
+            (due_by, *params),
+        )
+        return {str(key): pg.instant(due) for key, due in rows}
+
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         rows = self._all(
             "SELECT created_at FROM deliveries WHERE contact_id = %s AND category = 'marketing'"

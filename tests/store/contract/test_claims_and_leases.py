@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from journey.records import Enrollment, LeaseLost
+from journey.shards import shard_of
 from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
 from tests.store.contract.records import MINUTE, T0, delivery, enrollment
@@ -205,3 +206,29 @@ def test_deliveries_marked_sent_by_key_fence_out_the_claims_holder(
         a.update_delivery(claimed, status="dead", attempts=1, last_error="stale")
     found = a.get_delivery("k1")
     assert found is not None and found.status == "sent"
+
+
+def test_deliveries_in_doubt_are_the_claimed_ones_not_yet_recorded(store: StateStore) -> None:
+    """A worker that claimed a delivery may have written it to a channel and died before
+    recording it: in doubt until recorded. Never claimed, recorded or not due: not in doubt."""
+    store.add_delivery(delivery("k-died", contact_id="c1"))
+    store.add_delivery(delivery("k-released", contact_id="c2", due=T0 + MINUTE))
+    store.add_delivery(delivery("k-sent", contact_id="c1", due=T0 + 2 * MINUTE))
+    claimed = store.claim_due_deliveries(
+        T0 + 2 * MINUTE, 10, worker="a", lease_until=T0 + 9 * MINUTE
+    )
+    assert [d.delivery_key for d in claimed] == ["k-died", "k-released", "k-sent"]
+    store.mark_sent([(claimed[2], 1)], T0 + 2 * MINUTE)
+    store.release_claims("a")  # a stop hands claims back: still in doubt (one may be written)
+    store.add_delivery(delivery("k-never-claimed", contact_id="c1"))
+    store.add_delivery(delivery("k-later", contact_id="c1", due=T0 + 10 * MINUTE))
+    assert store.deliveries_in_doubt(T0 + 5 * MINUTE) == {
+        "k-died": T0,
+        "k-released": T0 + MINUTE,
+    }
+    # by shard: a worker that took over shard_of("c2") looks at its deliveries only
+    assert store.deliveries_in_doubt(T0 + 5 * MINUTE, [shard_of("c2")]) == {
+        "k-released": T0 + MINUTE
+    }
+    assert store.deliveries_in_doubt(T0 + 5 * MINUTE, []) == {}
+    assert store.deliveries_in_doubt(T0 - MINUTE) == {}
