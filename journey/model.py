@@ -466,3 +466,4 @@ class Message:
     unsubscribe_url: str = ""
     # The targets of its tracked links ({"url", "label"}), by the index their tokens carry.
     tracked_links: list[dict[str, str]] = field(default_factory=list)
+    variant: str = ""  # the send's variant it carries; empty: the send has none

@@ -122,6 +122,7 @@ def render_message(
         step_id=step.id,
         contact_id=contact.id,
         unsubscribe_url=unsubscribe_link,
+        variant=variant.name if variant is not None else "",
     )
 
 
@@ -212,6 +213,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "step_id": item.step_id,
         "contact_id": item.contact_id,
         "unsubscribe_url": item.unsubscribe_url,
+        **({"variant": item.variant} if item.variant else {}),
     }
 
 
