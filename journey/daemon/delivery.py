@@ -12,6 +12,7 @@ was away, the message is fine, and `journey deliveries requeue` sends it again.
 An outcome the store could not take (its server away: `StoreUnavailable`) is
 kept in memory, the batch stops there, and `record_unrecorded` writes it once
 the store is back: a message sent meanwhile is recorded, never sent again.
+What each result leaves in the store is journey.daemon.delivery_results.
 """
 
 from __future__ import annotations
@@ -21,37 +22,27 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from journey.channels.base import ChannelImpl, WebhookRequest
 from journey.channels.checks import message_problem
-from journey.channels.retry import RetryPolicy, next_retry_at
+from journey.channels.retry import RetryPolicy
 from journey.clock import Clock
 from journey.daemon.delivery_links import UnsubscribeLinks
+from journey.daemon.delivery_results import (
+    DeliveryResult,
+    failed_result,
+    store_result,
+)
 from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
 from journey.daemon.outcomes import outcome_event
 from journey.daemon.ratelimit import TokenBucket
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
-from journey.errors import DeliveryError, DeliveryInterrupted, JourneyError, UnknownOutcome
+from journey.errors import DeliveryError, JourneyError
 from journey.model import Contact, Event, Message
 from journey.store.abc import LeaseLost, StateStore, StoreUnavailable
-
-ResultStatus = Literal[
-    "sent", "retry", "dead", "suppressed", "parked", "uncertain", "unconfirmed", "interrupted"
-]
-# Stored delivery states the worker claims; `uncertain` has had one send of unknown outcome.
-UNCERTAIN = "uncertain"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliveryResult:
-    record: DeliveryRecord
-    status: ResultStatus
-    detail: str = ""
-    message_id: str = ""
-    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -320,35 +311,7 @@ class DeliveryWorker:
         return DeliveryResult(record=prepared.record, status="sent", message_id=receipt.message_id)
 
     def _failed(self, record: DeliveryRecord, error: DeliveryError) -> DeliveryResult:
-        """The state a failed attempt leaves: retry, uncertain, unconfirmed, parked or dead."""
-        if isinstance(error, DeliveryInterrupted):
-            return DeliveryResult(record=record, status="interrupted", detail=str(error))
-        attempt, now, key = record.attempts + 1, self.clock.now(), record.delivery_key
-        unsure = record.status == UNCERTAIN
-        if isinstance(error, UnknownOutcome):
-            if unsure:
-                detail = f"{error}; sent twice without an answer, not sent again"
-                return DeliveryResult(record=record, status="unconfirmed", detail=detail)
-            policy = self.policy
-            resend_at = next_retry_at(
-                attempt, now, delivery_key=key, base=policy.base, cap=policy.cap
-            )
-            return DeliveryResult(
-                record=record, status="uncertain", detail=str(error), next_attempt_at=resend_at
-            )
-        retry_at = self.policy.after_failure(
-            attempt=attempt, now=now, error=error, delivery_key=key
-        )
-        if retry_at is not None:
-            return DeliveryResult(
-                record=record, status="retry", detail=str(error), next_attempt_at=retry_at
-            )
-        if error.permanent:
-            return DeliveryResult(record=record, status="dead", detail=str(error))
-        if unsure:
-            detail = f"an earlier send's outcome is unknown; the resend ran out of retries: {error}"
-            return DeliveryResult(record=record, status="unconfirmed", detail=detail)
-        return DeliveryResult(record=record, status="parked", detail=str(error))
+        return failed_result(record, error, policy=self.policy, now=self.clock.now())
 
     # ------------------------------------------------------------------ recording
 
@@ -377,7 +340,7 @@ class DeliveryWorker:
             self.store.mark_sent(keys, now)
             outcomes = [outcome_event("journey.sent", r.record, now) for r in sent]
             outcomes += [
-                e for r in results if r.status != "sent" and (e := self._store_result(r, now))
+                e for r in results if r.status != "sent" and (e := store_result(self.store, r, now))
             ]
             if self.on_webhook_outcome is not None:
                 for r in results:
@@ -392,36 +355,6 @@ class DeliveryWorker:
                 enqueue_events(self.store, routed, now)
             if history:
                 self.store.add_events(history)
-
-    def _store_result(self, result: DeliveryResult, now: datetime) -> Event | None:
-        record, status = result.record, result.status
-        key = record  # the record, not its key: its lease is checked
-        attempts = record.attempts + (0 if status in ("suppressed", "interrupted") else 1)
-        if status == "sent":
-            self.store.update_delivery(
-                key, status="sent", attempts=attempts, sent_at=now, last_error=None
-            )
-            return outcome_event("journey.sent", record, now)
-        if status == "interrupted":  # not an attempt: due again at once, after the restart
-            self.store.update_delivery(key, next_attempt_at=now)
-        elif status in ("retry", "uncertain"):
-            stored = UNCERTAIN if status == "uncertain" or record.status == UNCERTAIN else "pending"
-            self.store.update_delivery(
-                key,
-                status=stored,
-                attempts=attempts,
-                next_attempt_at=result.next_attempt_at,
-                last_error=result.detail,
-            )
-        elif status in ("parked", "unconfirmed", "dead"):
-            self.store.update_delivery(
-                key, status=status, attempts=attempts, last_error=result.detail
-            )
-            if status == "dead":  # parked and unconfirmed are not final: no journey.failed
-                return outcome_event("journey.failed", record, now, result.detail)
-        else:
-            self.store.update_delivery(key, status="suppressed", last_error=result.detail)
-        return None
 
     def _announce(self, result: DeliveryResult) -> None:
         if self.on_result is not None:

@@ -24,7 +24,7 @@ from journey.clock import Clock
 from journey.ingest.door import IntakeTally
 
 if TYPE_CHECKING:
-    from journey.daemon.delivery import DeliveryResult
+    from journey.daemon.delivery_results import DeliveryResult
     from journey.records import HistoryExpired
 
 # The catalogue of state-change kinds (the `event` of a log line); each is a series from 0.

@@ -9,14 +9,12 @@ daemon adds the lock, the live channels, hot reload and the logs.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from journey.assembly import (
@@ -25,7 +23,6 @@ from journey.assembly import (
     workspace_settings,
 )
 from journey.channels.base import ChannelImpl
-from journey.channels.retry import RetryPolicy
 from journey.clock import Clock, SystemClock
 from journey.daemon.catalog import PlanCatalog, ReloadReport
 from journey.daemon.delivery import DeliveryWorker
@@ -38,6 +35,7 @@ from journey.daemon.lock import daemon_lock
 from journey.daemon.logs import StateLog, log_exit, log_happening, log_reload
 from journey.daemon.metrics import DaemonMetrics
 from journey.daemon.migrate import exit_journey, migrate_journey
+from journey.daemon.options import DaemonOptions as DaemonOptions
 from journey.daemon.outage import StoreOutage, recover_after_outage
 from journey.daemon.secret import key_ring
 from journey.daemon.upkeep import abort_exchanges, finish_erasures, recover_written
@@ -46,9 +44,8 @@ from journey.engine.runner import Claims, Runner, StepParts
 from journey.engine.shell import Shell, build_shell
 from journey.engine.state import Enrollment
 from journey.errors import StoreError
-from journey.logsetup import LogFormat
 from journey.records import StoreUnavailable
-from journey.shards import DEFAULT_SHARD_LEASE, worker_name
+from journey.shards import worker_name
 from journey.store.identity import StoreReplaced
 from journey.store.url import environment_errors, is_postgres, open_store, shown
 from journey.unsubscribe import KeyRing
@@ -64,28 +61,6 @@ if TYPE_CHECKING:
 WORKER = "daemon"  # the name its leases carry on SQLite (one daemon per file)
 # A tick that fails with one of these found the store away, not a bug: see journey.daemon.outage.
 UNAVAILABLE: tuple[type[BaseException], ...] = (StoreUnavailable, *environment_errors())
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DaemonOptions:
-    root: Path
-    tick_seconds: float = 1.0
-    log_format: LogFormat = "text"
-    logs: bool = True
-    batch_size: int = 500
-    # overrides the workspace's `database:` and JOURNEY_DATABASE_URL (a path or a store URL)
-    database: str | Path | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    tick_budget_seconds: float = 2.0  # a busy tick yields so reloads and stops get a turn
-    # /healthz answers 503 when the work loop made no progress for this long.
-    stall_seconds: float = 60.0
-    # SIGTERM: exchanges in flight are aborted; past this the process exits anyway.
-    stop_seconds: float = 10.0
-    outbox: Path | None = None  # every channel writes here instead (the demo never sends)
-    # PostgreSQL: how long a shard lease runs unrenewed (renewed every third of it)
-    shard_lease: timedelta = DEFAULT_SHARD_LEASE
-    workspace_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Daemon:

@@ -122,6 +122,7 @@ def render_message(
         step_id=step.id,
         contact_id=contact.id,
         unsubscribe_url=unsubscribe_link,
+        variant=variant.name if variant is not None else "",
     )
 
 
@@ -212,6 +213,7 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
         "step_id": item.step_id,
         "contact_id": item.contact_id,
         "unsubscribe_url": item.unsubscribe_url,
+        **({"variant": item.variant} if item.variant else {}),
     }
     if item.tracked_links:  # what its tracked links lead to (journey.tracking.hits)
         payload["tracked_links"] = [dict(link) for link in item.tracked_links]

@@ -117,8 +117,6 @@ class PerformingMixin:
             payload=payload_of(message),
             now=now,
         )
-        if action.variant is not None:  # which variant the delivery carried
-            record.payload["variant"] = action.variant.name
         if self.store.add_delivery(record):
             self._emit(
                 "send",

@@ -27,8 +27,9 @@ from journey.channels.base import ChannelImpl
 from journey.channels.retry import RetryPolicy
 from journey.clock import Clock
 from journey.daemon import inbox
-from journey.daemon.delivery import DeliveryResult, DeliveryWorker
+from journey.daemon.delivery import DeliveryWorker
 from journey.daemon.delivery_links import UnsubscribeLinks
+from journey.daemon.delivery_results import DeliveryResult
 from journey.daemon.logs import StateLog
 from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts

@@ -17,6 +17,10 @@ other caches of stored rows live for one transaction at most.
 A store whose server cannot be reached at the moment (PostgreSQL restarting, a
 broken connection) raises `StoreUnavailable` from the call that needed it and
 reconnects by itself; the caller tries the work again later.
+
+Two parts of the contract have their own modules, mixed into StateStore:
+journey clock fires per shard (`abc_fires`) and what reports and experiments
+read (`abc_results`).
 """
 
 from __future__ import annotations
@@ -40,14 +44,14 @@ from journey.records import (
     LeaseLost,
     RateTake,
     ShardFire,
-    SplitDecision,
     StepCounts,
     StepRecord,
     StoreUnavailable,
     TriggerState,
     UnsubscribeKey,
 )
-from journey.store.result_rows import EnrollmentOutcome, MessageTouch
+from journey.store.abc_fires import ShardFires
+from journey.store.abc_results import ResultReads
 
 # In store_keys: the store's random id (journey.channels.mime.message_id_for hashes it in).
 DATABASE_ID_KEY = "database-id"
@@ -67,7 +71,7 @@ __all__ = [
 ]
 
 
-class StateStore(ABC):
+class StateStore(ShardFires, ResultReads, ABC):
     # ------------------------------------------------------------ housekeeping
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
@@ -363,34 +367,6 @@ class StateStore(ABC):
         reads `due`; True for the one caller that moved it.
         """
 
-    # A journey clock's fire is pending work per shard (journey.engine.journey_clock): the
-    # worker holding a shard does that shard's part, and whoever takes the shard over
-    # finishes it. SQLite holds every shard; so does a PostgreSQL store not `sharded`.
-    @abstractmethod
-    def add_shard_fires(self, journey_id: str, fire_at: datetime, kind: str) -> int:
-        """The fire pending on every shard; rows already there stay as they are (a racing
-        second caller adds none). Finished fires of the journey before `fire_at` are
-        forgotten. The count of rows added."""
-
-    @abstractmethod
-    def pending_shard_fires(
-        self, journey_ids: Iterable[str], *, worker: str, limit: int
-    ) -> list[ShardFire]:
-        """Unfinished fires of these journeys on the shards `worker` holds, oldest first,
-        each with the shard's lease."""
-
-    @abstractmethod
-    def next_in_shard_fire(
-        self, fire: ShardFire, limit: int
-    ) -> tuple[ShardFire, list[Contact]] | None:
-        """Inside a transaction: the fire as stored, locked until the transaction ends
-        (another caller waits), and the next `limit` contacts of its shard after `after`,
-        in id order. None when finished or gone; `LeaseLost` if the shard changed hands."""
-
-    @abstractmethod
-    def save_shard_fire(self, fire: ShardFire) -> None:
-        """Record its progress (`after`, `done_at`), checked against its lease (`LeaseLost`)."""
-
     # ------------------------------------------------------------ shared state
     @abstractmethod
     def take_rate_tokens(
@@ -418,60 +394,3 @@ class StateStore(ABC):
     @abstractmethod
     def rotate_unsubscribe_key(self, key: bytes, now: datetime) -> None:
         """`key` signs from now on; every key not yet retired is retired at `now`."""
-
-    # ----------------------------------------------------------------- reports
-    @abstractmethod
-    def next_due_at(self, journey_ids: Iterable[str]) -> datetime | None:
-        """The earliest moment an enrollment or trigger of these journeys, or any pending
-        delivery, needs attention."""
-
-    @abstractmethod
-    def journey_counts(self, journey_id: str) -> JourneyCounts: ...
-
-    @abstractmethod
-    def journey_ids(self) -> list[str]:
-        """Every journey with at least one enrollment (for status of removed journeys)."""
-
-    # ------------------------------------------------------------- experiments
-    @abstractmethod
-    def split_progress(
-        self, journey_id: str, step_id: str, *, count_up_to: int
-    ) -> tuple[int, datetime | None]:
-        """How many times the split step gave an arm (counted up to `count_up_to`, so the
-        read stays short on a busy split), and when it first did (None: never)."""
-
-    @abstractmethod
-    def split_decision(self, journey_id: str, step_id: str) -> SplitDecision | None:
-        """The split's auto-winner decision, if one was made."""
-
-    @abstractmethod
-    def record_split_decision(self, decision: SplitDecision) -> SplitDecision:
-        """Keep the split's decision unless one is already kept; return the one kept.
-
-        At most one per (journey, step): of two workers deciding at once, the first
-        write wins and the other gets that decision back, so both route alike.
-        """
-
-    @abstractmethod
-    def split_decisions(self, journey_id: str | None = None) -> list[SplitDecision]:
-        """Every decision (of one journey, or all), oldest first."""
-
-    # ----------------------------------------------------------------- results
-    # Bulk reads behind `journey report` and the site's results pages; the
-    # analysis (attribution, experiments) is journey.results' job.
-    def enrollment_outcomes(
-        self, journey_id: str, since: datetime | None = None
-    ) -> list[EnrollmentOutcome]:
-        """The journey's enrollments (entered at or after `since`), oldest first, with their
-        arms and the first time each step was entered."""
-        raise NotImplementedError(f"{type(self).__name__} has no results")
-
-    def message_touches(
-        self, journey_id: str | None = None, since: datetime | None = None
-    ) -> list[MessageTouch]:
-        """Deliveries (of one journey, or all) created at or after `since`, oldest first."""
-        raise NotImplementedError(f"{type(self).__name__} has no results")
-
-    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
-        """Stored events with one of these names (at or after `since`), oldest first."""
-        raise NotImplementedError(f"{type(self).__name__} has no results")

@@ -19,6 +19,7 @@ from journey.model import Duration
 
 DEFAULT_RUN_FOR = Duration(calendar_days=30, text="30d")
 EXPECT_KINDS = ("send", "skip", "exit", "in_flight", "split")
+NO_WINNER = "none"  # `winner: none`: the split's auto-winner decided, and found no winner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +44,7 @@ class Expectation:
     target: str  # step id or exit reason
     reason: str | None = None
     arm: str | None = None  # split: the arm the contact must be given
+    winner: str | None = None  # split: its auto-winner decision by the end ("none": no winner)
     at: datetime | None = None
     locale: str | None = None
     channel: str | None = None
@@ -191,6 +193,7 @@ def _expectation(
         target=str(item[kind]),
         reason=item.get("reason"),
         arm=str(item["arm"]) if "arm" in item else None,
+        winner=str(item["winner"]) if "winner" in item else None,
         at=at,
         locale=item.get("locale"),
         channel=item.get("channel"),

@@ -7,6 +7,7 @@ negative `after` stores history that triggers nothing.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,8 +20,9 @@ from journey.engine.runner import Runner
 from journey.engine.shell import Shell
 from journey.engine.timeline import run_until
 from journey.localtime import add_duration, resolve_zone
-from journey.model import Plan
-from journey.testing.cases import Case, Expectation, Happenstance, history_offset
+from journey.model import Plan, SplitStep
+from journey.records import SplitDecision
+from journey.testing.cases import NO_WINNER, Case, Expectation, Happenstance, history_offset
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,12 +77,17 @@ def run_case(case: Case, plan: Plan, renderer: Renders, settings: EngineSettings
         if latest is not None and latest.is_active:
             actual.append(Actual(kind="in_flight", target=latest.step_id))
         arms = dict(latest.arms) if latest is not None else {}
+        decisions = {
+            e.target: store.split_decision(plan.journey_id, e.target)
+            for e in case.expect
+            if e.kind == "split" and e.winner is not None
+        }
     finally:
         store.close()
     contact_zone = resolve_zone(
         case.contact.get("timezone"), plan.timezone, settings.default_timezone
     )
-    wrong_arms = arm_problems(case, arms)
+    wrong_arms = arm_problems(case, arms) + winner_problems(case, plan, decisions)
     if wrong_arms:
         return CaseResult(name=case.name, passed=False, problem="; ".join(wrong_arms))
     return compare(case, actual, contact_zone)
@@ -94,7 +101,7 @@ def arm_problems(case: Case, arms: dict[str, str]) -> list[str]:
     """
     problems = []
     for expected in case.expect:
-        if expected.kind != "split":
+        if expected.kind != "split" or expected.arm is None:
             continue
         given = arms.get(expected.target)
         if given is None:
@@ -107,6 +114,32 @@ def arm_problems(case: Case, arms: dict[str, str]) -> list[str]:
                 f"expected arm {expected.arm!r} at split {expected.target!r}, "
                 f"but the contact was given {given!r}"
             )
+    return problems
+
+
+def winner_problems(
+    case: Case, plan: Plan, decisions: Mapping[str, SplitDecision | None]
+) -> list[str]:
+    """`split: STEP, winner: ARM` (or `winner: none`) against the split's auto-winner decision
+    as the store kept it when the case ended; checked wherever they stand in `expect`."""
+    problems = []
+    steps = {step.id: step for step in plan.steps}
+    for expected in case.expect:
+        if expected.kind != "split" or expected.winner is None:
+            continue
+        step = steps.get(expected.target)
+        wanted = f"expected winner {expected.winner!r} at split {expected.target!r}"
+        if not isinstance(step, SplitStep) or step.auto_winner is None:
+            problems.append(f"{wanted}, but that step is not a split with `auto_winner`")
+            continue
+        decision = decisions.get(expected.target)
+        if decision is None:
+            problems.append(
+                f"{wanted}, but the split had not decided when the case ended"
+                " (neither its sample nor its horizon was reached)"
+            )
+        elif (decision.winner or NO_WINNER) != expected.winner:
+            problems.append(f"{wanted}, but it decided {decision.winner or NO_WINNER!r}")
     return problems
 
 

@@ -157,3 +157,80 @@ def test_an_arm_without_its_split_makes_the_file_invalid(tmp_path: Path) -> None
     path = write(tmp_path, ARM_CASE.format(arm="classic").replace("split: digest-test, ", ""))
     code, _, err = run(str(path))
     assert code == 2 and f"{path}:13:" in err
+
+
+WINNER_JOURNEY = """id: subject-test
+name: Subject test that keeps the winner
+kind: onboarding
+trigger: { event: signed_up }
+reentry: always
+goal: { event: order_placed, within: 14d }
+steps:
+  - id: subject
+    split:
+      - { weight: 50, goto: brew, name: brew-guide }
+      - { weight: 50, goto: grind, name: grind-guide }
+    auto_winner: { metric: goal, after: 1d, confidence: 0.95 }
+  - id: brew
+    send: { channel: email, template: onboarding/brew_guide }
+    next: end
+  - id: grind
+    send: { channel: email, template: onboarding/grind_guide }
+"""
+
+WINNER_CASE = """journey: subject-test
+cases:
+  - name: a day after the first entrant the split decides, and one contact picks no winner
+    start: 2026-03-20T12:00:00Z
+    contact: { id: c1, email: astrid@example.com, consent: { email: true } }
+    events:
+      - { after: 0s, name: signed_up }
+      - { after: 2d, name: signed_up }
+    run_for: 3d
+    match: subsequence
+    expect:
+      - { split: subject, winner: WINNER }
+"""
+
+
+def winner_workspace(tmp_path: Path) -> Path:
+    for part in ("templates", "locales"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    shutil.copy(ROOT / "workspace.yaml", tmp_path / "workspace.yaml")
+    (tmp_path / "journeys").mkdir()
+    (tmp_path / "journeys" / "subject.yaml").write_text(WINNER_JOURNEY, encoding="utf-8")
+    return tmp_path
+
+
+def run_winner_case(tmp_path: Path, winner: str) -> tuple[int, str, str]:
+    root = winner_workspace(tmp_path)
+    path = root / "journeys" / "subject.test.yaml"
+    path.write_text(WINNER_CASE.replace("WINNER", winner), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--workspace", str(root), "test", str(path)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_case_expects_the_auto_winner_decision_of_a_split(tmp_path: Path) -> None:
+    code, out, _ = run_winner_case(tmp_path, "none")
+    assert (code, out.splitlines()[-1]) == (0, "1 passed, 0 failed"), out
+
+
+def test_an_expected_winner_the_split_did_not_pick_fails_and_names_the_decision(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = run_winner_case(tmp_path, "brew-guide")
+    assert code == 1
+    assert "expected winner 'brew-guide' at split 'subject', but it decided 'none'" in out
+
+
+def test_a_winner_on_a_split_without_auto_winner_fails_the_case(tmp_path: Path) -> None:
+    code, out, _ = run(str(write(tmp_path, ARM_CASE.format(arm="classic x").replace(
+        "arm: classic x", "winner: classic"))))  # fmt: skip
+    assert code == 1
+    assert "at split 'digest-test', but that step is not a split with `auto_winner`" in out
+
+
+def test_a_split_expectation_needs_an_arm_or_a_winner(tmp_path: Path) -> None:
+    path = write(tmp_path, ARM_CASE.format(arm="classic").replace(", arm: classic", ""))
+    code, _, err = run(str(path))
+    assert code == 2 and f"{path}:13:" in err

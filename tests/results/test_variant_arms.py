@@ -40,12 +40,17 @@ def test_simulate_reports_each_variant_as_an_arm_with_the_contacts_the_hash_give
     ]  # fmt: skip
     result = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
-    (split,) = json.loads(result.stdout)["splits"]
+    report = json.loads(result.stdout)
+    (split,) = report["splits"]
     assert split["step"] == "announce" and split["of"] == "send"
     expected = {"short": 0, "long": 0}
     for contact_id in ids:
         expected[variant_of(contact_id)] += 1
     assert {arm["name"]: arm["entered"] for arm in split["arms"]} == expected
+    # each variant's message went out (it was dead-lettered: its stored payload named the
+    # variant, which the delivery could not make a message of)
+    assert {arm["name"]: arm["sent"] for arm in split["arms"]} == expected
+    assert report["steps"]["announce"]["outcomes"] == {"sent": 40}
     assert not any(arm["holdout"] for arm in split["arms"])
     table = CliRunner().invoke(cli, args).stdout
     assert "Variants of send `announce` per arm" in table and "short" in table

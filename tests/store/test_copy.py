@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from journey.clock import VirtualClock
 from journey.daemon import inbox
 from journey.daemon.service import Daemon, DaemonOptions
 from journey.ingest import parse_event
+from journey.model import Contact
+from journey.records import SplitDecision
+from journey.shards import SHARD_COUNT
+from journey.store.copy import KEY_TABLES, NOT_COPIED, NOT_COPIED_COLUMNS, TABLES
+from journey.store.postgres import PostgresStore
 from journey.store.sqlite import SQLiteStore
 from tests.daemon.workspace_factory import contacts, make_workspace, signups
 from tests.support.backends import PostgresBackend
@@ -159,3 +166,106 @@ def test_tombstones_and_the_unsubscribe_secret_move_with_the_store(tmp_path: Pat
             moved.close()
     finally:
         backend.close()
+
+
+def test_topics_pending_clock_fires_and_split_decisions_move_with_the_store(
+    tmp_path: Path,
+) -> None:
+    """A contact's opt-outs, a weekly digest's fire cut short by the move, a split's winner:
+    after the copy the topics still hold, the fire finishes from where it was (a finished
+    fire stays behind), and the winner is not decided again."""
+    path = tmp_path / "state.db"
+    source = SQLiteStore(path)
+    source.put_contact(
+        Contact(id="c1", email="a@example.com", topics={"news": {"email": False, "sms": True}})
+    )
+    source.add_shard_fires("digest", START, "schedule")
+    done, halfway = source.pending_shard_fires(["digest"], worker="w", limit=2)
+    with source.transaction():
+        source.save_shard_fire(replace(done, done_at=START))  # one shard of it finished
+        source.save_shard_fire(replace(halfway, after="c0500"))  # one halfway
+    source.add_shard_fires("segment-pass", START, "segment")
+    source.record_split_decision(
+        SplitDecision(
+            journey_id="welcome",
+            step_id="subject-test",
+            decided_at=START,
+            winner="b",
+            figures={"a": {"rate": 0.1}},
+        )
+    )
+    source.close()
+
+    backend = PostgresBackend()
+    try:
+        target = backend.url(tmp_path, "copy")
+        result = CliRunner().invoke(cli, ["store", "copy", str(path), target])
+        assert result.exit_code == 0, result.output
+        assert f"shard_fires {2 * SHARD_COUNT - 1}" in result.output
+        assert "split_decisions 1" in result.output
+        moved = backend.open(tmp_path, "copy")
+        contact = moved.get_contact("c1")
+        pending = moved.pending_shard_fires(["digest", "segment-pass"], worker="w", limit=999)
+        decision = moved.split_decision("welcome", "subject-test")
+    finally:
+        backend.close()
+    assert contact is not None
+    assert not contact.subscribed("news", "email") and contact.subscribed("news", "sms")
+    assert Counter(f.journey_id for f in pending) == {
+        "digest": SHARD_COUNT - 1,
+        "segment-pass": SHARD_COUNT,
+    }
+    assert {f.kind for f in pending if f.journey_id == "segment-pass"} == {"segment"}
+    assert [f.after for f in pending if f.shard == halfway.shard and f.journey_id == "digest"] == [
+        "c0500"
+    ]
+    assert decision is not None and decision.winner == "b"
+    assert decision.figures == {"a": {"rate": 0.1}}
+
+
+def _sqlite_schema(path: Path) -> dict[str, set[str]]:
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {n: {r[1] for r in conn.execute(f"PRAGMA table_info({n})")} for n in names}
+    finally:
+        conn.close()
+
+
+def _postgres_schema(tmp_path: Path) -> dict[str, set[str]]:
+    backend = PostgresBackend()
+    try:
+        store = backend.open(tmp_path, "schema")
+        assert isinstance(store, PostgresStore)
+        with store._connection() as conn:
+            rows = conn.execute(
+                "SELECT c.relname, a.attname FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()"
+                " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+                " AND NOT a.attisdropped"
+                " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            ).fetchall()
+    finally:
+        backend.close()
+    schema: dict[str, set[str]] = {}
+    for table, column in rows:
+        schema.setdefault(str(table), set()).add(str(column))
+    return schema
+
+
+def test_copy_handles_every_table_and_column_of_both_schemas(tmp_path: Path) -> None:
+    """A table or column added by a later migration fails here until copy moves it or says
+    why not (NOT_COPIED, NOT_COPIED_COLUMNS)."""
+    handled = {t.name for t in TABLES} | set(KEY_TABLES)
+    for schema in (_sqlite_schema(tmp_path / "state.db"), _postgres_schema(tmp_path)):
+        assert set(schema) - set(NOT_COPIED) == handled
+        for table in TABLES:
+            copied = {c.strip() for c in table.columns.split(",")}
+            left = {
+                column
+                for column in schema[table.name] - copied
+                if column not in NOT_COPIED_COLUMNS
+                and f"{table.name}.{column}" not in NOT_COPIED_COLUMNS
+            }
+            assert left == set(), f"{table.name}: {sorted(left)} neither copied nor left out"
