@@ -215,6 +215,7 @@ def journey_lifecycle(
         retention_cohorts(outcomes, activity, zone, as_of) if settings.churn else []
     )
     journey["lifetime_value"] = lifetime_value(entrants, events, settings, as_of)
+    journey["weeks_in"] = zone.key
     for split in journey["splits"]:
         for arm in split["arms"]:
             starts = arm_starts(outcomes, split["step"], arm["name"])
