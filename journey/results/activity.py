@@ -133,18 +133,18 @@ def retention_cohorts(
     rows = []
     for week in sorted(groups):
         members = groups[week]
+        # each member's week boundaries, computed once: entry, +7 local days, +14, ...
+        bounds = [
+            [after_weeks(o.entered_at, n, zone) for n in range(MAX_WEEKS + 1)] for o in members
+        ]
         shares = []
         for n in range(1, MAX_WEEKS + 1):
-            if any(after_weeks(o.entered_at, n, zone) > as_of for o in members):
+            if any(edges[n] > as_of for edges in bounds):
                 break
             active = sum(
                 1
-                for o in members
-                if activity.any_between(
-                    o.contact_id,
-                    after_weeks(o.entered_at, n - 1, zone),
-                    after_weeks(o.entered_at, n, zone),
-                )
+                for o, edges in zip(members, bounds, strict=True)
+                if activity.any_between(o.contact_id, edges[n - 1], edges[n])
             )
             shares.append(active / len(members))
         rows.append({"week": week.isoformat(), "entered": len(members), "active_by_week": shares})
