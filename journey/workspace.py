@@ -171,7 +171,12 @@ def build_workspace(
         unsubscribe_base_url=data.get("unsubscribe_base_url")
         if isinstance(data.get("unsubscribe_base_url"), str)
         else None,
-        conversions=build_conversions(data.get("conversions"), data.get("surveys")),
+        conversions=build_conversions(
+            data.get("conversions"),
+            data.get("surveys"),
+            data.get("churn"),
+            data.get("lifetime_value"),
+        ),
         intake=build_intake_policy(data.get("intake")),
         tracking=build_tracking(data.get("tracking")),
         holdout=build_holdout(data.get("holdout")),

@@ -14,6 +14,8 @@ from journey.durations import parse_duration
 from journey.model import Duration
 
 DEFAULT_WINDOW = Duration(calendar_days=7, text="7d")
+DEFAULT_INACTIVE_AFTER = Duration(calendar_days=30, text="30d")
+DEFAULT_LIFETIME_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,10 +64,45 @@ class Survey:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChurnRule:
+    """A contact churns when `inactive_after` passes with none of the `activity` events."""
+
+    inactive_after: Duration = DEFAULT_INACTIVE_AFTER
+    activity: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConversionSettings:
     window: Duration = DEFAULT_WINDOW
     events: dict[str, ConversionEvent] = field(default_factory=dict)
     surveys: dict[str, Survey] = field(default_factory=dict)
+    churn: ChurnRule | None = None  # None: no activity declared, no churn or retention
+    lifetime_value_days: int = DEFAULT_LIFETIME_DAYS
+
+
+def build_churn(value: Any) -> ChurnRule | None:
+    """The `churn:` mapping; without activity events there is no rule."""
+    if not isinstance(value, dict):
+        return None
+    names = value.get("activity")
+    activity = tuple(str(n) for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+    if not activity:
+        return None
+    inactive_after = DEFAULT_INACTIVE_AFTER
+    if isinstance(value.get("inactive_after"), str):
+        try:
+            inactive_after = parse_duration(value["inactive_after"])
+        except ValueError:
+            inactive_after = DEFAULT_INACTIVE_AFTER
+    return ChurnRule(inactive_after=inactive_after, activity=activity)
+
+
+def build_lifetime_days(value: Any) -> int:
+    """`lifetime_value: {days: N}`; anything else is the default."""
+    days = value.get("days") if isinstance(value, dict) else None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        return DEFAULT_LIFETIME_DAYS
+    return days
 
 
 def build_surveys(value: Any) -> dict[str, Survey]:
@@ -93,10 +130,18 @@ def build_surveys(value: Any) -> dict[str, Survey]:
     return surveys
 
 
-def build_conversions(value: Any, surveys: Any = None) -> ConversionSettings:
-    """The `conversions:` (and `surveys:`) mappings as settings; anything malformed is left out."""
+def build_conversions(
+    value: Any, surveys: Any = None, churn: Any = None, lifetime_value: Any = None
+) -> ConversionSettings:
+    """The `conversions:` (and `surveys:`, `churn:`, `lifetime_value:`) mappings as settings;
+    anything malformed is left out."""
+    lifecycle: dict[str, Any] = {
+        "surveys": build_surveys(surveys),
+        "churn": build_churn(churn),
+        "lifetime_value_days": build_lifetime_days(lifetime_value),
+    }
     if not isinstance(value, dict):
-        return ConversionSettings(surveys=build_surveys(surveys))
+        return ConversionSettings(**lifecycle)
     window = DEFAULT_WINDOW
     if isinstance(value.get("window"), str):
         try:
@@ -113,7 +158,7 @@ def build_conversions(value: Any, surveys: Any = None) -> ConversionSettings:
             currency=_text(spec.get("currency")),
             default_currency=_text(spec.get("default_currency")),
         )
-    return ConversionSettings(window=window, events=events, surveys=build_surveys(surveys))
+    return ConversionSettings(window=window, events=events, **lifecycle)
 
 
 def _text(value: Any) -> str | None:

@@ -7,6 +7,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from journey.results import render_lifecycle
+
 CSV_COLUMNS = (
     "journey",
     "row",
@@ -27,6 +29,12 @@ CSV_COLUMNS = (
     "p_value",
     "always_valid_p",
     "revenue",
+    "churned",
+    "churn_rate",
+    "lifetime_value_per_contact",
+    "week",
+    "weeks_since",
+    "active_share",
 )
 
 
@@ -50,7 +58,7 @@ def render_table(report: dict[str, Any]) -> str:
         lines.append("")
     if report["stages"]:
         lines.append("per lifecycle stage (journey kind)")
-        header = ("stage", "journeys", "entered", "converted", "rate", "sent", "revenue")
+        header = ("stage", "journeys", "entered", "converted", "rate", "sent", "revenue", "churned")
         rows = [
             (
                 stage["stage"],
@@ -60,10 +68,16 @@ def render_table(report: dict[str, Any]) -> str:
                 percent(stage["conversion_rate"]),
                 str(stage["sent"]),
                 money(stage["revenue"]),
+                _churned(stage.get("churn")),
             )
             for stage in report["stages"]
         ]
         lines += [*_table(header, rows, indent="  "), ""]
+    if report.get("churn_rule"):
+        period = report["period"]
+        lines.append(
+            f"churn rule: {report['churn_rule']}; period {period['from']} to {period['to']}"
+        )
     if report.get("programme"):
         lines.append(_programme_line(report["programme"], level))
     lines += [f"survey {name}: {_survey(row)}" for name, row in report["surveys"].items()]
@@ -92,6 +106,7 @@ def _journey_lines(journey: dict[str, Any], level: str) -> list[str]:
     ]
     for name, row in journey["surveys"].items():
         lines.append(f"  survey {name}: {_survey(row)}")
+    lines += render_lifecycle.journey_lines(journey)
     holdout = journey["holdout"]
     if holdout is not None:
         d_low, d_high = holdout["interval"]
@@ -154,7 +169,16 @@ def _split_lines(split: dict[str, Any], level: str) -> list[str]:
     lines.append(f"    decision: {split['test']['decision']}")
     if split.get("auto_winner"):
         lines.append(f"    auto-winner: {auto_winner_text(split['auto_winner'])}")
+    value_line = render_lifecycle.split_value_line(split)
+    if value_line:
+        lines.append(value_line)
     return lines
+
+
+def _churned(churn: dict[str, Any] | None) -> str:
+    if not churn:
+        return "-"
+    return f"{churn['churned']} of {churn['contacts']} ({percent(churn['churn_rate'])})"
 
 
 def auto_winner_text(entry: dict[str, Any]) -> str:
@@ -234,6 +258,7 @@ def render_csv(report: dict[str, Any]) -> str:
                 "interval_low": low,
                 "interval_high": high,
                 "revenue": _csv_money(journey["revenue"]),
+                **render_lifecycle.csv_figures(journey),
             }
         )
         for step in journey["steps"]:
@@ -253,6 +278,8 @@ def render_csv(report: dict[str, Any]) -> str:
         for split in journey["splits"]:
             for arm in split["arms"]:
                 writer.writerow(_arm_row(journey["id"], split["step"], arm))
+    for row in render_lifecycle.csv_rows(report):
+        writer.writerow(row)
     return out.getvalue()
 
 
@@ -272,6 +299,7 @@ def _arm_row(journey_id: str, step: str, arm: dict[str, Any]) -> dict[str, Any]:
         "interval_low": low,
         "interval_high": high,
         "revenue": _csv_money(arm["revenue"]),
+        **render_lifecycle.csv_figures(arm),
     }
     versus = arm.get("vs_reference")
     if versus is not None:

@@ -17,6 +17,8 @@ from journey.localtime import add_duration, resolve_zone
 from journey.model import Event, Plan
 from journey.records import SplitDecision
 from journey.results import stats
+from journey.results.activity import Activity, first_entries, journey_lifecycle, report_end
+from journey.results.activity import churn as churn_of
 from journey.results.attribution import (
     UNSUBSCRIBED,
     UTC_ZONE,
@@ -44,6 +46,7 @@ class ReportOptions:
     confidence: float = DEFAULT_CONFIDENCE
     default_timezone: str = "UTC"
     holdout: Holdout | None = None  # the workspace's holdout group, for the programme's lift
+    as_of: datetime | None = None  # the end of the period; default: the latest instant in the data
 
 
 def build_report(
@@ -62,6 +65,7 @@ def build_report(
     touches = store.message_touches(since=options.since)
     names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
     names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
+    names |= set(settings.churn.activity if settings.churn else ())
     events = store.events_named(names, since=options.since)
     outcomes = {j: store.enrollment_outcomes(j, since=options.since) for j in chosen}
     arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
@@ -87,6 +91,21 @@ def build_report(
         )
         for journey_id in chosen
     ]
+    everyone = [o for group in outcomes.values() for o in group]
+    as_of = options.as_of or report_end(everyone, events) or datetime.now(UTC)
+    first = min([o.entered_at for o in everyone], default=as_of)
+    period = (options.since or first, as_of)
+    activity = Activity(events, settings.churn.activity if settings.churn else ())
+    for journey in journeys:
+        plan = plans.get(journey["id"])
+        zone = resolve_zone(plan.timezone if plan else None, options.default_timezone)
+        journey_lifecycle(
+            journey, outcomes[journey["id"]], activity, events, settings, zone=zone, period=period
+        )
+    stage_rows = stages(journeys)
+    for row in stage_rows:
+        entrants = first_entries(o for j in row["journeys"] for o in outcomes[j])
+        row["churn"] = churn_of(entrants, activity, settings.churn, period)
     conversions = [c for c in credits if c.event != UNSUBSCRIBED and c.survey is None]
     unattributed = [c for c in conversions if c.journey_id is None]
     programme = None
@@ -97,7 +116,10 @@ def build_report(
         )
     return {
         "programme": programme,
-        "stages": stages(journeys),
+        "stages": stage_rows,
+        "period": {"from": period[0].isoformat(), "to": period[1].isoformat()},
+        "churn_rule": _churn_text(settings),
+        "lifetime_value_days": settings.lifetime_value_days,
         "surveys": survey_scores([c for c in credits if c.survey], settings.surveys),
         "since": options.since.isoformat() if options.since else None,
         "confidence": options.confidence,
@@ -245,6 +267,13 @@ class _GoalEvents:
         if o.converted_at is None:
             return None
         return self._by_key.get((o.contact_id, o.converted_at))
+
+
+def _churn_text(settings: ConversionSettings) -> str | None:
+    rule = settings.churn
+    if rule is None:
+        return None
+    return f"inactive after {rule.inactive_after.text} with no {', '.join(rule.activity)}"
 
 
 def _machine(engagement: Engagement, sent: list[MessageTouch], name: str) -> int:

@@ -143,8 +143,28 @@ def daily(journey: dict[str, Any]) -> Markup:
 
 def cohort_map(journey: dict[str, Any]) -> Markup:
     """Weeks of entry × weeks since: the share converted, darker for more."""
-    rows = journey["cohorts"]
-    weeks = max([len(r["converted_by_week"]) for r in rows], default=0)
+    return _heat_map(
+        journey["cohorts"],
+        "converted_by_week",
+        "converted within {n} week(s)",
+        "Share converted by weeks since entry, per week of entry",
+        "cohorts",
+    )
+
+
+def retention_map(journey: dict[str, Any]) -> Markup:
+    """Weeks of entry × weeks since: the share with any activity event in that week."""
+    return _heat_map(
+        journey.get("retention") or [],
+        "active_by_week",
+        "active in week {n} since entry",
+        "Share active in each week since entry, per week of entry",
+        "retention",
+    )
+
+
+def _heat_map(rows: list[dict[str, Any]], key: str, tip_text: str, title: str, css: str) -> Markup:
+    weeks = max([len(r[key]) for r in rows], default=0)
     if not rows or not weeks:
         return Markup("")
     cell, left = 52, 150
@@ -152,24 +172,15 @@ def cohort_map(journey: dict[str, Any]) -> Markup:
     for row, cohort in enumerate(rows):
         y = 24 + row * 30
         body.append(_text(left - 8, y + 19, f"{cohort['week']} ({cohort['entered']})", "end"))
-        for i, share in enumerate(cohort["converted_by_week"]):
+        for i, share in enumerate(cohort[key]):
             shade = 0.12 + 0.88 * share
-            tip = (
-                f"entered week of {cohort['week']}: {100 * share:.0f}% converted "
-                f"within {i + 1} week(s)"
-            )
+            what = tip_text.format(n=i + 1)
+            tip = f"entered week of {cohort['week']}: {100 * share:.0f}% {what}"
             body.append(
                 f'<rect class="cell" x="{left + i * cell}" y="{y}" width="{cell - 2}" height="28"'
                 f' fill-opacity="{shade:.2f}"><title>{escape(tip)}</title></rect>'
             )
-            body.append(
-                _text(
-                    left + i * cell + cell / 2,
-                    y + 19,
-                    f"{100 * share:.0f}%",
-                    "middle",
-                    "cell-label",
-                )
-            )
+            label = f"{100 * share:.0f}%"
+            body.append(_text(left + i * cell + cell / 2, y + 19, label, "middle", "cell-label"))
     height = 34 + len(rows) * 30
-    return _svg(height, "Share converted by weeks since entry, per week of entry", body, "cohorts")
+    return _svg(height, title, body, css)

@@ -18,7 +18,11 @@ from journey.validator.semantic_channels import (
     check_journey_channels,
 )
 from journey.validator.semantic_context import Checker, text
-from journey.validator.semantic_conversions import check_conversions, check_surveys
+from journey.validator.semantic_conversions import (
+    check_churn,
+    check_conversions,
+    check_surveys,
+)
 from journey.validator.semantic_event_examples import check_event_examples
 from journey.validator.semantic_events import check_event_names
 from journey.validator.semantic_experiments import check_auto_winners
@@ -78,6 +82,7 @@ def _workspace_pass(checker: Checker) -> None:
     check_timezone(checker, data.get("default_timezone"), ("default_timezone",))
     check_conversions(checker)
     check_surveys(checker)
+    check_churn(checker)
     check_event_examples(checker)
     check_tracking(checker)
 

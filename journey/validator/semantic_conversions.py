@@ -92,3 +92,24 @@ def check_surveys(checker: Checker) -> None:
                 hint=f"Declare `{score}: number` on `{event}`, or name the score's property.",
                 at_value=True,
             )
+
+
+def check_churn(checker: Checker) -> None:
+    """`churn-unknown-event`: every activity event of the churn rule is declared."""
+    data = checker.data
+    declared = data.get("events") if isinstance(data.get("events"), dict) else None
+    activity = mapping(data.get("churn")).get("activity")
+    if declared is None or not isinstance(activity, list):
+        return
+    for index, name in enumerate(activity):
+        if isinstance(name, str) and name not in declared:
+            checker.add(
+                "churn-unknown-event",
+                f"activity event `{name}` is not declared under `events`",
+                ("churn", "activity", index),
+                hint=sentence(
+                    did_you_mean(name, [str(k) for k in declared]),
+                    "Declare the event with its properties, or correct the name.",
+                ),
+                at_value=True,
+            )

@@ -75,6 +75,26 @@ def test_json_carries_journeys_splits_arms_tests_and_steps(
     assert all(set(amounts) <= {"SEK", "CNY", "USD"} for amounts in [winback["revenue"]])
 
 
+def test_json_carries_churn_retention_and_lifetime_value_from_the_workspace_rules(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = report(capsys, demo, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["churn_rule"] == "inactive after 30d with no order_placed, session_started"
+    winback = next(j for j in data["journeys"] if j["id"] == "reactivation-winback")
+    churn = winback["churn"]
+    assert churn["period"] == data["period"] and 0 <= churn["churned"] <= churn["contacts"]
+    assert winback["weeks_in"] == "Europe/Stockholm"
+    assert winback["retention"] and all(
+        0 <= share <= 1 for row in winback["retention"] for share in row["active_by_week"]
+    )
+    value = winback["lifetime_value"]
+    assert value["days"] == 14 and value["contacts"] + value["not_yet"] == churn["contacts"]
+    assert value["contacts"] > 0 and set(value["per_contact"]) <= {"SEK", "CNY", "USD"}
+    assert all("churn" in stage for stage in data["stages"])
+
+
 def test_the_table_shows_steps_arms_the_holdout_uplift_and_a_decision(
     demo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -84,6 +104,8 @@ def test_the_table_shows_steps_arms_the_holdout_uplift_and_a_decision(
     assert "uplift over the holdout (split `holdout`)" in out
     assert "95% interval" in out and "holdout (holdout)" in out
     assert "decision: " in out and "engagement-weekly-grind" not in out
+    assert "churn (no order_placed or session_started for 30d;" in out
+    assert "lifetime value: " in out and "weeks in Europe/Stockholm" in out
 
 
 def test_csv_has_a_row_per_journey_step_and_arm(
@@ -93,7 +115,7 @@ def test_csv_has_a_row_per_journey_step_and_arm(
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     kinds = {row["row"] for row in rows}
-    assert kinds == {"journey", "step", "arm", "holdout"}
+    assert kinds == {"journey", "step", "arm", "holdout", "retention", "stage"}
     held = next(row for row in rows if row["row"] == "holdout")
     assert held["arm"] == "holdout" and held["step"] == "holdout"
 

@@ -25,7 +25,7 @@ def results_site(tmp_path_factory: pytest.TempPathFactory) -> SiteReport:
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "workspace.yaml", root / "workspace.yaml")
     with pytest.raises(SystemExit) as exit_info:
-        main(["--workspace", str(root), "run", "--demo", "--days", "10"])
+        main(["--workspace", str(root), "run", "--demo", "--days", "21"])
     assert exit_info.value.code in (0, None)
     out = tmp_path_factory.mktemp("site")
     examples = root / "journeys" / "examples"
@@ -60,6 +60,15 @@ def test_the_results_page_draws_funnel_arms_and_days_inline_without_a_cdn(
     assert not re.search(r'(src|href)="https?://', html)
     assert 'data-arm="holdout"' in html and 'data-arm="treatment"' in html
     assert "Uplift over the holdout" in html and "Decision:" in html
+
+
+def test_the_results_page_shows_churn_lifetime_value_and_a_retention_heat_map(
+    results_site: SiteReport,
+) -> None:
+    html = page_text(results_site, "reactivation-winback")
+    assert "Churned</th>" in html and "no order_placed or session_started for 30d" in html
+    assert "Lifetime value (14 days)" in html and "Lifetime value per contact</th>" in html
+    assert 'class="chart retention"' in html and "Monday to Sunday in Europe/Stockholm" in html
 
 
 def test_without_a_database_there_is_no_results_page(

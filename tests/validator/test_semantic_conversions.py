@@ -72,3 +72,22 @@ def test_a_survey_of_an_undeclared_event_is_located_with_a_suggestion() -> None:
     found = survey_problems("surveys:\n  nps: { event: survey_complete, score: score }\n")
     assert codes(found) == [("survey-declaration", 4, 17)]
     assert found[0].hint is not None and "`survey_completed`" in found[0].hint
+
+
+def test_an_undeclared_activity_event_of_the_churn_rule_is_located_with_a_suggestion() -> None:
+    events = "events:\n  order_placed: { total: number }\n  session_started: {}\n"
+    good = "churn: { inactive_after: 30d, activity: [order_placed, session_started] }\n"
+    assert check_workspace_doc(load_yaml_text(events + good, "workspace.yaml")) == []
+    text = "churn:\n  inactive_after: 30d\n  activity: [order_placed, session_startd]\n"
+    found = check_workspace_doc(load_yaml_text(events + text, "workspace.yaml"))
+    assert codes(found) == [("churn-unknown-event", 6, 28)]
+    assert found[0].hint is not None and "`session_started`" in found[0].hint
+    rule = build_workspace(Path("."), load_yaml_text(events + good, "x").data).conversions.churn
+    assert rule is not None and rule.inactive_after.text == "30d"
+    assert rule.activity == ("order_placed", "session_started")
+
+
+def test_lifetime_value_days_are_declared_or_90() -> None:
+    doc = load_yaml_text("lifetime_value: { days: 30 }\n", "workspace.yaml")
+    assert build_workspace(Path("."), doc.data).conversions.lifetime_value_days == 30
+    assert build_workspace(Path("."), {}).conversions.lifetime_value_days == 90
