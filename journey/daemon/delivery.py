@@ -321,10 +321,21 @@ class DeliveryWorker:
         now = self.clock.now()
         try:
             self._record_now(results, now)
-        except LeaseLost as exc:  # taken over: the new holder records (and resends) these
+        except LeaseLost as exc:  # taken over: the new holder records the rest of these
             if self.log is not None:
                 self.log.emit("lease_lost", error=str(exc))
-            return
+            # a message that went out is a fact: recorded `sent` by its key, whoever holds
+            # the delivery now, so the new holder does not send it a second time
+            results = [_by_key(r) for r in results if r.status == "sent"]
+            if not results:
+                return
+            try:
+                self._record_now(results, now)
+            except LeaseLost:
+                return
+            except StoreUnavailable:
+                self.unrecorded.extend(results)
+                raise
         except StoreUnavailable:  # kept for record_unrecorded; the batch stops here
             self.unrecorded.extend(results)
             raise
