@@ -21,6 +21,7 @@ from typing import Any
 from journey.addresses import AddressError, check_email, check_phone
 from journey.ingest.values import (
     ValueProblem,
+    checked_event_name,
     checked_key,
     checked_text,
     checked_value,
@@ -256,12 +257,7 @@ def parse_event(obj: Any, *, received_at: datetime) -> Event:
             f"unknown key {_keys(unknown)} (an event has id, name, contact_id, timestamp,"
             " properties)"
         )
-    name = _identifier(record.get("name"), "name")
-    if any(ch.isspace() for ch in name):
-        raise RecordError(
-            f"`name` {json.dumps(name, ensure_ascii=False)} has a space; an event name is one"
-            " word, as journeys name it (e.g. order_placed)"
-        )
+    name = _checked(checked_event_name, _identifier(record.get("name"), "name"), "name")
     contact_id = _identifier(record.get("contact_id"), "contact_id")
     raw_timestamp = record.get("timestamp")
     timestamp = (

@@ -10,6 +10,7 @@ become RFC 3339 text as JSON would carry them.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -67,6 +68,16 @@ def checked_key(key: Any, where: str) -> str:
     if not key:
         raise ValueProblem(where or "the record", "has an empty key")
     return checked_text(key, join(where, visible(key)), one_line=True, limit=MAX_KEY_CHARS)
+
+
+def checked_event_name(name: str, where: str) -> str:
+    """An event name is one word, as journeys name it: with a space no trigger can match it."""
+    if any(ch.isspace() for ch in name):
+        shown = json.dumps(name, ensure_ascii=False)
+        raise ValueProblem(
+            where, f"{shown} has a space; an event name is one word (e.g. order_placed)"
+        )
+    return name
 
 
 def join(where: str, key: str) -> str:
