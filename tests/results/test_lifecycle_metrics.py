@@ -18,10 +18,11 @@ import pytest
 
 from journey.engine.steps import split_arm
 from journey.localtime import parse_instant
-from journey.model import END, Duration, EventTrigger, Plan, SendStep, SplitArm, SplitStep
+from journey.model import Duration, EventTrigger, Plan
 from journey.results.conversions import ChurnRule, ConversionEvent, ConversionSettings
 from journey.results.report import ReportOptions, build_report
 from tests.engine.engine_world import World
+from tests.results.test_known_effects import SUBJECT, mail
 
 START = parse_instant("2026-03-02T08:00:00Z")  # a Monday
 AS_OF_DAY = 70
@@ -38,18 +39,7 @@ SETTINGS = ConversionSettings(
     ),
     lifetime_value_days=30,
 )
-SPLIT = SplitStep(
-    id="subject",
-    next="mail-a",
-    arms=(
-        SplitArm(weight=50, goto="mail-a", name="a"),
-        SplitArm(weight=50, goto="mail-b", name="b"),
-    ),
-)
-
-
-def mail(step_id: str) -> SendStep:
-    return SendStep(id=step_id, next=END, channel="email", template=f"t/{step_id}", message="email")
+SPLIT = SUBJECT  # the 50/50 subject split of the known-effects population
 
 
 WELCOME = Plan(
