@@ -152,10 +152,27 @@ def _events(root: Path, *names: str) -> list[Event]:
         store.close()
 
 
+def _all_kinds(events: list[Event], kinds: int) -> list[Event]:
+    """The events once `kinds` different names are among them (each fetch is its own item)."""
+    return events if len({e.name for e in events}) == kinds else []
+
+
 def _sent(root: Path) -> int:
     with sqlite3.connect(root / "state.db") as conn:
         (count,) = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'sent'").fetchone()
     return int(count)
+
+
+def _stored(root: Path) -> str:
+    """The rows a failure message needs: contacts, step history, the inbox, events."""
+    with sqlite3.connect(root / "state.db") as conn:
+        queries = (
+            "SELECT id, attributes FROM contacts",
+            "SELECT contact_id, step_id, outcome, detail FROM step_history",
+            "SELECT seq, kind, claimed_by, substr(body, 1, 80) FROM inbox",
+            "SELECT id FROM events",
+        )
+        return "\n".join(f"{q}: {conn.execute(q).fetchall()}" for q in queries)
 
 
 def _attribute(root: Path, contact_id: str, name: str) -> object:
@@ -203,9 +220,11 @@ def test_a_tracked_email_counts_the_person_apart_from_the_machines_on_a_real_dae
             status, headers, _ = fetch(daemon, offer)
             assert (status, headers["Location"]) == (302, OFFER)
             machine = wait_until(
-                lambda: _events(root, "journey.machine_opened", "journey.machine_clicked"),
+                lambda: _all_kinds(
+                    _events(root, "journey.machine_opened", "journey.machine_clicked"), 2
+                ),
                 15,
-                "machine traffic recorded",
+                "machine opens and clicks recorded",
             )
             assert {e.name for e in machine} == {
                 "journey.machine_opened",
@@ -223,10 +242,11 @@ def test_a_tracked_email_counts_the_person_apart_from_the_machines_on_a_real_dae
                 status, headers, _ = fetch(daemon, offer)
                 assert (status, headers["Location"]) == (302, OFFER)
             assert fetch(daemon, help_link)[1]["Location"] == HELP
-            try:
+            try:  # the three fetches are three inbox items: wait for the last of them too
                 wait_until(lambda: _attribute(root, "c1", "clicked_offer") is True, 15, "clicked")
-            except AssertionError as exc:  # what the daemon did instead
-                raise AssertionError(f"{exc}\n{daemon.tail()}") from None
+                wait_until(lambda: len(_events(root, "journey.clicked")) == 2, 15, "both clicks")
+            except AssertionError as exc:  # what the daemon did instead, and what it stored
+                raise AssertionError(f"{exc}\n{daemon.tail()}\n{_stored(root)}") from None
             assert _attribute(root, "c1", "nudged") is None
             clicks = _events(root, "journey.clicked")
             assert sorted((e.properties["label"], e.properties["url"]) for e in clicks) == [
