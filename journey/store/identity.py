@@ -58,6 +58,7 @@ class FileIdentity:
 
 
 _HELD: Counter[FileIdentity] = Counter()  # this process's open connections, per inode
+_VIEWS: dict[FileIdentity, int] = {}  # one read-only descriptor per held inode, for reading bytes
 _HELD_LOCK = threading.Lock()
 
 
@@ -72,6 +73,34 @@ def let_go(identity: FileIdentity) -> None:
         _HELD[identity] -= 1
         if _HELD[identity] <= 0:
             del _HELD[identity]
+            view = _VIEWS.pop(identity, None)
+            if view is not None:  # no connection of this process is left to lose its locks
+                os.close(view)
+
+
+def read_view(path: str | Path, identity: FileIdentity) -> int:
+    """A read-only descriptor on a held store file, to read its bytes with; never close it.
+
+    It stays open until the process's last connection to the file lets go, so
+    reading the file (erasure's residue check) closes no descriptor while
+    SQLite's locks are held.
+    """
+    with _HELD_LOCK:
+        if identity not in _HELD:
+            raise StoreError(f"{path} is not open in this process")
+        view = _VIEWS.get(identity)
+        if view is None:
+            view = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            if FileIdentity(*_device_inode(view)) != identity:
+                os.close(view)  # the path names another file now: not ours to read
+                raise StoreReplaced(f"the state store {path} was replaced by another file")
+            _VIEWS[identity] = view
+        return view
+
+
+def _device_inode(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 def is_held(path: Path) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import mmap
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 
 from journey.errors import StoreError
 from journey.store import codec
+from journey.store.identity import read_view
 from journey.store.migrations import ERASURE_KEY
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
@@ -31,6 +31,7 @@ _PURPOSE = b"journey-erased-contact-v1\x00"
 # rows keyed by contact id; the inbox is handled apart (its bodies are JSON)
 CONTACT_TABLES = ("events", "enrollments", "step_history", "deliveries", "trigger_state")
 _CHECKPOINT_TRIES = 3
+_READ_BYTES = 1 << 20  # the residue check reads the file a MiB at a time
 
 
 class ContactErased(StoreError):
@@ -137,13 +138,20 @@ class SQLiteErasure(SQLiteConnection):
         return False
 
     def _file_holds(self, residue: Sequence[bytes]) -> bool:
-        if self.path == ":memory:" or os.path.getsize(self.path) == 0:
+        """Read through the process's shared view: closing a descriptor of our own would
+        drop every SQLite lock this process holds on the file (journey.store.identity)."""
+        if self.path == ":memory:" or self.identity is None:
             return False
-        with (
-            open(self.path, "rb") as handle,
-            mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ) as data,
-        ):
-            return any(data.find(needle) >= 0 for needle in residue)
+        view = read_view(self._where, self.identity)  # pread: mmap would dup (and close) it
+        overlap = max((len(needle) for needle in residue), default=1) - 1
+        offset, tail = 0, b""
+        while chunk := os.pread(view, _READ_BYTES, offset):
+            data = tail + chunk
+            if any(needle in data for needle in residue):
+                return True
+            offset += len(chunk)
+            tail = data[-overlap:] if overlap else b""
+        return False
 
 
 def _needles(row: Sequence[object]) -> list[bytes]:

@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from journey.model import Event
+from journey.model import Contact, Event
 from journey.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -57,3 +57,23 @@ def test_a_second_connection_keeps_the_first_ones_commits_visible_to_other_proce
     finally:
         worker.close()
     assert _seen_by_another_process(path) == ["after", "before", "from-http", "last"]
+
+
+def test_erasing_a_contact_keeps_the_daemons_later_commits_visible_to_other_processes(
+    tmp_path: Path,
+) -> None:
+    """Erasure reads the file for what is left of the person; that read drops no lock."""
+    path = tmp_path / "state.db"
+    worker = SQLiteStore(path)
+    http_threads = SQLiteStore(path)
+    try:
+        worker.put_contact(Contact(id="astrid-1", email="astrid@test.example", created_at=NOW))
+        assert worker.add_event(_event("before"))
+        assert worker.delete_contact("astrid-1")  # scrubs: checkpoint, residue check
+        assert worker.unscrubbed() == 0
+        assert _seen_by_another_process(path) == ["before"]  # opens and closes there
+        assert worker.add_event(_event("after"))
+        assert _seen_by_another_process(path) == ["after", "before"]
+    finally:
+        http_threads.close()
+        worker.close()
