@@ -86,7 +86,8 @@ KEPT_EVENT_OPTION = re.compile(r"^(?P<name>[a-z][a-z0-9_]{0,62})=(?P<value>.*)$"
 
 
 def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, str]]:
-    """`--event JSON` (the entry) and `--event NAME=JSON` (what `wait_for ... as: NAME` kept)."""
+    """`--event JSON` (the entry) and `--event NAME=JSON` (`events.NAME`: what `wait_for ...
+    as: NAME` kept, or a latest event)."""
     entry: str | None = None
     kept: dict[str, str] = {}
     for value in values:
@@ -103,12 +104,13 @@ def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, 
 def load_kept_events(
     values: dict[str, str], plan: Plan, workspace: Workspace, contact: Contact, at: datetime
 ) -> dict[str, Event]:
-    """`--event NAME=…` for each wait_for with `as: NAME`: its event, checked like the entry."""
+    """`--event NAME=…` for each `events.NAME` (a wait_for's `as: NAME`, or a name in
+    `latest_events`): its event, checked like the entry."""
     kept = kept_event_names(plan)
     events: dict[str, Event] = {}
     for name, value in values.items():
         if name not in kept:
-            known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`)"
+            known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`, no latest_events)"
             raise UsageError(f"--event {name}=…: journey {plan.journey_id} keeps {known}")
         option = f"--event {name}="
         data = load_json_option(option, value)

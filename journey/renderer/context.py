@@ -4,8 +4,9 @@ The engine builds the real one from the enrollment; previews make up an entry
 so that what a marketer sees matches what a contact would get. The entry is the
 event given (`journey preview --event`), else the example payload the workspace
 declares for the trigger's event (`events: {NAME: {example: …}}`), at the
-preview's instant. `events.NAME`, what a `wait_for ... as: NAME` kept, is made
-up the same way: the event given (`--event NAME=…`), else its declared example.
+preview's instant. `events.NAME`, what a `wait_for ... as: NAME` kept or the
+latest event `latest_events` names, is made up the same way: the event given
+(`--event NAME=…`), else its declared example.
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ def preview_entry(
 
 
 def kept_event_names(plan: Plan) -> dict[str, str]:
-    """`as:` name -> the event its `wait_for` keeps (the first wait of a name wins)."""
+    """`events.NAME` -> its event: the `as:` of a `wait_for` (the first wait of a name
+    wins), then the plan's `latest_events`."""
     kept: dict[str, str] = {}
     for step in plan.steps:
         if isinstance(step, WaitForStep) and step.as_name:
             kept.setdefault(step.as_name, step.event)
+    for latest in plan.latest_events:
+        kept.setdefault(latest.name, latest.event)
     return kept
 
 

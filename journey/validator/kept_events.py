@@ -1,10 +1,13 @@
-"""Which `events.NAME` a step may read: the names `wait_for ... as:` keeps, and where they hold.
+"""Which `events.NAME` a step may read: the names `wait_for ... as:` keeps, and where they hold,
+and the names `latest_events:` declares, which hold everywhere.
 
 A `wait_for` with `as: survey` keeps the event that matched it; a step can read
 `events.survey` only when every path from the first step to it went through that
 wait's match (not its timeout). This is a must-analysis over the step graph: a
 name flows along a wait's match edge, is dropped on its timeout edge, and holds at
-a step when it holds on every edge into it.
+a step when it holds on every edge into it. A latest event (`latest_events:
+{last_order: order_placed}`) is read from the contact's history wherever it is
+asked for, journey-wide expressions included; it may be none.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ from journey.validator.semantic_graph import resolve_target, step_edges, step_in
 
 @dataclass(frozen=True, slots=True)
 class KeptEvent:
-    """One `as:` name: the event it keeps and the wait_for step that keeps it."""
+    """One `events.NAME`: the event it holds and the wait_for step that keeps it
+    (None for a name of `latest_events`)."""
 
     name: str
     event: str | None
     step_id: str | None
+
+    @property
+    def is_latest(self) -> bool:
+        return self.step_id is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +39,27 @@ class KeptEvents:
     kept: dict[str, KeptEvent]
     available: dict[int, frozenset[str]]
 
-    def at_step(self, raw_index: int) -> frozenset[str]:
-        return self.available.get(raw_index, frozenset())
+    def at_step(self, raw_index: int | None) -> frozenset[str]:
+        """Names readable at the step (None: a journey-wide expression)."""
+        latest = frozenset(name for name, kept in self.kept.items() if kept.is_latest)
+        if raw_index is None:
+            return latest
+        return self.available.get(raw_index, frozenset()) | latest
 
 
 def kept_name(view: StepView) -> str | None:
     if view.action != "wait_for":
         return None
     return text(mapping(view.body).get("as"))
+
+
+def latest_event_names(data: dict[str, object]) -> dict[str, str | None]:
+    """`latest_events:` as written: name -> the event it reads (None when not a name)."""
+    return {
+        name: text(event)
+        for name, event in mapping(data.get("latest_events")).items()
+        if isinstance(name, str)
+    }
 
 
 def kept_events(data: dict[str, object]) -> KeptEvents:
@@ -49,9 +70,12 @@ def kept_events(data: dict[str, object]) -> KeptEvents:
         if name is not None and name not in kept:
             event = text(mapping(view.body).get("event"))
             kept[name] = KeptEvent(name=name, event=event, step_id=view.id)
-    if not kept or not views:
+    waits = frozenset(kept)
+    for name, event in latest_event_names(data).items():
+        kept.setdefault(name, KeptEvent(name=name, event=event, step_id=None))
+    if not waits or not views:
         return KeptEvents(kept=kept, available={})
-    held = _must_hold(views, frozenset(kept))
+    held = _must_hold(views, waits)
     return KeptEvents(kept=kept, available={views[p].index: names for p, names in enumerate(held)})
 
 

@@ -1,8 +1,10 @@
-"""`events.NAME` in the templates of send steps: kept by a wait, on every path to the send.
+"""`events.NAME` in the templates of send steps: kept by a wait, on every path to the send,
+or declared by `latest_events`.
 
 The template-side twin of `semantic_kept`: the name must be one a `wait_for ...
-as:` keeps, its properties must be declared for the kept event, and every path
-to the send must pass the wait's match. Problems point at the template line.
+as:` keeps or `latest_events` declares, its properties must be declared for the
+event, and every path to the send must pass a kept name's wait match. Problems
+point at the template line.
 """
 
 from __future__ import annotations
@@ -50,11 +52,12 @@ def _problems(
                 code="unknown-property",
                 severity="error",
                 message=f"`events.{name}`: no `wait_for` of this journey keeps an event as"
-                f" `{name}`",
+                f" `{name}`, and `latest_events` does not name it",
                 location=where,
                 hint=sentence(
                     did_you_mean(name, kept.kept),
-                    f"the journey keeps {listing(kept.kept)} (`as:` on its `wait_for` steps).",
+                    f"the journey has {listing(kept.kept)} (`as:` on `wait_for`,"
+                    " `latest_events:`).",
                 ),
             )
         ]
