@@ -188,7 +188,8 @@ def describe(
     "event_args",
     multiple=True,
     help="The entry event as JSON, or a file (default: the declared example);"
-    " NAME=JSON_OR_FILE gives the event a `wait_for` with `as: NAME` kept.",
+    " NAME=JSON_OR_FILE gives `events.NAME`: what a `wait_for` with `as: NAME` kept,"
+    " or the latest event `latest_events` names.",
 )
 @click.option("--locale", default=None, help="Render for this locale instead of the contact's.")
 @click.option("--at", "at_text", default=None, help="Render time, ISO with offset (default: now).")
@@ -209,7 +210,8 @@ def command(
     --event gives the event that enrolled the contact (`entry.*` in templates;
     its timestamp is `entry.timestamp`). Without it, the example payload that
     workspace.yaml declares for the trigger's event is used. --event NAME=…
-    (repeatable) gives the event that the `wait_for` with `as: NAME` matched
+    (repeatable) gives the event that the `wait_for` with `as: NAME` matched,
+    or the contact's latest event that `latest_events: {NAME: …}` reads
     (`events.NAME.*`); without it, that event's declared example.
     --html OUT writes the HTML part of an email to OUT.
     """
