@@ -12,10 +12,11 @@ asked for, journey-wide expressions included; it may be none.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from journey.validator.semantic_context import StepView, mapping, steps, text
-from journey.validator.semantic_graph import resolve_target, step_edges, step_index
+from journey.validator.semantic_graph import Edge, resolve_target, step_edges, step_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,19 +82,35 @@ def kept_events(data: dict[str, object]) -> KeptEvents:
 
 def _must_hold(views: list[StepView], universe: frozenset[str]) -> list[frozenset[str]]:
     """Names held on entering each step (by position); unreachable steps hold everything."""
+
+    def after(edge: Edge, order: int, before: frozenset[str]) -> frozenset[str]:
+        return _after(views[edge.source], before, order)
+
+    return must_hold(views, universe, frozenset(), after)
+
+
+Transfer = Callable[[Edge, int, frozenset[str]], frozenset[str]]
+
+
+def must_hold(
+    views: list[StepView], universe: frozenset[str], start: frozenset[str], after: Transfer
+) -> list[frozenset[str]]:
+    """Names that hold on entering each step (by position) on every path from the first,
+    which holds `start`; `after(edge, order, held)` is what holds past an edge (`order`:
+    the edge's place among its step's edges, a wait_for's match first). Unreachable
+    steps hold the whole universe."""
     index_of = step_index(views)
-    incoming: list[list[tuple[int, int]]] = [[] for _ in views]  # (source, edge kind)
-    seen_wait_edges: dict[int, int] = {}
+    incoming: list[list[tuple[Edge, int]]] = [[] for _ in views]
+    seen_edges: dict[int, int] = {}
     for edge in step_edges(views):
         target = resolve_target(edge.target, index_of)
+        order = seen_edges.get(edge.source, 0)
+        seen_edges[edge.source] = order + 1
         if target is None or target >= len(views):
             continue
-        # a wait_for's first edge is its match, its second the timeout
-        order = seen_wait_edges.get(edge.source, 0)
-        seen_wait_edges[edge.source] = order + 1
-        incoming[target].append((edge.source, order))
+        incoming[target].append((edge, order))
     held = [universe] * len(views)
-    held[0] = frozenset()  # a contact enters with nothing kept
+    held[0] = start
     changed = True
     while changed:
         changed = False
@@ -102,8 +119,8 @@ def _must_hold(views: list[StepView], universe: frozenset[str]) -> list[frozense
             if not sources:
                 continue
             names = universe
-            for source, order in sources:
-                names = names & _after(views[source], held[source], order)
+            for edge, order in sources:
+                names = names & after(edge, order, held[edge.source])
             if names != held[position]:
                 held[position] = names
                 changed = True

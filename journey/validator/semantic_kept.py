@@ -13,6 +13,13 @@ from __future__ import annotations
 
 from journey.expressions import ExpressionSyntaxError, referenced_names
 from journey.validator.kept_events import KeptEvents, kept_events, latest_event_names
+from journey.validator.latest_guards import (
+    LATEST_EVENT_MAY_BE_NONE,
+    latest_names,
+    may_be_none_message,
+    tested_latest_events,
+    unguarded_reads,
+)
 from journey.validator.semantic_context import Checker
 from journey.validator.semantic_expr import ExpressionSite, expression_sites
 from journey.validator.semantic_properties import UNKNOWN_PROPERTY, check_reference
@@ -25,15 +32,21 @@ DUPLICATE_EVENT_NAME = "duplicate-event-name"
 def check_kept_event_references(checker: Checker) -> None:
     kept = kept_events(checker.data)
     _check_names_given_once(checker, kept)
+    tested = tested_latest_events(checker.data, kept)
+    latest = latest_names(kept)
     for site in expression_sites(checker.data):
         try:
             names = referenced_names(site.source)
         except ExpressionSyntaxError:
             continue  # reported by the expression pass
+        step = _step_of(site)
         for dotted in sorted(names):
             root, _, rest = dotted.partition(".")
             if root == "events":
-                check_kept_reference(checker, site, kept, rest, _step_of(site))
+                check_kept_reference(checker, site, kept, rest, step)
+        for name in unguarded_reads(site.source, latest - tested.get(step, frozenset())):
+            message, hint = may_be_none_message(name, kept)
+            checker.add(LATEST_EVENT_MAY_BE_NONE, message, site.path, hint=hint, severity="warning")
 
 
 def _step_of(site: ExpressionSite) -> int | None:

@@ -15,6 +15,12 @@ from journey.renderer.failures import display_path
 from journey.renderer.introspect import template_closure_via
 from journey.renderer.render import PARTS
 from journey.validator.kept_events import KeptEvents, kept_events
+from journey.validator.latest_guards import (
+    LATEST_EVENT_MAY_BE_NONE,
+    latest_names,
+    may_be_none_message,
+    tested_latest_events,
+)
 from journey.validator.suggest import did_you_mean, listing, sentence
 from journey.workspace import Workspace
 
@@ -22,6 +28,8 @@ from journey.workspace import Workspace
 def check_kept_in_templates(doc: Document, workspace: Workspace) -> list[Diagnostic]:
     data = doc.data if isinstance(doc.data, dict) else {}
     kept = kept_events(data)
+    tested = tested_latest_events(data, kept)
+    latest = latest_names(kept)
     found: dict[tuple[str, int, str], Diagnostic] = {}
     for index, step in enumerate(data.get("steps") or []):
         send = step.get("send") if isinstance(step, dict) else None
@@ -31,14 +39,30 @@ def check_kept_in_templates(doc: Document, workspace: Workspace) -> list[Diagnos
         message = channel.message if channel and channel.message != "webhook" else "email"
         names = [f"{send['template']}/{filename}" for _f, filename, _r in PARTS[message]]
         step_id = str(step.get("id"))
-        for facts, _via in template_closure_via(workspace.templates_dir, names):
+        closure = [facts for facts, _via in template_closure_via(workspace.templates_dir, names)]
+        at_step = tested.get(index, frozenset())
+        for facts in closure:
+            path = display_path(workspace.templates_dir, facts.name)
             for ref, line in facts.kept_events.items():
-                where = Location(
-                    path=display_path(workspace.templates_dir, facts.name), line=line, col=1
-                )
+                where = Location(path=path, line=line, col=1)
                 for problem in _problems(kept, workspace, ref, index, step_id, where):
                     found.setdefault((where.path, line, problem.message), problem)
+            for name, line in facts.event_reads.items():
+                if name in latest and name not in at_step | facts.event_tests:
+                    problem = _may_be_none(kept, name, Location(path=path, line=line, col=1))
+                    found.setdefault((path, line, problem.message), problem)
     return list(found.values())
+
+
+def _may_be_none(kept: KeptEvents, name: str, where: Location) -> Diagnostic:
+    message, hint = may_be_none_message(name, kept)
+    return Diagnostic(
+        code=LATEST_EVENT_MAY_BE_NONE,
+        severity="warning",
+        message=message,
+        location=where,
+        hint=hint,
+    )
 
 
 def _problems(

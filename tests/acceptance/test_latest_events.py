@@ -105,7 +105,7 @@ def run(root: Path, *args: str) -> tuple[int, str, str]:
 
 def test_the_journey_validates_and_its_cases_pass(tmp_path: Path) -> None:
     write_workspace(tmp_path)
-    code, out, err = run(tmp_path, "validate")
+    code, out, err = run(tmp_path, "validate", "--strict")  # no warning either
     assert code == 0, out + err
     code, out, err = run(tmp_path, "test")
     assert code == 0, out + err
@@ -141,3 +141,17 @@ def test_a_template_reading_an_undeclared_property_of_the_last_order_fails_at_it
         "`events.last_order.properties.totl`: event `order_placed` declares no property `totl`"
     ) in out
     assert "Did you mean `total`?" in out
+
+
+def test_a_template_reading_into_the_last_order_on_a_path_without_one_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    write_workspace(tmp_path)
+    regular = tmp_path / "templates" / "cart" / "regular" / "body.txt"
+    regular.write_text("Thanks!\nLast time: {{ events.last_order.properties.order_id }}\n")
+    code, out, _ = run(tmp_path, "validate", "--strict")
+    assert code == 1
+    assert (
+        "templates/cart/regular/body.txt:2:1: warning latest-event-may-be-none:"
+        " `events.last_order` may be none here"
+    ) in out
