@@ -180,8 +180,8 @@ class EvalScope:
             start = self.retention_start()
             for latest in self.latest_events:
                 event = self.history.last_event(latest.event, self.now)
-                kept = event is not None and event.timestamp >= start
-                found[latest.name] = _as_entry(event) if kept and event else None
+                remembered = event is not None and event.timestamp >= start
+                found[latest.name] = _as_entry(event) if remembered and event else None
         found.update({name: kept.as_context() for name, kept in self.events.items()})
         self._event_data = found
         return found
