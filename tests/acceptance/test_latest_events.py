@@ -155,3 +155,25 @@ def test_a_template_reading_into_the_last_order_on_a_path_without_one_is_a_warni
         "templates/cart/regular/body.txt:2:1: warning latest-event-may-be-none:"
         " `events.last_order` may be none here"
     ) in out
+
+
+def test_a_webhook_body_reading_the_last_order_is_checked_at_its_value(tmp_path: Path) -> None:
+    write_workspace(tmp_path)
+    journey = tmp_path / "journeys" / "cart.yaml"
+    journey.write_text(
+        journey.read_text()
+        + "  - id: tell-crm\n"
+        + "    webhook:\n"
+        + "      url: https://crm.example/hooks/cart\n"
+        + "      body:\n"
+        + '        order: "{{ events.last_order.properties.order_id }}"\n'
+        + '        spent: "{{ events.last_ordr.properties.total if events.last_ordr else 0 }}"\n'
+    )
+    code, out, _ = run(tmp_path, "validate", "--strict")
+    assert code == 1
+    assert "cart.yaml:29:16: warning latest-event-may-be-none: `events.last_order`" in out
+    assert (
+        "cart.yaml:30:16: error unknown-property: `events.last_ordr`: no `wait_for` of this"
+        " journey keeps an event as `last_ordr`, and `latest_events` does not name it"
+    ) in out
+    assert "Did you mean `last_order`?" in out
