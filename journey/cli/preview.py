@@ -103,16 +103,26 @@ def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, 
 
 def load_kept_events(
     values: dict[str, str], plan: Plan, workspace: Workspace, contact: Contact, at: datetime
-) -> dict[str, Event]:
+) -> dict[str, Event | None]:
     """`--event NAME=…` for each `events.NAME` (a wait_for's `as: NAME`, or a name in
-    `latest_events`): its event, checked like the entry."""
+    `latest_events`): its event, checked like the entry; `NAME=none` for a latest
+    event previews a contact who has none."""
     kept = kept_event_names(plan)
-    events: dict[str, Event] = {}
+    latest = {item.name for item in plan.latest_events}
+    events: dict[str, Event | None] = {}
     for name, value in values.items():
         if name not in kept:
             known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`, no latest_events)"
             raise UsageError(f"--event {name}=…: journey {plan.journey_id} keeps {known}")
         option = f"--event {name}="
+        if value.strip() == "none":
+            if name not in latest:
+                raise UsageError(
+                    f"{option}none: `{name}` is what a wait_for kept, never none;"
+                    " only a latest event can be none"
+                )
+            events[name] = None
+            continue
         data = load_json_option(option, value)
         if isinstance(data, dict):
             data = {"name": kept[name], "contact_id": contact.id, **data}
@@ -212,7 +222,8 @@ def command(
     workspace.yaml declares for the trigger's event is used. --event NAME=…
     (repeatable) gives the event that the `wait_for` with `as: NAME` matched,
     or the contact's latest event that `latest_events: {NAME: …}` reads
-    (`events.NAME.*`); without it, that event's declared example.
+    (`events.NAME.*`; `NAME=none` for a contact who has none); without it, that
+    event's declared example.
     --html OUT writes the HTML part of an email to OUT.
     """
     at = parse_at(at_text)

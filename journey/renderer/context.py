@@ -51,13 +51,16 @@ def preview_events(
     kept: Mapping[str, str],
     workspace: Workspace,
     at: datetime,
-    given: Mapping[str, Event] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """`events` as templates see it: each kept name, from `given` or the event's example."""
-    found: dict[str, dict[str, Any]] = {}
+    given: Mapping[str, Event | None] | None = None,
+) -> dict[str, dict[str, Any] | None]:
+    """`events` as templates see it: each kept name, from `given` or the event's example;
+    a name given as None reads as none (a contact without that latest event)."""
+    found: dict[str, dict[str, Any] | None] = {}
     for name, event_name in kept.items():
         event = (given or {}).get(name)
-        if event is not None:
+        if given is not None and name in given and event is None:
+            found[name] = None
+        elif event is not None:
             found[name] = {
                 "name": event.name,
                 "timestamp": event.timestamp,
@@ -74,7 +77,7 @@ def preview_context(
     at: datetime,
     workspace: Workspace,
     event: Event | None = None,
-    kept: Mapping[str, Event] | None = None,
+    kept: Mapping[str, Event | None] | None = None,
 ) -> dict[str, Any]:
     """What the engine passes to templates, with the entry of `preview_entry` and the
     kept events of `preview_events`."""

@@ -128,6 +128,18 @@ def test_a_preview_shows_the_last_order_given_else_the_declared_example(tmp_path
     assert "Your last order FK-1 came to 120." in out
 
 
+def test_a_preview_of_a_contact_without_a_last_order(tmp_path: Path) -> None:
+    write_workspace(tmp_path)
+    journey = str(tmp_path / "journeys" / "cart.yaml")
+    contact = json.dumps({"id": "c2", "email": "b@example.com"})
+    code, out, err = run(
+        tmp_path, "preview", journey, "--step", "regular", "--contact", contact,
+        "--event", "last_order=none",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Your first order?" in out and "Last time" not in out
+
+
 def test_a_template_reading_an_undeclared_property_of_the_last_order_fails_at_its_line(
     tmp_path: Path,
 ) -> None:
