@@ -62,13 +62,14 @@ def preview_message(
     at: datetime,
     locale: str | None = None,
     event: Event | None = None,
-    kept: Mapping[str, Event] | None = None,
+    kept: Mapping[str, Event | None] | None = None,
 ) -> RenderedMessage:
     """What `journey preview` shows: the step rendered as it would be sent at `at`.
 
     `event` is the one that enrolled the contact; without it, the example payload
     the workspace declares for the trigger's event. `kept` are the events that
-    `wait_for ... as: NAME` steps matched, by NAME (else their examples).
+    `wait_for ... as: NAME` steps matched and latest events, by NAME (else their
+    examples; None: a contact without that latest event).
     """
     return workspace_renderer(workspace).render(
         template=step.template,

@@ -339,6 +339,14 @@ RETRIGGER_POLICIES: tuple[str, ...] = ("ignore", "restart", "refresh")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LatestEvent:
+    """`latest_events: {name: event}`: the contact's latest `event`, read as `events.<name>`."""
+
+    name: str
+    event: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """A compiled journey: what the engine runs. `plan_hash` names this version.
 
@@ -359,6 +367,7 @@ class Plan:
     audience: str | None = None
     reentry: Reentry = "never"
     retrigger: Retrigger = "ignore"
+    latest_events: tuple[LatestEvent, ...] = ()
     exit_when: tuple[ExitCondition, ...] = ()
     goal: Goal | None = None
     quiet_hours: QuietHours | Literal[False] | None = None

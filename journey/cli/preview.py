@@ -86,7 +86,8 @@ KEPT_EVENT_OPTION = re.compile(r"^(?P<name>[a-z][a-z0-9_]{0,62})=(?P<value>.*)$"
 
 
 def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, str]]:
-    """`--event JSON` (the entry) and `--event NAME=JSON` (what `wait_for ... as: NAME` kept)."""
+    """`--event JSON` (the entry) and `--event NAME=JSON` (`events.NAME`: what `wait_for ...
+    as: NAME` kept, or a latest event)."""
     entry: str | None = None
     kept: dict[str, str] = {}
     for value in values:
@@ -102,15 +103,26 @@ def split_event_options(values: tuple[str, ...]) -> tuple[str | None, dict[str, 
 
 def load_kept_events(
     values: dict[str, str], plan: Plan, workspace: Workspace, contact: Contact, at: datetime
-) -> dict[str, Event]:
-    """`--event NAME=…` for each wait_for with `as: NAME`: its event, checked like the entry."""
+) -> dict[str, Event | None]:
+    """`--event NAME=…` for each `events.NAME` (a wait_for's `as: NAME`, or a name in
+    `latest_events`): its event, checked like the entry; `NAME=none` for a latest
+    event previews a contact who has none."""
     kept = kept_event_names(plan)
-    events: dict[str, Event] = {}
+    latest = {item.name for item in plan.latest_events}
+    events: dict[str, Event | None] = {}
     for name, value in values.items():
         if name not in kept:
-            known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`)"
+            known = ", ".join(sorted(kept)) or "none (no wait_for has `as:`, no latest_events)"
             raise UsageError(f"--event {name}=…: journey {plan.journey_id} keeps {known}")
         option = f"--event {name}="
+        if value.strip() == "none":
+            if name not in latest:
+                raise UsageError(
+                    f"{option}none: `{name}` is what a wait_for kept, never none;"
+                    " only a latest event can be none"
+                )
+            events[name] = None
+            continue
         data = load_json_option(option, value)
         if isinstance(data, dict):
             data = {"name": kept[name], "contact_id": contact.id, **data}
@@ -186,7 +198,8 @@ def describe(
     "event_args",
     multiple=True,
     help="The entry event as JSON, or a file (default: the declared example);"
-    " NAME=JSON_OR_FILE gives the event a `wait_for` with `as: NAME` kept.",
+    " NAME=JSON_OR_FILE gives `events.NAME`: what a `wait_for` with `as: NAME` kept,"
+    " or the latest event `latest_events` names.",
 )
 @click.option("--locale", default=None, help="Render for this locale instead of the contact's.")
 @click.option("--at", "at_text", default=None, help="Render time, ISO with offset (default: now).")
@@ -207,8 +220,10 @@ def command(
     --event gives the event that enrolled the contact (`entry.*` in templates;
     its timestamp is `entry.timestamp`). Without it, the example payload that
     workspace.yaml declares for the trigger's event is used. --event NAME=…
-    (repeatable) gives the event that the `wait_for` with `as: NAME` matched
-    (`events.NAME.*`); without it, that event's declared example.
+    (repeatable) gives the event that the `wait_for` with `as: NAME` matched,
+    or the contact's latest event that `latest_events: {NAME: …}` reads
+    (`events.NAME.*`; `NAME=none` for a contact who has none); without it, that
+    event's declared example.
     --html OUT writes the HTML part of an email to OUT.
     """
     at = parse_at(at_text)

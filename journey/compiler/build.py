@@ -27,6 +27,7 @@ from journey.model import (
     ExitStep,
     Goal,
     InactivityTrigger,
+    LatestEvent,
     Plan,
     Reentry,
     ScheduleTrigger,
@@ -63,6 +64,10 @@ def build_plan(data: dict[str, Any], workspace: Workspace, *, source: str = "") 
             audience=data.get("audience"),
             reentry=_reentry(data.get("reentry"), trigger),
             retrigger=data.get("retrigger", "ignore"),
+            latest_events=tuple(
+                LatestEvent(name=name, event=event)
+                for name, event in (data.get("latest_events") or {}).items()
+            ),
             exit_when=tuple(_exit_condition(item) for item in data.get("exit_when") or ()),
             goal=_goal(goal) if isinstance(goal, dict) else None,
             quiet_hours=_optional_rule(

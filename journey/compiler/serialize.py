@@ -24,6 +24,7 @@ from journey.model import (
     FrequencyCap,
     Goal,
     InactivityTrigger,
+    LatestEvent,
     Plan,
     QuietHours,
     ScheduleTrigger,
@@ -68,6 +69,7 @@ _NESTED: dict[str, Any] = {
     "arms": None,  # resolved by the step kind below
     "updates": lambda items: tuple(AttributeUpdate(**item) for item in items),
     "exit_when": lambda items: tuple(ExitCondition(**item) for item in items),
+    "latest_events": lambda items: tuple(LatestEvent(**item) for item in items or ()),
     "goal": lambda value: _rebuild(Goal, value) if value else None,
     "quiet_hours": lambda value: QuietHours(**value) if isinstance(value, dict) else value,
     "frequency_cap": lambda value: (
@@ -130,7 +132,11 @@ def plan_hash(plan: Plan) -> str:
 
 # Keys added after plans were first stored, at their default: left out of the hash so
 # that a journey which does not use them keeps its version (and its contacts in flight).
-_PLAN_DEFAULTS_ADDED: dict[str, Any] = {"retrigger": "ignore", "tracking": None}
+_PLAN_DEFAULTS_ADDED: dict[str, Any] = {
+    "retrigger": "ignore",
+    "tracking": None,
+    "latest_events": [],
+}
 _STEP_DEFAULTS_ADDED: dict[str, Any] = {"as_name": None, "tracking": None}
 
 
@@ -156,7 +162,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     reentry = data["reentry"]
     fields["reentry"] = _duration(reentry) if isinstance(reentry, dict) else reentry
     fields["max_trigger_age"] = _duration(data["max_trigger_age"])
-    for key in ("exit_when", "goal", "quiet_hours", "frequency_cap"):
+    for key in ("exit_when", "latest_events", "goal", "quiet_hours", "frequency_cap"):
         fields[key] = _NESTED[key](data.get(key))
     return Plan(**fields)
 

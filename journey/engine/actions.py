@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from journey.engine.state import Enrollment, StepOutcome
 from journey.model import Contact, SendStep, SendVariant, WebhookStep
@@ -17,6 +19,8 @@ class Send:
     delivery_key: str
     variant: SendVariant | None = None  # the contact's variant, when the step has some
     detail: str = ""  # the channels passed over on the way to this one
+    # what the template reads as `events` (latest and kept events) at the moment of the step
+    events: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +37,7 @@ class SkipSend:
 class CallWebhook:
     step: WebhookStep
     delivery_key: str
+    events: Mapping[str, Any] = field(default_factory=dict, hash=False)  # as Send's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

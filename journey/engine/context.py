@@ -13,11 +13,20 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from journey.durations import parse_duration
-from journey.engine.state import Entry
+from journey.engine.state import Enrollment, Entry
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
-from journey.model import Contact, Duration, Event, FrequencyCap, Plan, QuietHours, SplitStep
+from journey.model import (
+    Contact,
+    Duration,
+    Event,
+    FrequencyCap,
+    LatestEvent,
+    Plan,
+    QuietHours,
+    SplitStep,
+)
 from journey.tracking.settings import TrackingSettings
 
 
@@ -29,6 +38,9 @@ class History(Protocol):
     def marketing_send_times(self, since: datetime) -> list[datetime]: ...
 
     def last_event_at(self, name: str, until: datetime) -> datetime | None: ...
+
+    def last_event(self, name: str, until: datetime) -> Event | None:
+        """The latest event of `name` at or before `until`, with its properties."""
 
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         """The earliest event of `name` at or after `since`, future ones included."""
@@ -148,7 +160,31 @@ class EvalScope:
     entry: Entry | None = None
     event: Event | None = None
     events: Mapping[str, Entry] = field(default_factory=dict)  # kept by `wait_for ... as:`
+    latest_events: tuple[LatestEvent, ...] = ()  # the plan's `latest_events:`
     _cache: dict[str, Any] | None = None
+    _event_data: dict[str, dict[str, Any] | None] | None = None
+
+    def retention_start(self) -> datetime:
+        """How far back history reaches: `has_event` and the latest events look no further."""
+        return subtract_duration(self.now, self.settings.event_retention, self.zone)
+
+    def event_data(self) -> dict[str, dict[str, Any] | None]:
+        """`events` as expressions, templates and webhook bodies read it: each latest
+        event the plan names (none when the contact has none within event_retention),
+        then what the enrollment's waits kept. Read from history once per scope, when
+        first asked for: a plan without `latest_events` costs nothing."""
+        if self._event_data is not None:
+            return self._event_data
+        found: dict[str, dict[str, Any] | None] = {}
+        if self.latest_events:
+            start = self.retention_start()
+            for latest in self.latest_events:
+                event = self.history.last_event(latest.event, self.now)
+                remembered = event is not None and event.timestamp >= start
+                found[latest.name] = _as_entry(event) if remembered and event else None
+        found.update({name: kept.as_context() for name, kept in self.events.items()})
+        self._event_data = found
+        return found
 
     def variables(self) -> dict[str, Any]:
         """Built once per scope: many expressions run against the same moment."""
@@ -160,7 +196,7 @@ class EvalScope:
         def since(within: Any) -> datetime:
             # Computed on use: most expressions never count events, and a segment
             # re-check builds this scope for every contact.
-            retention_start = subtract_duration(self.now, self.settings.event_retention, self.zone)
+            retention_start = self.retention_start()
             duration = _within(within)
             if duration is None:
                 return retention_start
@@ -176,7 +212,7 @@ class EvalScope:
             "contact": self.contact.as_values(self.settings.declared_attributes),
             "event": _event_values(self.event),
             "entry": self.entry.as_context() if self.entry else None,
-            "events": {name: kept.as_context() for name, kept in self.events.items()},
+            "events": self.event_data(),
             "now": self.now,
             "has_event": has_event,
             "event_count": event_count,
@@ -191,6 +227,37 @@ class EvalScope:
 
     def value(self, source: str) -> Any:
         return compile_expression(source).evaluate(self.variables())
+
+
+def enrollment_scope(
+    plan: Plan,
+    enrollment: Enrollment,
+    contact: Contact,
+    history: History,
+    now: datetime,
+    settings: EngineSettings,
+    *,
+    event: Event | None = None,
+) -> EvalScope:
+    """What an enrolled contact's expressions and messages read at `now`."""
+    return EvalScope(
+        contact=contact,
+        history=history,
+        now=now,
+        zone=contact_zone(contact, plan, settings),
+        settings=settings,
+        entry=enrollment.entry,
+        events=enrollment.events,
+        latest_events=plan.latest_events,
+        event=event,
+    )
+
+
+def _as_entry(event: Event) -> dict[str, Any]:
+    """A latest event as `events.NAME` shows it: the shape of `entry` and of kept events."""
+    return Entry(
+        name=event.name, timestamp=event.timestamp, properties=event.properties
+    ).as_context()
 
 
 def _event_values(event: Event | None) -> dict[str, Any] | None:

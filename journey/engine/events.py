@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from journey.engine.actions import Action, Convert, Exit, Record, Transition
-from journey.engine.context import EngineSettings, EvalScope, History, contact_zone
+from journey.engine.context import EngineSettings, EvalScope, History, enrollment_scope
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exit_when_holds, exited, goto
 from journey.errors import ExpressionError
@@ -28,17 +28,8 @@ def on_event(
     settings: EngineSettings,
 ) -> Transition:
     """exit_when, goal (also for ended enrollments), then wait_for; expression errors exit."""
-    zone = contact_zone(contact, plan, settings)
-    scope = EvalScope(
-        contact=contact,
-        history=history,
-        now=now,
-        zone=zone,
-        settings=settings,
-        entry=enrollment.entry,
-        events=enrollment.events,
-        event=event,
-    )
+    scope = enrollment_scope(plan, enrollment, contact, history, now, settings, event=event)
+    zone = scope.zone
     actions: list[Action] = []
     try:
         if enrollment.is_active and _exit_when_event(plan, scope, event):
@@ -118,15 +109,7 @@ def on_contact_change(
     """A changed contact may now match an exit_when expression."""
     if not enrollment.is_active:
         return Transition(enrollment=enrollment)
-    scope = EvalScope(
-        contact=contact,
-        history=history,
-        now=now,
-        zone=contact_zone(contact, plan, settings),
-        settings=settings,
-        entry=enrollment.entry,
-        events=enrollment.events,
-    )
+    scope = enrollment_scope(plan, enrollment, contact, history, now, settings)
     try:
         if exit_when_holds(plan, scope):
             return Transition(

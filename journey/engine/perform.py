@@ -76,16 +76,18 @@ def render_message(
     now: datetime,
     unsubscribe_link: str,
     variant: SendVariant | None = None,
+    events: Mapping[str, Any] | None = None,
 ) -> Message:
     """Render the step for the contact; raises RenderError.
 
     `unsubscribe_link` is the signed one-click URL, the same one the
     List-Unsubscribe header carries. A variant's `subject` replaces the
-    template's, rendered with the same context.
+    template's, rendered with the same context. `events` is what the engine's
+    scope reads as `events` at the step (EvalScope.event_data).
     """
     context = {
         "entry": enrollment.entry.as_context(),
-        "events": kept_events_context(enrollment),
+        "events": events or {},
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "unsubscribe_url": unsubscribe_link,
         "message_id": key,
@@ -145,11 +147,12 @@ def webhook_request(
     contact: Contact,
     key: str,
     now: datetime,
+    events: Mapping[str, Any] | None = None,
 ) -> WebhookRequest:
     context = {
         "contact": contact,
         "entry": enrollment.entry.as_context(),
-        "events": kept_events_context(enrollment),
+        "events": events or {},
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "now": now,
     }
@@ -221,8 +224,3 @@ def payload_of(item: Message | WebhookRequest) -> dict[str, Any]:
 
 
 __all__ = ["RenderError"]
-
-
-def kept_events_context(enrollment: Enrollment) -> dict[str, Any]:
-    """`events.NAME` in templates: what the enrollment's `wait_for ... as: NAME` matched."""
-    return {name: kept.as_context() for name, kept in enrollment.events.items()}

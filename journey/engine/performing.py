@@ -102,6 +102,7 @@ class PerformingMixin:
             now,
             link,
             variant=action.variant,
+            events=action.events,
         )
         tracking = self.settings.tracking
         if tracking is not None and tracks(tracking, plan, step, contact):
@@ -140,7 +141,14 @@ class PerformingMixin:
         step = action.step
         try:
             request = webhook_request(
-                self.renderer, plan, step, enrollment, contact, action.delivery_key, now
+                self.renderer,
+                plan,
+                step,
+                enrollment,
+                contact,
+                action.delivery_key,
+                now,
+                events=action.events,
             )
         except RenderError as exc:
             return fail(enrollment, step.id, str(exc), now)

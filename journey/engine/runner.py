@@ -67,6 +67,9 @@ class StoreHistory:
     def last_event_at(self, name: str, until: datetime) -> datetime | None:
         return self.store.last_event_at(self.contact_id, name, until)
 
+    def last_event(self, name: str, until: datetime) -> Event | None:
+        return self.store.last_event(self.contact_id, name, until)
+
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         return self.store.first_event_at(self.contact_id, name, since)
 

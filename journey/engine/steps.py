@@ -21,7 +21,7 @@ from journey.engine.actions import (
     Transition,
 )
 from journey.engine.buckets import split_bucket
-from journey.engine.context import EngineSettings, EvalScope, History, contact_zone
+from journey.engine.context import EngineSettings, EvalScope, History, enrollment_scope
 from journey.engine.send_choice import choose_channel, variant_for
 from journey.engine.sends import Gate, gate_send
 from journey.engine.state import Enrollment, StepOutcome, delivery_key
@@ -112,16 +112,7 @@ def advance(
         return Transition(enrollment=enrollment)
     if enrollment.step_id == END:
         return exit_transition(enrollment, "completed", now)
-    zone = contact_zone(contact, plan, settings)
-    scope = EvalScope(
-        contact=contact,
-        history=history,
-        now=now,
-        zone=zone,
-        settings=settings,
-        entry=enrollment.entry,
-        events=enrollment.events,
-    )
+    scope = enrollment_scope(plan, enrollment, contact, history, now, settings)
     try:
         step = plan.step(enrollment.step_id)
     except KeyError:
@@ -189,7 +180,8 @@ def _run(plan: Plan, step: Step, enrollment: Enrollment, scope: EvalScope) -> Tr
     if isinstance(step, WebhookStep):
         key = delivery_key(enrollment.id, step.id, enrollment.occurrence(step.id))
         moved = goto(enrollment, step.next, now)
-        return Transition(enrollment=moved, actions=(CallWebhook(step=step, delivery_key=key),))
+        call = CallWebhook(step=step, delivery_key=key, events=scope.event_data())
+        return Transition(enrollment=moved, actions=(call,))
     assert isinstance(step, ExitStep)
     return exit_transition(enrollment, step.reason, now, Record(step_id=step.id, outcome="done"))
 
@@ -249,7 +241,13 @@ def _send(plan: Plan, step: SendStep, enrollment: Enrollment, scope: EvalScope) 
         return Transition(
             enrollment=moved,
             actions=(
-                Send(step=choice.step, delivery_key=key, variant=variant, detail=choice.detail),
+                Send(
+                    step=choice.step,
+                    delivery_key=key,
+                    variant=variant,
+                    detail=choice.detail,
+                    events=scope.event_data(),
+                ),
                 Record(step_id=step.id, outcome="sent", detail=detail),
             ),
         )

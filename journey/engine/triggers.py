@@ -52,6 +52,7 @@ def scope_for(
         settings=settings,
         event=event,
         entry=entry,
+        latest_events=plan.latest_events,
     )
 
 

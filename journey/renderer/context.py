@@ -4,8 +4,9 @@ The engine builds the real one from the enrollment; previews make up an entry
 so that what a marketer sees matches what a contact would get. The entry is the
 event given (`journey preview --event`), else the example payload the workspace
 declares for the trigger's event (`events: {NAME: {example: …}}`), at the
-preview's instant. `events.NAME`, what a `wait_for ... as: NAME` kept, is made
-up the same way: the event given (`--event NAME=…`), else its declared example.
+preview's instant. `events.NAME`, what a `wait_for ... as: NAME` kept or the
+latest event `latest_events` names, is made up the same way: the event given
+(`--event NAME=…`), else its declared example.
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ def preview_entry(
 
 
 def kept_event_names(plan: Plan) -> dict[str, str]:
-    """`as:` name -> the event its `wait_for` keeps (the first wait of a name wins)."""
+    """`events.NAME` -> its event: the `as:` of a `wait_for` (the first wait of a name
+    wins), then the plan's `latest_events`."""
     kept: dict[str, str] = {}
     for step in plan.steps:
         if isinstance(step, WaitForStep) and step.as_name:
             kept.setdefault(step.as_name, step.event)
+    for latest in plan.latest_events:
+        kept.setdefault(latest.name, latest.event)
     return kept
 
 
@@ -47,13 +51,16 @@ def preview_events(
     kept: Mapping[str, str],
     workspace: Workspace,
     at: datetime,
-    given: Mapping[str, Event] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """`events` as templates see it: each kept name, from `given` or the event's example."""
-    found: dict[str, dict[str, Any]] = {}
+    given: Mapping[str, Event | None] | None = None,
+) -> dict[str, dict[str, Any] | None]:
+    """`events` as templates see it: each kept name, from `given` or the event's example;
+    a name given as None reads as none (a contact without that latest event)."""
+    found: dict[str, dict[str, Any] | None] = {}
     for name, event_name in kept.items():
         event = (given or {}).get(name)
-        if event is not None:
+        if given is not None and name in given and event is None:
+            found[name] = None
+        elif event is not None:
             found[name] = {
                 "name": event.name,
                 "timestamp": event.timestamp,
@@ -70,7 +77,7 @@ def preview_context(
     at: datetime,
     workspace: Workspace,
     event: Event | None = None,
-    kept: Mapping[str, Event] | None = None,
+    kept: Mapping[str, Event | None] | None = None,
 ) -> dict[str, Any]:
     """What the engine passes to templates, with the entry of `preview_entry` and the
     kept events of `preview_events`."""

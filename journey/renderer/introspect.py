@@ -70,6 +70,10 @@ class TemplateFacts:
     entry_properties: dict[str, int] = field(default_factory=dict)  # entry.properties.X -> line
     # `events.NAME` -> line, and `events.NAME.properties.X` as "NAME.X" -> line
     kept_events: dict[str, int] = field(default_factory=dict)
+    # `events.NAME` read into (`.properties`, `.timestamp`, `.name`) -> first line, and
+    # the names an `{% if %}`, a conditional expression or the left of `and`/`or` tests
+    event_reads: dict[str, int] = field(default_factory=dict)
+    event_tests: frozenset[str] = frozenset()
     references: tuple[tuple[str, int], ...] = ()  # (template name, line)
     reference_verbs: tuple[str, ...] = ()  # "extended", "included" or "imported", per reference
     messages: tuple[UsedMessage, ...] = ()
@@ -122,6 +126,8 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         contact_attributes=_contact_attributes(tree),
         entry_properties=_entry_properties(tree),
         kept_events=_kept_events(tree),
+        event_reads=_event_reads(tree),
+        event_tests=_event_tests(tree),
         references=tuple((name, line) for name, line, _verb in _references(tree)),
         reference_verbs=tuple(verb for _name, _line, verb in _references(tree)),
         messages=tuple(_messages(tree)),
@@ -241,6 +247,62 @@ def _kept_events(tree: nodes.Template) -> dict[str, int]:
         ):
             found.setdefault(f"{kept.attr}.{node.attr}", node.lineno)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class EventUse:
+    """What a template reads of `events`: see the TemplateFacts fields of these names."""
+
+    kept_events: dict[str, int]
+    event_reads: dict[str, int]
+    event_tests: frozenset[str]
+
+
+def event_use_of_string(templates_dir: Path, source: str) -> EventUse | None:
+    """`events` as a template string reads it (a webhook body's value); None if it does not
+    parse (the render of the body reports that)."""
+    try:
+        tree = environment_for(str(templates_dir)).parse(source)
+    except (TemplateError, RecursionError, MemoryError):
+        return None
+    return EventUse(
+        kept_events=_kept_events(tree),
+        event_reads=_event_reads(tree),
+        event_tests=_event_tests(tree),
+    )
+
+
+def _event_holder(node: nodes.Node) -> str | None:
+    """`events.NAME` -> "NAME"."""
+    if (
+        isinstance(node, nodes.Getattr)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "events"
+    ):
+        return node.attr
+    return None
+
+
+def _event_reads(tree: nodes.Template) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for node in tree.find_all(nodes.Getattr):
+        name = _event_holder(node.node)
+        if name is not None:
+            found.setdefault(name, node.lineno)
+    return found
+
+
+def _event_tests(tree: nodes.Template) -> frozenset[str]:
+    tests: list[nodes.Node] = [node.test for node in tree.find_all(nodes.If)]
+    tests += [node.test for node in tree.find_all(nodes.CondExpr)]
+    tests += [node.left for node in tree.find_all((nodes.And, nodes.Or))]  # `x and x.y`
+    found = set()
+    for test in tests:
+        for node in [test, *test.find_all(nodes.Getattr)]:
+            name = _event_holder(node)
+            if name is not None:
+                found.add(name)
+    return frozenset(found)
 
 
 _VERBS = {nodes.Extends: "extended", nodes.Include: "included"}

@@ -138,6 +138,13 @@ class StateStore(ShardFires, ResultReads, ABC):
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
 
     @abstractmethod
+    def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:
+        """The contact's latest event of `name` at or before `until`, properties and all.
+
+        Of events at the same instant, the one received last (then the greatest id).
+        """
+
+    @abstractmethod
     def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
         """The earliest event of `name` for the contact at or after `since` (future ones too)."""
 

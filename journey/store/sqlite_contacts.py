@@ -99,6 +99,15 @@ class SQLiteContacts(SQLiteErasure):
         )
         return codec.from_ts(row[0]) if row else None
 
+    def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:
+        row = self._one(
+            "SELECT id, contact_id, name, timestamp, received_at, properties FROM events"
+            " WHERE contact_id = ? AND name = ? AND timestamp <= ?"
+            " ORDER BY timestamp DESC, received_at DESC, id DESC LIMIT 1",
+            (contact_id, name, codec.ts(until)),
+        )
+        return codec.event_from_row(row) if row else None
+
     def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
         row = self._one(
             "SELECT MIN(timestamp) FROM events WHERE contact_id = ? AND name = ?"

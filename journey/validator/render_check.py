@@ -24,6 +24,7 @@ from journey.model import SendVariant
 from journey.renderer.context import preview_events, render_context
 from journey.renderer.render import MessageKind
 from journey.samples import sample_contacts
+from journey.validator.kept_events import kept_events
 from journey.workspace import Workspace
 
 SEND_RENDER = "send-render"
@@ -207,10 +208,5 @@ def _entry_event(data: dict[str, Any]) -> str | None:
 
 
 def _kept_events(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """(`as:` name, event) of the journey's `wait_for` steps, for `events.NAME`."""
-    kept: dict[str, str] = {}
-    for step in data.get("steps") or ():
-        wait = step.get("wait_for") if isinstance(step, dict) else None
-        if isinstance(wait, dict) and isinstance(wait.get("as"), str):
-            kept.setdefault(wait["as"], str(wait.get("event")))
-    return tuple(kept.items())
+    """(name, event) of each `events.NAME`: `as:` on a wait_for, or `latest_events:`."""
+    return tuple((name, held.event or "") for name, held in kept_events(data).kept.items())

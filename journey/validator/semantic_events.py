@@ -44,6 +44,8 @@ def event_name_sites(data: dict[str, object]) -> list[tuple[JsonPath, str]]:
     for view in steps(data):
         if view.action == "wait_for":
             _add(sites, (*view.body_path, "event"), mapping(view.body).get("event"))
+    for name, event in mapping(data.get("latest_events")).items():
+        _add(sites, ("latest_events", name), event)
     return sites
 
 

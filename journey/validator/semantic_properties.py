@@ -3,7 +3,9 @@
 When workspace.yaml declares an event's properties, `entry.properties.coupon_code`
 for a property the declaration does not list reads as nothing at send time (or
 fails a template), and `event.properties.score >= '9'` compares a number with
-text; both are reported where they are written.
+text; both are reported where they are written. The type check covers every
+holder of event data: `entry`, `event`, and each `events.NAME` (kept by a wait or
+declared by `latest_events`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from jinja2 import nodes
 from journey.event_types import fits_type, type_of
 from journey.expressions import ExpressionSyntaxError, referenced_names, syntax_tree
 from journey.tracking.hits import PROPERTIES as TRACKED_PROPERTIES
+from journey.validator.kept_events import KeptEvents, kept_events
 from journey.validator.semantic_context import Checker, mapping
 from journey.validator.semantic_expr import ExpressionSite, expression_sites
 from journey.validator.suggest import did_you_mean, listing, sentence
@@ -52,6 +55,7 @@ def declared_properties(checker: Checker, event: str | None) -> dict[str, str] |
 
 def check_event_properties(checker: Checker) -> None:
     entry = entry_event(checker.data)
+    kept = kept_events(checker.data)
     for site in expression_sites(checker.data):
         try:
             names = referenced_names(site.source)
@@ -64,7 +68,7 @@ def check_event_properties(checker: Checker) -> None:
                 check_reference(checker, site, "entry", entry, rest)
             elif root == "event" and rest and site.event_scope:
                 check_reference(checker, site, "event", site.event, rest)
-        _check_comparisons(checker, site, tree, entry)
+        _check_comparisons(checker, site, tree, entry, kept)
 
 
 def check_reference(
@@ -110,8 +114,9 @@ def check_reference(
 
 
 def _check_comparisons(
-    checker: Checker, site: ExpressionSite, tree: nodes.Expr, entry: str | None
+    checker: Checker, site: ExpressionSite, tree: nodes.Expr, entry: str | None, kept: KeptEvents
 ) -> None:
+    sources = _event_sources(site, entry, kept)
     top = [tree] if isinstance(tree, nodes.Compare) else []
     for compare in [*top, *tree.find_all(nodes.Compare)]:
         sides = [compare.expr, *(op.expr for op in compare.ops)]
@@ -120,26 +125,37 @@ def _check_comparisons(
                 continue
             for ref, other in ((left, right), (right, left)):
                 if isinstance(other, nodes.Const) and other.value is not None:
-                    _check_type(checker, site, ref, other.value, entry)
+                    _check_type(checker, site, ref, other.value, sources)
+
+
+def _event_sources(site: ExpressionSite, entry: str | None, kept: KeptEvents) -> dict[str, str]:
+    """Every holder of event data an expression can read -> the event whose declaration
+    types it: `entry`, `event` where one is matched, and each `events.NAME`."""
+    sources = {f"events.{name}": held.event for name, held in kept.kept.items()}
+    sources["entry"] = entry
+    if site.event_scope:
+        sources["event"] = site.event
+    return {holder: event for holder, event in sources.items() if event is not None}
 
 
 def _check_type(
-    checker: Checker, site: ExpressionSite, ref: nodes.Node, value: object, entry: str | None
+    checker: Checker,
+    site: ExpressionSite,
+    ref: nodes.Node,
+    value: object,
+    sources: Mapping[str, str],
 ) -> None:
     path = _property_path(ref)
-    if path is None:
+    if path is None or path[0] not in sources:
         return
-    root, name = path
-    if root == "event" and not site.event_scope:
-        return
-    event = entry if root == "entry" else site.event
-    types = declared_properties(checker, event)
+    holder, name = path
+    types = declared_properties(checker, sources[holder])
     kind = types.get(name) if types else None
     if kind is None or kind in ("date", "datetime") or fits_type(value, kind):
         return
     checker.add(
         PROPERTY_TYPE,
-        f"`{root}.properties.{name}` is declared {kind} but is compared with {type_of(value)}"
+        f"`{holder}.properties.{name}` is declared {kind} but is compared with {type_of(value)}"
         f" ({value!r})",
         site.path,
         hint=f"Compare it with a {kind}, e.g. without quotes around a number.",
@@ -147,7 +163,8 @@ def _check_type(
 
 
 def _property_path(node: nodes.Node) -> tuple[str, str] | None:
-    """`entry.properties.total` -> ("entry", "total")."""
+    """`entry.properties.total` -> ("entry", "total"); `events.survey.properties.score`
+    -> ("events.survey", "score")."""
     if isinstance(node, nodes.Getattr):
         name = node.attr
     elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
@@ -157,7 +174,21 @@ def _property_path(node: nodes.Node) -> tuple[str, str] | None:
     holder = node.node
     if not (isinstance(holder, nodes.Getattr) and holder.attr == "properties"):
         return None
-    base = holder.node
-    if isinstance(base, nodes.Name) and base.name in ("entry", "event") and isinstance(name, str):
-        return base.name, name
+    base = _holder_name(holder.node)
+    return (base, name) if base is not None and isinstance(name, str) else None
+
+
+def _holder_name(node: nodes.Node) -> str | None:
+    """`entry`, `event`, or `events.NAME` (by attribute or by a constant key)."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        key: object = node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        key = node.arg.value
+    else:
+        return None
+    inner = node.node
+    if isinstance(inner, nodes.Name) and inner.name == "events" and isinstance(key, str):
+        return f"events.{key}"
     return None

@@ -142,3 +142,20 @@ def test_an_auto_winner_compiles_round_trips_and_is_behaviour() -> None:
     assert plan.plan_hash != plain.plan_hash
     # a split without one keeps the plan hash it had before auto_winner existed
     assert "auto_winner" not in str(plan_to_dict(plain))
+
+
+def test_latest_events_compile_round_trip_and_are_behaviour() -> None:
+    plain = compiled()
+    text = JOURNEY.replace(
+        "quiet_hours: off\n", "quiet_hours: off\nlatest_events: { last_order: order_placed }\n"
+    )
+    plan = compiled(text)
+    assert [(latest.name, latest.event) for latest in plan.latest_events] == [
+        ("last_order", "order_placed")
+    ]
+    assert plan_from_dict(plan_to_dict(plan)) == plan
+    assert plan.plan_hash != plain.plan_hash
+    # a plan stored before latest_events existed reads back without any
+    stored = plan_to_dict(plain)
+    del stored["latest_events"]
+    assert plan_from_dict(stored) == plain

@@ -1,9 +1,11 @@
-"""Later events are data (`wait_for ... as:`) and a trigger that fires again (`retrigger:`)."""
+"""Later events are data (`wait_for ... as:`, `latest_events:`) and a trigger that fires again
+(`retrigger:`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from journey.localtime import parse_instant as at
 from journey.model import (
@@ -12,14 +14,16 @@ from journey.model import (
     BranchArm,
     BranchStep,
     Duration,
+    Event,
     EventTrigger,
+    LatestEvent,
     Plan,
     SendStep,
     UpdateStep,
     WaitForStep,
     WaitStep,
 )
-from tests.engine.engine_world import World
+from tests.engine.engine_world import StubRenderer, World
 
 DAY = Duration(calendar_days=1, text="1d")
 
@@ -145,3 +149,107 @@ def test_ignore_keeps_the_first_entry_and_its_timer(world: World) -> None:
     assert world.sends("c1") == [("remind", at("2026-03-03T08:00:00Z"))]
     latest = world.store.latest_enrollment("cart", "c1")
     assert latest is not None and latest.entry.properties == {"total": 10}
+
+
+# ------------------------------------------------------------ latest events
+
+
+class ContextRecorder(StubRenderer):
+    """The stub renderer, noting what each message's template saw as `events`."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], Any] = {}
+
+    def render(self, **kwargs: Any) -> Any:
+        self.seen[(kwargs["contact"].id, kwargs["template"])] = kwargs["context"]["events"]
+        return super().render(**kwargs)
+
+
+def winback_plan() -> Plan:
+    """A cart reminder that reads the customer's last order, as `latest_events` declares."""
+    return Plan(
+        journey_id="winback",
+        name="Win back",
+        kind="reactivation",
+        trigger=EventTrigger(event="cart_abandoned"),
+        latest_events=(LatestEvent(name="last_order", event="order_placed"),),
+        steps=(
+            BranchStep(
+                id="by-last-order",
+                next="regular",
+                arms=(
+                    BranchArm(
+                        condition="events.last_order and events.last_order.properties.total >= 300",
+                        goto="big-spender",
+                    ),
+                ),
+            ),
+            SendStep(id="big-spender", next="settle", channel="email", template="cart/vip"),
+            SendStep(id="regular", next="settle", channel="email", template="cart/reminder"),
+            WaitStep(id="settle", next="remember", duration=DAY),
+            UpdateStep(
+                id="remember",
+                next=END,
+                updates=(
+                    AttributeUpdate(
+                        attribute="last_order_total",
+                        expr="events.last_order.properties.total if events.last_order else 0",
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def order(world: World, contact_id: str, event_id: str, when: datetime, total: float) -> None:
+    """An order in the contact's history (stored, enrolling nobody)."""
+    world.store.add_event(
+        Event(
+            id=event_id,
+            name="order_placed",
+            contact_id=contact_id,
+            timestamp=when,
+            received_at=when,
+            properties={"order_id": event_id, "total": total},
+        )
+    )
+
+
+def test_a_journey_branches_on_the_latest_order_and_records_it_in_an_update(
+    world: World,
+) -> None:
+    recorder = ContextRecorder()
+    world.renderer = recorder
+    world.load(winback_plan())
+    now = world.clock.now()
+    for contact_id in ("c1", "c2", "c3", "c4"):
+        world.contact(id=contact_id)
+    order(world, "c1", "o-11", now - timedelta(days=60), 120)
+    order(world, "c1", "o-12", now - timedelta(days=20), 389)  # the latest: a big one
+    order(world, "c2", "o-21", now - timedelta(days=60), 450)
+    order(world, "c2", "o-22", now - timedelta(days=20), 80)  # the latest: a small one
+    order(world, "c4", "o-41", now - timedelta(days=500), 990)  # older than event_retention
+    for contact_id in ("c1", "c2", "c3", "c4"):
+        world.event("cart_abandoned", contact_id)
+    world.advance(timedelta(hours=6))
+    world.event(
+        "order_placed", "c2", order_id="o-23", total=510
+    )  # after the send, before the update
+    world.finish(timedelta(days=2))
+
+    assert [step for step, _ in world.sends("c1")] == ["big-spender"]
+    assert [step for step, _ in world.sends("c2")] == ["regular"]
+    assert [step for step, _ in world.sends("c3")] == ["regular"]  # never ordered: none
+    assert [step for step, _ in world.sends("c4")] == ["regular"]  # forgotten by retention
+    seen = recorder.seen[("c1", "cart/vip")]["last_order"]
+    assert seen["name"] == "order_placed"
+    assert seen["timestamp"] == now - timedelta(days=20)
+    assert seen["properties"] == {"order_id": "o-12", "total": 389}
+    assert recorder.seen[("c3", "cart/reminder")] == {"last_order": None}
+    totals = {}
+    for contact_id in ("c1", "c2", "c3", "c4"):
+        contact = world.store.get_contact(contact_id)
+        assert contact is not None
+        totals[contact_id] = contact.attributes["last_order_total"]
+    # each step reads the latest order at its own moment: c2's new order reached the update
+    assert totals == {"c1": 389, "c2": 510, "c3": 0, "c4": 0}

@@ -20,7 +20,7 @@ from journey.engine.context import EngineSettings
 from journey.engine.triggers import scope_for
 from journey.errors import ExpressionError
 from journey.localtime import parse_instant
-from journey.model import Contact, Duration, Plan, SegmentTrigger
+from journey.model import Contact, Duration, Event, Plan, SegmentTrigger
 from tests.engine.engine_world import World
 from tests.engine.test_triggers import plan
 
@@ -58,6 +58,10 @@ class ListHistory:
 
     def first_event_at(self, name: str, since: datetime) -> datetime | None:
         return min((t for t in self.times if t >= since), default=None)
+
+    def last_event(self, name: str, until: datetime) -> Event | None:
+        at = self.last_event_at(name, until)
+        return Event(id=f"{name}@{at}", name=name, contact_id="c", timestamp=at) if at else None
 
 
 @st.composite

@@ -118,6 +118,16 @@ class PostgresContacts(PostgresErasure):
         )
         return pg.utc(row[0]) if row else None
 
+    def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:
+        # events_contact_name_ts of each monthly partition, read backwards from `until`
+        row = self._one(
+            "SELECT id, contact_id, name, timestamp, received_at, properties FROM events"
+            " WHERE contact_id = %s AND name = %s AND timestamp <= %s"
+            " ORDER BY timestamp DESC, received_at DESC, id DESC LIMIT 1",
+            (contact_id, name, until),
+        )
+        return pg.event_from_row(row) if row else None
+
     def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
         row = self._one(
             "SELECT MIN(timestamp) FROM events WHERE contact_id = %s AND name = %s"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
-from tests.store.contract.records import T0, contact, event
+from tests.store.contract.records import MINUTE, T0, contact, event
 
 
 def test_a_contact_round_trips_and_is_replaced_whole(store: StateStore) -> None:
@@ -88,3 +88,40 @@ def test_a_transaction_that_raises_writes_nothing(store: StateStore) -> None:
     except RuntimeError:
         pass
     assert store.get_contact("c9") is None
+
+
+def test_the_latest_event_of_a_name_is_read_back_whole(store: StateStore) -> None:
+    # January, March and April: on PostgreSQL three monthly partitions
+    first = replace(
+        event("o1", name="order_placed", at=T0 - timedelta(days=40)), properties={"total": 120}
+    )
+    later = replace(
+        event("o2", name="order_placed", at=T0 + timedelta(days=3)),
+        properties={"total": 389.5, "bags": 3, "items": [{"sku": "ETH-250"}]},
+    )
+    future = event("o3", name="order_placed", at=T0 + timedelta(days=40))
+    store.add_events([first, later, future, event("x1", name="opened", at=T0 + timedelta(days=4))])
+    store.add_event(event("o9", contact_id="c2", name="order_placed", at=T0 + timedelta(days=5)))
+
+    found = store.last_event("c1", "order_placed", T0 + timedelta(days=4))
+    assert found is not None
+    assert (found.id, found.name, found.contact_id) == ("o2", "order_placed", "c1")
+    assert found.timestamp == T0 + timedelta(days=3)
+    assert found.properties == {"total": 389.5, "bags": 3, "items": [{"sku": "ETH-250"}]}
+    assert store.last_event("c1", "order_placed", T0 + timedelta(days=3)) == found  # `until` counts
+    before = store.last_event("c1", "order_placed", T0 - MINUTE)
+    assert before is not None and before.id == "o1"
+    assert store.last_event("c1", "order_placed", T0 - timedelta(days=41)) is None
+    assert store.last_event("c1", "cart_abandoned", T0 + timedelta(days=30)) is None
+    assert store.last_event("nobody", "order_placed", T0 + timedelta(days=30)) is None
+
+
+def test_of_latest_events_at_one_instant_the_one_received_last_wins(store: StateStore) -> None:
+    store.add_events(
+        [
+            replace(event("a", name="order_placed"), received_at=T0 + MINUTE),
+            replace(event("b", name="order_placed"), received_at=T0),
+        ]
+    )
+    found = store.last_event("c1", "order_placed", T0)
+    assert found is not None and found.id == "a"
