@@ -48,6 +48,7 @@ def sent_keys(root: Path) -> list[str]:
     return [str(record["delivery_key"]) for record in records]
 
 
+@pytest.mark.soak
 @pytest.mark.timeout(900)  # two demos and three commands, on a loaded shared machine
 def test_two_workers_run_the_demo_journeys_and_send_every_message_once(
     tmp_path: Path, backend: PostgresBackend

@@ -6,6 +6,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from tests.acceptance.test_simulate import EXAMPLES, simulate
 
 START = "2026-03-02T07:00:00Z"
@@ -65,6 +67,7 @@ def _counts(result: dict) -> dict[str, int]:
     return flat
 
 
+@pytest.mark.soak
 def test_the_full_runs_counts_fall_inside_the_samples_intervals(tmp_path: Path) -> None:
     contacts = mixed_population(tmp_path, 5000)
     full = _run(contacts)

@@ -75,6 +75,7 @@ class Poster(threading.Thread):
             time.sleep(0.05)
 
 
+@pytest.mark.soak
 @pytest.mark.timeout(230)
 def test_a_postgres_restart_under_load_loses_nothing_acknowledged_and_sends_nothing_twice(
     tmp_path: Path, cluster: PrivatePostgres, smtp: SmtpTestServer

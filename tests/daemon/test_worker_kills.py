@@ -48,6 +48,7 @@ def outbox_records(root: Path) -> list[dict[str, str]]:
 
 # CPU-bound (4,000 sends, 23 process starts; 78 s of CPU besides PostgreSQL's): 307 s at
 # load 10-16 on 2 cores, so its own bound, above the suite's 240 s
+@pytest.mark.soak
 @pytest.mark.timeout(400)
 def test_twenty_kills_of_three_workers_lose_nothing_and_repeat_no_delivery(
     tmp_path: Path, database: str
