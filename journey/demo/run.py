@@ -27,7 +27,8 @@ from journey.daemon.service import Daemon, DaemonOptions
 from journey.demo.population import TimedRecord, contacts, timeline
 from journey.demo.report import render_summary
 from journey.demo.store import fresh_postgres, fresh_sqlite, mark_as_demo
-from journey.demo.workers import DemoWorkers, WorkerSpec
+from journey.demo.workers import ANSWER_SECONDS, DemoWorkers, WorkerSpec
+from journey.errors import StoreError
 from journey.ingest import parse_event
 from journey.logsetup import LogFormat
 from journey.model import Duration
@@ -41,6 +42,7 @@ TRIALS = 72
 # re-checks them at once; the demo spares itself the hourly safety-net scan.
 SEGMENT_RECHECK = Duration(seconds=6 * 3600, text="6h")
 IDLE_STEP = timedelta(minutes=15)
+_IDLE_ROUND_SECONDS = 0.2  # a shard between holders is taken over within a lease (15-20 s)
 OVERRIDES: dict[str, Any] = {"segment_recheck": SEGMENT_RECHECK}
 
 
@@ -179,7 +181,32 @@ class _Workers:
         self.location = shown(spec.database)
 
     def tick(self, now: datetime) -> None:
-        self.workers.tick(now)
+        """Rounds until the store holds nothing due at `now`, not only until a round was idle.
+
+        A round can find nothing while work is due: a shard between holders (its
+        lease ran out under load, the other worker not yet took it) or a worker
+        backing off a slow database. Moving the clock on then would do that work
+        later than one daemon does, and the demo's outcome would differ from it.
+        """
+        deadline = time.monotonic() + ANSWER_SECONDS
+        while True:
+            self.workers.tick(now)
+            waiting = self._due_at(now)
+            if waiting is None:
+                return
+            if time.monotonic() > deadline:
+                raise StoreError(
+                    f"work due at {now.isoformat()} ({waiting}) was not done by any demo "
+                    f"worker within {ANSWER_SECONDS:.0f} s; their logs are above"
+                )
+            time.sleep(_IDLE_ROUND_SECONDS)
+
+    def _due_at(self, now: datetime) -> str | None:
+        """What is still due at `now` in the shared store, or None."""
+        if self.store.inbox_size():
+            return "inbox items"
+        due = self.store.next_due_at(self.running)
+        return f"due {due.isoformat()}" if due is not None and due <= now else None
 
     def stop(self) -> list[tuple[str, int, int]]:
         return self.workers.stop()
