@@ -150,20 +150,36 @@ def _events(
     elif isinstance(trigger, InactivityTrigger):  # the last one long enough ago to fire soon
         span = trigger.for_.approx_seconds()
         event(trigger.event, start - timedelta(seconds=span - rng.randrange(WINDOW_DAYS * 86_400)))
+    wheres = _wait_conditions(plan)
+    waited = {step.event for step in plan.steps if isinstance(step, WaitForStep)}
+    history = {latest.event for latest in plan.latest_events} - waited  # only read as data
     for name, chance in _behaviour(plan).items():
         times = 1 + (rng.random() < chance) + (rng.random() < chance)  # event_count >= 2 too
         if rng.random() < chance:
             for _ in range(times):
-                event(name, entry + timedelta(seconds=rng.randrange(14 * 86_400)))
+                offset = timedelta(seconds=rng.randrange(14 * 86_400))
+                at = entry - offset * 4 if name in history else entry + offset  # before entry
+                event(name, at, wheres.get(name))
+    return found
+
+
+def _wait_conditions(plan: Plan) -> dict[str, str]:
+    """The `where` of the first wait for each event: its events are drawn to usually pass it."""
+    found: dict[str, str] = {}
+    for step in plan.steps:
+        if isinstance(step, WaitForStep) and step.where:
+            found.setdefault(step.event, step.where)
     return found
 
 
 def _behaviour(plan: Plan) -> dict[str, float]:
-    """Events the journey reacts to, with how likely a contact is to cause each."""
+    """Events the journey reacts to or reads, with how likely a contact is to cause each."""
     chances: dict[str, float] = {}
     for step in plan.steps:
         if isinstance(step, WaitForStep):
             chances[step.event] = 0.35
+    for latest in plan.latest_events:  # read as data: most contacts have one
+        chances.setdefault(latest.event, 0.6)
         if isinstance(step, BranchStep):
             for arm in step.arms:
                 for name in _EVENT_CALL.findall(arm.condition):
