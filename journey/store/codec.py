@@ -61,10 +61,40 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         locale=row[3],
         timezone=row[4],
         created_at=from_ts(row[5]),
-        consent=json.loads(row[6]),
+        consent=_choices(row[6]),
         attributes=json.loads(row[7]),
-        topics=json.loads(row[8]),
+        topics=_choices(row[8]),
     )
+
+
+# Consent and topics texts repeat from contact to contact (a few opt-in patterns): each
+# distinct text is decoded once and every contact gets its own copy of the result.
+_CHOICES: dict[str, dict[str, Any]] = {}
+_CHOICES_KEPT = 4096
+
+
+def _choices(text: str) -> Any:
+    """A contact's consent ({kind: bool}) or topics ({topic: {kind: bool}}), decoded."""
+    kept = _CHOICES.get(text)
+    if kept is None:
+        value = json.loads(text)
+        if len(_CHOICES) >= _CHOICES_KEPT or not _plain_choices(value):
+            return value
+        _CHOICES[text] = kept = value
+    return {k: dict(v) if type(v) is dict else v for k, v in kept.items()}
+
+
+def _plain_choices(value: Any) -> bool:
+    """A dict of booleans, or of dicts of booleans: copied whole by `_choices`."""
+    if type(value) is not dict:
+        return False
+    for inner in value.values():
+        if type(inner) is dict:
+            if any(type(v) is not bool for v in inner.values()):
+                return False
+        elif type(inner) is not bool:
+            return False
+    return True
 
 
 def event_row(event: Event) -> tuple[Any, ...]:
