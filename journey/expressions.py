@@ -131,9 +131,13 @@ def compile_expression(source: str) -> CompiledExpression:
 
 def _contact_attribute(expr: nodes.Expr) -> str | None:
     """NAME when `expr` is exactly `contact.NAME`, else None."""
-    if isinstance(expr, nodes.Getattr) and isinstance(expr.node, nodes.Name):
-        if expr.node.name == "contact" and expr.node.ctx == "load":
-            return str(expr.attr)
+    if (
+        isinstance(expr, nodes.Getattr)
+        and isinstance(expr.node, nodes.Name)
+        and expr.node.name == "contact"
+        and expr.node.ctx == "load"
+    ):
+        return str(expr.attr)
     return None
 
 

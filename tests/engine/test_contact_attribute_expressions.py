@@ -50,7 +50,8 @@ def _engine_answer(contact: Contact, source: str) -> bool | str:
 
 values = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=3),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.booleans(), max_size=2),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.booleans(), max_size=2),
 )  # fmt: skip
 contacts = st.builds(
     Contact,
