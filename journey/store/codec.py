@@ -174,7 +174,8 @@ def kept_events(state: dict[str, Any]) -> dict[str, Entry]:
 
 
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
-    entry = entry_json(e.entry)
+    entry = dumps(entry_json(e.entry))
+    _remember_entry(e.entry, entry)
     state = _state(e)
     return (
         e.id,
@@ -186,7 +187,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
         ts(e.step_entered_at),
         ts(e.due_at) if e.is_active else None,
         ts(e.entered_at),
-        dumps(entry),
+        entry,
         e.split_arm,
         e.exit_reason,
         ts(e.exited_at),
@@ -195,11 +196,42 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     )
 
 
+# An enrollment's entry is written again with every save but changes only on `retrigger:
+# refresh` (a new Entry): the text an Entry was read from is kept beside it, so saving
+# does not encode it again. Keyed by the object's id, with the Entry itself kept so that
+# the id is not reused while it is there; the oldest go first.
+_ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
+_ENTRY_TEXTS_KEPT = 2048  # two claimed batches: a batch is saved right after its claim
+
+
+def _entry_text(entry: Entry) -> str:
+    kept = _ENTRY_TEXTS.get(id(entry))
+    if kept is not None and kept[0] is entry:
+        return kept[1]
+    return dumps(entry_json(entry))
+
+
+def _read_entry(text: str) -> Entry:
+    """An entry as stored, remembered with its text (the store's own encoding of it)."""
+    entry = entry_from_json(json.loads(text))
+    _remember_entry(entry, text)
+    return entry
+
+
+def _remember_entry(entry: Entry, text: str) -> None:
+    if len(_ENTRY_TEXTS) >= _ENTRY_TEXTS_KEPT:
+        try:
+            del _ENTRY_TEXTS[next(iter(_ENTRY_TEXTS))]
+        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            pass
+    _ENTRY_TEXTS[id(entry)] = (entry, text)
+
+
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     """The columns that change after insertion (identity never does; the entry on `refresh`)."""
     state = _state(e)
     return (
-        dumps(entry_json(e.entry)),
+        _entry_text(e.entry),
         e.status,
         e.step_id,
         ts(e.step_entered_at),
@@ -223,7 +255,6 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 
 
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
-    entry = json.loads(row[9])
     state = json.loads(row[14])
     return Enrollment(
         id=row[0],
@@ -235,7 +266,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         step_entered_at=datetime.fromisoformat(row[6]),
         due_at=from_ts(row[7]),
         entered_at=datetime.fromisoformat(row[8]),
-        entry=entry_from_json(entry),
+        entry=_read_entry(row[9]),
         split_arm=row[10],
         exit_reason=row[11],
         exited_at=from_ts(row[12]),
