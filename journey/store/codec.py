@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -220,10 +221,9 @@ def _read_entry(text: str) -> Entry:
 
 def _remember_entry(entry: Entry, text: str) -> None:
     if len(_ENTRY_TEXTS) >= _ENTRY_TEXTS_KEPT:
-        try:
+        # another thread may have taken the oldest first
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
             del _ENTRY_TEXTS[next(iter(_ENTRY_TEXTS))]
-        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
-            pass
     _ENTRY_TEXTS[id(entry)] = (entry, text)
 
 
