@@ -60,6 +60,9 @@ class CompiledExpression:
 
     source: str
     _template: Template
+    # NAME when the whole expression is `contact.NAME` (exit_when's `contact.unsubscribed`):
+    # the engine answers it from the contact without running the template.
+    contact_attribute: str | None = None
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against ``context``; any failure becomes :class:`ExpressionError`."""
@@ -118,7 +121,24 @@ def _plain_syntax_message(message: str) -> str:
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CompiledExpression:
     """Compile once; the cache makes repeated evaluation per contact cheap."""
-    return _compile(_parse(source), source)
+    expr = _parse(source)
+    compiled = _compile(expr, source)
+    attribute = _contact_attribute(expr)
+    if attribute is None:
+        return compiled
+    return CompiledExpression(source, compiled._template, contact_attribute=attribute)
+
+
+def _contact_attribute(expr: nodes.Expr) -> str | None:
+    """NAME when `expr` is exactly `contact.NAME`, else None."""
+    if (
+        isinstance(expr, nodes.Getattr)
+        and isinstance(expr.node, nodes.Name)
+        and expr.node.name == "contact"
+        and expr.node.ctx == "load"
+    ):
+        return str(expr.attr)
+    return None
 
 
 def compile_node(expr: nodes.Expr) -> CompiledExpression:

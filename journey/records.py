@@ -8,7 +8,7 @@ the engine and the stores both depend on it (and on `journey.instants`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -121,6 +121,26 @@ class Enrollment:
 
     def occurrence(self, step_id: str) -> int:
         return self.visits.get(step_id, 0)
+
+
+_ENROLLMENT_FIELDS = tuple(f.name for f in fields(Enrollment))
+_ENROLLMENT_FIELD_SET = frozenset(_ENROLLMENT_FIELDS)
+_set = object.__setattr__
+
+
+def evolve(enrollment: Enrollment, **changes: Any) -> Enrollment:
+    """`dataclasses.replace(enrollment, **changes)` at about two thirds of its cost.
+
+    The engine copies an enrollment several times per step; Enrollment has no
+    `__post_init__` and every field is an init field, so the copy sets the slots
+    directly instead of going through `fields()` and the generated `__init__`."""
+    if not _ENROLLMENT_FIELD_SET.issuperset(changes):
+        unknown = sorted(set(changes) - _ENROLLMENT_FIELD_SET)
+        raise TypeError(f"Enrollment has no field {', '.join(unknown)}")
+    copy = object.__new__(Enrollment)
+    for name in _ENROLLMENT_FIELDS:
+        _set(copy, name, changes[name] if name in changes else getattr(enrollment, name))
+    return copy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

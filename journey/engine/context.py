@@ -223,7 +223,12 @@ class EvalScope:
         """True when the expression is truthy (an absent expression holds)."""
         if not source:
             return True
-        return bool(compile_expression(source).evaluate(self.variables()))
+        compiled = compile_expression(source)
+        if compiled.contact_attribute is not None:
+            found, value = _contact_value(self.contact, compiled.contact_attribute, self.settings)
+            if found:
+                return bool(value)
+        return bool(compiled.evaluate(self.variables()))
 
     def value(self, source: str) -> Any:
         return compile_expression(source).evaluate(self.variables())
@@ -258,6 +263,24 @@ def _as_entry(event: Event) -> dict[str, Any]:
     return Entry(
         name=event.name, timestamp=event.timestamp, properties=event.properties
     ).as_context()
+
+
+_RESERVED_SCALARS = frozenset({"id", "email", "phone", "locale", "timezone", "created_at"})
+
+
+def _contact_value(contact: Contact, name: str, settings: EngineSettings) -> tuple[bool, Any]:
+    """`contact.NAME` as the sandbox reads `Contact.as_values()`, without building it:
+    (True, value), or (False, None) when the expression must run (a missing name is
+    the sandbox's undefined; consent and topics are copies there)."""
+    if name in _RESERVED_SCALARS:
+        return True, getattr(contact, name)
+    if name in ("consent", "topics"):
+        return False, None
+    if name in contact.attributes:
+        return True, contact.attributes[name]
+    if name in settings.declared_attributes:
+        return True, None
+    return False, None
 
 
 def _event_values(event: Event | None) -> dict[str, Any] | None:

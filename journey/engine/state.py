@@ -12,6 +12,7 @@ from journey.records import (
     TriggerState,
     delivery_key,
     enrollment_id,
+    evolve,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "TriggerState",
     "delivery_key",
     "enrollment_id",
+    "evolve",
 ]

@@ -24,7 +24,7 @@ from journey.engine.buckets import split_bucket
 from journey.engine.context import EngineSettings, EvalScope, History, enrollment_scope
 from journey.engine.send_choice import choose_channel, variant_for
 from journey.engine.sends import Gate, gate_send
-from journey.engine.state import Enrollment, StepOutcome, delivery_key
+from journey.engine.state import Enrollment, StepOutcome, delivery_key, evolve
 from journey.errors import ExpressionError
 from journey.localtime import add_duration, next_wall_time
 from journey.model import (
@@ -58,7 +58,7 @@ def split_arm(step: SplitStep, journey_id: str, contact_id: str) -> tuple[str, s
 
 def goto(enrollment: Enrollment, target: str, now: datetime) -> Enrollment:
     """Move to `target` (its step runs when due, i.e. at once); END completes later."""
-    return replace(
+    return evolve(
         enrollment,
         step_id=target,
         phase="enter",
@@ -69,7 +69,7 @@ def goto(enrollment: Enrollment, target: str, now: datetime) -> Enrollment:
 
 
 def exited(enrollment: Enrollment, reason: str, now: datetime) -> Enrollment:
-    return replace(
+    return evolve(
         enrollment, status="exited", exit_reason=reason, exited_at=now, due_at=None, phase="enter"
     )
 
@@ -125,7 +125,7 @@ def advance(
         if enrollment.phase == "enter":
             visits = dict(enrollment.visits)
             visits[step.id] = visits.get(step.id, 0) + 1
-            enrollment = replace(enrollment, visits=visits, step_entered_at=now)
+            enrollment = evolve(enrollment, visits=visits, step_entered_at=now)
         return _run(plan, step, enrollment, scope)
     except ExpressionError as exc:
         return fail(enrollment, step.id, str(exc), now)
@@ -137,13 +137,13 @@ def _resume(step: Step, enrollment: Enrollment, now: datetime) -> Transition:
         record = Record(step_id=step.id, outcome="timeout")
         if step.as_name in enrollment.events:  # a match from an earlier visit is stale now
             events = {k: v for k, v in enrollment.events.items() if k != step.as_name}
-            enrollment = replace(enrollment, events=events)
+            enrollment = evolve(enrollment, events=events)
         return Transition(enrollment=goto(enrollment, step.on_timeout, now), actions=(record,))
     return Transition(enrollment=goto(enrollment, step.next, now))
 
 
 def _waiting(enrollment: Enrollment, step: Step, due: datetime, detail: str = "") -> Transition:
-    waiting = replace(enrollment, phase="wait", due_at=due)
+    waiting = evolve(enrollment, phase="wait", due_at=due)
     return Transition(
         enrollment=waiting, actions=(Record(step_id=step.id, outcome="waiting", detail=detail),)
     )
@@ -173,7 +173,7 @@ def _run(plan: Plan, step: Step, enrollment: Enrollment, scope: EvalScope) -> Tr
                 ((a.name, a.goto) for a in step.arms if a.name == winner), (name, target)
             )
         arms = {**enrollment.arms, step.id: name}
-        enrollment = replace(enrollment, split_arm=name, arms=arms)
+        enrollment = evolve(enrollment, split_arm=name, arms=arms)
         return _done(enrollment, step, target, now, detail=name)
     if isinstance(step, UpdateStep):
         return _update(step, enrollment, scope)
@@ -227,13 +227,13 @@ def _send(plan: Plan, step: SendStep, enrollment: Enrollment, scope: EvalScope) 
     )
     if gate.verdict == "defer":
         assert gate.until is not None
-        deferred = replace(
+        deferred = evolve(
             enrollment, phase="wait", due_at=gate.until, defer_since=enrollment.defer_since or now
         )
         record = Record(step_id=step.id, outcome="deferred", detail=gate.detail)
         return Transition(enrollment=deferred, actions=(record,))
     if variant is not None:  # the variant is the contact's arm of this step, as a split's
-        enrollment = replace(enrollment, arms={**enrollment.arms, step.id: variant.name})
+        enrollment = evolve(enrollment, arms={**enrollment.arms, step.id: variant.name})
     moved = goto(enrollment, step.next, now)
     chosen = variant.name if variant is not None else ""
     if gate.verdict == "send" and choice.step is not None:

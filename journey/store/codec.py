@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -61,10 +62,40 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         locale=row[3],
         timezone=row[4],
         created_at=from_ts(row[5]),
-        consent=json.loads(row[6]),
+        consent=_choices(row[6]),
         attributes=json.loads(row[7]),
-        topics=json.loads(row[8]),
+        topics=_choices(row[8]),
     )
+
+
+# Consent and topics texts repeat from contact to contact (a few opt-in patterns): each
+# distinct text is decoded once and every contact gets its own copy of the result.
+_CHOICES: dict[str, dict[str, Any]] = {}
+_CHOICES_KEPT = 4096
+
+
+def _choices(text: str) -> Any:
+    """A contact's consent ({kind: bool}) or topics ({topic: {kind: bool}}), decoded."""
+    kept = _CHOICES.get(text)
+    if kept is None:
+        value = json.loads(text)
+        if len(_CHOICES) >= _CHOICES_KEPT or not _plain_choices(value):
+            return value
+        _CHOICES[text] = kept = value
+    return {k: dict(v) if type(v) is dict else v for k, v in kept.items()}
+
+
+def _plain_choices(value: Any) -> bool:
+    """A dict of booleans, or of dicts of booleans: copied whole by `_choices`."""
+    if type(value) is not dict:
+        return False
+    for inner in value.values():
+        if type(inner) is dict:
+            if any(type(v) is not bool for v in inner.values()):
+                return False
+        elif type(inner) is not bool:
+            return False
+    return True
 
 
 def event_row(event: Event) -> tuple[Any, ...]:
@@ -144,7 +175,8 @@ def kept_events(state: dict[str, Any]) -> dict[str, Entry]:
 
 
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
-    entry = entry_json(e.entry)
+    entry = dumps(entry_json(e.entry))
+    _remember_entry(e.entry, entry)
     state = _state(e)
     return (
         e.id,
@@ -156,7 +188,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
         ts(e.step_entered_at),
         ts(e.due_at) if e.is_active else None,
         ts(e.entered_at),
-        dumps(entry),
+        entry,
         e.split_arm,
         e.exit_reason,
         ts(e.exited_at),
@@ -165,11 +197,41 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     )
 
 
+# An enrollment's entry is written again with every save but changes only on `retrigger:
+# refresh` (a new Entry): the text an Entry was read from is kept beside it, so saving
+# does not encode it again. Keyed by the object's id, with the Entry itself kept so that
+# the id is not reused while it is there; the oldest go first.
+_ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
+_ENTRY_TEXTS_KEPT = 2048  # two claimed batches: a batch is saved right after its claim
+
+
+def _entry_text(entry: Entry) -> str:
+    kept = _ENTRY_TEXTS.get(id(entry))
+    if kept is not None and kept[0] is entry:
+        return kept[1]
+    return dumps(entry_json(entry))
+
+
+def _read_entry(text: str) -> Entry:
+    """An entry as stored, remembered with its text (the store's own encoding of it)."""
+    entry = entry_from_json(json.loads(text))
+    _remember_entry(entry, text)
+    return entry
+
+
+def _remember_entry(entry: Entry, text: str) -> None:
+    if len(_ENTRY_TEXTS) >= _ENTRY_TEXTS_KEPT:
+        # another thread may have taken the oldest first
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _ENTRY_TEXTS[next(iter(_ENTRY_TEXTS))]
+    _ENTRY_TEXTS[id(entry)] = (entry, text)
+
+
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     """The columns that change after insertion (identity never does; the entry on `refresh`)."""
     state = _state(e)
     return (
-        dumps(entry_json(e.entry)),
+        _entry_text(e.entry),
         e.status,
         e.step_id,
         ts(e.step_entered_at),
@@ -193,7 +255,6 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 
 
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
-    entry = json.loads(row[9])
     state = json.loads(row[14])
     return Enrollment(
         id=row[0],
@@ -205,7 +266,7 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         step_entered_at=datetime.fromisoformat(row[6]),
         due_at=from_ts(row[7]),
         entered_at=datetime.fromisoformat(row[8]),
-        entry=entry_from_json(entry),
+        entry=_read_entry(row[9]),
         split_arm=row[10],
         exit_reason=row[11],
         exited_at=from_ts(row[12]),

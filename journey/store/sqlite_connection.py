@@ -79,6 +79,8 @@ class SQLiteConnection:
             if isinstance(exc, sqlite3.DatabaseError):
                 raise StoreError(f"cannot open the state store {self.path}: {exc}") from exc
             raise
+        # a scratch file is written by this connection alone (journey.store.sqlite_erasure)
+        self._only_writer = scratch
         self._depth = 0
         self._closed = False
         self._lock = threading.RLock()
