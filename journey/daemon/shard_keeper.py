@@ -225,16 +225,7 @@ class ShardKeeper:
                         (lapsed,),
                     )
             if taken:
-                # Every claim in them is fenced out: the old holder's, and this worker's own
-                # from before it lost them (nothing of it is in flight between rounds), which
-                # would otherwise wait out their whole claim lease.
-                for table in CLAIMED_TABLES:
-                    conn.execute(
-                        f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL,"
-                        " claim_epoch = claim_epoch + 1"
-                        " WHERE shard = ANY(%s) AND claimed_by IS NOT NULL",
-                        (list(taken),),
-                    )
+                self._fence_claims(conn, list(taken))
                 # one deadline for all: the earlier of the renewal's and this one's
                 until = asked + self.lease
                 self._valid_until = min(self._valid_until, until) if self._held else until
@@ -246,6 +237,37 @@ class ShardKeeper:
         if given:
             self.log.emit("shards_given", worker=self.worker, shards=len(given), share=share)
         return sorted(taken)
+
+    def _fence_claims(self, conn: Connection, shards: list[int]) -> None:
+        """Every claim in newly taken shards is fenced out (its epoch moves on).
+
+        Rows whose work is a transaction here (enrollments, trigger state, inbox) are
+        free at once: the old holder's writes fail on the epoch. A delivery another
+        worker claimed may be in flight there: sent to a mail server just before that
+        worker lost the database, its record waiting for the reconnect. Its claim
+        keeps running for two shard leases more (never longer than it had), so a
+        holder that comes back records the send instead of this worker repeating it;
+        one that never comes back (kill -9) costs its claimed batch that wait. This
+        worker's own claims from before it lost the shards are not in flight between
+        rounds and are freed at once.
+        """
+        for table in CLAIMED_TABLES:
+            if table == "deliveries":
+                conn.execute(
+                    "UPDATE deliveries SET claim_epoch = claim_epoch + 1,"
+                    " claimed_by = CASE WHEN claimed_by = %s THEN NULL ELSE claimed_by END,"
+                    " claim_expires_at = CASE WHEN claimed_by = %s THEN NULL"
+                    " ELSE LEAST(claim_expires_at, now() + make_interval(secs => %s)) END"
+                    " WHERE shard = ANY(%s) AND claimed_by IS NOT NULL",
+                    (self.worker, self.worker, 2 * self.lease, shards),
+                )
+                continue
+            conn.execute(
+                f"UPDATE {table} SET claimed_by = NULL, claim_expires_at = NULL,"
+                " claim_epoch = claim_epoch + 1"
+                " WHERE shard = ANY(%s) AND claimed_by IS NOT NULL",
+                (shards,),
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

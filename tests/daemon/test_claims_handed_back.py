@@ -100,3 +100,55 @@ def test_shards_taken_back_after_their_leases_ran_out_free_the_workers_own_claim
     assert len(keeper.rebalance(force=True)) == 64  # taken back: no one else is here
     clock.advance(timedelta(seconds=1))
     assert [r.status for r in daemon.worker.run_due()] == ["sent"] * 3
+
+
+def _lapsed_holder_claims(database: str, daemon: Daemon, clock: VirtualClock) -> list[str]:
+    """Another worker held every shard and claimed the three emails; then it was cut off
+    from the database (its leases ran out) and this daemon took the shards over."""
+    keeper = daemon.shards
+    assert keeper is not None
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute("UPDATE shards SET holder = 'vm-cut-off', expires_at = now() + interval '1h'")
+    clock.advance_to(datetime.now(UTC))  # claims run by the database's clock from here
+    now = clock.now()
+    claimed = daemon.store.claim_due_deliveries(
+        now, 10, worker="vm-cut-off", lease_until=now + timedelta(minutes=5)
+    )
+    assert len(claimed) == 3
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute("UPDATE shards SET expires_at = now() - interval '1 second'")
+    deadline = time.monotonic() + 30
+    while keeper.held() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(keeper.rebalance(force=True)) == 64
+    return [record.delivery_key for record in claimed]
+
+
+def test_a_delivery_a_cut_off_worker_claimed_is_not_sent_again_when_it_records_the_send(
+    daemon: Daemon, clock: VirtualClock, database: str
+) -> None:
+    """The PostgreSQL restart's duplicate: the other worker had sent one email just before
+    the server went away; taking its shard over must not send that email again."""
+    sent_there, *unsent = _lapsed_holder_claims(database, daemon, clock)
+    clock.advance(timedelta(seconds=1))
+    assert daemon.worker.run_due() == []  # its claims still run: it may be sending them
+    daemon.store.mark_sent([(sent_there, 1)], clock.now())  # it reconnects and records it
+    daemon.store.release_claims("vm-cut-off")  # and hands back what it did not send
+    results = daemon.worker.run_due()
+    assert sorted(r.record.delivery_key for r in results) == sorted(unsent)
+    assert [r.status for r in results] == ["sent"] * 2
+    assert daemon.store.journey_counts("welcome-test").deliveries == {"sent": 3}
+
+
+def test_a_delivery_a_worker_that_never_comes_back_claimed_is_sent_after_two_leases(
+    daemon: Daemon, clock: VirtualClock, database: str
+) -> None:
+    _lapsed_holder_claims(database, daemon, clock)
+    assert daemon.worker.run_due() == []
+    deadline = time.monotonic() + 30
+    sent: list[str] = []
+    while len(sent) < 3 and time.monotonic() < deadline:  # 2 x the 3 s shard lease, not 5 min
+        clock.advance_to(datetime.now(UTC))
+        sent += [r.record.delivery_key for r in daemon.worker.run_due() if r.status == "sent"]
+        time.sleep(0.2)
+    assert len(sent) == 3
