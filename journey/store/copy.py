@@ -15,8 +15,11 @@ reached, so nobody enters twice or is skipped) and the splits' auto-winner
 decisions (`split_decisions`: decided once, never again after the move).
 What is not copied is in NOT_COPIED, each with its reason: leases are dropped
 and fencing epochs start again at 0 (nobody holds work in a store being moved),
-rate-limit buckets start full. Insertion follows the source's row order, so tie-breaks by row order
-(and the inbox's arrival order) stay as they were.
+rate-limit buckets start full. The target's key tables (`event_keys`,
+`delivery_keys`, which keep an id once across PostgreSQL's partitions) are
+filled from the copied events and deliveries. Insertion follows the source's
+row order, so tie-breaks by row order (and the inbox's arrival order) stay as
+they were.
 
 The caller holds both stores' daemon locks, so no daemon writes meanwhile.
 """
@@ -30,6 +33,7 @@ from typing import Any
 
 from journey.errors import StoreError
 from journey.store.postgres import PostgresStore
+from journey.store.postgres.dedupe import KEY_TABLES as HISTORY_KEYS
 from journey.store.sqlite import SQLiteStore
 
 
@@ -110,6 +114,11 @@ NOT_COPIED: dict[str, str] = {
     "shards": "shard leases: nobody holds work in a store being moved",
     "workers": "the daemons working the target register themselves",
     "store_identity": "the target database's own (a database made again has another)",
+    **{
+        keys.name: f"PostgreSQL's own: filled from the copied {keys.history}"
+        " (journey.store.postgres.dedupe)"
+        for keys in HISTORY_KEYS
+    },
 }
 # Columns of a copied table left behind (`column` of any table, or `table.column`): claims
 # and their fencing epochs (leases, as above), each row's shard (PostgreSQL computes it;
@@ -144,6 +153,8 @@ def copy_store(source: SQLiteStore, target: PostgresStore) -> CopyReport:
         with target.transaction(), target._connection() as conn:
             for table in TABLES:
                 report.rows[table.name] = _copy_table(reader, conn, table)
+            for keys in HISTORY_KEYS:  # each event id and delivery key kept once from now on
+                conn.execute(keys.fill())
             report.rows["store_keys"] = _copy_keys(reader, conn)
             report.rows["unsubscribe_keys"] = _copy_unsubscribe_keys(reader, conn)
             for table in TABLES:  # what arrived is what was sent

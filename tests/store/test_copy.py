@@ -21,8 +21,8 @@ from journey.clock import VirtualClock
 from journey.daemon import inbox
 from journey.daemon.service import Daemon, DaemonOptions
 from journey.ingest import parse_event
-from journey.model import Contact
-from journey.records import SplitDecision
+from journey.model import Contact, Event
+from journey.records import DeliveryRecord, SplitDecision
 from journey.shards import SHARD_COUNT
 from journey.store.copy import KEY_TABLES, NOT_COPIED, NOT_COPIED_COLUMNS, TABLES
 from journey.store.postgres import PostgresStore
@@ -221,6 +221,42 @@ def test_topics_pending_clock_fires_and_split_decisions_move_with_the_store(
     ]
     assert decision is not None and decision.winner == "b"
     assert decision.figures == {"a": {"rate": 0.1}}
+
+
+def test_events_and_deliveries_copied_are_still_stored_once(tmp_path: Path) -> None:
+    """A client sending its events again after the move, a journey writing a delivery it
+    wrote before: the copied store knows their ids (its key tables are filled)."""
+    path = tmp_path / "state.db"
+    source = SQLiteStore(path)
+    sent = Event(id="e1", name="signup", contact_id="c1", timestamp=START, received_at=START)
+    source.add_events([sent])
+    welcome = DeliveryRecord(
+        delivery_key="welcome:c1",
+        enrollment_id="j1:c1:1",
+        journey_id="j1",
+        step_id="welcome",
+        contact_id="c1",
+        channel="email",
+        kind="email",
+        category="marketing",
+        payload={"subject": "Hi"},
+        created_at=START,
+        next_attempt_at=START,
+    )
+    source.add_delivery(welcome)
+    source.close()
+    backend = PostgresBackend()
+    try:
+        target = backend.url(tmp_path, "copy")
+        result = CliRunner().invoke(cli, ["store", "copy", str(path), target])
+        assert result.exit_code == 0, result.output
+        moved = backend.open(tmp_path, "copy")
+        again = (moved.add_event(sent), moved.add_delivery(welcome))
+        fresh = moved.add_event(replace(sent, id="e2"))
+    finally:
+        backend.close()
+    assert again == (False, False)
+    assert fresh is True
 
 
 def _sqlite_schema(path: Path) -> dict[str, set[str]]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from journey.model import Contact, Event
 from journey.store import codec
 from journey.store.postgres import rows as pg
-from journey.store.postgres.dedupe import EVENT_IDS, lock_keys
+from journey.store.postgres.dedupe import EVENT_KEYS
 from journey.store.postgres.erasure import ContactErased, PostgresErasure
 
 _CONTACT_MARKS = ", ".join(["%s"] * 9)
@@ -19,15 +19,15 @@ _UPSERT_CONTACT = (
     " created_at = EXCLUDED.created_at, consent = EXCLUDED.consent,"
     " attributes = EXCLUDED.attributes, topics = EXCLUDED.topics"
 )
-# under the id's lock (journey.store.postgres.dedupe): stored once across every partition
-_INSERT_EVENT = (
-    "INSERT INTO events (id, contact_id, name, timestamp, received_at, properties)"
-    " SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = %s)"
+# its key first (journey.store.postgres.dedupe): stored once across every partition
+_INSERT_EVENT = EVENT_KEYS.insert(
+    "id, contact_id, name, timestamp, received_at, properties", ", ".join(["%s"] * 6)
 )
 
 
 def _event_insert(event: Event) -> tuple[object, ...]:
-    return (*codec.event_row(event), event.id)
+    row = codec.event_row(event)
+    return (row[0], row[1], row[3], *row)  # the key: id, contact, timestamp
 
 
 class PostgresContacts(PostgresErasure):
@@ -80,8 +80,7 @@ class PostgresContacts(PostgresErasure):
         """False for an id already stored, and for an erased contact's event (never stored)."""
         if self.is_erased(event.contact_id):
             return False
-        with self.transaction(), self._connection() as conn:
-            lock_keys(conn, EVENT_IDS, [event.id])
+        with self.transaction():
             return self._run(_INSERT_EVENT, _event_insert(event)) == 1
 
     def add_events(self, events: Sequence[Event]) -> None:
@@ -89,8 +88,8 @@ class PostgresContacts(PostgresErasure):
         kept = [event for event in events if event.contact_id not in erased]
         if not kept:
             return
-        with self.transaction(), self._connection() as conn:
-            lock_keys(conn, EVENT_IDS, [event.id for event in kept])
+        kept.sort(key=lambda event: event.id)  # keys in order: two batches never deadlock
+        with self.transaction():
             self._many(_INSERT_EVENT, [_event_insert(event) for event in kept])
 
     def count_events(
@@ -137,4 +136,6 @@ class PostgresContacts(PostgresErasure):
         return pg.utc(row[0]) if row else None
 
     def delete_events_before(self, cutoff: datetime) -> int:
-        return self._run("DELETE FROM events WHERE timestamp < %s", (cutoff,))
+        with self.transaction():
+            self._run("DELETE FROM event_keys WHERE timestamp < %s", (cutoff,))
+            return self._run("DELETE FROM events WHERE timestamp < %s", (cutoff,))

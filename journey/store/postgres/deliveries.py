@@ -18,10 +18,12 @@ from journey.records import DeliveryRecord, LeaseLost
 from journey.store import codec
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
-from journey.store.postgres.dedupe import DELIVERY_KEYS, lock_keys
+from journey.store.postgres.dedupe import DELIVERY_KEYS
 from journey.store.sqlite_deliveries import REQUEUEABLE
 
-_MARKS = ", ".join(["%s"] * 15)
+# its key first (journey.store.postgres.dedupe): stored once across every partition
+_INSERT_DELIVERY = DELIVERY_KEYS.insert(codec.DELIVERY_COLUMNS, ", ".join(["%s"] * 15))
+_CREATED_AT = [c.strip() for c in codec.DELIVERY_COLUMNS.split(",")].index("created_at")
 # every table whose rows are handed out by claims (release_claims hands them back)
 CLAIMED_TABLES = ("enrollments", "deliveries", "trigger_state", "inbox")
 
@@ -33,14 +35,10 @@ def _leased(delivery: DeliveryRecord | str) -> bool:
 class PostgresDeliveries(PostgresConnection):
     # -------------------------------------------------------------- deliveries
     def add_delivery(self, delivery: DeliveryRecord) -> bool:
-        with self.transaction(), self._connection() as conn:
-            lock_keys(conn, DELIVERY_KEYS, [delivery.delivery_key])  # once across partitions
-            inserted = self._run(
-                f"INSERT INTO deliveries ({codec.DELIVERY_COLUMNS}) SELECT {_MARKS}"
-                " WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE delivery_key = %s)",
-                (*codec.delivery_row(delivery), delivery.delivery_key),
-            )
-        return inserted == 1
+        row = codec.delivery_row(delivery)
+        key = (delivery.delivery_key, delivery.contact_id, row[_CREATED_AT])
+        with self.transaction():
+            return self._run(_INSERT_DELIVERY, (*key, *row)) == 1
 
     def get_delivery(self, key: str) -> DeliveryRecord | None:
         row = self._one(

@@ -25,7 +25,15 @@ from journey.store.postgres.migrations import ERASURE_KEY
 
 _PURPOSE = b"journey-erased-contact-v1\x00"
 # rows keyed by contact id; the inbox is handled apart (its bodies are JSON)
-CONTACT_TABLES = ("events", "enrollments", "step_history", "deliveries", "trigger_state")
+CONTACT_TABLES = (
+    "events",
+    "event_keys",
+    "enrollments",
+    "step_history",
+    "deliveries",
+    "delivery_keys",
+    "trigger_state",
+)
 
 
 class ContactErased(StoreError):

@@ -22,6 +22,7 @@ import psycopg
 
 from journey.errors import StoreError
 from journey.shards import SHARD_COUNT, shard_sql
+from journey.store.postgres.dedupe import KEY_TABLES
 from journey.store.postgres.partitions import HISTORY_TABLES, MONTHS_AHEAD, HistoryTable
 
 MIGRATION_LOCK = 0x4A524E59_0001  # "JRNY" + 1: one migrating process at a time
@@ -303,6 +304,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE INDEX deliveries_shard_due ON deliveries (shard, next_attempt_at)
                 WHERE status IN ('pending', 'uncertain')""",
             "CREATE INDEX deliveries_created ON deliveries (created_at)",
+        ],
+    ),
+    (
+        10,
+        "key tables: an event id and a delivery key kept once by an unpartitioned primary key"
+        " (event_keys, delivery_keys), not by an advisory lock per key",
+        [
+            # inserts of the version before (under advisory locks) finish first, and none
+            # starts until the keys are filled
+            "LOCK TABLE events, deliveries IN SHARE ROW EXCLUSIVE MODE",
+            f"""CREATE TABLE event_keys (
+                id {K} PRIMARY KEY, contact_id {K} NOT NULL, timestamp timestamptz NOT NULL)""",
+            f"""CREATE TABLE delivery_keys (
+                delivery_key {K} PRIMARY KEY, contact_id {K} NOT NULL,
+                created_at timestamptz NOT NULL)""",
+            *(
+                f"CREATE INDEX {t.name}_{t.column} ON {t.name} ({t.column}, {t.key})"
+                for t in KEY_TABLES
+            ),
+            *(f"CREATE INDEX {t.name}_contact ON {t.name} (contact_id)" for t in KEY_TABLES),
+            *(t.fill() for t in KEY_TABLES),
         ],
     ),
 ]

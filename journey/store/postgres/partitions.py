@@ -10,7 +10,8 @@ The partition column is never updated, so a row never moves.
 Upkeep (`expire`) makes the months from the cutoff to MONTHS_AHEAD ahead
 (moving rows the DEFAULT partition held for them), drops each month wholly
 older than the cutoff, and deletes old rows of the DEFAULT partition in
-batches. Deliveries are history only once finished: before a month of
+batches, then the key rows of what went (journey.store.postgres.dedupe).
+Deliveries are history only once finished: before a month of
 deliveries is dropped it is detached and its live rows (pending, parked, dead…)
 are inserted again through the parent, where, their month gone, the DEFAULT
 partition keeps them — same key, same `created_at` — until they finish.
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from journey.records import FINISHED_DELIVERY_STATUSES
+from journey.store.postgres.dedupe import KEY_TABLES, prune
 
 PARTITION_LOCK = 0x4A524E59_0003  # "JRNY" + 3: partition upkeep, one worker at a time
 MONTHS_AHEAD = 3
@@ -190,6 +192,9 @@ def expire(conn: Any, before: datetime, batch_rows: int = DEFAULT_BATCH_ROWS) ->
                 done.rows[table.name] += _drop(conn, table, name)
                 done.partitions_dropped += 1
         done.rows[table.name] += _delete_from_default(conn, table, before, batch_rows)
+        for keys in KEY_TABLES:  # the keys of the rows that went (journey.store.postgres.dedupe)
+            if keys.history == table.name:
+                prune(conn, keys, before, batch_rows)
     return done
 
 

@@ -85,3 +85,14 @@ def test_events_at_hostile_instants_are_stored_and_the_ancient_ones_expire(
     assert store.last_event_at("c1", "opened", far_future) == far_future
     assert store.expire_history(CUTOFF).events == 1
     assert store.first_event_at("c1", "opened", ancient) == far_future
+
+
+def test_an_expired_id_is_new_again(store: StateStore) -> None:
+    """Once retention forgot an event or a finished delivery, its id is stored again (the id
+    is what deduplication remembers, and it remembers only what history keeps)."""
+    old_and_new_history(store)
+    store.expire_history(CUTOFF)
+    assert store.add_event(event("old-1", at=OLD)) is True
+    assert store.add_event(event("new", at=T0)) is False
+    assert store.add_delivery(delivery("old-sent", due=OLD)) is True
+    assert store.add_delivery(delivery("new-sent", due=T0)) is False
