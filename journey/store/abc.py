@@ -36,7 +36,6 @@ from journey.model import Contact, Event, Plan
 from journey.records import (
     DeliveryRecord,
     Enrollment,
-    HistoryExpired,
     InboxItem,
     JourneyCounts,
     JourneyState,
@@ -50,6 +49,7 @@ from journey.records import (
     TriggerState,
     UnsubscribeKey,
 )
+from journey.store.abc_events import EventHistory
 from journey.store.abc_fires import ShardFires
 from journey.store.abc_results import ResultReads
 
@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 
-class StateStore(ShardFires, ResultReads, ABC):
+class StateStore(EventHistory, ShardFires, ResultReads, ABC):
     # ------------------------------------------------------------ housekeeping
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
@@ -117,51 +117,6 @@ class StateStore(ShardFires, ResultReads, ABC):
 
     @abstractmethod
     def count_contacts(self) -> int: ...
-
-    # ------------------------------------------------------------------ events
-    @abstractmethod
-    def add_event(self, event: Event) -> bool:
-        """Store the event; False if its id is already stored (deduplication)."""
-
-    def add_events(self, events: Sequence[Event]) -> None:
-        """Store many events at once, ignoring ids already stored."""
-        for event in events:
-            self.add_event(event)
-
-    @abstractmethod
-    def count_events(
-        self, contact_id: str, name: str, since: datetime | None, until: datetime
-    ) -> int:
-        """Events of `name` for the contact with since <= timestamp <= until."""
-
-    @abstractmethod
-    def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
-
-    @abstractmethod
-    def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:
-        """The contact's latest event of `name` at or before `until`, properties and all.
-
-        Of events at the same instant, the one received last (then the greatest id).
-        """
-
-    @abstractmethod
-    def first_event_at(self, contact_id: str, name: str, since: datetime) -> datetime | None:
-        """The earliest event of `name` for the contact at or after `since` (future ones too)."""
-
-    @abstractmethod
-    def delete_events_before(self, cutoff: datetime) -> int:
-        """Retention: forget events older than the workspace's event_retention."""
-
-    @abstractmethod
-    def expire_history(self, before: datetime) -> HistoryExpired:
-        """Retention of the history tables: events, step history and finished deliveries.
-
-        Rows at or after `before` are kept; so is every live delivery (pending,
-        uncertain, parked, dead, unconfirmed: not FINISHED_DELIVERY_STATUSES), however
-        old. Older rows go: SQLite deletes them in batches; PostgreSQL drops whole
-        monthly partitions, so rows of the month that holds `before` stay until that
-        month is wholly older. Returns what was removed.
-        """
 
     # ------------------------------------------------------------------- plans
     @abstractmethod
