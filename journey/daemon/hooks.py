@@ -201,6 +201,7 @@ def start_http(daemon: Daemon, wanted: bool | None) -> JourneyHTTPServer | None:
     if not wanted:
         return None
     hooks = HttpHooks(daemon)
+    daemon.closers.append(hooks.close)  # after the server stopped (run_forever), before the lock
     server = make_server(settings, hooks.handlers(), env=daemon.env)
     serve_in_thread(server)
     daemon.log.emit("listening", url=server.url)

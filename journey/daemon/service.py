@@ -91,6 +91,8 @@ class Daemon:
         self.fatal: str | None = None  # why the daemon must stop (its store is gone)
         self._busy = threading.Lock()
         self._lock: DaemonLock | PostgresDaemonLock | None = None
+        # other connections to the store (the HTTP API's): closed before the lock is let go
+        self.closers: list[Callable[[], None]] = []
         self.worker_name = WORKER
         self.shards: ShardKeeper | None = None  # PostgreSQL: this worker's shard leases
         self.channels: dict[str, ChannelImpl] = {}
@@ -380,6 +382,8 @@ class Daemon:
             for channel in self.channels.values():
                 channel.close()
             self.store.close()
+            for closer in self.closers:  # SQLite: the lock's descriptor closes after every one
+                closer()
             self.log.emit("stopped", released_claims=released or None)
             self.log.flush()
             self._lock.release()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
 from tests.acceptance import test_ingest_cli as shared
 from tests.acceptance.test_ingest_cli import jsonl, run, signed_up, store_of
+from tests.support.sqlite_file import sqlite_file
 
 template_workspace = shared.template_workspace  # the fixtures, shared
 workspace = shared.workspace
@@ -49,7 +49,7 @@ def test_contacts_import_keeps_the_good_lines_and_reports_each_bad_one(
     assert "outside the years 1900..2999" in err and "not a finite number" in err
     store = store_of(workspace)
     assert store.count_contacts() == 2
-    with sqlite3.connect(store.path) as db:  # the table stays queryable as JSON
+    with sqlite_file(store.path) as db:  # the table stays queryable as JSON
         rows = db.execute("SELECT json_extract(attributes, '$.points') FROM contacts").fetchall()
     assert set(rows) == {(None,), (9223372036854775807,)}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 from journey.cli.main import cli
 from journey.daemon.lock import DaemonLock
 from journey.store.sqlite import SQLiteStore
+from tests.support.sqlite_file import sqlite_file
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNEY = "onboarding-welcome"
@@ -192,7 +192,7 @@ def test_large_file_is_committed_in_batches(workspace: Path, tmp_path: Path) -> 
         workspace, "ingest", "--history", "--batch-size", "1000", "--progress", str(path)
     )
     assert (code, out) == (0, "2500 stored, 0 duplicates skipped, history only, 0 bad lines\n")
-    with sqlite3.connect(workspace / ".journey" / "state.db") as db:
+    with sqlite_file(workspace / ".journey" / "state.db") as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2500
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +20,7 @@ from journey.store.sqlite import SQLiteStore
 from tests.daemon.live_daemon import LiveDaemon, live_daemon, wait_until
 from tests.daemon.workspace_factory import make_workspace
 from tests.support.smtp_server import ReceivedMail, free_port, running_smtp_server
+from tests.support.sqlite_file import sqlite_file
 
 BASE = "https://mail.test.example"
 TOPICS = """\
@@ -111,7 +111,7 @@ def _mail(smtp_received: list[ReceivedMail], to: str, subject: str) -> ReceivedM
 
 
 def _row(root: Path, sql: str, *args: object) -> object:
-    with sqlite3.connect(root / "state.db") as conn:
+    with sqlite_file(root / "state.db") as conn:
         row = conn.execute(sql, args).fetchone()
     return row[0] if row else None
 
@@ -181,7 +181,7 @@ def test_leaving_one_topic_stops_only_its_sends_and_everything_stops_all(tmp_pat
         assert [(m.rcpt_tos[0], m.message["Subject"]) for m in second] == [
             ("greta@test.example", "Tips")
         ]
-        with sqlite3.connect(root / "state.db") as conn:
+        with sqlite_file(root / "state.db") as conn:
             skipped = conn.execute(
                 "SELECT contact_id, step_id, detail FROM step_history"
                 " WHERE outcome = 'suppressed' ORDER BY contact_id, step_id"

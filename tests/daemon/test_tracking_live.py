@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +29,7 @@ from journey.unsubscribe import make_unsubscribe_token
 from tests.daemon.live_daemon import LiveDaemon, live_daemon, wait_until
 from tests.daemon.workspace_factory import make_workspace
 from tests.support.smtp_server import ReceivedMail, free_port, running_smtp_server
+from tests.support.sqlite_file import sqlite_file
 
 BASE = "https://t.test.example"
 OFFER = "https://shop.test.example/offer?id=7&src=mail"
@@ -158,14 +158,14 @@ def _all_kinds(events: list[Event], kinds: int) -> list[Event]:
 
 
 def _sent(root: Path) -> int:
-    with sqlite3.connect(root / "state.db") as conn:
+    with sqlite_file(root / "state.db") as conn:
         (count,) = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'sent'").fetchone()
     return int(count)
 
 
 def _stored(root: Path) -> str:
     """The rows a failure message needs: contacts, step history, the inbox, events."""
-    with sqlite3.connect(root / "state.db") as conn:
+    with sqlite_file(root / "state.db") as conn:
         queries = (
             "SELECT id, attributes FROM contacts",
             "SELECT contact_id, step_id, outcome, detail FROM step_history",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from tests.daemon.crash_harness import ROOT
 from tests.daemon.live_daemon import LiveDaemon, live_daemon, wait_until
 from tests.daemon.workspace_factory import make_workspace
 from tests.support.smtp_server import ReceivedMail, free_port, running_smtp_server
+from tests.support.sqlite_file import sqlite_file
 
 CHANNEL_BASE = "https://unsubscribe.test.example/mail"
 JOURNEY = """\
@@ -113,7 +113,7 @@ def _links(mail: ReceivedMail) -> tuple[str, str, str]:
 
 
 def _consent(root: Path, contact_id: str) -> object:
-    with sqlite3.connect(root / "state.db") as conn:
+    with sqlite_file(root / "state.db") as conn:
         row = conn.execute(
             "SELECT json_extract(consent, '$.email') FROM contacts WHERE id = ?", (contact_id,)
         ).fetchone()

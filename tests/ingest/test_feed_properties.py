@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from journey.intake import Session, contact_committer, event_committer
 from journey.store.sqlite import SQLiteStore
 from journey.workspace import Workspace
 from tests.daemon.http.live_api import NoRenderer
+from tests.support.sqlite_file import sqlite_file
 
 
 class Raw(str):
@@ -146,7 +146,7 @@ def _feed(session: Session, lines: list[str], parse: Any, commit: Any) -> tuple[
 
 
 def _queries_still_work(path: Path) -> None:
-    with sqlite3.connect(path) as db:
+    with sqlite_file(path) as db:
         queried = (("contacts", ("consent", "attributes")), ("events", ("properties",)))
         for table, columns in queried:
             for column in columns:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.daemon.http.live_api import (
     start,
     stop,
 )
+from tests.support.sqlite_file import sqlite_file
 
 # --------------------------------------------------------------------------- auth
 
@@ -239,7 +239,7 @@ def test_contact_deletion_removes_every_row_about_the_contact(api: Api) -> None:
 
 
 def _rows_about(contact_id: str, path: str) -> int:
-    with sqlite3.connect(path) as db:
+    with sqlite_file(path) as db:
         total = 0
         for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
             columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
@@ -353,10 +353,10 @@ def test_a_locked_database_is_503_with_retry_after(tmp_path: Path) -> None:
     handlers = runner_handlers(runner, store)
 
     def locked(events: list[Any]) -> Sequence[bool]:
-        with sqlite3.connect(store.path, timeout=0) as other:
+        with sqlite_file(store.path, timeout=0) as other:
             other.execute("BEGIN EXCLUSIVE")
             try:
-                with sqlite3.connect(store.path, timeout=0) as mine:
+                with sqlite_file(store.path, timeout=0) as mine:
                     mine.execute("INSERT INTO events DEFAULT VALUES")  # database is locked
             finally:
                 other.rollback()
