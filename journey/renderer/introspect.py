@@ -40,6 +40,8 @@ RENDER_NAMES = frozenset(
         "variant",
     }
 )
+# What a webhook body's strings get (journey.engine.perform.webhook_request).
+WEBHOOK_BODY_NAMES = frozenset({"contact", "entry", "events", "journey", "now"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,20 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
         source, _, _ = loader.get_source(env, name)
     except (TemplateError, OSError, UnicodeError, OutsideWorkspace) as exc:
         return _broken(name, "unreadable", f"cannot read the template: {exc}", 1)
+    return _facts_of_source(env, source, name, RENDER_NAMES)
+
+
+def facts_of_string(
+    templates_dir: Path, source: str, name: str, available: frozenset[str]
+) -> TemplateFacts:
+    """Facts about one template string (a webhook body's value), `available` the names its
+    render gets; `name` only labels it."""
+    return _facts_of_source(environment_for(str(templates_dir)), source, name, available)
+
+
+def _facts_of_source(
+    env: JourneySandbox, source: str, name: str, available: frozenset[str]
+) -> TemplateFacts:
     try:
         tree = env.parse(source, name)
     except TemplateSyntaxError as exc:
@@ -118,7 +134,7 @@ def _read_facts(env: JourneySandbox, name: str) -> TemplateFacts:
     problems = tuple(_unknown_callables(env, tree))
     names: dict[str, int] = {}
     if not problems:
-        problems, names = _compiled(env, tree, name)
+        problems, names = _compiled(env, tree, name, available)
     return TemplateFacts(
         name=name,
         problems=problems,
@@ -145,12 +161,12 @@ def _reason(exc: BaseException) -> str:
 
 
 def _compiled(
-    env: JourneySandbox, tree: nodes.Template, name: str
+    env: JourneySandbox, tree: nodes.Template, name: str, available: frozenset[str]
 ) -> tuple[tuple[TemplateProblem, ...], dict[str, int]]:
     """Compile to Python source (never executed): what Jinja refuses at render time."""
     try:
         env.compile(tree, name, raw=True)
-        return (), _undeclared_names(env, tree)
+        return (), _undeclared_names(env, tree, available)
     except TemplateSyntaxError as exc:  # also TemplateAssertionError
         return (TemplateProblem("syntax", exc.message or str(exc), max(exc.lineno, 1)),), {}
     except (TemplateError, RecursionError, MemoryError) as exc:
@@ -177,8 +193,10 @@ def _unknown_callables(env: JourneySandbox, tree: nodes.Template) -> Iterator[Te
             yield TemplateProblem(kind, f"no {kind} named `{called}`", node.lineno, hint)
 
 
-def _undeclared_names(env: JourneySandbox, tree: nodes.Template) -> dict[str, int]:
-    undeclared = meta.find_undeclared_variables(tree) - RENDER_NAMES - set(env.globals)
+def _undeclared_names(
+    env: JourneySandbox, tree: nodes.Template, available: frozenset[str]
+) -> dict[str, int]:
+    undeclared = meta.find_undeclared_variables(tree) - available - set(env.globals)
     found: dict[str, int] = {}
     for node in tree.find_all(nodes.Name):
         if node.name in undeclared and node.name not in found:

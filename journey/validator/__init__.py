@@ -200,5 +200,7 @@ def _check_templates(doc: Document, workspace: Workspace) -> list[Diagnostic]:
         from journey.validator.templates_check import check_document_templates
     except ImportError:  # the render stage is optional for a bare checkout
         return []
+    from journey.validator.webhook_bodies import check_webhook_bodies
+
     found: list[Diagnostic] = check_document_templates(doc, workspace)
-    return found
+    return found + check_webhook_bodies(doc, workspace)

@@ -45,7 +45,9 @@ PROBLEM_CODES = {
 
 
 @dataclass(slots=True)
-class _Checker:
+class TemplateChecker:
+    """What one journey's template checks share, and where they report."""
+
     templates_dir: Path
     locales_dir: Path
     declared: frozenset[str] | None
@@ -53,6 +55,12 @@ class _Checker:
     seen: set[tuple[str, str, int, str]]
     entry_event: str | None = None  # the event that enrolls, when its properties are declared
     entry_types: Mapping[str, str] | None = None
+    where: Location | None = None  # a string in the journey (a webhook body's), not a file
+    given_to: str = "templates"
+    names_hint: str = (
+        "templates receive contact, entry, events, journey, now, locale,"
+        " unsubscribe_url and message_id"
+    )
 
     def add(
         self,
@@ -72,6 +80,8 @@ class _Checker:
             )
 
     def at(self, name: str, line: int) -> Location:
+        if self.where is not None:
+            return self.where
         return Location(path=display_path(self.templates_dir, name), line=line, col=1)
 
 
@@ -92,7 +102,9 @@ def check_send_templates(
     enrolls the contact: `entry.properties.X` must be one of them.
     """
     declared = None if declared_attributes is None else frozenset(declared_attributes)
-    checker = _Checker(templates_dir, locales_dir, declared, [], set(), entry_event, entry_types)
+    checker = TemplateChecker(
+        templates_dir, locales_dir, declared, [], set(), entry_event, entry_types
+    )
     reached: list[tuple[TemplateFacts, PulledIn]] = []
     first_location: Location | None = None
     for template, message, location in sends:
@@ -101,7 +113,7 @@ def check_send_templates(
         reached += template_closure_via(templates_dir, part_names)
     used = [facts for facts, _via in reached]
     for facts, via in {facts.name: (facts, via) for facts, via in reversed(reached)}.values():
-        _check_facts(checker, facts, via)
+        check_facts(checker, facts, via)
     if first_location is not None and locales:
         where = dict(locale_locations or {})
         _check_translations(checker, used, locales, where, first_location)
@@ -112,7 +124,9 @@ def _unique(facts: list[TemplateFacts]) -> list[TemplateFacts]:
     return list({f.name: f for f in facts}.values())
 
 
-def _check_parts(checker: _Checker, template: str, message: str, location: Location) -> list[str]:
+def _check_parts(
+    checker: TemplateChecker, template: str, message: str, location: Location
+) -> list[str]:
     folder = checker.templates_dir / template
     parts = PARTS.get(message, PARTS["email"])
     if _refused(checker, template, location):
@@ -144,7 +158,7 @@ def _check_parts(checker: _Checker, template: str, message: str, location: Locat
     return present
 
 
-def _refused(checker: _Checker, name: str, location: Location) -> bool:
+def _refused(checker: TemplateChecker, name: str, location: Location) -> bool:
     """A template that is a link, in a linked folder or named with `..` or `/`: reported, unread."""
     try:
         template_stat(checker.templates_dir, name)
@@ -166,7 +180,8 @@ def _suggest_template(templates_dir: Path, template: str, parts: Any) -> str:
     return f"create the folder templates/{template}/ with {files}"
 
 
-def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None:
+def check_facts(checker: TemplateChecker, facts: TemplateFacts, via: PulledIn) -> None:
+    """What one template (or template string) reads, against what it is given."""
     pulled_in = "" if via is None else f" ({_pulled_in(checker, via)})"
     for problem in facts.problems:
         checker.add(
@@ -190,10 +205,9 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
     for name, line in facts.names.items():
         checker.add(
             "unknown-template-variable",
-            f"`{name}` is not available to templates",
+            f"`{name}` is not available to {checker.given_to}",
             checker.at(facts.name, line),
-            hint="templates receive contact, entry, events, journey, now, locale,"
-            " unsubscribe_url and message_id",
+            hint=checker.names_hint,
         )
     _check_entry_properties(checker, facts)
     if checker.declared is None:
@@ -215,7 +229,7 @@ def _check_facts(checker: _Checker, facts: TemplateFacts, via: PulledIn) -> None
             )
 
 
-def _check_entry_properties(checker: _Checker, facts: TemplateFacts) -> None:
+def _check_entry_properties(checker: TemplateChecker, facts: TemplateFacts) -> None:
     types = checker.entry_types
     if types is None:
         return
@@ -235,12 +249,12 @@ def _check_entry_properties(checker: _Checker, facts: TemplateFacts) -> None:
         )
 
 
-def _pulled_in(checker: _Checker, via: tuple[str, int, str]) -> str:
+def _pulled_in(checker: TemplateChecker, via: tuple[str, int, str]) -> str:
     parent, line, verb = via
     return f"{verb} by {display_path(checker.templates_dir, parent)}:{line}"
 
 
-def _load(checker: _Checker, locale: str, where: Location) -> LoadedCatalog | None:
+def _load(checker: TemplateChecker, locale: str, where: Location) -> LoadedCatalog | None:
     path = catalog_path(checker.locales_dir, locale)
     try:
         return load_catalog(checker.locales_dir, locale)
@@ -260,7 +274,7 @@ def _load(checker: _Checker, locale: str, where: Location) -> LoadedCatalog | No
 
 
 def _check_translations(
-    checker: _Checker,
+    checker: TemplateChecker,
     used: list[TemplateFacts],
     locales: Sequence[str],
     where: Mapping[str, Location],
@@ -314,7 +328,7 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
     locale_locations = {
         locale: doc.location(("locales", index)) for index, locale in enumerate(locales)
     }
-    entry_event = _entry_event(data)
+    entry_event = entry_event_of(data)
     return check_kept_in_templates(doc, workspace) + check_send_templates(
         sends,
         locales,
@@ -327,7 +341,7 @@ def check_document_templates(doc: Document, workspace: Workspace) -> list[Diagno
     )
 
 
-def _entry_event(data: Mapping[str, Any]) -> str | None:
+def entry_event_of(data: Mapping[str, Any]) -> str | None:
     trigger = data.get("trigger")
     if isinstance(trigger, str):
         return trigger
