@@ -25,6 +25,8 @@ from journey.model import (
     WaitUntilStep,
     WebhookStep,
 )
+from journey.renderer import Renderer
+from journey.renderer.introspect import WEBHOOK_BODY_NAMES
 from tests.engine.engine_world import World
 
 
@@ -314,6 +316,17 @@ def test_webhook_posts_the_rendered_body_and_goes_on(world: World) -> None:
     world.event("signed_up")
     assert [w.body for w in world.sink.webhooks] == [{"contact": "c1", "n": 1}]
     assert [s for s, _ in world.sends()] == ["a"]
+
+
+def test_a_webhook_body_gets_every_name_validate_lets_it_use(world: World) -> None:
+    """journey.validator.webhook_bodies passes these names: each renders at call time."""
+    world.renderer = Renderer(world.tmp / "templates", world.tmp / "locales")
+    body = {name: f"{{{{ {name} is defined }}}}" for name in sorted(WEBHOOK_BODY_NAMES)}
+    hook = WebhookStep(id="crm", next=END, url="http://127.0.0.1/x", body=body)
+    world.load(plan(hook))
+    world.contact(id="c1")
+    world.event("signed_up")
+    assert [w.body for w in world.sink.webhooks] == [dict.fromkeys(body, "True")]
 
 
 def test_exit_step_ends_with_its_reason(world: World) -> None:
