@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -153,6 +154,15 @@ def wait_until(root: Path, total: int, timeout: float, status: str = "sent") -> 
         time.sleep(0.25)
 
 
+def stopped_transitions(log: Path) -> int:
+    """The step transitions the daemon's `stopped` line reports (0 when it has none)."""
+    for line in reversed(log.read_text(errors="replace").splitlines()):
+        if '"stopped"' in line:
+            with contextlib.suppress(ValueError):
+                return int(json.loads(line).get("transitions") or 0)
+    return 0
+
+
 def throughput(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     print(f"throughput: {args.contacts:,} contacts, offered {args.rate}/s for {args.seconds} s")
     root = prepare(folder / "throughput", args.contacts)
@@ -164,6 +174,7 @@ def throughput(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     daemon_cpu = cpu_seconds(process.pid) - cpu_at_start
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
+    transitions = stopped_transitions(folder / "throughput.log")
     pairs = deliveries(root)
     latencies = sorted(sent - accepted for accepted, sent in pairs)
     first_accept = min(a for a, _ in pairs)
@@ -177,6 +188,9 @@ def throughput(args: argparse.Namespace, folder: Path) -> dict[str, float]:
         "p99_s": latencies[int(len(latencies) * 0.99) - 1],
         "max_s": latencies[-1],
         "daemon_cpu_ms_per_delivery": 1000 * daemon_cpu / max(1, len(pairs)),
+        "transitions": float(transitions),
+        # the whole run's CPU (start-up included) over the whole run's transitions
+        "daemon_cpu_ms_per_transition": 1000 * daemon_cpu / max(1, transitions),
     }
     print(json.dumps(result, indent=2))
     return result

@@ -173,6 +173,7 @@ class HttpHooks:
             state_changes=dict(self.daemon.log.counts),
             worker=self.daemon.worker_name,
             shards=len(self.daemon.shards.held()) if self.daemon.shards else SHARD_COUNT,
+            transitions=self.daemon.runner.transitions,
         )
 
     def close(self) -> None:

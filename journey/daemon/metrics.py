@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import platform
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -159,9 +160,11 @@ class DaemonMetrics:
         state_changes: Mapping[str, int],
         worker: str = "daemon",
         shards: int = 0,
+        transitions: int = 0,
     ) -> str:
         """The exposition text; `state_changes` are the log's counts by kind; `worker` names
-        this process among the store's workers, `shards` how many of theirs it holds now."""
+        this process among the store's workers, `shards` how many of theirs it holds now,
+        `transitions` the engine's step transitions since start."""
         with self._lock:
             outcomes = dict(self.outcomes)
             latency = {
@@ -216,6 +219,17 @@ class DaemonMetrics:
             lines, "journey_history_expired_rows_total", "counter",
             "History rows retention removed since start, by table.",
             [({"table": table}, n) for table, n in sorted(expired.items())],
+        )  # fmt: skip
+        family(
+            lines, "journey_step_transitions_total", "counter",
+            "Step transitions the engine made since start (a send queued, a wait entered or"
+            " ended, a branch taken, an update, …): work done, whatever it sent.",
+            [({}, transitions)],
+        )  # fmt: skip
+        family(
+            lines, "process_cpu_seconds_total", "counter",
+            "User and system CPU time of this process, in seconds.",
+            [({}, time.process_time())],
         )  # fmt: skip
         _histograms(lines, latency)
         return "\n".join(lines) + "\n"

@@ -384,7 +384,12 @@ class Daemon:
             self.store.close()
             for closer in self.closers:  # SQLite: the lock's descriptor closes after every one
                 closer()
-            self.log.emit("stopped", released_claims=released or None)
+            self.log.emit(
+                "stopped",
+                released_claims=released or None,
+                transitions=self.runner.transitions,
+                cpu_seconds=round(time.process_time(), 3),
+            )
             self.log.flush()
             self._lock.release()
             self._lock = None

@@ -65,6 +65,10 @@ def test_every_series_exists_at_zero_before_any_send_and_the_histogram_counts_se
                     == 0
                 )
             assert before["journey_deliveries"]["type"] == "counter"
+            steps = "journey_step_transitions", "journey_step_transitions_total"
+            assert value(before, *steps) == 0
+            cpu = "process_cpu_seconds", "process_cpu_seconds_total"
+            assert value(before, *cpu) > 0
             latency = "journey_event_to_send_seconds"
             assert before[latency]["type"] == "histogram"
             for channel in CHANNELS:
@@ -123,6 +127,9 @@ def test_every_series_exists_at_zero_before_any_send_and_the_histogram_counts_se
                 after, "journey_last_tick_timestamp_seconds", "journey_last_tick_timestamp_seconds"
             )
             assert 0 < ticked <= time.time()
+            # each welcome: entered, sent, the 30-day wait entered
+            assert value(after, *steps) >= 3 * 2
+            assert value(after, *cpu) > value(before, *cpu)
 
 
 def _le(bound: float) -> str:
