@@ -24,6 +24,7 @@ from jinja2.parser import Parser
 
 from journey import budget
 from journey.errors import BudgetExceeded, ExpressionError
+from journey.event_properties import AbsentProperty
 from journey.renderer.sandbox import BudgetedSandbox
 
 MAX_EXPRESSION_LENGTH = 4000
@@ -72,7 +73,8 @@ class CompiledExpression:
                 frame = _ENV.context_class(_ENV, {**_GLOBALS, **context}, template.name, {})
                 for _ in template.root_render_func(frame):
                     pass
-                return frame.vars["result"]
+                result = frame.vars["result"]
+                return None if isinstance(result, AbsentProperty) else result
         except BudgetExceeded as exc:
             raise ExpressionError(f"`{self.source}`: {exc}") from exc
         except MemoryError as exc:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from journey.durations import parse_duration
 from journey.engine.state import Enrollment, Entry
+from journey.event_properties import DeclaredProperties, declared_properties, readable_event
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
@@ -68,6 +69,8 @@ class EngineSettings:
     holdout: Holdout | None = None
     # workspace.yaml `topics`: name -> subscribed by default
     topic_defaults: Mapping[str, bool] = field(default_factory=dict)
+    # workspace.yaml `events`: event name -> declared properties (absent ones read as none)
+    event_properties: DeclaredProperties = field(default_factory=dict)
 
     def unsubscribe_base_for(self, channel: str) -> str:
         return self.channel_unsubscribe_base_urls.get(channel) or self.unsubscribe_base_url
@@ -88,6 +91,7 @@ class EngineSettings:
                 name: topic.default == "subscribed"
                 for name, topic in (getattr(workspace, "topics", None) or {}).items()
             },
+            event_properties=declared_properties(getattr(workspace, "events", None)),
         )
 
 
@@ -181,10 +185,17 @@ class EvalScope:
             for latest in self.latest_events:
                 event = self.history.last_event(latest.event, self.now)
                 remembered = event is not None and event.timestamp >= start
-                found[latest.name] = _as_entry(event) if remembered and event else None
-        found.update({name: kept.as_context() for name, kept in self.events.items()})
+                found[latest.name] = self._read(_as_entry(event)) if remembered and event else None
+        found.update({name: self._read(kept.as_context()) for name, kept in self.events.items()})
         self._event_data = found
         return found
+
+    def entry_data(self) -> dict[str, Any] | None:
+        """`entry` as expressions, templates and webhook bodies read it."""
+        return self._read(self.entry.as_context()) if self.entry else None
+
+    def _read(self, event: dict[str, Any] | None) -> dict[str, Any] | None:
+        return readable_event(event, self.settings.event_properties)
 
     def variables(self) -> dict[str, Any]:
         """Built once per scope: many expressions run against the same moment."""
@@ -210,8 +221,8 @@ class EvalScope:
 
         return {
             "contact": self.contact.as_values(self.settings.declared_attributes),
-            "event": _event_values(self.event),
-            "entry": self.entry.as_context() if self.entry else None,
+            "event": self._read(_event_values(self.event)),
+            "entry": self.entry_data(),
             "events": self.event_data(),
             "now": self.now,
             "has_event": has_event,

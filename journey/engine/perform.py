@@ -77,16 +77,18 @@ def render_message(
     unsubscribe_link: str,
     variant: SendVariant | None = None,
     events: Mapping[str, Any] | None = None,
+    entry: Mapping[str, Any] | None = None,
 ) -> Message:
     """Render the step for the contact; raises RenderError.
 
     `unsubscribe_link` is the signed one-click URL, the same one the
     List-Unsubscribe header carries. A variant's `subject` replaces the
     template's, rendered with the same context. `events` is what the engine's
-    scope reads as `events` at the step (EvalScope.event_data).
+    scope reads as `events` at the step (EvalScope.event_data), `entry` what it
+    reads as `entry` (EvalScope.entry_data; by default the enrollment's entry).
     """
     context = {
-        "entry": enrollment.entry.as_context(),
+        "entry": entry if entry is not None else enrollment.entry.as_context(),
         "events": events or {},
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "unsubscribe_url": unsubscribe_link,
@@ -148,10 +150,11 @@ def webhook_request(
     key: str,
     now: datetime,
     events: Mapping[str, Any] | None = None,
+    entry: Mapping[str, Any] | None = None,
 ) -> WebhookRequest:
     context = {
         "contact": contact,
-        "entry": enrollment.entry.as_context(),
+        "entry": entry if entry is not None else enrollment.entry.as_context(),
         "events": events or {},
         "journey": {"id": plan.journey_id, "name": plan.name, "kind": plan.kind},
         "now": now,

@@ -27,6 +27,7 @@ from journey.engine.perform import (
 from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
+from journey.event_properties import readable_event
 from journey.model import Contact, Plan, SendStep, WebhookStep
 from journey.tracking.links import track_message, tracks
 from journey.unsubscribe import make_unsubscribe_token, unsubscribe_url
@@ -79,6 +80,10 @@ class PerformingMixin:
         self._record(plan, transition.enrollment, transition.actions, now)
         return transition
 
+    def _entry(self, enrollment: Enrollment) -> dict[str, Any] | None:
+        """`entry` as the step's templates read it (declared-but-absent properties: none)."""
+        return readable_event(enrollment.entry.as_context(), self.settings.event_properties)
+
     def _send(
         self,
         plan: Plan,
@@ -103,6 +108,7 @@ class PerformingMixin:
             link,
             variant=action.variant,
             events=action.events,
+            entry=self._entry(enrollment),
         )
         tracking = self.settings.tracking
         if tracking is not None and tracks(tracking, plan, step, contact):
@@ -149,6 +155,7 @@ class PerformingMixin:
                 action.delivery_key,
                 now,
                 events=action.events,
+                entry=self._entry(enrollment),
             )
         except RenderError as exc:
             return fail(enrollment, step.id, str(exc), now)

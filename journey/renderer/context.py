@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from journey.event_properties import declared_properties, readable_event
 from journey.model import Event, Plan, SendVariant, WaitForStep, variant_context
 from journey.workspace import Workspace
 
@@ -29,10 +30,18 @@ def preview_entry(
 ) -> dict[str, Any]:
     """`entry` as templates see it: the event's name, timestamp and properties."""
     if event is not None:
-        return {"name": event.name, "timestamp": event.timestamp, "properties": event.properties}
+        return as_read(workspace, event.name, event.timestamp, event.properties)
     name = trigger_event_name(plan)
-    example = workspace.event_examples.get(name, {})
-    return {"name": name, "timestamp": at, "properties": dict(example)}
+    return as_read(workspace, name, at, dict(workspace.event_examples.get(name, {})))
+
+
+def as_read(
+    workspace: Workspace, name: str, at: datetime, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as templates read it: a property the workspace declares for it that
+    `properties` lacks reads as none (journey.event_properties)."""
+    made = {"name": name, "timestamp": at, "properties": properties}
+    return readable_event(made, declared_properties(workspace.events)) or made
 
 
 def kept_event_names(plan: Plan) -> dict[str, str]:
@@ -61,14 +70,10 @@ def preview_events(
         if given is not None and name in given and event is None:
             found[name] = None
         elif event is not None:
-            found[name] = {
-                "name": event.name,
-                "timestamp": event.timestamp,
-                "properties": event.properties,
-            }
+            found[name] = as_read(workspace, event.name, event.timestamp, event.properties)
         else:
-            example = workspace.event_examples.get(event_name, {})
-            found[name] = {"name": event_name, "timestamp": at, "properties": dict(example)}
+            example = dict(workspace.event_examples.get(event_name, {}))
+            found[name] = as_read(workspace, event_name, at, example)
     return found
 
 

@@ -26,6 +26,7 @@ from jinja2.utils import pass_context, pass_eval_context
 from jinja2.visitor import NodeTransformer
 
 from journey import budget
+from journey.event_properties import EventProperties
 from journey.renderer import guards, safe_filters
 from journey.renderer.contact import ContactView
 
@@ -157,7 +158,7 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
         so a missing property reads as missing instead of as a method that fails
         later ("'builtin_function_or_method' object is not iterable"); the other
         methods (`x.get('k', 0)`) stay."""
-        if type(obj) is dict:
+        if type(obj) is dict or type(obj) is EventProperties:
             try:
                 return obj[attribute]
             except KeyError:

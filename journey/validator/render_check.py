@@ -21,7 +21,7 @@ from typing import Any
 from journey.errors import Diagnostic, Location, RenderError
 from journey.loader import Document
 from journey.model import SendVariant
-from journey.renderer.context import preview_events, render_context
+from journey.renderer.context import as_read, preview_events, render_context
 from journey.renderer.render import MessageKind
 from journey.samples import sample_contacts
 from journey.validator.kept_events import kept_events
@@ -99,8 +99,8 @@ class RenderCheck:
         variant: SendVariant | None = None,
     ) -> str | None:
         entry_name, kept = events
-        example = self.workspace.event_examples.get(entry_name) or {}
-        entry = {"name": entry_name, "timestamp": RENDERED_AT, "properties": dict(example)}
+        example = dict(self.workspace.event_examples.get(entry_name) or {})
+        entry = as_read(self.workspace, entry_name, RENDERED_AT, example)
         kept_events = preview_events(dict(kept), self.workspace, RENDERED_AT)
         try:
             self.renderer.render(

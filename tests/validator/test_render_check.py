@@ -35,7 +35,6 @@ def test_without_an_example_a_failure_asks_for_one(tmp_path: Path) -> None:
     workspace_file.write_text(re.sub(r"    example:\n(      .*\n)+", "", text))
     found = [d for d in validate(tmp_path, journey) if d.code == "send-render"]
     assert found and all(d.severity == "warning" for d in found)
-    assert "has no attribute 'items'" in found[0].message
     assert found[0].hint is not None and "example:" in found[0].hint
 
 
