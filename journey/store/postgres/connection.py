@@ -38,6 +38,14 @@ CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 5.0
 # Driver errors that say the server or the connection failed, not the statement.
 UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError)
+# What the server says of itself, by SQLSTATE (then its class), when it answers
+# with an error that passes: asked again later, as for a server that is away
+_SERVER_STATES = {
+    "57014": "cancelled the statement (a statement timeout or an operator)",
+    "57": "is restarting or was told to close the connection",
+    "53": "is out of resources (memory, disk or connections)",
+    "58": "has a system error (I/O)",
+}
 IDENTITY_CHECK_SECONDS = 2.0  # the daemon asks 5 times a second; the server is asked less
 
 
@@ -305,6 +313,8 @@ class PostgresConnection:
     def _unreachable(self, exc: BaseException, what: str = "cannot be reached") -> StoreUnavailable:
         lines = str(exc).strip().splitlines()
         reason = lines[0] if lines else type(exc).__name__
+        state = str(getattr(exc, "sqlstate", "") or "")
+        what = _SERVER_STATES.get(state) or _SERVER_STATES.get(state[:2]) or what
         return StoreUnavailable(f"the state store {self.path} {what}: {reason}")
 
     @contextmanager

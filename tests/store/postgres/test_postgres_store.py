@@ -15,7 +15,7 @@ import pytest
 from journey.daemon import inbox
 from journey.errors import StoreError
 from journey.model import Event
-from journey.records import DeliveryRecord
+from journey.records import DeliveryRecord, StoreUnavailable
 from journey.store.postgres import PostgresStore
 from journey.store.postgres.migrations import LATEST_VERSION, MIGRATIONS
 from tests.support.backends import PostgresBackend
@@ -99,6 +99,38 @@ def test_an_unreachable_server_is_one_clear_line_without_the_password() -> None:
     message = str(caught.value)
     assert message.startswith("cannot open the state store postgresql://journey@127.0.0.1:1/")
     assert "hunter2" not in message
+
+
+def test_a_statement_the_server_cancels_is_said_so_and_passes(
+    backend: PostgresBackend, tmp_path: Path
+) -> None:
+    store = backend.open(tmp_path, "cancelled")
+    assert isinstance(store, PostgresStore)
+    with pytest.raises(StoreUnavailable) as caught, store.transaction():
+        store._run("SET LOCAL statement_timeout = '20ms'")
+        store._one("SELECT pg_sleep(2)")
+    assert "cancelled the statement (a statement timeout or an operator)" in str(caught.value)
+    assert store._one("SELECT 1") == (1,)  # the next call works again
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (psycopg.errors.DiskFull, "is out of resources (memory, disk or connections)"),
+        (psycopg.errors.OutOfMemory, "is out of resources (memory, disk or connections)"),
+        (psycopg.errors.TooManyConnections, "is out of resources (memory, disk or connections)"),
+        (psycopg.errors.AdminShutdown, "is restarting or was told to close the connection"),
+        (psycopg.errors.CannotConnectNow, "is restarting or was told to close the connection"),
+        (psycopg.OperationalError, "cannot be reached"),
+    ],
+)
+def test_what_the_server_says_of_itself_is_the_operators_line(
+    backend: PostgresBackend, tmp_path: Path, error: type[Exception], words: str
+) -> None:
+    store = backend.open(tmp_path, "words")
+    assert isinstance(store, PostgresStore)
+    said = store._unreachable(error("the server's own words"))
+    assert str(said).endswith(f" {words}: the server's own words")
 
 
 def test_claims_from_two_connections_never_overlap(
