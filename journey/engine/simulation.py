@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,9 +24,10 @@ from journey.engine.timeline import run_until
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.localtime import add_duration, resolve_zone
 from journey.model import Duration, Event, Plan, SegmentTrigger
-from journey.records import JourneyCounts
+from journey.records import JourneyCounts, SplitDecision
 from journey.results.conversions import ConversionSettings
-from journey.results.report import build_report
+from journey.results.report import ReportOptions, journey_split_inputs
+from journey.results.split_inputs import SplitInputs, add_arm_lifetime_values, journey_splits
 from journey.results.variants import experiment_steps
 
 if TYPE_CHECKING:
@@ -58,14 +59,17 @@ class SamplingRenderer:
     renders everyone.
     """
 
-    def __init__(self, renderer: Renders, sample: int | None) -> None:
+    def __init__(
+        self, renderer: Renders, sample: int | None, chosen: Collection[str] | None = None
+    ) -> None:
         self.renderer = renderer
         self.sample = sample
-        self.chosen: set[str] = set()
+        self.fixed = chosen is not None  # chosen by the caller (a part of a bigger run)
+        self.chosen: set[str] = set(chosen or ())
 
     def choose(self, contact_id: str) -> None:
         """Called in input order: the first `sample` contacts are the rendered ones."""
-        if self.sample is not None and len(self.chosen) < self.sample:
+        if not self.fixed and self.sample is not None and len(self.chosen) < self.sample:
             self.chosen.add(contact_id)
 
     def render(self, **kwargs: Any) -> Any:
@@ -113,6 +117,7 @@ class SimulationReport:
     matched_at_start: int = 0
     # Per split step, per arm: entered, converted, sent… (journey.results, as `journey report`)
     splits: list[dict[str, Any]] = field(default_factory=list)
+    split_inputs: SplitInputs | None = None  # what `splits` is computed from (merged over parts)
 
 
 class _Collector:
@@ -184,6 +189,7 @@ def simulate(
     timeline_contacts: int | None = TIMELINE_CONTACTS,
     show: Iterable[str] = (),
     events_in_order: bool = False,
+    rendered: Collection[str] | None = None,
 ) -> SimulationReport:
     """Run the journey from `start` for `duration`; events before `start` are history.
 
@@ -200,7 +206,9 @@ def simulate(
     rows of the first `timeline_contacts` contacts and of those in `show`
     (None: everyone's), and everything else is counted as it happens.
     `events_in_order`: the events come sorted by timestamp and are read as they
-    are played instead of being sorted first.
+    are played instead of being sorted first. `rendered`: the contacts whose
+    messages are rendered, instead of the first `render_sample` (a part of a
+    bigger run renders the first of the whole input).
     """
     with tempfile.TemporaryDirectory(prefix="journey-simulate-") as scratch:
         from journey.assembly import scratch_store  # the one place stores are opened
@@ -219,6 +227,7 @@ def simulate(
                 progress=progress,
                 days_progress=days_progress,
                 render_sample=render_sample,
+                rendered=rendered,
                 conversions=conversions,
                 shown=None if timeline_contacts is None else set(show),
                 timeline_contacts=timeline_contacts,
@@ -244,6 +253,7 @@ def _simulate(
     progress: Progress | None,
     days_progress: Progress | None,
     render_sample: int | None,
+    rendered: Collection[str] | None,
     conversions: ConversionSettings | None,
     shown: set[str] | None,
     timeline_contacts: int | None,
@@ -252,7 +262,7 @@ def _simulate(
 
     clock = VirtualClock(start)
     collector = _Collector(plan, settings, shown)
-    sampler = SamplingRenderer(renderer, render_sample)
+    sampler = SamplingRenderer(renderer, render_sample, rendered)
     shell = virtual_shell(
         {plan.journey_id: plan},
         clock,
@@ -313,12 +323,31 @@ def _simulate(
     report.matched_at_start = matched
     if experiment_steps(plan):
         # the results read every message and enrollment: only a split needs them
-        results = build_report(store, {plan.journey_id: plan}, conversions or ConversionSettings())
-        report.splits = results["journeys"][0]["splits"]
+        inputs, decisions = journey_split_inputs(store, plan, conversions or ConversionSettings())
+        report.split_inputs = inputs
+        report.splits = simulation_splits(
+            plan, inputs, conversions or ConversionSettings(), decisions
+        )
     if render_sample is not None and count > render_sample:
         report.rendered_contacts = render_sample
         report.rendered_ids = frozenset(sampler.chosen)
     return report
+
+
+def simulation_splits(
+    plan: Plan,
+    inputs: SplitInputs,
+    conversions: ConversionSettings,
+    decisions: dict[tuple[str, str], SplitDecision] | None = None,
+) -> list[dict[str, Any]]:
+    """The report's `splits`, as `journey report` computes them with its default options."""
+    options = ReportOptions()
+    zone = resolve_zone(plan.timezone, options.default_timezone)
+    splits = journey_splits(
+        plan, inputs, confidence=options.confidence, zone=zone, decisions=decisions or {}
+    )
+    add_arm_lifetime_values(splits, inputs, conversions)
+    return splits
 
 
 def _batches(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from journey.holdout import Holdout
@@ -30,10 +30,14 @@ from journey.results.attribution import (
 )
 from journey.results.conversions import ConversionSettings
 from journey.results.engagement import CLICKED, ENGAGEMENT_EVENTS, OPENED, Engagement
-from journey.results.experiments import split_results
 from journey.results.lifecycle import cohorts, stages, survey_scores
 from journey.results.programme import programme_lift
-from journey.results.variants import experiment_steps
+from journey.results.split_inputs import (
+    SplitInputs,
+    journey_splits,
+    split_inputs,
+    with_lifetime_events,
+)
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -63,10 +67,7 @@ def build_report(
     known = list(plans) + sorted(set(store.journey_ids()) - set(plans))
     chosen = list(journey_ids) or known
     touches = store.message_touches(since=options.since)
-    names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
-    names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
-    names |= set(settings.churn.activity if settings.churn else ())
-    events = store.events_named(names, since=options.since)
+    events = store.events_named(_event_names(plans, settings), since=options.since)
     outcomes = {j: store.enrollment_outcomes(j, since=options.since) for j in chosen}
     arms_of = {o.enrollment_id: o.arms for group in outcomes.values() for o in group}
     for touch in touches:  # enrollments of journeys not in the report still carry arms
@@ -161,10 +162,7 @@ def journey_report(
         if plan is not None and plan.goal is not None and conversions[o.enrollment_id]
     ]
     sent = [t for t in touches if t.reached_contact]
-    by_enrollment: dict[str, list[MessageTouch]] = defaultdict(list)
-    for touch in sent:
-        by_enrollment[touch.enrollment_id].append(touch)
-    activity = {e: engagement.activity(group) for e, group in by_enrollment.items()}
+    activity = _sent_activity(sent, engagement)
     totals = engagement.activity(sent)
     converted = sum(1 for c in conversions.values() if c)
     low, high = stats.wilson_interval(converted, len(outcomes), options.confidence)
@@ -174,22 +172,12 @@ def journey_report(
     order = [s.id for s in plan.steps] if plan else []
     seen = {s for o in outcomes for s in o.reached} | {t.step_id for t in touches}
     step_ids = order + sorted(seen - set(order))
-    last_day = _last_day(outcomes, sent, events, zone)
-    splits = [
-        split_results(
-            step,
-            outcomes,
-            converts,
-            activity,
-            step_order=order,
-            confidence=options.confidence,
-            zone=zone,
-            last_day=last_day,
-            decision=decisions.get((journey_id, step.id)),
+    splits = []
+    if plan is not None:
+        inputs = split_inputs(plan, outcomes, converts, activity, _latest(outcomes, sent, events))
+        splits = journey_splits(
+            plan, inputs, confidence=options.confidence, zone=zone, decisions=decisions
         )
-        | {"of": "send" if step.arms[0].goto == step.id else "split"}
-        for step in (experiment_steps(plan) if plan else ())
-    ]
     holdout = next((s["uplift"] | {"step": s["step"]} for s in splits if "uplift" in s), None)
     return {
         "id": journey_id,
@@ -328,15 +316,53 @@ def _step_row(
     }
 
 
-def _last_day(
-    outcomes: list[EnrollmentOutcome], sent: list[MessageTouch], events: list[Event], zone: Any
-) -> date:
+def _latest(
+    outcomes: list[EnrollmentOutcome], sent: list[MessageTouch], events: list[Event]
+) -> datetime | None:
+    """The latest instant of the journey's data: its report's last day (None: no data)."""
     moments = [o.entered_at for o in outcomes]
     moments += [o.converted_at for o in outcomes if o.converted_at]
     moments += [t.sent_at for t in sent if t.sent_at]
     moments += [e.timestamp for e in events[-1:]]
-    latest = max(moments) if moments else datetime.now(UTC)
-    return latest.astimezone(zone).date()
+    return max(moments) if moments else None
+
+
+def _event_names(plans: dict[str, Plan], settings: ConversionSettings) -> set[str]:
+    """The events a report reads: conversions, goals, surveys, engagement, churn activity."""
+    names = {*settings.events, UNSUBSCRIBED, *(p.goal.event for p in plans.values() if p.goal)}
+    names |= {survey.event for survey in settings.surveys.values()} | set(ENGAGEMENT_EVENTS)
+    names |= set(settings.churn.activity if settings.churn else ())
+    return names
+
+
+def _sent_activity(sent: list[MessageTouch], engagement: Engagement) -> dict[str, Counter[str]]:
+    by_enrollment: dict[str, list[MessageTouch]] = defaultdict(list)
+    for touch in sent:
+        by_enrollment[touch.enrollment_id].append(touch)
+    return {e: engagement.activity(group) for e, group in by_enrollment.items()}
+
+
+def journey_split_inputs(
+    store: StateStore, plan: Plan, settings: ConversionSettings
+) -> tuple[SplitInputs, dict[tuple[str, str], SplitDecision]]:
+    """What `build_report` computes the journey's splits from (and the split decisions),
+    read from the store as it reads them, for `journey simulate` to merge over parts."""
+    touches = store.message_touches()
+    events = store.events_named(_event_names({plan.journey_id: plan}, settings))
+    outcomes = store.enrollment_outcomes(plan.journey_id)
+    engagement = Engagement.from_events(events, touches)
+    sent = [t for t in touches if t.journey_id == plan.journey_id and t.reached_contact]
+    converts = _conversion_rule(plan, _GoalEvents(plan, events), events, settings)
+    inputs = split_inputs(
+        plan,
+        outcomes,
+        converts,
+        _sent_activity(sent, engagement),
+        _latest(outcomes, sent, events),
+    )
+    with_lifetime_events(inputs, events, settings, report_end(outcomes, events))
+    decisions = {(d.journey_id, d.step_id): d for d in store.split_decisions()}
+    return inputs, decisions
 
 
 def _daily(
