@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,76 +17,23 @@ from journey.cli.simulate_output import render_json, render_table
 from journey.cli.simulate_sample import render_sample_table, run_sample
 from journey.clock import SystemClock
 from journey.durations import parse_duration
-from journey.engine.inputs import InputError, parse_event, read_jsonl
+from journey.engine.inputs import read_jsonl
 from journey.engine.simulation import (
     RENDER_SAMPLE,
     TIMELINE_CONTACTS,
     simulate,
 )
 from journey.errors import UsageError
-from journey.ingest import ContactChange, RecordError, parse_contact
 from journey.localtime import UTC_ZONE, add_duration
-from journey.model import Duration, Event, EventTrigger, Plan
+from journey.model import Duration, Event, EventTrigger
 from journey.sampled_simulation import DEFAULT_STRATA
+from journey.simulation_inputs import contact_records, entry_events, parsed_contacts, read_events
 
-
-def _contacts(path: Path) -> Iterator[dict[str, Any]]:
-    """The file's records, each checked (a bad line is a UsageError naming `file:line`)."""
-    for record, _ in _checked_contacts(path):
-        yield record
-
-
-def _parsed_contacts(path: Path) -> Iterator[ContactChange]:
-    """The file's contacts parsed once, for the simulation to load as they are."""
-    for _, change in _checked_contacts(path):
-        yield change
-
-
-def _checked_contacts(path: Path) -> Iterator[tuple[dict[str, Any], ContactChange]]:
-    for number, record in read_jsonl(path):
-        if not isinstance(record.get("id"), str):
-            raise UsageError(f"{path}:{number}: a contact needs an `id` that is a string")
-        try:
-            change = parse_contact(record)
-        except RecordError as exc:
-            raise UsageError(f"{path}:{number}: {exc}") from None
-        yield record, change
-
-
-def _events(path: Path | None, start: datetime) -> list[Event]:
-    if path is None:
-        return []
-    events = []
-    for number, record in read_jsonl(path):
-        try:
-            events.append(parse_event(record, start))
-        except InputError as exc:
-            raise UsageError(f"{path}:{number}: {exc}") from None
-    return events
-
-
-def _entry_events(
-    plan: Plan, contacts: Path | Iterable[dict[str, Any]], start: datetime
-) -> Iterator[Event]:
-    """--enter-all: each contact sends the trigger event at the start, attributes as properties.
-
-    Read from the contacts file as the simulation plays them, not held in memory; the
-    simulation has loaded (and so checked) every contact before it plays an event."""
-    assert isinstance(plan.trigger, EventTrigger)
-    if isinstance(contacts, Path):
-        records: Iterable[dict[str, Any]] = (record for _, record in read_jsonl(contacts))
-    else:
-        records = contacts
-    for record in records:
-        properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
-        yield Event(
-            id=f"simulated-entry-{record['id']}",
-            name=plan.trigger.event,
-            contact_id=record["id"],
-            timestamp=start,
-            received_at=start,
-            properties=properties,
-        )
+# the names bench.simulate (and a baseline checkout of it) reads
+_contacts = contact_records
+_parsed_contacts = parsed_contacts
+_entry_events = entry_events
+_events = read_events
 
 
 @click.command("simulate")

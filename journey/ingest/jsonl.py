@@ -43,6 +43,21 @@ def read_jsonl(
 
 
 def _read(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, Any | LineError]]:
+    for line_no, _raw, value in _read_lines(stream, max_line_bytes):
+        yield line_no, value
+
+
+def read_jsonl_lines(
+    path: Path, *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes, Any | LineError]]:
+    """As `read_jsonl`, with each line's bytes as read (to copy a line on unchanged)."""
+    with open(path, "rb") as stream:
+        yield from _read_lines(stream, max_line_bytes)
+
+
+def _read_lines(
+    stream: IO[bytes], max_line_bytes: int
+) -> Iterator[tuple[int, bytes, Any | LineError]]:
     line_no = 0
     while True:
         raw = stream.readline(max_line_bytes + 1)
@@ -53,13 +68,14 @@ def _read(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, Any | L
             _skip_rest_of_line(stream)
             yield (
                 line_no,
+                raw,
                 LineError(
                     line=line_no, message=f"line is longer than {max_line_bytes} bytes; skipped"
                 ),
             )
             continue
         if raw.strip():
-            yield line_no, parse_json_line(raw, line_no)
+            yield line_no, raw, parse_json_line(raw, line_no)
 
 
 def parse_json_line(raw: bytes, line_no: int) -> Any | LineError:
