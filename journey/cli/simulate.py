@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -26,6 +27,12 @@ from journey.engine.simulation import (
 from journey.errors import UsageError
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger
+from journey.partitioned_simulation import (
+    PartsOutcome,
+    SimulationRun,
+    simulate_in_parts,
+    why_one_job,
+)
 from journey.sampled_simulation import DEFAULT_STRATA
 from journey.simulation_inputs import contact_records, entry_events, parsed_contacts, read_events
 
@@ -34,6 +41,25 @@ _contacts = contact_records
 _parsed_contacts = parsed_contacts
 _entry_events = entry_events
 _events = read_events
+
+
+class JobsType(click.ParamType[int]):
+    """`--jobs`: a whole number of processes, at least 1, or `auto` (one per core)."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return os.cpu_count() or 1
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"{value!r} is neither a whole number of processes (1 or more) nor `auto`")
+
+
+JOBS = JobsType()
 
 
 @click.command("simulate")
@@ -90,6 +116,14 @@ _events = read_events
     help="Forecast from a stratified random sample of N contacts, scaled up, with 95% "
     "intervals on every count (see docs/cli.md).",
 )
+@click.option(
+    "--jobs",
+    type=JOBS,
+    default="1",
+    show_default=True,
+    help="Processes to run the population on (a whole number, or `auto`: one per core); "
+    "the report is the same as with one.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="The sample's seed.")
 @click.option(
     "--stratify",
@@ -112,6 +146,7 @@ def command(
     timeline_contacts: int,
     show: tuple[str, ...],
     sample: int | None,
+    jobs: int,
     seed: int,
     strata: tuple[str, ...],
 ) -> None:
@@ -137,6 +172,28 @@ def command(
         events = _entry_events(plan, contacts_file, start)
     renderer = workspace_renderer(workspace)
     settings = workspace_settings(workspace)
+    one_job = "--sample runs one small simulation" if sample is not None else why_one_job(plan)
+    if jobs > 1 and one_job is None:
+        run = SimulationRun(
+            plan=plan,
+            workspace=workspace,
+            contacts=contacts_file,
+            events=events_file,
+            enter_all=isinstance(plan.trigger, EventTrigger) and not events_file,
+            start=start,
+            duration=duration,
+            render_all=render_all,
+            timeline_contacts=timeline_contacts,
+            show=show,
+        )
+        outcome = _in_parts(run, jobs)
+        if outcome.report is not None:
+            report = outcome.report
+            echo_stdout(render_json(report) if fmt == "json" else render_table(report))
+            return
+        one_job = outcome.one_job
+    if jobs > 1:
+        click.echo(f"journey simulate: --jobs {jobs} runs as one job: {one_job}", err=True)
     if sample is not None:
         listed = list(events) if events_file else []
 
@@ -201,6 +258,20 @@ def command(
             events_in_order=True,
         )
     echo_stdout(render_json(report) if fmt == "json" else render_table(report))
+
+
+def _in_parts(run: SimulationRun, jobs: int) -> PartsOutcome:
+    progressbar: Any = click.progressbar  # click's stubs type it oddly
+    stderr = sys.stderr
+    try:
+        with (
+            progressbar(length=run.contacts.stat().st_size, label="contacts", file=stderr) as bar,
+            progressbar(length=jobs, label=f"simulating in {jobs} parts", file=stderr) as parts,
+        ):
+            return simulate_in_parts(run, jobs, reading=bar.update, finished=parts.update)
+    except KeyboardInterrupt:
+        click.echo(f"journey simulate: interrupted; its {jobs} processes were stopped", err=True)
+        raise
 
 
 def _days(start: datetime, duration: Duration) -> int:
