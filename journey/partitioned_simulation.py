@@ -19,10 +19,11 @@ import multiprocessing
 import resource
 import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -320,15 +321,16 @@ def _run_parts(jobs: list[_PartJob], finished: Progress | None) -> list[_PartRes
     readers: dict[Connection, int] = {}
     results: dict[int, _PartResult] = {}
     try:
-        for number, job in enumerate(jobs):
-            reader, writer = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_part_main, args=(job, writer), name=f"journey-simulate-part-{number}"
-            )
-            process.start()
-            writer.close()  # the child's end: its exit closes the pipe
-            processes.append(process)
-            readers[reader] = number
+        with _ctrl_c_ignored_by_children():
+            for number, job in enumerate(jobs):
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_part_main, args=(job, writer), name=f"journey-simulate-part-{number}"
+                )
+                process.start()
+                writer.close()  # the child's end: its exit closes the pipe
+                processes.append(process)
+                readers[reader] = number
         while readers:
             for ready in wait(list(readers)):
                 assert isinstance(ready, Connection)
@@ -357,3 +359,18 @@ def _run_parts(jobs: list[_PartJob], finished: Progress | None) -> list[_PartRes
         for reader in readers:
             reader.close()
     return [results[n] for n in range(len(jobs))]
+
+
+@contextmanager
+def _ctrl_c_ignored_by_children() -> Iterator[None]:
+    """SIGINT ignored while the parts start: an ignored signal stays ignored across exec, so
+    a Ctrl-C while a part is still importing does not print its traceback (the parent,
+    which gets it too, stops the parts)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
