@@ -1,7 +1,7 @@
 """`journey simulate` at scale: wall time, peak memory and transitions/s per population size.
 
     python -m bench.simulate --journey onboarding --contacts 10000 100000 [--baseline DIR]
-        [--profile] [--json]
+        [--jobs 1 2] [--profile] [--json]
 
 Each size runs in its own process (so peak RSS, `getrusage`, is that run's) doing what
 `journey simulate FILE --contacts FILE.jsonl --enter-all` does: the generated contacts are
@@ -9,6 +9,8 @@ written to a JSONL file first and read back as they are loaded. `--baseline DIR`
 same thing against another checkout of the project (e.g. `git archive main | tar -x -C DIR`)
 in the same invocation, alternating with this one, for ratios on a shared machine.
 `--profile` prints the top cProfile entries (cumulative) of each run of this checkout.
+`--jobs 1 2` runs each size with `--jobs 1` and with `--jobs 2` (this checkout only), one
+after the other: CPU seconds and peak RSS are then summed over the run's processes.
 """
 
 from __future__ import annotations
@@ -68,8 +70,12 @@ def write_contacts(path: Path, count: int, seed: int = 7) -> None:
             out.write(json.dumps(contact(number, rng)) + "\n")
 
 
-def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[str, Any]:
-    """One simulation in this process, as the CLI runs it; figures as a dict."""
+def run_child(
+    journey: str, contacts: Path, days: int, profile: bool, jobs: int = 1
+) -> dict[str, Any]:
+    """One simulation in this process (or `jobs` parts), as the CLI runs it; figures as a dict."""
+    if jobs > 1:
+        return run_parts(journey, contacts, days, jobs)
     import journey as package
     from journey.assembly import workspace_renderer, workspace_settings
     from journey.cli import simulate as simulate_cli
@@ -124,6 +130,7 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
     return {
         "journey": journey,
         "code": str(Path(package.__file__).parent.parent),
+        "jobs": 1,
         "contacts": report.contacts,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(time.process_time() - cpu, 2),
@@ -137,7 +144,63 @@ def run_child(journey: str, contacts: Path, days: int, profile: bool) -> dict[st
     }
 
 
-def measure(tree: Path, journey: str, contacts: Path, days: int, profile: bool) -> dict[str, Any]:
+def run_parts(journey: str, contacts: Path, days: int, jobs: int) -> dict[str, Any]:
+    """`journey simulate --jobs N`: figures of the parent and its parts together."""
+    import journey as package
+    from journey.compiler import compile_journey
+    from journey.durations import parse_duration
+    from journey.loader import load_yaml
+    from journey.model import EventTrigger
+    from journey.partitioned_simulation import SimulationRun, simulate_in_parts
+    from journey.workspace import load_workspace
+
+    workspace, _ = load_workspace(ROOT)
+    plan = compile_journey(load_yaml(ROOT / f"journeys/examples/{journey}.yaml"), workspace)
+    run = SimulationRun(
+        plan=plan,
+        workspace=workspace,
+        contacts=contacts,
+        events=None,
+        enter_all=isinstance(plan.trigger, EventTrigger),
+        start=START,
+        duration=parse_duration(f"{days}d"),
+        timeline_contacts=1000,
+    )
+    began = time.perf_counter()
+    outcome = simulate_in_parts(run, jobs)
+    seconds = time.perf_counter() - began
+    if outcome.report is None:
+        raise SystemExit(f"runs as one job: {outcome.one_job}")
+    report = outcome.report
+    parent = resource.getrusage(resource.RUSAGE_SELF)
+    counts = report.counts
+    return {
+        "journey": journey,
+        "code": str(Path(package.__file__).parent.parent),
+        "jobs": jobs,
+        "contacts": report.contacts,
+        "seconds": round(seconds, 2),
+        # the parent's while it ran the parts (as --jobs 1 counts its run), the parts' in all
+        "cpu_seconds": round(
+            outcome.parent_cpu_seconds + sum(p.cpu_seconds for p in outcome.parts), 2
+        ),
+        "parent_cpu_seconds": round(outcome.parent_cpu_seconds, 2),
+        "peak_rss_mib": round(
+            (parent.ru_maxrss + sum(p.peak_rss_kib for p in outcome.parts)) / 1024, 1
+        ),
+        "parent_peak_rss_mib": round(parent.ru_maxrss / 1024, 1),
+        "transitions": report.transitions,
+        "per_second": round(report.transitions / seconds) if seconds else 0,
+        "entered": counts.entered if counts else 0,
+        "exited": dict(counts.exited) if counts else {},
+        "sends": sum(report.sends_per_day.values()),
+        "profile": "",
+    }
+
+
+def measure(
+    tree: Path, journey: str, contacts: Path, days: int, profile: bool, jobs: int = 1
+) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(tree))
     # a script path, not `-m`: the current directory must not shadow `tree`'s package
     command = [
@@ -148,6 +211,7 @@ def measure(tree: Path, journey: str, contacts: Path, days: int, profile: bool) 
         str(contacts),
         str(days),
         *(["--profile"] if profile else []),
+        *(["--jobs", str(jobs)] if jobs > 1 else []),
     ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -168,12 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout to measure alongside")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--jobs", type=int, nargs="+", default=[1], help="processes per run, each in turn"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         journey, contacts, days = args.child
-        result = run_child(journey, Path(contacts), int(days), args.profile)
+        result = run_child(journey, Path(contacts), int(days), args.profile, args.jobs[0])
         print(json.dumps(result))
         return 0
     results = []
@@ -183,8 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             write_contacts(path, size)
             for _ in range(args.runs):
                 trees = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
-                for tree in trees:
-                    figures = measure(tree, args.journey, path, args.days, args.profile)
+                runs = [(tree, jobs) for tree in trees for jobs in args.jobs]
+                for tree, jobs in runs:
+                    if jobs > 1 and tree != ROOT:
+                        continue  # a baseline checkout may not have --jobs
+                    figures = measure(tree, args.journey, path, args.days, args.profile, jobs)
                     figures["load"] = round(os.getloadavg()[0], 1)
                     results.append(figures)
                     if not args.json:

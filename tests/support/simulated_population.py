@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.simulate import START, contact
 
-ACTIONS = (
+ACTIONS: tuple[tuple[str, Callable[[random.Random], dict[str, Any]]], ...] = (
     ("signed_up", lambda rng: {"plan": rng.choice(["trial", "monthly"])}),
     ("cart_abandoned", lambda rng: {"total": rng.randint(5, 90), "currency": "SEK"}),
     ("order_placed", lambda rng: {"total": rng.randint(1, 400) / 4, "currency": "SEK"}),
