@@ -185,6 +185,7 @@ def run_parts(journey: str, contacts: Path, days: int, jobs: int) -> dict[str, A
             outcome.parent_cpu_seconds + sum(p.cpu_seconds for p in outcome.parts), 2
         ),
         "parent_cpu_seconds": round(outcome.parent_cpu_seconds, 2),
+        "parts_cpu_seconds": [round(p.cpu_seconds, 2) for p in outcome.parts],
         "peak_rss_mib": round(
             (parent.ru_maxrss + sum(p.peak_rss_kib for p in outcome.parts)) / 1024, 1
         ),

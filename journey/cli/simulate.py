@@ -119,6 +119,7 @@ JOBS = JobsType()
 @click.option(
     "--jobs",
     type=JOBS,
+    metavar="N|auto",
     default="1",
     show_default=True,
     help="Processes to run the population on (a whole number, or `auto`: one per core); "

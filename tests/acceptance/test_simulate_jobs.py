@@ -219,3 +219,12 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_a_sample_forecast_runs_as_one_job_and_says_so(population: tuple[Path, Path]) -> None:
+    contacts, _ = population
+    args = ["--contacts", str(contacts), "--enter-all", "--sample", "40", "--format", "json"]
+    code, two, err = simulate(EXAMPLES / "onboarding.yaml", *args, "--jobs", "2")
+    assert code == 0
+    assert "--jobs 2 runs as one job: --sample runs one small simulation" in err
+    assert two == simulate(EXAMPLES / "onboarding.yaml", *args)[1]
