@@ -4,9 +4,9 @@ Contacts, and their events, are dealt into N parts by a stable hash of the
 contact id; the parent copies each line to its part's file in the run's scratch
 folder as it reads the input (it holds one line at a time, and parses each line
 once, as JSON only: the parts check the contacts). Each part runs the same
-`simulate()` in its own process (started with `spawn`, so nothing of the parent
-but the arguments is shared), and journey.simulation_merge puts their reports
-together into the report of one run over everyone.
+`simulate()` in its own process (journey.simulation_processes), and
+journey.simulation_merge puts their reports together into the report of one
+run over everyone.
 
 That is exact because the engine never looks at two contacts at once, with the
 exceptions `why_one_job` names: such a run goes back to one job.
@@ -15,58 +15,30 @@ exceptions `why_one_job` names: such a run goes back to one job.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import resource
-import signal
 import tempfile
-import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import IO, Any
 
-from journey.assembly import workspace_renderer, workspace_settings
 from journey.engine.inputs import InputError, parse_event, read_jsonl
-from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
-from journey.errors import JourneyError, UsageError
-from journey.ingest import ContactChange, LineError, RecordError, parse_contact
+from journey.engine.simulation import RENDER_SAMPLE, SimulationReport
+from journey.errors import UsageError
+from journey.ingest import LineError, RecordError
 from journey.ingest.jsonl import read_jsonl_lines
-from journey.model import Duration, Plan, SplitStep
-from journey.simulation_inputs import checked_contacts, entry_events, read_events
+from journey.model import Plan, SplitStep
+from journey.simulation_inputs import checked_contacts
 from journey.simulation_merge import merge_reports
-from journey.workspace import Workspace
+from journey.simulation_processes import (
+    PartFigures,
+    PartJob,
+    Progress,
+    SimulationRun,
+    run_parts,
+)
 
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SimulationRun:
-    """What `journey simulate` was asked to run (without --sample)."""
-
-    plan: Plan
-    workspace: Workspace
-    contacts: Path
-    events: Path | None  # None: no events, or --enter-all's entry events (`enter_all`)
-    enter_all: bool
-    start: datetime
-    duration: Duration
-    render_all: bool = False
-    timeline_contacts: int = 0
-    show: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PartFigures:
-    """What one part's process used (for bench.simulate)."""
-
-    contacts: int
-    cpu_seconds: float
-    peak_rss_kib: int
+__all__ = ["PartFigures", "PartsOutcome", "SimulationRun", "simulate_in_parts", "why_one_job"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -115,7 +87,7 @@ def simulate_in_parts(
         rendered = None if run.render_all else frozenset(dealt.first[:RENDER_SAMPLE])
         timeline = set(dealt.first[: run.timeline_contacts]) | set(run.show)
         parts = [
-            _PartJob(
+            PartJob(
                 run=run,
                 contacts=dealt.files[n],
                 events=events[n] if events is not None else None,
@@ -124,7 +96,7 @@ def simulate_in_parts(
             )
             for n in range(jobs)
         ]
-        results = _run_parts(parts, finished)
+        results = run_parts(parts, finished)
         bad = [(n, r.bad_line) for n, r in enumerate(results) if r.bad_line is not None]
         if bad:
             raise UsageError(_first_bad_contact(run.contacts, jobs, bad))
@@ -222,155 +194,3 @@ def _first_bad_contact(path: Path, jobs: int, bad: list[tuple[int, tuple[int, st
             if counted[part] == wanted[part]:
                 return f"{path}:{number}: {problems[part]}"
     raise AssertionError("a part's bad line is in the input")  # pragma: no cover
-
-
-# ---------------------------------------------------------------- the parts' processes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _PartJob:
-    run: SimulationRun
-    contacts: Path
-    events: Path | None
-    rendered: frozenset[str] | None
-    shown: frozenset[str]
-
-
-@dataclass(slots=True, kw_only=True)
-class _PartResult:
-    report: SimulationReport | None = None
-    figures: PartFigures | None = None
-    bad_line: tuple[int, str] | None = None  # (line of the part's file, problem)
-    failed: str | None = None
-
-
-class _BadLine(Exception):
-    def __init__(self, number: int, problem: str) -> None:
-        super().__init__(problem)
-        self.number = number
-        self.problem = problem
-
-
-def _part_contacts(path: Path) -> Iterator[ContactChange]:
-    for number, record in read_jsonl(path):
-        try:
-            yield parse_contact(record)
-        except RecordError as exc:
-            raise _BadLine(number, str(exc)) from None
-
-
-def _simulate_part(job: _PartJob) -> SimulationReport:
-    run = job.run
-    if run.enter_all:
-        events: Any = entry_events(run.plan, job.contacts, run.start)
-    else:
-        events = sorted(read_events(job.events, run.start), key=lambda e: e.timestamp)
-    return simulate(
-        run.plan,
-        renderer=workspace_renderer(run.workspace),
-        settings=workspace_settings(run.workspace),
-        contacts=_part_contacts(job.contacts),
-        events=events,
-        start=run.start,
-        duration=run.duration,
-        render_sample=None if run.render_all else RENDER_SAMPLE,
-        rendered=job.rendered,
-        conversions=run.workspace.conversions,
-        timeline_contacts=0,  # the parent chose whose rows the timeline keeps: `show`
-        show=job.shown,
-        events_in_order=True,
-    )
-
-
-def _part_main(job: _PartJob, results: Connection) -> None:
-    """A part's process: Ctrl-C is the parent's to handle; whatever happens is sent back."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    result = _PartResult()
-    try:
-        result.report = _simulate_part(job)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        result.figures = PartFigures(
-            contacts=result.report.contacts,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-            peak_rss_kib=usage.ru_maxrss,
-        )
-    except _BadLine as exc:
-        result = _PartResult(bad_line=(exc.number, exc.problem))
-    except BaseException as exc:
-        result = _PartResult(failed=_failure(exc))
-    try:
-        results.send(result)
-    except Exception as exc:
-        results.send(_PartResult(failed=_failure(exc)))
-    results.close()
-
-
-def _failure(exc: BaseException) -> str:
-    if isinstance(exc, JourneyError):
-        return str(exc)
-    last = traceback.extract_tb(exc.__traceback__)[-1:]
-    where = f" at {Path(last[0].filename).name}:{last[0].lineno}" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
-def _run_parts(jobs: list[_PartJob], finished: Progress | None) -> list[_PartResult]:
-    """Every part in its own process; the first failure stops the others (as does Ctrl-C),
-    and is raised as one line."""
-    context = multiprocessing.get_context("spawn")
-    processes: list[Any] = []
-    readers: dict[Connection, int] = {}
-    results: dict[int, _PartResult] = {}
-    try:
-        with _ctrl_c_ignored_by_children():
-            for number, job in enumerate(jobs):
-                reader, writer = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_part_main, args=(job, writer), name=f"journey-simulate-part-{number}"
-                )
-                process.start()
-                writer.close()  # the child's end: its exit closes the pipe
-                processes.append(process)
-                readers[reader] = number
-        while readers:
-            for ready in wait(list(readers)):
-                assert isinstance(ready, Connection)
-                reader = ready
-                number = readers.pop(reader)
-                try:
-                    result: _PartResult = reader.recv()
-                except EOFError:
-                    processes[number].join()
-                    code = processes[number].exitcode
-                    result = _PartResult(failed=f"its process stopped (exit code {code})")
-                reader.close()
-                if result.failed is not None:
-                    raise JourneyError(f"part {number + 1} of {len(jobs)} failed: {result.failed}")
-                results[number] = result
-                if finished:
-                    finished(1)
-        for process in processes:
-            process.join()
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join()
-        for reader in readers:
-            reader.close()
-    return [results[n] for n in range(len(jobs))]
-
-
-@contextmanager
-def _ctrl_c_ignored_by_children() -> Iterator[None]:
-    """SIGINT ignored while the parts start: an ignored signal stays ignored across exec, so
-    a Ctrl-C while a part is still importing does not print its traceback (the parent,
-    which gets it too, stops the parts)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
