@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from journey.engine.inputs import InputError, parse_event, read_jsonl
+from journey.engine.inputs import InputLineError, parse_event, read_jsonl
 from journey.engine.simulation import RENDER_SAMPLE, SimulationReport
 from journey.errors import UsageError
 from journey.ingest import LineError, RecordError
@@ -175,9 +175,9 @@ def _deal_events(run: SimulationRun, jobs: int, folder: Path) -> list[Path] | st
 
 def _check_object(path: Path, number: int, value: Any) -> dict[str, Any]:
     if isinstance(value, LineError):
-        raise InputError(f"{path}:{number}: {value.message}")
+        raise InputLineError(f"{path}:{number}: {value.message}")
     if not isinstance(value, dict):
-        raise InputError(f"{path}:{number}: each line must be a JSON object")
+        raise InputLineError(f"{path}:{number}: each line must be a JSON object")
     return value
 
 
