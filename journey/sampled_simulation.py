@@ -28,7 +28,7 @@ import hashlib
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ class SampleDesign:
     strata: tuple[str, ...]
     groups: list[list[str]] = field(default_factory=list)  # contact ids per group
     stratum_sizes: dict[str, int] = field(default_factory=dict)
+    lines: set[int] = field(default_factory=set)  # the input lines of the drawn contacts
 
     @property
     def size(self) -> int:
@@ -78,51 +79,53 @@ def allocate(sizes: Mapping[str, int], sample: int) -> dict[str, int]:
 
 
 def draw(
-    records: Callable[[], Iterable[Record]],
+    records: Iterable[tuple[int, Record]],
     sample: int,
     *,
     seed: int,
     strata: Sequence[str] = DEFAULT_STRATA,
     groups: int = GROUPS,
 ) -> SampleDesign:
-    """Two passes over the contacts: count the strata, then draw each stratum's share.
+    """One pass over the contacts, `(line number, record)` in file order: count the
+    strata and keep, per stratum, the `sample` contacts with the smallest keys (no
+    stratum can be given more), then give each stratum its share of them.
 
-    `records` is called once per pass (the file is read twice, never held)."""
+    A contact's stratum is that of its first line (later lines update it). The lines
+    of every drawn contact are in `design.lines`, for the caller to read those alone."""
     sizes: Counter[str] = Counter()
     seen: set[str] = set()
-    for record in records():
+    kept: dict[str, list[tuple[int, str]]] = {}  # a max-heap of the smallest keys
+    lines: dict[str, list[int]] = {}  # of the contacts some heap holds
+    for number, record in records:
         contact_id = str(record["id"])
-        if contact_id not in seen:  # a later line of the same contact updates it
-            seen.add(contact_id)
-            sizes[stratum_of(record, strata)] += 1
+        if contact_id in seen:
+            held = lines.get(contact_id)
+            if held is not None:
+                held.append(number)
+            continue
+        seen.add(contact_id)
+        stratum = stratum_of(record, strata)
+        sizes[stratum] += 1
+        heap = kept.setdefault(stratum, [])
+        item = (-_key(seed, contact_id), contact_id)
+        if len(heap) < sample:
+            heapq.heappush(heap, item)
+            lines[contact_id] = [number]
+        elif item > heap[0]:
+            del lines[heapq.heappushpop(heap, item)[1]]
+            lines[contact_id] = [number]
     population = len(seen)
     del seen
     parts = allocate(sizes, sample)
-    chosen: dict[str, list[tuple[int, str]]] = {s: [] for s in parts}
-    taken: set[str] = set()
-    for record in records():
-        contact_id = str(record["id"])
-        if contact_id in taken:
-            continue
-        stratum = stratum_of(record, strata)
-        want = parts.get(stratum, 0)
-        if not want:
-            continue
-        heap = chosen[stratum]
-        item = (-_key(seed, contact_id), contact_id)  # a max-heap of the smallest keys
-        if len(heap) < want:
-            heapq.heappush(heap, item)
-            taken.add(contact_id)
-        elif item > heap[0]:
-            taken.discard(heapq.heappushpop(heap, item)[1])
-            taken.add(contact_id)
     count = max(2, min(groups, sample // 2)) if sample >= 4 else 1
     design = SampleDesign(population, seed, tuple(strata), [[] for _ in range(count)])
     design.stratum_sizes = dict(sizes)
     dealt = 0
-    for stratum in sorted(chosen):
-        for _, contact_id in sorted(chosen[stratum], key=lambda item: -item[0]):
+    for stratum in sorted(kept):
+        smallest = sorted(kept[stratum], key=lambda item: -item[0])[: parts.get(stratum, 0)]
+        for _, contact_id in smallest:
             design.groups[dealt % count].append(contact_id)
+            design.lines.update(lines[contact_id])
             dealt += 1
     return design
 

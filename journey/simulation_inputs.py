@@ -19,6 +19,12 @@ from journey.model import Event, EventTrigger, Plan
 
 def checked_contacts(path: Path) -> Iterator[tuple[dict[str, Any], ContactChange]]:
     """Each record and its parsed change; a bad line is a UsageError naming `file:line`."""
+    for _, record, change in numbered_contacts(path):
+        yield record, change
+
+
+def numbered_contacts(path: Path) -> Iterator[tuple[int, dict[str, Any], ContactChange]]:
+    """As `checked_contacts`, with each record's line number."""
     for number, record in read_jsonl(path):
         if not isinstance(record.get("id"), str):
             raise UsageError(f"{path}:{number}: {NO_ID}")
@@ -26,7 +32,7 @@ def checked_contacts(path: Path) -> Iterator[tuple[dict[str, Any], ContactChange
             change = parse_contact(record)
         except RecordError as exc:
             raise UsageError(f"{path}:{number}: {exc}") from None
-        yield record, change
+        yield number, record, change
 
 
 NO_ID = "a contact needs an `id` that is a string"

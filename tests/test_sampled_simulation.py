@@ -23,7 +23,7 @@ def test_allocation_is_proportional_and_adds_up() -> None:
 
 def test_each_stratum_gets_its_share_in_every_group() -> None:
     records = _records()
-    design = draw(lambda: iter(records), 200, seed=9, strata=("timezone",))
+    design = draw(enumerate(records, 1), 200, seed=9, strata=("timezone",))
     zone = {r["id"]: r["timezone"] for r in records}
     assert design.population == 1000 and design.size == 200 and len(design.groups) == 10
     drawn = Counter(zone[c] for group in design.groups for c in group)
@@ -35,9 +35,9 @@ def test_each_stratum_gets_its_share_in_every_group() -> None:
 
 def test_a_seed_draws_the_same_contacts() -> None:
     records = _records()
-    one = draw(lambda: iter(records), 50, seed=1, strata=("timezone",))
-    same = draw(lambda: iter(records), 50, seed=1, strata=("timezone",))
-    other = draw(lambda: iter(records), 50, seed=2, strata=("timezone",))
+    one = draw(enumerate(records, 1), 50, seed=1, strata=("timezone",))
+    same = draw(enumerate(records, 1), 50, seed=1, strata=("timezone",))
+    other = draw(enumerate(records, 1), 50, seed=2, strata=("timezone",))
     assert one.groups == same.groups
     assert {c for g in one.groups for c in g} != {c for g in other.groups for c in g}
 
@@ -55,7 +55,7 @@ def test_the_intervals_cover_the_population_count_about_95_times_in_100() -> Non
     truth = sum(converts.values())
     covered = 0
     for seed in range(200):
-        design = draw(lambda: iter(records), 300, seed=seed, strata=("timezone",))
+        design = draw(enumerate(records, 1), 300, seed=seed, strata=("timezone",))
         groups = [{("converted",): float(sum(converts[c] for c in g))} for g in design.groups]
         found = estimate(groups, [len(g) for g in design.groups], design)[("converted",)]
         covered += found.low <= truth <= found.high

@@ -18,13 +18,13 @@ from journey.cli.simulate_output import render_json, render_table
 from journey.cli.simulate_sample import render_sample_table, run_sample
 from journey.clock import SystemClock
 from journey.durations import parse_duration
-from journey.engine.inputs import read_jsonl
 from journey.engine.simulation import (
     RENDER_SAMPLE,
     TIMELINE_CONTACTS,
     simulate,
 )
 from journey.errors import UsageError
+from journey.ingest.jsonl import count_jsonl_lines
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Duration, Event, EventTrigger
 from journey.partitioned_simulation import (
@@ -222,7 +222,6 @@ def command(
 
         result, estimates, design = run_sample(
             contacts_file,
-            lambda: _contacts(contacts_file),
             group_events,
             run_group,
             render_json,
@@ -235,7 +234,7 @@ def command(
         else:
             echo_stdout(render_sample_table(result, estimates, design))
         return
-    total = sum(1 for _ in read_jsonl(contacts_file))
+    total = count_jsonl_lines(contacts_file)
     progressbar: Any = click.progressbar  # click's stubs type it oddly
     stderr = sys.stderr
     with (

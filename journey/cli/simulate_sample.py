@@ -7,12 +7,12 @@ prints the forecast with a 95 % interval on every count.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from journey.engine.inputs import read_jsonl
 from journey.engine.simulation import SimulationReport
+from journey.ingest.jsonl import read_jsonl_at
 from journey.model import Event
 from journey.sampled_simulation import (
     Estimate,
@@ -23,6 +23,7 @@ from journey.sampled_simulation import (
     scaled_result,
     shown_name,
 )
+from journey.simulation_inputs import numbered_contacts
 
 RunGroup = Callable[[Iterable[dict[str, Any]], Iterable[Event]], SimulationReport]
 Render = Callable[[SimulationReport], str]
@@ -30,7 +31,6 @@ Render = Callable[[SimulationReport], str]
 
 def run_sample(
     contacts_file: Path,
-    contacts: Callable[[], Iterator[dict[str, Any]]],
     events: Callable[[list[dict[str, Any]]], Iterable[Event]],
     run_group: RunGroup,
     render_json: Render,
@@ -39,19 +39,19 @@ def run_sample(
     seed: int,
     strata: tuple[str, ...],
 ) -> tuple[dict[str, Any], dict[tuple[str, ...], Estimate], SampleDesign]:
-    """Draw the sample, simulate each group, and combine: (result, estimates, design)."""
-    design = draw(
-        lambda: (record for _, record in read_jsonl(contacts_file)),
-        sample,
-        seed=seed,
-        strata=strata,
-    )
+    """Draw the sample, simulate each group, and combine: (result, estimates, design).
+
+    The contacts file is read twice: every line checked once (a bad line fails the
+    forecast as it fails the full run) while the sample is drawn, then the drawn
+    contacts' lines alone are parsed again."""
+    checked = ((number, record) for number, record, _ in numbered_contacts(contacts_file))
+    design = draw(checked, sample, seed=seed, strata=strata)
     chosen = {contact_id: n for n, group in enumerate(design.groups) for contact_id in group}
     records: list[list[dict[str, Any]]] = [[] for _ in design.groups]
-    for record in contacts():  # every line of a chosen contact, in file order
-        group = chosen.get(record["id"])
-        if group is not None:
-            records[group].append(record)
+    for _, record in read_jsonl_at(contacts_file, design.lines):
+        # every line of a drawn contact, in file order (checked in the first pass)
+        assert isinstance(record, dict)
+        records[chosen[record["id"]]].append(record)
     results = []
     for group_records in records:
         report = run_group(group_records, events(group_records))

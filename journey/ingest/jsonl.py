@@ -8,7 +8,7 @@ goes on with the next one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -53,6 +53,37 @@ def read_jsonl_lines(
     """As `read_jsonl`, with each line's bytes as read (to copy a line on unchanged)."""
     with open(path, "rb") as stream:
         yield from _read_lines(stream, max_line_bytes)
+
+
+def read_jsonl_at(
+    path: Path, wanted: Container[int], *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, Any | LineError]]:
+    """As `read_jsonl`, for the lines numbered in `wanted` only: the others are
+    counted, not parsed (a forecast reads the few lines of its sample)."""
+    with open(path, "rb") as stream:
+        line_no = 0
+        while True:
+            raw = stream.readline(max_line_bytes + 1)
+            if not raw:
+                return
+            line_no += 1
+            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+                _skip_rest_of_line(stream)
+                if line_no in wanted:
+                    message = f"line is longer than {max_line_bytes} bytes; skipped"
+                    yield line_no, LineError(line=line_no, message=message)
+                continue
+            if line_no in wanted and raw.strip():
+                yield line_no, parse_json_line(raw, line_no)
+
+
+def count_jsonl_lines(path: Path) -> int:
+    """The non-blank lines of a JSONL file, unparsed (for a progress bar)."""
+    count = 0
+    with open(path, "rb") as stream:
+        for raw in stream:
+            count += bool(raw.strip())
+    return count
 
 
 def _read_lines(
