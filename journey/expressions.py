@@ -25,6 +25,7 @@ from jinja2.parser import Parser
 from journey import budget
 from journey.errors import BudgetExceeded, ExpressionError
 from journey.event_properties import AbsentProperty
+from journey.expression_closures import Closure, compile_closure
 from journey.renderer.sandbox import BudgetedSandbox
 
 MAX_EXPRESSION_LENGTH = 4000
@@ -61,9 +62,10 @@ class CompiledExpression:
 
     source: str
     _template: Template
-    # NAME when the whole expression is `contact.NAME` (exit_when's `contact.unsubscribed`):
-    # the engine answers it from the contact without running the template.
-    contact_attribute: str | None = None
+    # The same expression as a closure when it is in journey.expression_closures' subset
+    # (lookups, literals, comparisons, and/or/not): the engine's `holds` runs it first
+    # and falls back to the template when it raises.
+    closure: Closure | None = None
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against ``context``; any failure becomes :class:`ExpressionError`."""
@@ -124,23 +126,11 @@ def _plain_syntax_message(message: str) -> str:
 def compile_expression(source: str) -> CompiledExpression:
     """Compile once; the cache makes repeated evaluation per contact cheap."""
     expr = _parse(source)
+    closure = compile_closure(expr, _ENV)  # before _compile weaves the budget's guards in
     compiled = _compile(expr, source)
-    attribute = _contact_attribute(expr)
-    if attribute is None:
+    if closure is None:
         return compiled
-    return CompiledExpression(source, compiled._template, contact_attribute=attribute)
-
-
-def _contact_attribute(expr: nodes.Expr) -> str | None:
-    """NAME when `expr` is exactly `contact.NAME`, else None."""
-    if (
-        isinstance(expr, nodes.Getattr)
-        and isinstance(expr.node, nodes.Name)
-        and expr.node.name == "contact"
-        and expr.node.ctx == "load"
-    ):
-        return str(expr.attr)
-    return None
+    return CompiledExpression(source, compiled._template, closure=closure)
 
 
 def compile_node(expr: nodes.Expr) -> CompiledExpression:

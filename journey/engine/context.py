@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from journey.durations import parse_duration
 from journey.engine.state import Enrollment, Entry
 from journey.event_properties import DeclaredProperties, declared_properties, readable_event
+from journey.expression_closures import MISSING
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
 from journey.localtime import parse_date_value, resolve_zone, subtract_duration
@@ -140,14 +141,19 @@ def days_since_origin(value: Any) -> datetime | date | None:
     return parse_date_value(value) if not isinstance(value, date) else value
 
 
+def days_since_at(now: datetime, value: Any) -> int | None:
+    """`days_since(value)` evaluated at `now`."""
+    origin = days_since_origin(value)
+    if origin is None:
+        return None
+    if isinstance(origin, datetime):
+        return (now - origin).days
+    return (now.date() - origin).days
+
+
 def _days_since(now: datetime) -> Callable[[Any], int | None]:
     def days_since(value: Any) -> int | None:
-        origin = days_since_origin(value)
-        if origin is None:
-            return None
-        if isinstance(origin, datetime):
-            return (now - origin).days
-        return (now.date() - origin).days
+        return days_since_at(now, value)
 
     return days_since
 
@@ -204,25 +210,18 @@ class EvalScope:
         return self._cache
 
     def _build(self) -> dict[str, Any]:
-        def since(within: Any) -> datetime:
-            # Computed on use: most expressions never count events, and a segment
-            # re-check builds this scope for every contact.
-            retention_start = self.retention_start()
-            duration = _within(within)
-            if duration is None:
-                return retention_start
-            return max(retention_start, subtract_duration(self.now, duration, self.zone))
-
+        # The sandbox calls these; their names and signatures are what a marketer's
+        # wrong call is told about, so they stay functions of their own.
         def has_event(name: str, within: Any = None) -> bool:
-            return self.history.count_events(name, since(within), self.now) > 0
+            return self.has_event(name, within)
 
         def event_count(name: str, within: Any = None) -> int:
-            return self.history.count_events(name, since(within), self.now)
+            return self.event_count(name, within)
 
         return {
             "contact": self.contact.as_values(self.settings.declared_attributes),
-            "event": self._read(_event_values(self.event)),
-            "entry": self.entry_data(),
+            "event": self.variable("event"),
+            "entry": self.variable("entry"),
             "events": self.event_data(),
             "now": self.now,
             "has_event": has_event,
@@ -230,15 +229,67 @@ class EvalScope:
             "days_since": _days_since(self.now),
         }
 
+    def _since(self, within: Any) -> datetime:
+        # Computed on use: most expressions never count events, and a segment
+        # re-check builds this scope for every contact.
+        retention_start = self.retention_start()
+        duration = _within(within)
+        if duration is None:
+            return retention_start
+        return max(retention_start, subtract_duration(self.now, duration, self.zone))
+
+    def has_event(self, name: str, within: Any = None) -> bool:
+        return self.history.count_events(name, self._since(within), self.now) > 0
+
+    def event_count(self, name: str, within: Any = None) -> int:
+        return self.history.count_events(name, self._since(within), self.now)
+
+    def days_since(self, value: Any) -> int | None:
+        return days_since_at(self.now, value)
+
+    def contact_field(self, name: str) -> Any:
+        """`contact.NAME` as the sandbox reads `Contact.as_values()`, without building it
+        (MISSING when the values have no such key)."""
+        contact = self.contact
+        if name in _RESERVED_SCALARS:
+            return getattr(contact, name)
+        if name == "consent":
+            return dict(contact.consent)
+        if name == "topics":
+            return {topic: dict(kinds) for topic, kinds in contact.topics.items()}
+        attributes = contact.attributes
+        if name in attributes:
+            return attributes[name]
+        if name in self.settings.declared_attributes:
+            return None
+        return MISSING
+
+    def variable(self, name: str) -> Any:
+        """`event`, `entry`, `events` or `now` as expressions read them."""
+        if name == "event":
+            return self._read(_event_values(self.event))
+        if name == "entry":
+            return self.entry_data()
+        if name == "events":
+            return self.event_data()
+        if name == "now":
+            return self.now
+        raise KeyError(name)
+
     def holds(self, source: str | None) -> bool:
-        """True when the expression is truthy (an absent expression holds)."""
+        """True when the expression is truthy (an absent expression holds).
+
+        An expression in journey.expression_closures' subset runs as a closure;
+        when the closure cannot answer (or raises anything), the sandbox runs it
+        and its answer, value or ExpressionError, is the answer."""
         if not source:
             return True
         compiled = compile_expression(source)
-        if compiled.contact_attribute is not None:
-            found, value = _contact_value(self.contact, compiled.contact_attribute, self.settings)
-            if found:
-                return bool(value)
+        if compiled.closure is not None:
+            try:
+                return bool(compiled.closure(self))
+            except Exception:  # the sandbox below says what went wrong, as it always has
+                pass
         return bool(compiled.evaluate(self.variables()))
 
     def value(self, source: str) -> Any:
@@ -277,21 +328,6 @@ def _as_entry(event: Event) -> dict[str, Any]:
 
 
 _RESERVED_SCALARS = frozenset({"id", "email", "phone", "locale", "timezone", "created_at"})
-
-
-def _contact_value(contact: Contact, name: str, settings: EngineSettings) -> tuple[bool, Any]:
-    """`contact.NAME` as the sandbox reads `Contact.as_values()`, without building it:
-    (True, value), or (False, None) when the expression must run (a missing name is
-    the sandbox's undefined; consent and topics are copies there)."""
-    if name in _RESERVED_SCALARS:
-        return True, getattr(contact, name)
-    if name in ("consent", "topics"):
-        return False, None
-    if name in contact.attributes:
-        return True, contact.attributes[name]
-    if name in settings.declared_attributes:
-        return True, None
-    return False, None
 
 
 def _event_values(event: Event | None) -> dict[str, Any] | None:
