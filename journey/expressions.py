@@ -13,6 +13,7 @@ the expression.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,6 +109,11 @@ def _parse(source: str) -> nodes.Expr:
         raise ExpressionSyntaxError(_plain_syntax_message(exc.message or str(exc))) from exc
     except RecursionError as exc:
         raise ExpressionSyntaxError("the expression is nested too deeply") from exc
+    for const in expr.find_all(nodes.Const):
+        if isinstance(const.value, float) and not math.isfinite(const.value):
+            raise ExpressionSyntaxError(
+                "a number in the expression is too large to be a number (over 1.8e308)"
+            )
     return expr
 
 

@@ -34,6 +34,12 @@ def test_syntax_errors(source: str) -> None:
         compile_expression(source)
 
 
+@pytest.mark.parametrize("source", ["contact.points < 1e400", "-1e999 < contact.points", "[1e309]"])
+def test_a_number_too_large_for_a_float_is_a_syntax_error_not_a_crash(source: str) -> None:
+    with pytest.raises(ExpressionSyntaxError, match="too large to be a number"):
+        compile_expression(source)
+
+
 @pytest.mark.parametrize(
     "source",
     [

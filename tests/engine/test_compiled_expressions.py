@@ -118,7 +118,7 @@ def _string(text: str) -> str:
 
 literals = st.one_of(
     st.sampled_from(["none", "None", "true", "false", "True", "0", "1", "-1", "0.5", "-0.0",
-                     "'trial'", "'gold'", "'SE'", "'2026-01-01'", "1e400"]),
+                     "'trial'", "'gold'", "'SE'", "'2026-01-01'"]),
     st.integers(-(2**70), 2**70).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     st.text(alphabet=st.characters(exclude_characters="\r"), max_size=4).map(_string),
@@ -312,7 +312,6 @@ def test_a_contact_without_the_attribute_does_not_hold_it() -> None:
         "range(10 ** 9) | list | length > 0",
         "('x' * 10 ** 9) | length > 0",
         " or ".join(["has_event('x')"] * (MAX_CALLS + 1)),  # past the calls the budget ignores
-        "contact.points < 1e400",  # Jinja writes inf as `inf`: the sandbox's own NameError
     ],
 )
 def test_expressions_outside_the_subset_still_run_in_the_sandbox(source: str) -> None:
