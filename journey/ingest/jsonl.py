@@ -61,19 +61,12 @@ def read_jsonl_at(
     """As `read_jsonl`, for the lines numbered in `wanted` only: the others are
     counted, not parsed (a forecast reads the few lines of its sample)."""
     with open(path, "rb") as stream:
-        line_no = 0
-        while True:
-            raw = stream.readline(max_line_bytes + 1)
-            if not raw:
-                return
-            line_no += 1
-            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
-                _skip_rest_of_line(stream)
-                if line_no in wanted:
-                    message = f"line is longer than {max_line_bytes} bytes; skipped"
-                    yield line_no, LineError(line=line_no, message=message)
+        for line_no, raw, too_long in _raw_lines(stream, max_line_bytes):
+            if line_no not in wanted:
                 continue
-            if line_no in wanted and raw.strip():
+            if too_long:
+                yield line_no, _too_long(line_no, max_line_bytes)
+            elif raw.strip():
                 yield line_no, parse_json_line(raw, line_no)
 
 
@@ -89,24 +82,29 @@ def count_jsonl_lines(path: Path) -> int:
 def _read_lines(
     stream: IO[bytes], max_line_bytes: int
 ) -> Iterator[tuple[int, bytes, Any | LineError]]:
+    for line_no, raw, too_long in _raw_lines(stream, max_line_bytes):
+        if too_long:
+            yield line_no, raw, _too_long(line_no, max_line_bytes)
+        elif raw.strip():
+            yield line_no, raw, parse_json_line(raw, line_no)
+
+
+def _raw_lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, too long) per line; the rest of a too-long line is skipped."""
     line_no = 0
     while True:
         raw = stream.readline(max_line_bytes + 1)
         if not raw:
             return
         line_no += 1
-        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+        too_long = len(raw) > max_line_bytes and not raw.endswith(b"\n")
+        if too_long:
             _skip_rest_of_line(stream)
-            yield (
-                line_no,
-                raw,
-                LineError(
-                    line=line_no, message=f"line is longer than {max_line_bytes} bytes; skipped"
-                ),
-            )
-            continue
-        if raw.strip():
-            yield line_no, raw, parse_json_line(raw, line_no)
+        yield line_no, raw, too_long
+
+
+def _too_long(line_no: int, max_line_bytes: int) -> LineError:
+    return LineError(line=line_no, message=f"line is longer than {max_line_bytes} bytes; skipped")
 
 
 def parse_json_line(raw: bytes, line_no: int) -> Any | LineError:

@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 from journey.ingest import LineError, read_jsonl
+from journey.ingest.jsonl import count_jsonl_lines, read_jsonl_at
 
 
 def test_good_and_bad_lines_come_back_with_their_numbers(tmp_path: Path) -> None:
@@ -47,3 +48,20 @@ def test_reading_is_streaming() -> None:
     reader = read_jsonl(io.BufferedReader(Endless()))  # type: ignore[type-var]
     assert next(reader) == (1, {"n": 1})
     assert next(reader) == (2, {"n": 1})
+
+
+def test_reading_chosen_lines_numbers_them_as_the_whole_file_does(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.jsonl"
+    long_line = '{"id": "' + "x" * 100 + '"}'
+    path.write_text('{"id": "a"}\n\nnot json at all\n' + long_line + '\n{"id": "e"}\n')
+    whole = dict(read_jsonl(path, max_line_bytes=64))
+    chosen = dict(read_jsonl_at(path, {1, 3, 4, 5}, max_line_bytes=64))
+    assert chosen == whole  # the blank line 2 is skipped by both
+    assert dict(read_jsonl_at(path, {5})) == {5: {"id": "e"}}  # line 3 never parsed
+    assert isinstance(chosen[4], LineError) and "longer than 64 bytes" in chosen[4].message
+
+
+def test_counting_lines_skips_blank_ones_and_does_not_parse(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.jsonl"
+    path.write_text('{"id": "a"}\n\n  \nnot json\n{"id": "b"}')
+    assert count_jsonl_lines(path) == 3
