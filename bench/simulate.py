@@ -90,7 +90,10 @@ def run_child(
     plan = compile_journey(load_yaml(ROOT / f"journeys/examples/{journey}.yaml"), workspace)
     events: Any = []
     if isinstance(plan.trigger, EventTrigger):
-        events = simulate_cli._entry_events(plan, contacts, START)
+        example: tuple[Any, ...] = ()
+        if "example" in inspect.signature(simulate_cli._entry_events).parameters:
+            example = (workspace.event_examples.get(plan.trigger.event, {}),)
+        events = simulate_cli._entry_events(plan, contacts, START, *example)
     options: dict[str, Any] = {}
     if "events_in_order" in inspect.signature(simulate).parameters:
         options["events_in_order"] = True

@@ -6,7 +6,7 @@ several processes (journey.partitioned_simulation), so both read exactly alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,13 @@ def parsed_contacts(path: Path) -> Iterator[ContactChange]:
         yield change
 
 
+def trigger_example(plan: Plan, workspace: Any) -> dict[str, Any]:
+    """The declared example payload of the plan's trigger event ({} without one)."""
+    if not isinstance(plan.trigger, EventTrigger):
+        return {}
+    return dict(getattr(workspace, "event_examples", {}).get(plan.trigger.event, {}))
+
+
 def read_events(path: Path | None, start: datetime) -> list[Event]:
     """The events file's events, in file order (a missing timestamp means `start`)."""
     if path is None:
@@ -64,9 +71,14 @@ def read_events(path: Path | None, start: datetime) -> list[Event]:
 
 
 def entry_events(
-    plan: Plan, contacts: Path | Iterable[dict[str, Any]], start: datetime
+    plan: Plan,
+    contacts: Path | Iterable[dict[str, Any]],
+    start: datetime,
+    example: Mapping[str, Any] | None = None,
 ) -> Iterator[Event]:
-    """--enter-all: each contact sends the trigger event at the start, attributes as properties.
+    """--enter-all: each contact sends the trigger event at the start; its properties
+    are the event's declared `example:` payload, then the contact's attributes (an
+    attribute of the same name wins), so a cart journey's messages see a cart.
 
     Read from the contacts file as the simulation plays them, not held in memory; the
     simulation has loaded (and so checked) every contact before it plays an event."""
@@ -76,7 +88,8 @@ def entry_events(
     else:
         records = contacts
     for record in records:
-        properties = {k: v for k, v in record.items() if k not in ("id", "consent")}
+        properties = {**(example or {})}
+        properties.update((k, v) for k, v in record.items() if k not in ("id", "consent"))
         yield Event(
             id=f"simulated-entry-{record['id']}",
             name=plan.trigger.event,

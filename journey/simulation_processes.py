@@ -26,7 +26,7 @@ from journey.engine.simulation import RENDER_SAMPLE, SimulationReport, simulate
 from journey.errors import JourneyError
 from journey.ingest import ContactChange, RecordError, parse_contact
 from journey.model import Duration, Plan
-from journey.simulation_inputs import entry_events, read_events
+from journey.simulation_inputs import entry_events, read_events, trigger_example
 from journey.workspace import Workspace
 
 Progress = Callable[[int], None]
@@ -92,7 +92,8 @@ def _part_contacts(path: Path) -> Iterator[ContactChange]:
 def _simulate_part(job: PartJob) -> SimulationReport:
     run = job.run
     if run.enter_all:
-        events: Any = entry_events(run.plan, job.contacts, run.start)
+        example = trigger_example(run.plan, run.workspace)
+        events: Any = entry_events(run.plan, job.contacts, run.start, example)
     else:
         events = sorted(read_events(job.events, run.start), key=lambda e: e.timestamp)
     return simulate(

@@ -34,7 +34,13 @@ from journey.partitioned_simulation import (
     why_one_job,
 )
 from journey.sampled_simulation import DEFAULT_STRATA
-from journey.simulation_inputs import contact_records, entry_events, parsed_contacts, read_events
+from journey.simulation_inputs import (
+    contact_records,
+    entry_events,
+    parsed_contacts,
+    read_events,
+    trigger_example,
+)
 
 # the names bench.simulate (and a baseline checkout of it) reads
 _contacts = contact_records
@@ -89,7 +95,8 @@ JOBS = JobsType()
 @click.option(
     "--enter-all",
     is_flag=True,
-    help="Event trigger without --events: every contact sends the trigger event at the start.",
+    help="Event trigger without --events: every contact sends the trigger event at the start"
+    " (properties: the event's declared example, then the contact's attributes).",
 )
 @click.option(
     "--render-all",
@@ -170,7 +177,7 @@ def command(
                 "--events file was given, so nobody would enter; pass --events FILE.jsonl, or "
                 "--enter-all to have every contact send it at the start"
             )
-        events = _entry_events(plan, contacts_file, start)
+        events = _entry_events(plan, contacts_file, start, trigger_example(plan, workspace))
     renderer = workspace_renderer(workspace)
     settings = workspace_settings(workspace)
     one_job = "--sample runs one small simulation" if sample is not None else why_one_job(plan)
@@ -200,7 +207,7 @@ def command(
 
         def group_events(records: list[dict[str, Any]]) -> Iterable[Event]:
             if not events_file and isinstance(plan.trigger, EventTrigger):
-                return _entry_events(plan, records, start)
+                return _entry_events(plan, records, start, trigger_example(plan, workspace))
             ids = {record["id"] for record in records}
             return [e for e in listed if e.contact_id in ids]
 

@@ -141,6 +141,12 @@ def render_table(report: SimulationReport) -> str:
             f"Messages were rendered for the first {report.rendered_contacts} contacts; "
             "--render-all renders every one.",
         ]
+        if any(row.kind == "fail" and _is_render_failure(row.detail) for row in report.timeline):
+            lines.append(
+                "Some of them failed to render (why is below); the other contacts' messages "
+                "were not rendered, so the same failure may stop more of them than these "
+                "counts say: run with --render-all to count every failure."
+            )
     lines += ["", "Sends per day"]
     peak = max(report.sends_per_day.values(), default=0)
     for day, number in report.sends_per_day.items():
@@ -149,6 +155,14 @@ def render_table(report: SimulationReport) -> str:
     if not report.sends_per_day:
         lines.append("  (no sends)")
     return "\n".join(lines)
+
+
+_TEMPLATE_FILES = (".txt", ".html", ".md", ".mjml", ".json")
+
+
+def _is_render_failure(detail: str) -> bool:
+    """A failure at a template's line (`templates/cart/reminder/body.txt:3: …`)."""
+    return detail.split(":", 1)[0].endswith(_TEMPLATE_FILES)
 
 
 def error_reasons(report: SimulationReport) -> list[str]:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from journey.cli.main import cli
+from journey.compiler import compile_journey
+from journey.loader import load_yaml
+from journey.model import Plan
+from journey.simulation_inputs import entry_events, trigger_example
+from journey.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "journeys" / "examples"
@@ -196,6 +203,43 @@ def test_the_timeline_shows_contacts_whose_messages_were_rendered(tmp_path: Path
     assert "send welcome" in timeline
     assert "[onboarding/" not in timeline  # a placeholder is never what the table shows
     assert "Messages were rendered for the first 200 contacts" in out
+
+
+def test_enter_all_gives_each_contact_the_trigger_events_declared_example(tmp_path: Path) -> None:
+    """A cart journey over the population: the entry event is the workspace's example cart
+    (389 SEK), so its reminder renders for everyone instead of failing on a missing total."""
+    contacts = population(tmp_path, 12)
+    with contacts.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "big", "email": "b@example.com", "total": 4200,
+                                 "consent": {"email": True}}) + "\n")  # fmt: skip
+    code, out, err = simulate(
+        str(EXAMPLES / "abandoned_cart.yaml"), "--contacts", str(contacts), "--enter-all",
+        "--start", "2026-03-02T07:00:00Z", "--format", "json", "--render-all",
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["exited"] == {"completed": 13}
+    assert not [row for row in report["timeline"] if row["what"] == "fail"]
+    sent = [row for row in report["timeline"] if row["what"] == "send"]
+    assert {row["contact"] for row in sent} >= {"c0", "big"}
+
+
+def compile_file_for(path: Path) -> tuple[Plan, Any]:
+    workspace, _ = load_workspace(ROOT)
+    return compile_journey(load_yaml(path), workspace), workspace
+
+
+def test_an_attribute_named_like_an_example_property_wins_over_the_example() -> None:
+    plan, workspace = compile_file_for(EXAMPLES / "abandoned_cart.yaml")
+    records: list[dict[str, Any]] = [
+        {"id": "a", "email": "a@example.com"},
+        {"id": "b", "total": 4200, "consent": {}},
+    ]
+    example = trigger_example(plan, workspace)
+    assert example["total"] == 389 and example["currency"] == "SEK"
+    first, second = entry_events(plan, records, datetime(2026, 3, 2, tzinfo=UTC), example)
+    assert first.properties == {**example, "email": "a@example.com"}
+    assert second.properties["total"] == 4200 and second.properties["currency"] == "SEK"
 
 
 def test_a_bad_contact_line_is_named(tmp_path: Path) -> None:

@@ -55,3 +55,31 @@ def test_no_section_without_failures() -> None:
         timeline=[row("c1", "exit", "completed")],
     )
     assert error_reasons(report) == []
+
+
+def test_a_render_failure_among_the_rendered_contacts_warns_that_the_others_were_not_rendered() -> (
+    None
+):
+    report = SimulationReport(
+        journey_id="cart-reminder",
+        start=START,
+        end=START,
+        contacts=1000,
+        rendered_contacts=200,
+        timeline=[row("c1", "fail", FAILED), row("c1", "exit", "error")],
+    )
+    assert "run with --render-all to count every failure" in render_table(report)
+
+
+def test_an_expression_failure_is_not_blamed_on_the_render_sample() -> None:
+    report = SimulationReport(
+        journey_id="cart-reminder",
+        start=START,
+        end=START,
+        contacts=1000,
+        rendered_contacts=200,
+        timeline=[row("c3", "fail", "`entry.properties.total > 3`: TypeError"), row("c3", "exit")],
+    )
+    table = render_table(report)
+    assert "Messages were rendered for the first 200 contacts" in table
+    assert "--render-all to count every failure" not in table
