@@ -121,7 +121,8 @@ def render_table(report: SimulationReport) -> str:
             lines.append(
                 "Nobody entered: the trigger (and its `where`) or the `audience` matched no "
                 "contact in this window; check them against the contacts' attributes "
-                "(with --enter-all the trigger event's properties are each contact's attributes)."
+                "(with --enter-all the trigger event's properties are its declared example "
+                "and each contact's attributes)."
             )
     lines += error_reasons(report)
     for split in report.splits:
