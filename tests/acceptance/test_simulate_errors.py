@@ -57,29 +57,27 @@ def test_no_section_without_failures() -> None:
     assert error_reasons(report) == []
 
 
-def test_a_render_failure_among_the_rendered_contacts_warns_that_the_others_were_not_rendered() -> (
-    None
-):
-    report = SimulationReport(
+def sampled_report(*timeline: TimelineRow) -> SimulationReport:
+    """1,000 contacts of which the first 200 had their messages rendered."""
+    return SimulationReport(
         journey_id="cart-reminder",
         start=START,
         end=START,
         contacts=1000,
         rendered_contacts=200,
-        timeline=[row("c1", "fail", FAILED), row("c1", "exit", "error")],
+        timeline=list(timeline),
     )
+
+
+def test_a_render_failure_among_the_rendered_contacts_warns_that_the_others_were_not_rendered() -> (
+    None
+):
+    report = sampled_report(row("c1", "fail", FAILED), row("c1", "exit", "error"))
     assert "run with --render-all to count every failure" in render_table(report)
 
 
 def test_an_expression_failure_is_not_blamed_on_the_render_sample() -> None:
-    report = SimulationReport(
-        journey_id="cart-reminder",
-        start=START,
-        end=START,
-        contacts=1000,
-        rendered_contacts=200,
-        timeline=[row("c3", "fail", "`entry.properties.total > 3`: TypeError"), row("c3", "exit")],
-    )
-    table = render_table(report)
+    failed = "`entry.properties.total > 3`: TypeError"
+    table = render_table(sampled_report(row("c3", "fail", failed), row("c3", "exit")))
     assert "Messages were rendered for the first 200 contacts" in table
     assert "--render-all to count every failure" not in table
