@@ -164,6 +164,7 @@ def command(
     random generator): the same files give the same report.
     """
     plan, workspace = compile_file(ctx, file)
+    example = trigger_example(plan, workspace)  # --enter-all's entry event properties
     try:
         start = instant_option(start_text, "--start") if start_text else _today()
         duration = parse_duration(for_text)
@@ -177,7 +178,7 @@ def command(
                 "--events file was given, so nobody would enter; pass --events FILE.jsonl, or "
                 "--enter-all to have every contact send it at the start"
             )
-        events = _entry_events(plan, contacts_file, start, trigger_example(plan, workspace))
+        events = _entry_events(plan, contacts_file, start, example)
     renderer = workspace_renderer(workspace)
     settings = workspace_settings(workspace)
     one_job = "--sample runs one small simulation" if sample is not None else why_one_job(plan)
@@ -207,7 +208,7 @@ def command(
 
         def group_events(records: list[dict[str, Any]]) -> Iterable[Event]:
             if not events_file and isinstance(plan.trigger, EventTrigger):
-                return _entry_events(plan, records, start, trigger_example(plan, workspace))
+                return _entry_events(plan, records, start, example)
             ids = {record["id"] for record in records}
             return [e for e in listed if e.contact_id in ids]
 

@@ -70,7 +70,8 @@ class EngineSettings:
     holdout: Holdout | None = None
     # workspace.yaml `topics`: name -> subscribed by default
     topic_defaults: Mapping[str, bool] = field(default_factory=dict)
-    # workspace.yaml `events`: event name -> declared properties (absent ones read as none)
+    # workspace.yaml `events`: event name -> declared properties (one an event lacks reads as
+    # absent: journey.event_properties)
     event_properties: DeclaredProperties = field(default_factory=dict)
 
     def unsubscribe_base_for(self, channel: str) -> str:
