@@ -67,6 +67,8 @@ def checked_key(key: Any, where: str) -> str:
         raise ValueProblem(where or "the record", f"has a key that is not a string: {key!r}")
     if not key:
         raise ValueProblem(where or "the record", "has an empty key")
+    if len(key) <= MAX_KEY_CHARS and text_problem(key, one_line=True) is None:
+        return key  # the common case: no location to spell out
     return checked_text(key, join(where, visible(key)), one_line=True, limit=MAX_KEY_CHARS)
 
 
