@@ -188,7 +188,9 @@ class SQLiteQueues(SQLiteConnection):
             rows = self._all(
                 "UPDATE trigger_state SET claimed_by = ?, claim_expires_at = ?,"
                 " claim_epoch = claim_epoch + 1 WHERE rowid IN (SELECT rowid FROM trigger_state"
-                f" WHERE next_fire_at <= ? AND journey_id IN ({marks})"
+                # `+journey_id`: walk the next_fire_at index from the earliest due row; on
+                # the primary key SQLite read and sorted every row of the journeys per claim
+                f" WHERE next_fire_at <= ? AND +journey_id IN ({marks})"
                 " AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY next_fire_at LIMIT ?)"
                 f" RETURNING {self._TRIGGER_COLUMNS}, {codec.CLAIM_COLUMNS}",
                 (worker, codec.ts(lease_until), now_text, *ids, now_text, limit),
