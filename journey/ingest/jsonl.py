@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from journey.ingest import fast_json
+
 MAX_LINE_BYTES = 1_048_576
 
 
@@ -28,6 +30,12 @@ class _DuplicateKey(ValueError):
 
 def loads_strict(text: str | bytes) -> Any:
     """json.loads without NaN/Infinity and without silently dropped duplicate keys."""
+    value = fast_json.read(text)
+    return _json_strict(text) if value is fast_json.UNSURE else value
+
+
+def _json_strict(text: str | bytes) -> Any:
+    """What `loads_strict` is: orjson's reading, where it is sure, is the same."""
     return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
 
 
@@ -109,12 +117,15 @@ def _too_long(line_no: int, max_line_bytes: int) -> LineError:
 
 def parse_json_line(raw: bytes, line_no: int) -> Any | LineError:
     """One non-blank line of JSONL -> its value, or a LineError."""
+    value = fast_json.read(raw)
+    if value is not fast_json.UNSURE:
+        return value
     try:
         text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
     except UnicodeDecodeError as exc:
         return LineError(line=line_no, message=f"not UTF-8 text (byte {exc.start + 1})")
     try:
-        return loads_strict(text)
+        return _json_strict(text)
     except json.JSONDecodeError as exc:
         return LineError(line=line_no, message=f"invalid JSON: {exc.msg} (column {exc.colno})")
     except (_DuplicateKey, ValueError) as exc:

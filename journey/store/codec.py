@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,24 +16,10 @@ from journey.records import (
     Lease,
     TriggerState,
 )
+from journey.store.json_text import dumps, loads
 
-__all__ = ["from_ts", "ts"]  # the instant codec, re-exported for the stores' modules
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-# One encoder for every row: json.dumps with options builds a new one per call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_json_default)
-
-
-def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+# the instant and JSON codecs, re-exported for the stores' modules
+__all__ = ["dumps", "from_ts", "loads", "ts"]
 
 
 CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes, topics"
@@ -63,7 +48,7 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         timezone=row[4],
         created_at=from_ts(row[5]),
         consent=_choices(row[6]),
-        attributes=json.loads(row[7]),
+        attributes=loads(row[7]),
         topics=_choices(row[8]),
     )
 
@@ -78,7 +63,7 @@ def _choices(text: str) -> Any:
     """A contact's consent ({kind: bool}) or topics ({topic: {kind: bool}}), decoded."""
     kept = _CHOICES.get(text)
     if kept is None:
-        value = json.loads(text)
+        value = loads(text)
         if len(_CHOICES) >= _CHOICES_KEPT or not _plain_choices(value):
             return value
         _CHOICES[text] = kept = value
@@ -117,7 +102,7 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
         name=row[2],
         timestamp=datetime.fromisoformat(row[3]),
         received_at=datetime.fromisoformat(row[4]),
-        properties=json.loads(row[5]),
+        properties=loads(row[5]),
     )
 
 
@@ -214,7 +199,7 @@ def _entry_text(entry: Entry) -> str:
 
 def _read_entry(text: str) -> Entry:
     """An entry as stored, remembered with its text (the store's own encoding of it)."""
-    entry = entry_from_json(json.loads(text))
+    entry = entry_from_json(loads(text))
     _remember_entry(entry, text)
     return entry
 
@@ -255,7 +240,7 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 
 
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
-    state = json.loads(row[14])
+    state = loads(row[14])
     return Enrollment(
         id=row[0],
         journey_id=row[1],
@@ -316,7 +301,7 @@ def delivery_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Deliv
         channel=row[5],
         kind=row[6],
         category=row[7],
-        payload=json.loads(row[8]),
+        payload=loads(row[8]),
         status=row[9],
         attempts=row[10],
         created_at=datetime.fromisoformat(row[11]),

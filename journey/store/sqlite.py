@@ -14,7 +14,6 @@ read-ahead, which span tables, live here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -92,7 +91,7 @@ class SQLiteStore(
             return None
         from journey.compiler import plan_from_dict
 
-        plan = plan_from_dict(json.loads(row[0]))
+        plan = plan_from_dict(codec.loads(row[0]))
         self._cache_plan(plan_hash, plan)
         return plan
 

@@ -177,8 +177,9 @@ def _needles(row: Sequence[object]) -> list[bytes]:
         values += [v for v in attributes.values() if isinstance(v, str) and len(v) >= 4]
     found: list[bytes] = []
     for value in values:
-        found.append(value.encode())
-        escaped = json.dumps(value)[1:-1].encode()
-        if escaped != found[-1]:
-            found.append(escaped)
+        # as given, inside the store's JSON text, and with \u escapes (older versions')
+        for spelled in (value, codec.dumps(value)[1:-1], json.dumps(value)[1:-1]):
+            needle = spelled.encode()
+            if needle not in found:
+                found.append(needle)
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -43,7 +42,7 @@ class SQLiteQueues(SQLiteConnection):
                 f" AND {INBOX_EVENT_ID} IN ({marks}) ORDER BY seq",
                 chunk,
             ):
-                body = json.loads(body_text)
+                body = codec.loads(body_text)
                 if body["id"] not in found:
                     found[body["id"]] = codec.event_from_body(
                         body, datetime.fromisoformat(received_at)
@@ -66,7 +65,7 @@ class SQLiteQueues(SQLiteConnection):
             InboxItem(
                 seq=row[0],
                 kind=row[1],
-                body=json.loads(row[2]),
+                body=codec.loads(row[2]),
                 received_at=datetime.fromisoformat(row[3]),
                 lease=codec.lease_from_row(row),
             )

@@ -7,7 +7,6 @@ journey.results.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -52,7 +51,7 @@ class SQLiteResults(SQLiteConnection):
                 converted_at=codec.from_ts(row[3]),
                 status=row[4],
                 exit_reason=row[5],
-                arms=dict(json.loads(row[6] or "{}").get("arms") or {}),
+                arms=dict(codec.loads(row[6] or "{}").get("arms") or {}),
                 reached=reached.get(row[0], {}),
             )
             for row in rows
