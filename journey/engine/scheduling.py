@@ -17,10 +17,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from journey.engine.context import EvalScope, contact_zone
+from journey.engine.history_ahead import CountsAhead
 from journey.engine.segment_change import EVERY_TICK, EveryTick, next_change
-from journey.engine.state import TriggerState
+from journey.engine.state import Entry, TriggerState
 from journey.engine.triggers import (
     ONE_MICROSECOND,
+    audience_holds,
     date_window_start,
     inactivity_fire,
     next_date_fire,
@@ -302,15 +304,49 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         contacts = runner.store.get_contacts([s.contact_id for s in due])
         try:
             with runner.store.transaction():
+                batch = _FiredBatch(runner, [s.contact_id for s in due])
                 for state in due:
-                    fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
+                    contact = contacts.get(state.contact_id)
+                    fired += _fire_contact(runner, state, contact, now, batch)
+                batch.flush()
         except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
             break
     return fired
 
 
+class _FiredBatch:
+    """One claimed batch of due trigger states being fired.
+
+    Its contacts' event counts are read for all of them at once (`CountsAhead`), and
+    the new states of contacts that do not enter are written together: before the next
+    contact that does enter (whose steps may read trigger states) and at the end, so
+    the store sees the writes in the same order as one at a time."""
+
+    def __init__(self, runner: Runner, contact_ids: list[str]) -> None:
+        self.runner = runner
+        self.counts = CountsAhead(runner.store, contact_ids)
+        self.pending: list[TriggerState] = []
+
+    def may_enter(self, plan: Plan, contact: Contact, entry: Entry, now: datetime) -> bool:
+        """False only when `try_enroll` would refuse the contact for its audience (it has no
+        effect before that check): the audience, evaluated with the batch's counts."""
+        runner = self.runner
+        history = self.counts.history(contact.id, runner.history(contact.id))
+        return audience_holds(plan, contact, history, now, runner.settings, entry=entry)
+
+    def write(self, state: TriggerState, *, enters: bool) -> None:
+        self.pending.append(state)
+        if enters:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.runner.store.put_trigger_states(self.pending)
+            self.pending = []
+
+
 def _fire_contact(
-    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime
+    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime, batch: _FiredBatch
 ) -> int:
     plan = runner.plans.get(state.journey_id)
     if plan is None or contact is None or state.next_fire_at is None:
@@ -318,6 +354,7 @@ def _fire_contact(
     fire_at = state.next_fire_at
     trigger = plan.trigger
     if isinstance(trigger, SegmentTrigger):
+        batch.flush()
         return _recheck_contact(runner, plan, trigger, state, contact, now)
     zone = contact_zone(contact, plan, runner.settings)
     nxt: datetime | None
@@ -330,20 +367,21 @@ def _fire_contact(
     else:
         assert isinstance(trigger, ScheduleTrigger)
         nxt = next_cron_time(trigger.cron, now, zone)
-    runner.store.put_trigger_states(
-        [
-            TriggerState(
-                journey_id=plan.journey_id,
-                contact_id=contact.id,
-                next_fire_at=nxt,
-                last_fired_at=fire_at,
-                lease=state.lease,  # the claim's: written only while it holds
-            )
-        ]
+    entry = trigger_entry(trigger.kind, fire_at)
+    enters = fire and plan.status == "active" and batch.may_enter(plan, contact, entry, now)
+    batch.write(
+        TriggerState(
+            journey_id=plan.journey_id,
+            contact_id=contact.id,
+            next_fire_at=nxt,
+            last_fired_at=fire_at,
+            lease=state.lease,  # the claim's: written only while it holds
+        ),
+        enters=enters,
     )
-    if not fire or plan.status != "active":
+    if not enters:
         return 0
-    enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
+    enrolled = runner.try_enroll(plan, contact, entry, now)
     return int(enrolled is not None)
 
 
