@@ -38,6 +38,14 @@ class EventHistory(ABC):
     @abstractmethod
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
 
+    def last_events_at_of(
+        self, contact_ids: Sequence[str], name: str, until: datetime
+    ) -> dict[str, datetime]:
+        """`last_event_at` for many contacts at once: contact id -> latest timestamp, for
+        those with such an event (a contact left out has none)."""
+        found = {c: self.last_event_at(c, name, until) for c in dict.fromkeys(contact_ids)}
+        return {contact_id: at for contact_id, at in found.items() if at is not None}
+
     @abstractmethod
     def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:
         """The contact's latest event of `name` at or before `until`, properties and all.

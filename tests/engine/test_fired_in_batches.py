@@ -7,6 +7,7 @@ send exactly the same contacts."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,12 @@ from journey.model import (
     BranchArm,
     BranchStep,
     Contact,
+    Duration,
     Event,
+    InactivityTrigger,
     Plan,
     ScheduleTrigger,
+    SegmentTrigger,
     SendStep,
 )
 from tests.engine.engine_world import World
@@ -190,3 +194,44 @@ def _event(name: str, contact_id: str, *, days_ago: int) -> Event:
 
 def _sends(world: World) -> list[tuple[str, datetime]]:
     return [(h.contact_id, h.at) for h in world.happenings if h.kind == "send"]
+
+
+def test_a_segment_launched_over_existing_contacts_enters_those_its_audience_lets_in(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, MONDAY)
+    for number in range(7):
+        world.store.put_contact(
+            Contact(id=f"c{number}", attributes={"score": number, "code": number % 2 or None})
+        )
+    world.store.add_event(_event("order_placed", "c5", days_ago=3))
+    segment = SegmentTrigger(condition="contact.score >= 3", include_existing=True)
+    audience = "contact.code is not none or has_event('order_placed', within='7d')"
+    world.load(replace(schedule_plan(audience), trigger=segment))
+    world.finish(timedelta(hours=2))
+    assert sorted(h.contact_id for h in world.happenings if h.kind == "enter") == [
+        "c3",
+        "c5",
+    ]
+    states = world.store.get_trigger_states("digest", [f"c{n}" for n in range(7)])
+    assert [states[f"c{n}"].segment_match for n in range(7)] == [False] * 3 + [True] * 4
+
+
+def test_inactivity_launched_over_existing_contacts_counts_from_each_ones_last_event(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, MONDAY)
+    for contact_id in ("recent", "older", "never"):
+        world.store.put_contact(Contact(id=contact_id, created_at=MONDAY - timedelta(days=20)))
+    world.store.add_event(_event("order_placed", "recent", days_ago=2))
+    world.store.add_event(replace(_event("order_placed", "older", days_ago=9), id="o1"))
+    world.store.add_event(_event("order_placed", "older", days_ago=6))
+    trigger = InactivityTrigger(event="order_placed", for_=Duration(calendar_days=10))
+    world.load(replace(schedule_plan("true"), trigger=trigger))
+    world.finish(timedelta(days=12))
+    entered = {h.contact_id: h.at for h in world.happenings if h.kind == "enter"}
+    assert entered == {
+        "never": MONDAY,  # created 20 days ago: due already, fired at launch
+        "older": MONDAY + timedelta(days=4),
+        "recent": MONDAY + timedelta(days=8),
+    }

@@ -90,6 +90,20 @@ def test_events_of_many_contacts_are_counted_at_once_as_one_by_one(store: StateS
     assert store.count_events_of([], "opened", None, T0) == {}
 
 
+def test_the_latest_events_of_many_contacts_are_read_at_once_as_one_by_one(
+    store: StateStore,
+) -> None:
+    for number, (contact_id, hour) in enumerate([("c1", 1), ("c1", 5), ("c2", 2), ("c3", 30)]):
+        store.add_event(event(f"e{number}", contact_id=contact_id, at=T0 + timedelta(hours=hour)))
+    ids = ["c1", "c2", "c3", "nobody"]
+    until = T0 + timedelta(hours=24)
+    one_by_one = {c: at for c in ids if (at := store.last_event_at(c, "opened", until))}
+    assert store.last_events_at_of(ids, "opened", until) == one_by_one
+    assert one_by_one == {"c1": T0 + timedelta(hours=5), "c2": T0 + timedelta(hours=2)}
+    assert store.last_events_at_of(ids, "clicked", until) == {}
+    assert store.last_events_at_of([], "opened", until) == {}
+
+
 def test_known_event_ids_include_the_inbox(store: StateStore) -> None:
     store.add_event(event("stored"))
     body = {"id": "queued", "name": "opened", "contact_id": "c1", "timestamp": T0.isoformat()}
