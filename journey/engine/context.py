@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 
 from journey.durations import parse_duration
 from journey.engine.state import Enrollment, Entry
-from journey.event_properties import DeclaredProperties, declared_properties, readable_event
+from journey.errors import ExpressionError
+from journey.event_properties import (
+    AbsentPropertyError,
+    DeclaredProperties,
+    declared_properties,
+    readable_event,
+)
 from journey.expression_closures import MISSING
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
@@ -289,6 +295,10 @@ class EvalScope:
         if compiled.closure is not None:
             try:
                 return bool(compiled.closure(self))
+            except AbsentPropertyError as exc:
+                # the sandbox applies the same operator to the same absent property first
+                # and fails with this message (`CompiledExpression.evaluate`)
+                raise ExpressionError(f"`{source}`: {exc}") from exc
             except Exception:  # the sandbox below says what went wrong, as it always has
                 pass
         return bool(compiled.evaluate(self.variables()))
