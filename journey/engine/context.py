@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -131,7 +132,22 @@ def _within(value: Any) -> Duration | None:
         return None
     if isinstance(value, Duration):
         return value
+    if type(value) is str:
+        return _parsed_within(value)
     return parse_duration(value)
+
+
+@lru_cache(maxsize=256)
+def _parsed_within(text: str) -> Duration:
+    # `has_event(..., within='30d')` parses the same text for every contact (an error
+    # is not remembered: it is raised again, as parse_duration raises it)
+    return parse_duration(text)
+
+
+@lru_cache(maxsize=1024)
+def _window_start(now: datetime, duration: Duration, zone: ZoneInfo) -> datetime:
+    # the same for every contact of one zone at one moment (a batch of trigger fires)
+    return subtract_duration(now, duration, zone)
 
 
 def days_since_origin(value: Any) -> datetime | date | None:
@@ -183,7 +199,7 @@ class EvalScope:
 
     def retention_start(self) -> datetime:
         """How far back history reaches: `has_event` and the latest events look no further."""
-        return subtract_duration(self.now, self.settings.event_retention, self.zone)
+        return _window_start(self.now, self.settings.event_retention, self.zone)
 
     def event_data(self) -> dict[str, dict[str, Any] | None]:
         """`events` as expressions, templates and webhook bodies read it: each latest
@@ -243,7 +259,7 @@ class EvalScope:
         duration = _within(within)
         if duration is None:
             return retention_start
-        return max(retention_start, subtract_duration(self.now, duration, self.zone))
+        return max(retention_start, _window_start(self.now, duration, self.zone))
 
     def has_event(self, name: str, within: Any = None) -> bool:
         return self.history.count_events(name, self._since(within), self.now) > 0
