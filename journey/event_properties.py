@@ -16,14 +16,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Undefined
+from jinja2.exceptions import UndefinedError
+from jinja2.utils import missing
 
 DeclaredProperties = Mapping[str, frozenset[str]]  # event name -> its declared property names
+
+
+class AbsentPropertyError(UndefinedError):
+    """Using an absent property as a value (`event.properties.total > 0`): the sandbox and
+    a compiled closure raise it alike, from the same operation on the same property."""
 
 
 class AbsentProperty(Undefined):
     """A declared property the event does not carry (Jinja's lenient undefined)."""
 
     __slots__ = ()
+
+    def __init__(
+        self,
+        hint: str | None = None,
+        obj: Any = missing,
+        name: str | None = None,
+        exc: type[UndefinedError] = AbsentPropertyError,
+    ) -> None:
+        super().__init__(hint, obj, name, exc)
 
 
 class EventProperties(dict[str, Any]):

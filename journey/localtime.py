@@ -230,6 +230,10 @@ def parse_cron(expr: str) -> CronSpec:
 def next_cron_time(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
     """The first fire time strictly after `after`, evaluated in local wall time of `tz`.
 
+    Remembered per (expression, instant, zone): a schedule in each contact's zone asks
+    this for every contact it fires for, at the same instant in a handful of zones, and
+    one answer samples the zone's offset hourly over a week (`_steady`).
+
     Each matching wall time fires once, at `localize`'s instant. A time in a gap
     moves forward by the gap, so it can land after a later wall time (Lord Howe's
     30-minute gap: 02:00 fires at 02:30 and 02:20 at 02:50, while 02:40 fires at
@@ -237,6 +241,13 @@ def next_cron_time(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
 
     None when the expression can never fire (e.g. `0 0 30 2 *`).
     """
+    return _next_cron_time(expr, after, tz)
+
+
+@lru_cache(maxsize=4096)
+def _next_cron_time(expr: str, after: datetime, tz: ZoneInfo) -> datetime | None:
+    # A pure function of the instant `after` (two aware datetimes at one instant are equal
+    # and hash alike) and of `tz`; the answer is a UTC datetime, whatever `after`'s zone.
     spec = parse_cron(expr)
     local = after.astimezone(tz)
     day, earliest = local.date(), (local.hour, local.minute)

@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from journey.durations import parse_duration
 from journey.engine.state import Enrollment, Entry
-from journey.event_properties import DeclaredProperties, declared_properties, readable_event
+from journey.errors import ExpressionError
+from journey.event_properties import (
+    AbsentPropertyError,
+    DeclaredProperties,
+    declared_properties,
+    readable_event,
+)
 from journey.expression_closures import MISSING
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
@@ -125,7 +132,22 @@ def _within(value: Any) -> Duration | None:
         return None
     if isinstance(value, Duration):
         return value
+    if type(value) is str:
+        return _parsed_within(value)
     return parse_duration(value)
+
+
+@lru_cache(maxsize=256)
+def _parsed_within(text: str) -> Duration:
+    # `has_event(..., within='30d')` parses the same text for every contact (an error
+    # is not remembered: it is raised again, as parse_duration raises it)
+    return parse_duration(text)
+
+
+@lru_cache(maxsize=1024)
+def _window_start(now: datetime, duration: Duration, zone: ZoneInfo) -> datetime:
+    # the same for every contact of one zone at one moment (a batch of trigger fires)
+    return subtract_duration(now, duration, zone)
 
 
 def days_since_origin(value: Any) -> datetime | date | None:
@@ -177,7 +199,7 @@ class EvalScope:
 
     def retention_start(self) -> datetime:
         """How far back history reaches: `has_event` and the latest events look no further."""
-        return subtract_duration(self.now, self.settings.event_retention, self.zone)
+        return _window_start(self.now, self.settings.event_retention, self.zone)
 
     def event_data(self) -> dict[str, dict[str, Any] | None]:
         """`events` as expressions, templates and webhook bodies read it: each latest
@@ -237,7 +259,7 @@ class EvalScope:
         duration = _within(within)
         if duration is None:
             return retention_start
-        return max(retention_start, subtract_duration(self.now, duration, self.zone))
+        return max(retention_start, _window_start(self.now, duration, self.zone))
 
     def has_event(self, name: str, within: Any = None) -> bool:
         return self.history.count_events(name, self._since(within), self.now) > 0
@@ -289,6 +311,10 @@ class EvalScope:
         if compiled.closure is not None:
             try:
                 return bool(compiled.closure(self))
+            except AbsentPropertyError as exc:
+                # the sandbox applies the same operator to the same absent property first
+                # and fails with this message (`CompiledExpression.evaluate`)
+                raise ExpressionError(f"`{source}`: {exc}") from exc
             except Exception:  # the sandbox below says what went wrong, as it always has
                 pass
         return bool(compiled.evaluate(self.variables()))

@@ -16,8 +16,7 @@ from journey.engine.performing import PerformingMixin
 from journey.engine.retrigger import retrigger
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import advance, exited, fail
-from journey.engine.triggers import new_enrollment, reentry_allows, scope_for
-from journey.errors import ExpressionError
+from journey.engine.triggers import audience_holds, new_enrollment, reentry_allows
 from journey.model import Contact, Event, Plan
 
 
@@ -55,11 +54,7 @@ class DrivingMixin(PerformingMixin):
         if not retriggered and not reentry_allows(plan, latest, now, zone):
             return None
         history = self.history(contact.id)
-        scope = scope_for(plan, contact, history, now, self.settings, event=event, entry=entry)
-        try:
-            if not scope.holds(plan.audience):
-                return None
-        except ExpressionError:
+        if not audience_holds(plan, contact, history, now, self.settings, entry=entry, event=event):
             return None
         if retriggered:
             assert latest is not None

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from journey.engine.scheduling import has_journey_clock, rechecked, segment_edge
+from journey.engine.trigger_batch import TriggerBatch
 from journey.engine.triggers import next_schedule_fire, schedule_zone, trigger_entry
 from journey.localtime import UTC_ZONE, add_duration
 from journey.model import Contact, Plan, ScheduleTrigger, SegmentTrigger
@@ -114,12 +115,16 @@ def _next_batch(runner: Runner, fire: ShardFire, now: datetime) -> int | None:
 def _apply(
     runner: Runner, plan: Plan, fire: ShardFire, contacts: list[Contact], now: datetime
 ) -> None:
-    runner.store.read_ahead([c.id for c in contacts])
+    ids = [c.id for c in contacts]
+    runner.store.read_ahead(ids)
+    batch = TriggerBatch(runner, ids)
     if fire.kind == "schedule":
         entry = trigger_entry("schedule", fire.fire_at)
         for contact in contacts:
-            runner.try_enroll(plan, contact, entry, now)
+            if batch.may_enter(plan, contact, entry, now):
+                runner.try_enroll(plan, contact, entry, now)
         return
-    known = runner.store.get_trigger_states(plan.journey_id, [c.id for c in contacts])
+    known = runner.store.get_trigger_states(plan.journey_id, ids)
     for contact in contacts:
-        segment_edge(runner, plan, contact, now, baseline=False, known=known)
+        segment_edge(runner, plan, contact, now, baseline=False, known=known, batch=batch)
+    batch.flush()

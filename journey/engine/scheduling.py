@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from journey.engine.context import EvalScope, contact_zone
 from journey.engine.segment_change import EVERY_TICK, EveryTick, next_change
 from journey.engine.state import TriggerState
+from journey.engine.trigger_batch import TriggerBatch
 from journey.engine.triggers import (
     ONE_MICROSECOND,
     date_window_start,
@@ -92,13 +93,23 @@ def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
         )
     )
     if isinstance(trigger, SegmentTrigger):
-        for batch in runner.store.iter_contacts():
-            for contact in batch:
-                segment_edge(runner, plan, contact, now, baseline=not trigger.include_existing)
+        baseline = not trigger.include_existing
+        for contacts in runner.store.iter_contacts():
+            ids = [c.id for c in contacts]
+            states = runner.store.get_trigger_states(plan.journey_id, ids)
+            batch = TriggerBatch(runner, ids)
+            for contact in contacts:
+                segment_edge(
+                    runner, plan, contact, now, baseline=baseline, known=states, batch=batch
+                )
+            batch.flush()
     elif _per_contact(plan):
-        for batch in runner.store.iter_contacts():
+        for contacts in runner.store.iter_contacts():
+            last: Mapping[str, datetime] | None = None
+            if isinstance(trigger, InactivityTrigger):  # one read for the batch, not one each
+                last = runner.store.last_events_at_of([c.id for c in contacts], trigger.event, now)
             runner.store.put_trigger_states(
-                [s for c in batch if (s := _armed(runner, plan, c, now, None)) is not None]
+                [s for c in contacts if (s := _armed(runner, plan, c, now, None, last)) is not None]
             )
 
 
@@ -139,9 +150,17 @@ def event_seen(runner: Runner, contact: Contact, event: Event, now: datetime) ->
 
 
 def _armed(
-    runner: Runner, plan: Plan, contact: Contact, now: datetime, previous: TriggerState | None
+    runner: Runner,
+    plan: Plan,
+    contact: Contact,
+    now: datetime,
+    previous: TriggerState | None,
+    last_events: Mapping[str, datetime] | None = None,
 ) -> TriggerState | None:
-    """The trigger state with its next fire for this contact (None: nothing to arm)."""
+    """The trigger state with its next fire for this contact (None: nothing to arm).
+
+    `last_events`: an inactivity trigger's latest events, read for a batch of contacts
+    (`StateStore.last_events_at_of`; a contact left out has none)."""
     trigger = plan.trigger
     zone = contact_zone(contact, plan, runner.settings)
     last_fired = previous.last_fired_at if previous else None
@@ -151,7 +170,10 @@ def _armed(
     elif isinstance(trigger, InactivityTrigger):
         if previous is not None:
             return previous
-        last = runner.store.last_event_at(contact.id, trigger.event, now)
+        if last_events is None:
+            last = runner.store.last_event_at(contact.id, trigger.event, now)
+        else:
+            last = last_events.get(contact.id)
         fire = inactivity_fire(trigger, last or contact.created_at or now, zone)
     else:
         assert isinstance(trigger, ScheduleTrigger)
@@ -181,14 +203,16 @@ def segment_edge(
     is_new: bool = False,
     known: Mapping[str, TriggerState] | None = None,
     lease: Lease | None = None,
+    batch: TriggerBatch | None = None,
 ) -> int:
     """Enter when the condition goes from false to true (a new contact starts at false).
 
     `known`: the journey's states for a batch of contacts, read in one query
     instead of one query per contact. A condition that time can change gets the
     next re-check tick at which it can (`next_fire_at`); `lease`: the claim on
-    the state being fired, released by this write. Returns 1 when the contact
-    entered.
+    the state being fired, released by this write. `batch`: the batch of contacts this
+    one is looked at with (their writes together, their audiences with the batch's event
+    counts). Returns 1 when the contact entered.
     """
     trigger = plan.trigger
     assert isinstance(trigger, SegmentTrigger)
@@ -203,26 +227,32 @@ def segment_edge(
         matches = False
     recheck = _segment_recheck_at(runner, plan, scope, now)
     was = bool(previous.segment_match) if previous is not None else False
+    entry = trigger_entry("segment", now)
+    enters = matches and not was and not baseline and plan.status == "active"
+    if enters and batch is not None:
+        enters = batch.may_enter(plan, contact, entry, now)
     if (
         previous is None
         or previous.segment_match != matches
         or previous.next_fire_at != recheck
         or lease is not None
     ):
-        runner.store.put_trigger_states(
-            [
-                TriggerState(
-                    journey_id=plan.journey_id,
-                    contact_id=contact.id,
-                    segment_match=matches,
-                    next_fire_at=recheck,
-                    last_fired_at=previous.last_fired_at if previous else None,
-                    lease=lease,
-                )
-            ]
+        state = TriggerState(
+            journey_id=plan.journey_id,
+            contact_id=contact.id,
+            segment_match=matches,
+            next_fire_at=recheck,
+            last_fired_at=previous.last_fired_at if previous else None,
+            lease=lease,
         )
-    if matches and not was and not baseline and plan.status == "active":
-        return int(runner.try_enroll(plan, contact, trigger_entry("segment", now), now) is not None)
+        if batch is None:
+            runner.store.put_trigger_states([state])
+        else:
+            batch.write(state, enters=enters)
+    elif enters and batch is not None:
+        batch.flush()  # the writes before this contact's entry come before it
+    if enters:
+        return int(runner.try_enroll(plan, contact, entry, now) is not None)
     return 0
 
 
@@ -302,15 +332,18 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         contacts = runner.store.get_contacts([s.contact_id for s in due])
         try:
             with runner.store.transaction():
+                batch = TriggerBatch(runner, [s.contact_id for s in due])
                 for state in due:
-                    fired += _fire_contact(runner, state, contacts.get(state.contact_id), now)
+                    contact = contacts.get(state.contact_id)
+                    fired += _fire_contact(runner, state, contact, now, batch)
+                batch.flush()
         except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
             break
     return fired
 
 
 def _fire_contact(
-    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime
+    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime, batch: TriggerBatch
 ) -> int:
     plan = runner.plans.get(state.journey_id)
     if plan is None or contact is None or state.next_fire_at is None:
@@ -318,7 +351,7 @@ def _fire_contact(
     fire_at = state.next_fire_at
     trigger = plan.trigger
     if isinstance(trigger, SegmentTrigger):
-        return _recheck_contact(runner, plan, trigger, state, contact, now)
+        return _recheck_contact(runner, plan, trigger, state, contact, now, batch)
     zone = contact_zone(contact, plan, runner.settings)
     nxt: datetime | None
     fire = True
@@ -330,20 +363,21 @@ def _fire_contact(
     else:
         assert isinstance(trigger, ScheduleTrigger)
         nxt = next_cron_time(trigger.cron, now, zone)
-    runner.store.put_trigger_states(
-        [
-            TriggerState(
-                journey_id=plan.journey_id,
-                contact_id=contact.id,
-                next_fire_at=nxt,
-                last_fired_at=fire_at,
-                lease=state.lease,  # the claim's: written only while it holds
-            )
-        ]
+    entry = trigger_entry(trigger.kind, fire_at)
+    enters = fire and plan.status == "active" and batch.may_enter(plan, contact, entry, now)
+    batch.write(
+        TriggerState(
+            journey_id=plan.journey_id,
+            contact_id=contact.id,
+            next_fire_at=nxt,
+            last_fired_at=fire_at,
+            lease=state.lease,  # the claim's: written only while it holds
+        ),
+        enters=enters,
     )
-    if not fire or plan.status != "active":
+    if not enters:
         return 0
-    enrolled = runner.try_enroll(plan, contact, trigger_entry(trigger.kind, fire_at), now)
+    enrolled = runner.try_enroll(plan, contact, entry, now)
     return int(enrolled is not None)
 
 
@@ -354,24 +388,24 @@ def _recheck_contact(
     state: TriggerState,
     contact: Contact,
     now: datetime,
+    batch: TriggerBatch,
 ) -> int:
     """A contact's own segment re-check; a paused journey looks again at its next tick."""
     if plan.status == "active":
         known = {contact.id: state}
         return segment_edge(
-            runner, plan, contact, now, baseline=False, known=known, lease=state.lease
+            runner, plan, contact, now, baseline=False, known=known, lease=state.lease, batch=batch
         )
     nxt = _next_tick(runner, plan, trigger, now, now) if plan.status == "paused" else None
-    runner.store.put_trigger_states(
-        [
-            TriggerState(
-                journey_id=plan.journey_id,
-                contact_id=contact.id,
-                next_fire_at=nxt,
-                last_fired_at=state.last_fired_at,
-                segment_match=state.segment_match,
-                lease=state.lease,
-            )
-        ]
+    batch.write(
+        TriggerState(
+            journey_id=plan.journey_id,
+            contact_id=contact.id,
+            next_fire_at=nxt,
+            last_fired_at=state.last_fired_at,
+            segment_match=state.segment_match,
+            lease=state.lease,
+        ),
+        enters=False,
     )
     return 0

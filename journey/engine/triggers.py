@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from journey.engine.context import EngineSettings, EvalScope, History, contact_zone
 from journey.engine.state import Enrollment, Entry, enrollment_id
+from journey.errors import ExpressionError
 from journey.localtime import (
     add_duration,
     local_time_on,
@@ -54,6 +55,24 @@ def scope_for(
         entry=entry,
         latest_events=plan.latest_events,
     )
+
+
+def audience_holds(
+    plan: Plan,
+    contact: Contact,
+    history: History,
+    now: datetime,
+    settings: EngineSettings,
+    *,
+    entry: Entry,
+    event: Event | None = None,
+) -> bool:
+    """May this contact enter by its attributes and history? An error is a no."""
+    scope = scope_for(plan, contact, history, now, settings, event=event, entry=entry)
+    try:
+        return scope.holds(plan.audience)
+    except ExpressionError:
+        return False
 
 
 def event_fires(plan: Plan, event: Event, scope: EvalScope) -> bool:

@@ -38,6 +38,7 @@ from journey.results.split_inputs import (
     split_inputs,
     with_lifetime_events,
 )
+from journey.results.variants import experiment_steps
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -348,8 +349,10 @@ def journey_split_inputs(
     """What `build_report` computes the journey's splits from (and the split decisions),
     read from the store as it reads them, for `journey simulate` to merge over parts."""
     touches = store.message_touches()
-    events = store.events_named(_event_names({plan.journey_id: plan}, settings))
+    names = _event_names({plan.journey_id: plan}, settings)
     outcomes = store.enrollment_outcomes(plan.journey_id)
+    events = _split_events(store, plan, names, outcomes)
+    last_event_at = store.last_event_named_at(names)  # all of them: the data's end
     engagement = Engagement.from_events(events, touches)
     sent = [t for t in touches if t.journey_id == plan.journey_id and t.reached_contact]
     converts = _conversion_rule(plan, _GoalEvents(plan, events), events, settings)
@@ -358,11 +361,33 @@ def journey_split_inputs(
         outcomes,
         converts,
         _sent_activity(sent, engagement),
-        _latest(outcomes, sent, events),
+        _later(_latest(outcomes, sent, []), last_event_at),
     )
-    with_lifetime_events(inputs, events, settings, report_end(outcomes, events))
+    end = _later(report_end(outcomes, []), last_event_at)
+    with_lifetime_events(inputs, events, settings, end)
     decisions = {(d.journey_id, d.step_id): d for d in store.split_decisions()}
     return inputs, decisions
+
+
+def _split_events(
+    store: StateStore, plan: Plan, names: set[str], outcomes: list[EnrollmentOutcome]
+) -> list[Event]:
+    """The events a journey's splits are computed from, oldest first: every engagement
+    event (its delivery key ties it to a message) and the other named events of the
+    contacts in an arm. The rest (the contacts who never reached a split) cannot change
+    a split's figures, and `journey simulate` would otherwise hold every contact's
+    entry event here when the trigger event is also a conversion."""
+    steps = [step.id for step in experiment_steps(plan)]
+    in_arms = {o.contact_id for o in outcomes if any(step in o.arms for step in steps)}
+    engagement = names & set(ENGAGEMENT_EVENTS)
+    found = store.events_named(engagement) if engagement else []
+    if in_arms and names - engagement:
+        found += store.events_named(names - engagement, contact_ids=in_arms)
+    return sorted(found, key=lambda e: (e.timestamp, e.id))
+
+
+def _later(moment: datetime | None, other: datetime | None) -> datetime | None:
+    return other if moment is None or (other is not None and other > moment) else moment
 
 
 def _daily(

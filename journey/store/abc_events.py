@@ -27,8 +27,24 @@ class EventHistory(ABC):
     ) -> int:
         """Events of `name` for the contact with since <= timestamp <= until."""
 
+    def count_events_of(
+        self, contact_ids: Sequence[str], name: str, since: datetime | None, until: datetime
+    ) -> dict[str, int]:
+        """`count_events` for many contacts at once: contact id -> count, for those with
+        at least one such event (a contact left out has none)."""
+        found = {c: self.count_events(c, name, since, until) for c in dict.fromkeys(contact_ids)}
+        return {contact_id: count for contact_id, count in found.items() if count}
+
     @abstractmethod
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None: ...
+
+    def last_events_at_of(
+        self, contact_ids: Sequence[str], name: str, until: datetime
+    ) -> dict[str, datetime]:
+        """`last_event_at` for many contacts at once: contact id -> latest timestamp, for
+        those with such an event (a contact left out has none)."""
+        found = {c: self.last_event_at(c, name, until) for c in dict.fromkeys(contact_ids)}
+        return {contact_id: at for contact_id, at in found.items() if at is not None}
 
     @abstractmethod
     def last_event(self, contact_id: str, name: str, until: datetime) -> Event | None:

@@ -5,7 +5,7 @@ journey.results computes its figures from."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from journey.model import Event
@@ -67,6 +67,16 @@ class ResultReads(ABC):
         """Deliveries (of one journey, or all) created at or after `since`, oldest first."""
         raise NotImplementedError(f"{type(self).__name__} has no results")
 
-    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
-        """Stored events with one of these names (at or after `since`), oldest first."""
+    def events_named(
+        self,
+        names: Iterable[str],
+        since: datetime | None = None,
+        contact_ids: Collection[str] | None = None,
+    ) -> list[Event]:
+        """Stored events with one of these names (at or after `since`; of these contacts
+        only, None: everyone's), oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no results")
+
+    def last_event_named_at(self, names: Iterable[str]) -> datetime | None:
+        """The latest timestamp of the stored events with one of these names (None: none)."""
         raise NotImplementedError(f"{type(self).__name__} has no results")

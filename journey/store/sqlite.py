@@ -110,7 +110,9 @@ class SQLiteStore(
             parts += [
                 "SELECT MIN(due_at) FROM enrollments WHERE status = 'active'"
                 f" AND journey_id IN ({marks})",
-                f"SELECT MIN(next_fire_at) FROM trigger_state WHERE journey_id IN ({marks})",
+                # `+journey_id`: on the next_fire_at index the MIN is one seek past the
+                # unarmed (NULL) rows; on the primary key it read every row of the journeys
+                f"SELECT MIN(next_fire_at) FROM trigger_state WHERE +journey_id IN ({marks})",
                 f"SELECT MIN(next_fire_at) FROM journey_state WHERE journey_id IN ({marks})",
                 "SELECT MIN(fire_at) FROM shard_fires WHERE done_at IS NULL"
                 f" AND journey_id IN ({marks})",

@@ -91,6 +91,38 @@ class SQLiteContacts(SQLiteErasure):
         )
         return int(row[0])
 
+    def count_events_of(
+        self, contact_ids: Sequence[str], name: str, since: datetime | None, until: datetime
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        bounds = (name, codec.ts(since) if since else "", codec.ts(until))
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT contact_id, COUNT(*) FROM events WHERE contact_id IN ({marks})"
+                " AND name = ? AND timestamp >= ? AND timestamp <= ? GROUP BY contact_id",
+                (*chunk, *bounds),
+            )
+            found.update((contact_id, int(count)) for contact_id, count in rows)
+        return found
+
+    def last_events_at_of(
+        self, contact_ids: Sequence[str], name: str, until: datetime
+    ) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT contact_id, MAX(timestamp) FROM events WHERE contact_id IN ({marks})"
+                " AND name = ? AND timestamp <= ? GROUP BY contact_id",
+                (*chunk, name, codec.ts(until)),
+            )
+            for contact_id, at in rows:
+                parsed = codec.from_ts(at)
+                if parsed is not None:
+                    found[contact_id] = parsed
+        return found
+
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None:
         row = self._one(
             "SELECT MAX(timestamp) FROM events WHERE contact_id = ? AND name = ?"

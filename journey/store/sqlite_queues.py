@@ -139,33 +139,48 @@ class SQLiteQueues(SQLiteConnection):
         " claim_epoch = claim_epoch + (claimed_by IS NOT NULL)"
     )
 
+    _PUT_LEASED = (
+        "UPDATE trigger_state SET next_fire_at = ?, last_fired_at = ?,"
+        " segment_match = ?, claimed_by = NULL, claim_expires_at = NULL"
+        " WHERE journey_id = ? AND contact_id = ? AND claim_epoch = ?"
+        " AND (claimed_by IS NULL OR claimed_by = ?)"
+    )
+
+    @staticmethod
+    def _leased_row(state: TriggerState) -> tuple[object, ...]:
+        lease = state.lease
+        assert lease is not None
+        return (
+            *codec.trigger_row(state)[2:],
+            state.journey_id,
+            state.contact_id,
+            lease.epoch,
+            lease.worker,
+        )
+
     def put_trigger_states(self, states: Sequence[TriggerState]) -> None:
         leased = [state for state in states if state.lease is not None]
         if not leased:
             self._conn.executemany(self._PUT_TRIGGER, [codec.trigger_row(s) for s in states])
             return
         with self.transaction():  # all or nothing when one lease was lost
-            for state in leased:
+            rows = [self._leased_row(state) for state in leased]
+            if self._conn.executemany(self._PUT_LEASED, rows).rowcount == len(rows):
+                rest = [s for s in states if s.lease is None]
+                self._conn.executemany(self._PUT_TRIGGER, [codec.trigger_row(s) for s in rest])
+                return
+            # one was not written: again one at a time (the written ones match again, as
+            # their claim is released), to raise for the first whose lease was lost
+            for state, row in zip(leased, rows, strict=True):
                 lease = state.lease
                 assert lease is not None
-                cursor = self._conn.execute(
-                    "UPDATE trigger_state SET next_fire_at = ?, last_fired_at = ?,"
-                    " segment_match = ?, claimed_by = NULL, claim_expires_at = NULL"
-                    " WHERE journey_id = ? AND contact_id = ? AND claim_epoch = ?"
-                    " AND (claimed_by IS NULL OR claimed_by = ?)",
-                    (
-                        *codec.trigger_row(state)[2:],
-                        state.journey_id,
-                        state.contact_id,
-                        lease.epoch,
-                        lease.worker,
-                    ),
-                )
+                cursor = self._conn.execute(self._PUT_LEASED, row)
                 if cursor.rowcount == 0 and self._one(
                     "SELECT 1 FROM trigger_state WHERE journey_id = ? AND contact_id = ?",
                     (state.journey_id, state.contact_id),
                 ):
-                    raise LeaseLost(f"trigger of {state.journey_id} for {state.contact_id}", lease)
+                    lost = f"trigger of {state.journey_id} for {state.contact_id}"
+                    raise LeaseLost(lost, lease)
             rest = [s for s in states if s.lease is None]
             self._conn.executemany(self._PUT_TRIGGER, [codec.trigger_row(s) for s in rest])
 

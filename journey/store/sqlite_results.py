@@ -7,7 +7,7 @@ journey.results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from journey.model import Event
@@ -74,21 +74,42 @@ class SQLiteResults(SQLiteConnection):
         )
         return [touch_from_row(row, datetime.fromisoformat, codec.from_ts) for row in rows]
 
-    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
+    def events_named(
+        self,
+        names: Iterable[str],
+        since: datetime | None = None,
+        contact_ids: Collection[str] | None = None,
+    ) -> list[Event]:
         found: list[Event] = []
-        for chunk in chunks(sorted(set(names))):
-            marks = ",".join("?" * len(chunk))
-            params: list[str] = list(chunk)
-            where = f"name IN ({marks})"
-            if since is not None:
-                where += " AND timestamp >= ?"
-                params.append(codec.ts(since) or "")
-            found.extend(
-                codec.event_from_row(row)
-                for row in self._all(
-                    "SELECT id, contact_id, name, timestamp, received_at, properties"
-                    f" FROM events WHERE {where}",
-                    params,
+        contacts: list[list[str] | None] = [None]
+        if contact_ids is not None:
+            contacts = list(chunks(sorted(set(contact_ids)), 400))
+        for chunk in chunks(sorted(set(names)), 100):
+            for among in contacts:
+                params: list[str] = list(chunk)
+                where = f"name IN ({','.join('?' * len(chunk))})"
+                if since is not None:
+                    where += " AND timestamp >= ?"
+                    params.append(codec.ts(since) or "")
+                if among is not None:
+                    where += f" AND contact_id IN ({','.join('?' * len(among))})"
+                    params += among
+                found.extend(
+                    codec.event_from_row(row)
+                    for row in self._all(
+                        "SELECT id, contact_id, name, timestamp, received_at, properties"
+                        f" FROM events WHERE {where}",
+                        params,
+                    )
                 )
-            )
         return sorted(found, key=lambda e: (e.timestamp, e.id))
+
+    def last_event_named_at(self, names: Iterable[str]) -> datetime | None:
+        # one MAX per name, each a seek on events_name_ts; text order is time order
+        latest = [
+            row[0]
+            for name in sorted(set(names))
+            if (row := self._one("SELECT MAX(timestamp) FROM events WHERE name = ?", (name,)))
+            and row[0]
+        ]
+        return codec.from_ts(max(latest)) if latest else None

@@ -73,6 +73,7 @@ class World:
     runner: Runner | None = None
     shell: Shell | None = None
     renderer: Any = None  # a real Renderer where a story needs real templates
+    batch_size: int = 500  # due work claimed at once (trigger states, enrollments)
 
     def __post_init__(self) -> None:
         self.clock = VirtualClock(self.start)
@@ -88,6 +89,7 @@ class World:
                 renderer=self.renderer or StubRenderer(),
                 settings=self.settings,
                 listener=self.happenings.append,
+                batch_size=self.batch_size,
             ),
             store=self.store,
             channels=self.sink,

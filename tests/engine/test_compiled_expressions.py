@@ -356,3 +356,26 @@ def test_a_declared_property_the_event_lacks_reads_as_absent_as_in_the_sandbox()
                    "event.properties.nothing", "event.properties.when.x"):  # fmt: skip
         assert _answer(lambda s=source: scope().holds(s)) == _sandbox_holds(scope, source)
         _check_value(scope, source)
+
+
+def test_comparing_a_declared_property_the_event_lacks_fails_as_in_the_sandbox() -> None:
+    """loyalty's `event.properties.total > 0` on an order without a total: the closure's
+    comparison raises what the sandbox's raises, and holds says so without the sandbox."""
+    order = Event(
+        id="e1", name="order", contact_id="c1", timestamp=NOW, properties={"get": "x"}
+    )  # `when` is declared for orders and missing here
+
+    def scope() -> EvalScope:
+        return EvalScope(
+            contact=Contact(id="c1"), history=_History({}), now=NOW, zone=ZoneInfo("UTC"),
+            settings=SETTINGS, event=order,
+        )  # type: ignore[arg-type]  # fmt: skip
+
+    for source in ("event.properties.when > 0", "0 < event.properties.when",
+                   "-event.properties.when == 1", "event.properties.get == 'x' and "
+                   "event.properties.when >= 'a'", "event.properties.when > 0 or true",
+                   "event.properties.when == none", "event.properties.when in ['a']"):  # fmt: skip
+        answer = _answer(lambda s=source: scope().holds(s))
+        assert answer == _sandbox_holds(scope, source)
+        if "==" not in source and " in " not in source:
+            assert answer[:2] == ("raised", "ExpressionError")

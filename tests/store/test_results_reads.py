@@ -60,3 +60,22 @@ def test_events_are_read_by_name_oldest_first(store: StateStore) -> None:
         "e0"
     ]
     assert store.events_named([]) == []
+
+
+def test_events_are_read_for_some_contacts_and_the_latest_one_is_known(store: StateStore) -> None:
+    for number in range(6):
+        at = T0 + timedelta(hours=number)
+        name = "order_placed" if number % 3 else "signed_up"
+        store.add_event(Event(id=f"e{number}", name=name, contact_id=f"c{number % 2}",
+                              timestamp=at, received_at=at))  # fmt: skip
+    names = ["order_placed", "signed_up"]
+    everyone = store.events_named(names)
+    assert [e.id for e in store.events_named(names, contact_ids=["c1", "nobody"])] == [
+        e.id for e in everyone if e.contact_id == "c1"
+    ]
+    assert store.events_named(names, contact_ids=[]) == []
+    assert [e.id for e in store.events_named(["signed_up"], since=T0, contact_ids={"c0"})] == ["e0"]
+    assert store.last_event_named_at(names) == T0 + timedelta(hours=5)
+    assert store.last_event_named_at(["signed_up"]) == T0 + timedelta(hours=3)
+    assert store.last_event_named_at(["nothing"]) is None
+    assert store.last_event_named_at([]) is None

@@ -109,6 +109,35 @@ class PostgresContacts(PostgresErasure):
             )
         return int(row[0])
 
+    def count_events_of(
+        self, contact_ids: Sequence[str], name: str, since: datetime | None, until: datetime
+    ) -> dict[str, int]:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return {}
+        where = "contact_id = ANY(%s) AND name = %s AND timestamp <= %s"
+        params: list[object] = [wanted, name, until]
+        if since is not None:
+            where += " AND timestamp >= %s"
+            params.append(since)
+        rows = self._all(
+            f"SELECT contact_id, COUNT(*) FROM events WHERE {where} GROUP BY contact_id", params
+        )
+        return {contact_id: int(count) for contact_id, count in rows}
+
+    def last_events_at_of(
+        self, contact_ids: Sequence[str], name: str, until: datetime
+    ) -> dict[str, datetime]:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return {}
+        rows = self._all(
+            "SELECT contact_id, MAX(timestamp) FROM events WHERE contact_id = ANY(%s)"
+            " AND name = %s AND timestamp <= %s GROUP BY contact_id",
+            (wanted, name, until),
+        )
+        return {contact_id: pg.instant(at) for contact_id, at in rows if at is not None}
+
     def last_event_at(self, contact_id: str, name: str, until: datetime) -> datetime | None:
         row = self._one(
             "SELECT MAX(timestamp) FROM events WHERE contact_id = %s AND name = %s"

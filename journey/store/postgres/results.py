@@ -6,7 +6,7 @@ is one or two queries over indexed columns; the analysis lives in journey.result
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from journey.model import Event
@@ -74,7 +74,12 @@ class PostgresResults(PostgresConnection):
         )
         return [touch_from_row(row, pg.instant, pg.utc) for row in rows]
 
-    def events_named(self, names: Iterable[str], since: datetime | None = None) -> list[Event]:
+    def events_named(
+        self,
+        names: Iterable[str],
+        since: datetime | None = None,
+        contact_ids: Collection[str] | None = None,
+    ) -> list[Event]:
         wanted = sorted(set(names))
         if not wanted:
             return []
@@ -83,6 +88,9 @@ class PostgresResults(PostgresConnection):
         if since is not None:
             where += " AND timestamp >= %s"
             params.append(since)
+        if contact_ids is not None:
+            where += " AND contact_id = ANY(%s)"
+            params.append(sorted(set(contact_ids)))
         found = [
             pg.event_from_row(row)
             for row in self._all(
@@ -92,3 +100,10 @@ class PostgresResults(PostgresConnection):
             )
         ]
         return sorted(found, key=lambda e: (e.timestamp, e.id))
+
+    def last_event_named_at(self, names: Iterable[str]) -> datetime | None:
+        wanted = sorted(set(names))
+        if not wanted:
+            return None
+        row = self._one("SELECT MAX(timestamp) FROM events WHERE name = ANY(%s)", (wanted,))
+        return pg.utc(row[0]) if row and row[0] is not None else None

@@ -96,6 +96,27 @@ def test_a_fired_trigger_written_under_a_lost_lease_is_refused(store_factory: Op
     )  # fired: not due again before next year
 
 
+def test_a_batch_of_fired_triggers_with_one_lease_lost_writes_none_of_them(
+    store_factory: OpenStores,
+) -> None:
+    a, b = store_factory(), store_factory()
+    a.put_trigger_states([due_trigger(f"c{n}") for n in range(4)])
+    held = a.claim_due_trigger_states(T0, 10, ["birthday"], worker="a", lease_until=T0 + MINUTE)
+    a.put_trigger_states([due_trigger("c2")])  # re-armed meanwhile: the claim on c2 is gone
+    next_year = T0.replace(year=T0.year + 1)
+    fired = [replace(s, next_fire_at=next_year, last_fired_at=T0) for s in held]
+    unclaimed = TriggerState(journey_id="birthday", contact_id="c9", next_fire_at=next_year)
+    with pytest.raises(LeaseLost, match="for c2"):
+        a.put_trigger_states([*fired, unclaimed])
+    states = b.get_trigger_states("birthday", [f"c{n}" for n in (0, 1, 2, 3, 9)])
+    assert sorted(states) == ["c0", "c1", "c2", "c3"]
+    assert all(state.next_fire_at == T0 for state in states.values())
+    kept = [s for s in fired if s.contact_id != "c2"]
+    a.put_trigger_states(kept)  # the held leases still write, all at once
+    states = b.get_trigger_states("birthday", [s.contact_id for s in kept])
+    assert all(state.next_fire_at == next_year for state in states.values())
+
+
 def test_trigger_states_are_read_one_by_one_and_in_bulk(store: StateStore) -> None:
     store.put_trigger_states([due_trigger("c1"), replace(due_trigger("c2"), segment_match=True)])
     assert store.get_trigger_state("birthday", "nobody") is None

@@ -65,6 +65,45 @@ def test_events_are_counted_inside_their_window(store: StateStore) -> None:
     assert store.count_events("c1", "opened", None, T0 + timedelta(days=1)) == 2
 
 
+def test_events_of_many_contacts_are_counted_at_once_as_one_by_one(store: StateStore) -> None:
+    hours = {"c1": [0, 1, 2, 3], "c2": [2], "c3": [5]}
+    store.add_events(
+        [
+            event(f"{contact_id}-{hour}", contact_id=contact_id, at=T0 + timedelta(hours=hour))
+            for contact_id, at in hours.items()
+            for hour in at
+        ]
+    )
+    store.add_event(event("c1-clicked", name="clicked"))
+    ids = ["c1", "c2", "c3", "nobody", "c1"]
+    for since, until in [
+        (None, T0 + timedelta(days=1)),
+        (T0 + timedelta(hours=1), T0 + timedelta(hours=2)),
+    ]:
+        one_by_one = {c: n for c in ids if (n := store.count_events(c, "opened", since, until))}
+        assert store.count_events_of(ids, "opened", since, until) == one_by_one
+    assert store.count_events_of(ids, "opened", None, T0 + timedelta(days=1)) == {
+        "c1": 4,
+        "c2": 1,
+        "c3": 1,
+    }
+    assert store.count_events_of([], "opened", None, T0) == {}
+
+
+def test_the_latest_events_of_many_contacts_are_read_at_once_as_one_by_one(
+    store: StateStore,
+) -> None:
+    for number, (contact_id, hour) in enumerate([("c1", 1), ("c1", 5), ("c2", 2), ("c3", 30)]):
+        store.add_event(event(f"e{number}", contact_id=contact_id, at=T0 + timedelta(hours=hour)))
+    ids = ["c1", "c2", "c3", "nobody"]
+    until = T0 + timedelta(hours=24)
+    one_by_one = {c: at for c in ids if (at := store.last_event_at(c, "opened", until))}
+    assert store.last_events_at_of(ids, "opened", until) == one_by_one
+    assert one_by_one == {"c1": T0 + timedelta(hours=5), "c2": T0 + timedelta(hours=2)}
+    assert store.last_events_at_of(ids, "clicked", until) == {}
+    assert store.last_events_at_of([], "opened", until) == {}
+
+
 def test_known_event_ids_include_the_inbox(store: StateStore) -> None:
     store.add_event(event("stored"))
     body = {"id": "queued", "name": "opened", "contact_id": "c1", "timestamp": T0.isoformat()}
