@@ -213,7 +213,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
 # id is not reused while it is there). The oldest go first.
 _ENTRIES: dict[str, Entry] = {}
 _ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
-_ENTRIES_KEPT = 8192  # several claimed batches: an enrollment is claimed at each of its steps
+_ENTRIES_KEPT = 4096  # a few claimed batches: an enrollment is claimed at each of its steps
 
 
 def _entry_text(entry: Entry) -> str:
