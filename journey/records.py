@@ -8,11 +8,12 @@ the engine and the stores both depend on it (and on `journey.instants`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from journey.errors import StoreError
+from journey.slotted import copier, quick_init
 
 EnrollmentStatus = Literal["active", "exited"]
 # "enter": run the step when due; "wait": the step's timer (wait, wait_for, deferral) runs.
@@ -41,6 +42,7 @@ DeliveryStatus = Literal[
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
     """What enrolled the contact; templates and expressions see it as `entry`."""
@@ -56,6 +58,7 @@ class Entry:
 # ------------------------------------------------------------------- leases
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lease:
     """A claim on one row of due work: who holds it, its fencing number, until when.
@@ -87,6 +90,7 @@ class StoreUnavailable(StoreError):
     tried again later; nothing about the records themselves was wrong."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Enrollment:
     """One contact's pass through one journey (one plan version)."""
@@ -123,26 +127,13 @@ class Enrollment:
         return self.visits.get(step_id, 0)
 
 
-_ENROLLMENT_FIELDS = tuple(f.name for f in fields(Enrollment))
-_ENROLLMENT_FIELD_SET = frozenset(_ENROLLMENT_FIELDS)
-_set = object.__setattr__
+# `dataclasses.replace(enrollment, **changes)` at about half of its cost: the engine
+# copies an enrollment several times per step, and a copy needs no `__init__` (every
+# field already holds a valid value), so it sets the slots directly (journey.slotted).
+evolve = copier(Enrollment, "evolve")
 
 
-def evolve(enrollment: Enrollment, **changes: Any) -> Enrollment:
-    """`dataclasses.replace(enrollment, **changes)` at about two thirds of its cost.
-
-    The engine copies an enrollment several times per step; Enrollment has no
-    `__post_init__` and every field is an init field, so the copy sets the slots
-    directly instead of going through `fields()` and the generated `__init__`."""
-    if not _ENROLLMENT_FIELD_SET.issuperset(changes):
-        unknown = sorted(set(changes) - _ENROLLMENT_FIELD_SET)
-        raise TypeError(f"Enrollment has no field {', '.join(unknown)}")
-    copy = object.__new__(Enrollment)
-    for name in _ENROLLMENT_FIELDS:
-        _set(copy, name, changes[name] if name in changes else getattr(enrollment, name))
-    return copy
-
-
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepRecord:
     """One line of step history: what a step did to a contact, and when."""
@@ -156,6 +147,7 @@ class StepRecord:
     detail: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryRecord:
     """A message (or webhook call) written before it is attempted, keyed for idempotency."""
@@ -178,6 +170,7 @@ class DeliveryRecord:
     lease: Lease | None = field(default=None, compare=False)  # set by claim_due_deliveries
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TriggerState:
     """Per journey and contact: when a time trigger fires next, and the segment's last value."""
@@ -190,6 +183,7 @@ class TriggerState:
     lease: Lease | None = field(default=None, compare=False)  # set by claim_due_trigger_states
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JourneyState:
     """Per journey: the trigger it was armed with, and its clock (schedule, segment re-check)."""
@@ -201,6 +195,7 @@ class JourneyState:
     last_fired_at: datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShardFire:
     """One journey clock's fire (a schedule tick, a segment's pass over everyone) on one shard.
@@ -220,6 +215,7 @@ class ShardFire:
     lease: Lease | None = field(default=None, compare=False)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboxItem:
     """One acknowledged item waiting in the inbox; `lease` is set by `claim_inbox`."""
@@ -231,6 +227,7 @@ class InboxItem:
     lease: Lease | None = field(default=None, compare=False)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateTake:
     """What a channel's shared token bucket allowed: how many go now, tokens left after."""
@@ -239,6 +236,7 @@ class RateTake:
     tokens_left: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnsubscribeKey:
     """One key that signs (the newest) or signed unsubscribe links; `retired_at` once rotated."""
@@ -248,6 +246,7 @@ class UnsubscribeKey:
     retired_at: datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SplitDecision:
     """A split's auto-winner decision, made once: the winning arm (None: no winner, the split
@@ -289,6 +288,7 @@ class JourneyCounts:
 FINISHED_DELIVERY_STATUSES: tuple[str, ...] = ("sent", "suppressed", "capped", "failed")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryExpired:
     """What one `expire_history` removed: rows per history table, whole partitions dropped."""

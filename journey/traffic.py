@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from journey.slotted import quick_init
+
 # --------------------------------------------------------------- contacts, events
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contact:
     id: str
@@ -52,6 +55,7 @@ class Contact:
         return values
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     id: str
@@ -65,6 +69,7 @@ class Event:
 # ------------------------------------------------------------------------ messages
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """A rendered message, ready for a channel. `delivery_key` makes resends recognisable."""

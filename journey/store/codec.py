@@ -55,7 +55,7 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
 
 # Consent and topics texts repeat from contact to contact (a few opt-in patterns): each
 # distinct text is decoded once and every contact gets its own copy of the result.
-_CHOICES: dict[str, dict[str, Any]] = {}
+_CHOICES: dict[str, tuple[dict[str, Any], bool]] = {}  # text -> (value, flat)
 _CHOICES_KEPT = 4096
 
 
@@ -64,23 +64,30 @@ def _choices(text: str) -> Any:
     kept = _CHOICES.get(text)
     if kept is None:
         value = loads(text)
-        if len(_CHOICES) >= _CHOICES_KEPT or not _plain_choices(value):
+        shape = _choices_shape(value)
+        if len(_CHOICES) >= _CHOICES_KEPT or shape is None:
             return value
-        _CHOICES[text] = kept = value
-    return {k: dict(v) if type(v) is dict else v for k, v in kept.items()}
+        _CHOICES[text] = kept = (value, shape)
+    value, flat = kept
+    if flat:  # booleans only (consent, or no topics): a shallow copy is a whole copy
+        return value.copy()
+    return {k: dict(v) if type(v) is dict else v for k, v in value.items()}
 
 
-def _plain_choices(value: Any) -> bool:
-    """A dict of booleans, or of dicts of booleans: copied whole by `_choices`."""
+def _choices_shape(value: Any) -> bool | None:
+    """True for a dict of booleans, False for a dict of dicts of booleans (both copied
+    whole by `_choices`), None for anything else (not kept)."""
     if type(value) is not dict:
-        return False
+        return None
+    flat = True
     for inner in value.values():
         if type(inner) is dict:
+            flat = False
             if any(type(v) is not bool for v in inner.values()):
-                return False
+                return None
         elif type(inner) is not bool:
-            return False
-    return True
+            return None
+    return flat
 
 
 def event_row(event: Event) -> tuple[Any, ...]:
@@ -182,12 +189,16 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     )
 
 
-# An enrollment's entry is written again with every save but changes only on `retrigger:
-# refresh` (a new Entry): the text an Entry was read from is kept beside it, so saving
-# does not encode it again. Keyed by the object's id, with the Entry itself kept so that
-# the id is not reused while it is there; the oldest go first.
+# An enrollment's entry is written with every save and read with every claim, but changes
+# only on `retrigger: refresh` (a new Entry). So the store keeps both directions for the
+# entries it saw last: the Entry by its text (`_ENTRIES`: a claim decodes an entry once
+# while it is kept; enrollments reading the same text share the Entry, as the versions
+# of one enrollment always do), and the text by the Entry (`_ENTRY_TEXTS`: saving does
+# not encode it again; keyed by the object's id, with the Entry itself kept so that the
+# id is not reused while it is there). The oldest go first.
+_ENTRIES: dict[str, Entry] = {}
 _ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
-_ENTRY_TEXTS_KEPT = 2048  # two claimed batches: a batch is saved right after its claim
+_ENTRIES_KEPT = 4096  # a few claimed batches: an enrollment is claimed at each of its steps
 
 
 def _entry_text(entry: Entry) -> str:
@@ -199,17 +210,28 @@ def _entry_text(entry: Entry) -> str:
 
 def _read_entry(text: str) -> Entry:
     """An entry as stored, remembered with its text (the store's own encoding of it)."""
-    entry = entry_from_json(loads(text))
-    _remember_entry(entry, text)
+    entry = _ENTRIES.get(text)
+    if entry is None:
+        entry = entry_from_json(loads(text))
+        if len(_ENTRIES) >= _ENTRIES_KEPT:
+            _drop_oldest(_ENTRIES)
+        _ENTRIES[text] = entry  # only what decoding gives: a new Entry may hold other types
+        _remember_entry(entry, text)
+    elif id(entry) not in _ENTRY_TEXTS:
+        _remember_entry(entry, text)
     return entry
 
 
 def _remember_entry(entry: Entry, text: str) -> None:
-    if len(_ENTRY_TEXTS) >= _ENTRY_TEXTS_KEPT:
-        # another thread may have taken the oldest first
-        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-            del _ENTRY_TEXTS[next(iter(_ENTRY_TEXTS))]
+    if len(_ENTRY_TEXTS) >= _ENTRIES_KEPT:
+        _drop_oldest(_ENTRY_TEXTS)
     _ENTRY_TEXTS[id(entry)] = (entry, text)
+
+
+def _drop_oldest(kept: dict[Any, Any]) -> None:
+    # another thread may have taken the oldest first
+    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+        del kept[next(iter(kept))]
 
 
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:

@@ -91,6 +91,14 @@ class SQLiteConnection:
         self._ahead: ReadAhead | None = None
         # step-history rows of the open transaction, written with one executemany at commit
         self._pending_steps: list[tuple[Any, ...]] = []
+        # Answers of reads that only a write can change (`_until_written`), each with the
+        # mark of the writes it saw: rows this connection changed (SQLite's total_changes)
+        # less those it added to `events`, which none of these reads looks at, and an
+        # epoch that moves on at every rollback and, for a file other connections may
+        # write too, at every transaction (none can commit while this one holds the lock).
+        self._unchanged: dict[tuple[Any, ...], tuple[tuple[int, int], Any]] = {}
+        self._history_changes = 0
+        self._epoch = 0
 
     def _sqlite_path(self) -> str:
         return self.path if self.path == ":memory:" else os.path.realpath(self.path)
@@ -120,6 +128,8 @@ class SQLiteConnection:
         with self._lock:
             if self._depth == 0:
                 self._conn.execute("BEGIN IMMEDIATE")
+                if not self._only_writer:
+                    self._epoch += 1  # others may have committed since the last transaction
             self._depth += 1
             try:
                 yield
@@ -131,6 +141,7 @@ class SQLiteConnection:
                     self._forget_transaction()
                     self._forget_undone_plans()
                     self._conn.execute("ROLLBACK")
+                    self._epoch += 1
                     self._after_rollback()
                 raise
             self._depth -= 1
@@ -144,6 +155,7 @@ class SQLiteConnection:
         if problem is not None:
             self._forget_undone_plans()
             self._conn.execute("ROLLBACK")
+            self._epoch += 1
             self._after_rollback()
             raise StoreReplaced(problem)
         self._conn.execute("COMMIT")
@@ -176,6 +188,7 @@ class SQLiteConnection:
                 self._ahead = None  # may describe rows the undone work wrote
                 self._forget_undone_plans()
                 self._conn.execute("ROLLBACK TO unit_of_work")
+                self._epoch += 1
                 self._conn.execute("RELEASE unit_of_work")
                 raise
             self._conn.execute("RELEASE unit_of_work")
@@ -211,6 +224,29 @@ class SQLiteConnection:
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._conn.execute(sql, params).fetchall()
+
+    _UNCHANGED_KEPT = 64  # distinct questions (journey id lists) remembered at once
+
+    def _until_written(self, question: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        """`read()`, or its last answer to `question` when nothing was written since.
+
+        Only inside a transaction, or on a file this connection alone writes: otherwise
+        another connection may have committed in between. Virtual-clock drivers ask
+        `next_due_at` and `inbox_size` before every event they feed, and most events
+        write nothing but themselves to `events`."""
+        if not (self._only_writer or self._depth > 0):
+            return read()
+        # the mark is taken before the read: a write in between makes the answer stale
+        # under a mark that no longer comes up, never under the current one
+        mark = (self._conn.total_changes - self._history_changes, self._epoch)
+        kept = self._unchanged.get(question)
+        if kept is not None and kept[0] == mark:
+            return kept[1]
+        answer = read()
+        if len(self._unchanged) >= self._UNCHANGED_KEPT:
+            self._unchanged.clear()
+        self._unchanged[question] = (mark, answer)
+        return answer
 
     def _flush_steps(self) -> None:
         """Write the step-history rows buffered by this transaction (before commit or a read)."""

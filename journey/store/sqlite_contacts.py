@@ -71,15 +71,17 @@ class SQLiteContacts(SQLiteErasure):
             " properties) VALUES (?,?,?,?,?,?)",
             codec.event_row(event),
         )
+        self._history_changes += cursor.rowcount  # no `_until_written` answer reads events
         return cursor.rowcount == 1
 
     def add_events(self, events: Sequence[Event]) -> None:
         erased = self.erased_among(e.contact_id for e in events)
-        self._conn.executemany(
+        cursor = self._conn.executemany(
             "INSERT OR IGNORE INTO events (id, contact_id, name, timestamp, received_at,"
             " properties) VALUES (?,?,?,?,?,?)",
             [codec.event_row(event) for event in events if event.contact_id not in erased],
         )
+        self._history_changes += cursor.rowcount
 
     def count_events(
         self, contact_id: str, name: str, since: datetime | None, until: datetime

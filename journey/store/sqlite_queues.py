@@ -102,7 +102,9 @@ class SQLiteQueues(SQLiteConnection):
             )
 
     def inbox_size(self) -> int:
-        return int(self._one("SELECT COUNT(*) FROM inbox")[0])
+        return int(
+            self._until_written(("inbox_size",), lambda: self._one("SELECT COUNT(*) FROM inbox")[0])
+        )
 
     # ----------------------------------------------------------- trigger state
     _TRIGGER_COLUMNS = "journey_id, contact_id, next_fire_at, last_fired_at, segment_match"

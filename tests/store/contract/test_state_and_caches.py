@@ -8,7 +8,7 @@ from journey.model import END, EventTrigger, Plan, SendStep
 from journey.records import JourneyState, StepOutcome, StepRecord, TriggerState
 from journey.store.abc import StateStore
 from tests.store.contract.conftest import OpenStores
-from tests.store.contract.records import T0, contact, enrollment
+from tests.store.contract.records import T0, contact, enrollment, event
 
 
 def test_journey_state_round_trips_as_a_record(store: StateStore) -> None:
@@ -35,6 +35,54 @@ def test_next_due_at_sees_enrollments_triggers_and_journey_clocks(store: StateSt
     assert store.next_due_at(["j1"]) == T0 + timedelta(hours=2)
     store.put_journey_state(JourneyState(journey_id="j1", next_fire_at=T0 + timedelta(hours=1)))
     assert store.next_due_at(["j1"]) == T0 + timedelta(hours=1)
+
+
+def test_next_due_at_follows_every_write_of_the_transaction_that_asks(store: StateStore) -> None:
+    # a virtual clock asks before every event it feeds; the answer may be kept only
+    # while nothing it depends on was written, and never past a rollback
+    with store.transaction():
+        assert store.next_due_at(["j1"]) is None
+        assert store.inbox_size() == 0
+        store.add_event(event("e1"))  # history only: the answers stay
+        assert store.next_due_at(["j1"]) is None
+        store.insert_enrollment(enrollment(due=T0 + timedelta(hours=3)))
+        assert store.next_due_at(["j1"]) == T0 + timedelta(hours=3)
+        assert store.next_due_at(["j2"]) is None
+        store.enqueue([("event", {"id": "e2"})], T0)
+        assert store.inbox_size() == 1
+        try:
+            with store.savepoint():
+                store.save_enrollment(enrollment(due=T0 + timedelta(hours=1)))
+                assert store.next_due_at(["j1"]) == T0 + timedelta(hours=1)
+                raise RuntimeError("undone")
+        except RuntimeError:
+            pass
+        assert store.next_due_at(["j1"]) == T0 + timedelta(hours=3)
+    try:
+        with store.transaction():
+            store.save_enrollment(enrollment(due=T0 + timedelta(minutes=5)))
+            assert store.next_due_at(["j1"]) == T0 + timedelta(minutes=5)
+            raise RuntimeError("undone")
+    except RuntimeError:
+        pass
+    assert store.next_due_at(["j1"]) == T0 + timedelta(hours=3)
+    assert store.inbox_size() == 1
+
+
+def test_next_due_at_sees_what_another_worker_committed(store_factory: OpenStores) -> None:
+    reader, writer = store_factory(), store_factory()
+    with reader.transaction():
+        assert reader.next_due_at(["j1"]) is None
+        assert reader.inbox_size() == 0
+    writer.insert_enrollment(enrollment(due=T0 + timedelta(hours=2)))
+    writer.enqueue([("event", {"id": "e1"})], T0)
+    assert reader.next_due_at(["j1"]) == T0 + timedelta(hours=2)
+    with reader.transaction():
+        assert reader.next_due_at(["j1"]) == T0 + timedelta(hours=2)
+        assert reader.inbox_size() == 1
+    writer.save_enrollment(enrollment(due=T0 + timedelta(hours=1)))
+    with reader.transaction():
+        assert reader.next_due_at(["j1"]) == T0 + timedelta(hours=1)
 
 
 def test_a_store_secret_is_made_once_and_shared(store_factory: OpenStores) -> None:
