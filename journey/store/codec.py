@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -304,6 +305,38 @@ def delivery_row(d: DeliveryRecord) -> tuple[Any, ...]:
         d.last_error,
         ts(d.sent_at),
     )
+
+
+# What a claim given known records returns for each row before its lease: the key and
+# what a delivery's life changes (created_at tells two writes of one key apart).
+DELIVERY_STATE_COLUMNS = (
+    "delivery_key, status, attempts, created_at, next_attempt_at, last_error, sent_at"
+)
+
+
+def delivery_state(d: DeliveryRecord) -> tuple[Any, ...]:
+    """A record's DELIVERY_STATE_COLUMNS after its key, as the row holds them."""
+    return (
+        d.status,
+        d.attempts,
+        ts(d.created_at),
+        ts(d.next_attempt_at),
+        d.last_error,
+        ts(d.sent_at),
+    )
+
+
+def with_lease(record: DeliveryRecord, lease: Lease) -> DeliveryRecord:
+    """`dataclasses.replace(record, lease=lease)` without going through `fields()`."""
+    copy = object.__new__(DeliveryRecord)
+    for name in _DELIVERY_FIELDS:
+        _set(copy, name, getattr(record, name))
+    _set(copy, "lease", lease)
+    return copy
+
+
+_DELIVERY_FIELDS = tuple(f.name for f in fields(DeliveryRecord) if f.name != "lease")
+_set = object.__setattr__
 
 
 def delivery_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> DeliveryRecord:
