@@ -55,7 +55,28 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
     )
 
 
+# A contact read again soon after (the delivery worker reads the contacts the runner
+# read or wrote moments before) is decoded once: by the row's exact text, so the answer
+# is what decoding gives. Contacts are frozen and never changed in place, so one object
+# serves every read of the same row; the oldest go first.
+_CONTACTS: dict[tuple[Any, ...], Contact] = {}
+_CONTACTS_KEPT = 2048  # two claimed batches
+
+
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
+    key = tuple(row)
+    contact = _CONTACTS.get(key)
+    if contact is None:
+        contact = _decode_contact(row)
+        if len(_CONTACTS) >= _CONTACTS_KEPT:
+            # another thread may have taken the oldest first
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del _CONTACTS[next(iter(_CONTACTS))]
+        _CONTACTS[key] = contact
+    return contact
+
+
+def _decode_contact(row: tuple[Any, ...]) -> Contact:
     return Contact(
         id=row[0],
         email=row[1],
