@@ -24,6 +24,31 @@ CLAIMABLE = "('pending', 'uncertain')"
 REQUEUEABLE = frozenset({"parked", "dead", "unconfirmed"})
 
 
+_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
+    " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
+    " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?"
+)
+# The same, and for a leased record only while its lease holds (the check, in the write).
+_MARK_SENT_FENCED = (
+    _MARK_SENT + " AND (? OR (claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)))"
+)
+
+
+def _fenced_rows(
+    sent: Sequence[tuple[DeliveryRecord | str, int]], stamp: str | None
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for d, attempts in sent:
+        lease = None if isinstance(d, str) else d.lease
+        key = d if isinstance(d, str) else d.delivery_key
+        if lease is None:
+            rows.append((attempts, stamp, True, key, True, None, None))
+        else:
+            rows.append((attempts, stamp, False, key, False, lease.epoch, lease.worker))
+    return rows
+
+
 class SQLiteDeliveries(SQLiteConnection):
     # -------------------------------------------------------------- deliveries
     def add_delivery(self, delivery: DeliveryRecord) -> bool:
@@ -75,12 +100,20 @@ class SQLiteDeliveries(SQLiteConnection):
     def mark_sent(self, sent: Sequence[tuple[DeliveryRecord | str, int]], at: datetime) -> None:
         stamp = codec.ts(at)
         with self.transaction():  # BEGIN IMMEDIATE: no claim can change between check and write
+            # Each leased row is written only if its lease still holds: when every row was,
+            # no lease was lost and nothing needs reading first. Otherwise undone, and
+            # checked first as below.
+            self._conn.execute("SAVEPOINT mark_sent")
+            cursor = self._conn.executemany(_MARK_SENT_FENCED, _fenced_rows(sent, stamp))
+            if cursor.rowcount == len(sent):
+                self._conn.execute("RELEASE mark_sent")
+                return
+            self._conn.execute("ROLLBACK TO mark_sent")
+            self._conn.execute("RELEASE mark_sent")
             self._check_delivery_leases([d for d, _ in sent if not isinstance(d, str)])
             # by key (no lease) over a live claim, the epoch moves on: its holder is fenced out
             self._conn.executemany(
-                "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
-                " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
-                " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
+                _MARK_SENT,
                 [
                     (
                         attempts,
