@@ -58,9 +58,10 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
 # A contact read again soon after (the delivery worker reads the contacts the runner
 # read or wrote moments before) is decoded once: by the row's exact text, so the answer
 # is what decoding gives. Contacts are frozen and never changed in place, so one object
-# serves every read of the same row; the oldest go first.
+# serves every read of the same row; the oldest go first, big ones are not kept.
 _CONTACTS: dict[tuple[Any, ...], Contact] = {}
 _CONTACTS_KEPT = 2048  # two claimed batches
+_KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
 
 
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
@@ -68,6 +69,8 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
     contact = _CONTACTS.get(key)
     if contact is None:
         contact = _decode_contact(row)
+        if len(row[7]) > _KEPT_ATTRIBUTES:
+            return contact
         if len(_CONTACTS) >= _CONTACTS_KEPT:
             # another thread may have taken the oldest first
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):

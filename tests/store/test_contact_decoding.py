@@ -36,3 +36,9 @@ def test_what_is_kept_is_bounded() -> None:
     for number in range(codec._CONTACTS_KEPT + 10):
         codec.contact_from_row(row(f'{{"email":true,"n{number}":true}}'))
     assert len(codec._CONTACTS) <= codec._CONTACTS_KEPT
+
+
+def test_a_contact_with_many_attributes_is_not_kept() -> None:
+    big = (*row('{"email":true}')[:7], '{"notes":"' + "x" * 5000 + '"}', "{}")
+    assert codec.contact_from_row(big) is not codec.contact_from_row(big)
+    assert codec.contact_from_row(big) == codec.contact_from_row(big)
