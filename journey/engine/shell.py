@@ -218,9 +218,14 @@ def build_shell(
     on_result: Callable[[DeliveryResult], None] | None = None,
     after_erasure: Callable[[], None] | None = None,
     stopping: threading.Event | None = None,
+    delivers: bool = True,
 ) -> Shell:
-    """The only place a Runner and a DeliveryWorker are made: every shell is this one."""
-    written = WrittenDeliveries()  # the runner's new deliveries, for the worker's claims
+    """The only place a Runner and a DeliveryWorker are made: every shell is this one.
+
+    `delivers=False`: this shell's worker never runs (`journey ingest` without a daemon
+    leaves the deliveries pending for one), so its runner hands it nothing."""
+    # the runner's new deliveries, for the worker's claims (journey.engine.handoff)
+    written = WrittenDeliveries() if delivers else None
     runner = Runner(store, plans, clock, parts, claims, listener=listener, written=written)
     log = log or StateLog(now=clock.now, enabled=False)
     worker = DeliveryWorker(
