@@ -56,27 +56,33 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
 
 
 # A contact read again soon after (the delivery worker reads the contacts the runner
-# read or wrote moments before) is decoded once: by the row's exact text, so the answer
-# is what decoding gives. Contacts are frozen and never changed in place, so one object
-# serves every read of the same row; the oldest go first, big ones are not kept.
-_CONTACTS: dict[tuple[Any, ...], Contact] = {}
+# read or wrote moments before) is decoded once: kept by id with the row it was decoded
+# from, and given again only for an equal row, so the answer is what decoding gives.
+# Contacts are frozen and never changed in place, so one object serves equal rows. The
+# oldest go first, big ones are not kept, and an erased contact's is forgotten at once.
+_CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
 _CONTACTS_KEPT = 2048  # two claimed batches
 _KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
 
 
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
-    key = tuple(row)
-    contact = _CONTACTS.get(key)
-    if contact is None:
-        contact = _decode_contact(row)
-        if len(row[7]) > _KEPT_ATTRIBUTES:
-            return contact
-        if len(_CONTACTS) >= _CONTACTS_KEPT:
-            # another thread may have taken the oldest first
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del _CONTACTS[next(iter(_CONTACTS))]
-        _CONTACTS[key] = contact
+    kept = _CONTACTS.get(row[0])
+    if kept is not None and kept[0] == row:
+        return kept[1]
+    contact = _decode_contact(row)
+    if len(row[7]) > _KEPT_ATTRIBUTES:
+        return contact
+    if kept is None and len(_CONTACTS) >= _CONTACTS_KEPT:
+        # another thread may have taken the oldest first
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _CONTACTS[next(iter(_CONTACTS))]
+    _CONTACTS[row[0]] = (tuple(row), contact)
     return contact
+
+
+def forget_contact(contact_id: str) -> None:
+    """The contact was erased: nothing decoded from its rows is kept."""
+    _CONTACTS.pop(contact_id, None)
 
 
 def _decode_contact(row: tuple[Any, ...]) -> Contact:
