@@ -14,8 +14,8 @@ take (another worker holds it, the contact was erased) is not attempted here.
 Only records that decode to themselves are kept: pending email, sms and push
 deliveries (their payload is text, lists and dicts of text) stamped in UTC.
 A webhook's body may hold anything JSON turns into something else, so
-webhooks are read back. The worker takes the records at every claim; with no
-worker claiming (deliveries left pending for a daemon), the oldest go first.
+webhooks are read back. At most one claim's batch is kept — the first written,
+which a claim (due order) takes first; the rest are read back as before.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from datetime import UTC
 
 from journey.records import DeliveryRecord
 
-# More than a few claimed batches' worth is never taken at once.
-KEPT = 10_000
+# A claim takes at most its batch: more kept would only be memory (rendered payloads).
+KEPT = 500
 
 
 class WrittenDeliveries:
@@ -55,9 +55,8 @@ class WrittenDeliveries:
         ):
             return
         records = self._records
-        if len(records) >= self.kept:
-            del records[next(iter(records))]
-        records[record.delivery_key] = record
+        if len(records) < self.kept:  # the oldest: what the next claim takes first
+            records[record.delivery_key] = record
 
     def claimed(self, records: Sequence[DeliveryRecord], *, all_due: bool) -> None:
         """After a claim: what it took is no longer pending here. When it took every
