@@ -177,5 +177,6 @@ def intake_runner(
         parts=parts,
         channels={},
         claims=Claims(worker="ingest"),
+        delivers=False,
     )
     return shell.runner

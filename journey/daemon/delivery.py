@@ -38,11 +38,12 @@ from journey.daemon.inbox import enqueue_events
 from journey.daemon.logs import StateLog
 from journey.daemon.outcomes import outcome_event
 from journey.daemon.ratelimit import TokenBucket
+from journey.engine.handoff import WrittenDeliveries
 from journey.engine.sends import address_for
 from journey.engine.state import DeliveryRecord
 from journey.errors import DeliveryError, JourneyError
 from journey.model import Contact, Event, Message
-from journey.store.abc import LeaseLost, StateStore, StoreUnavailable
+from journey.store.abc import NOTHING_KNOWN, LeaseLost, StateStore, StoreUnavailable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +71,7 @@ class DeliveryWorker:
         reacts_to: Callable[[Event], bool] | None = None,
         on_webhook_outcome: Callable[[DeliveryRecord, bool, str], None] | None = None,
         stopping: threading.Event | None = None,
+        written: WrittenDeliveries | None = None,
     ) -> None:
         self.store = store
         self.channels: Mapping[str, ChannelImpl] = channels
@@ -95,14 +97,24 @@ class DeliveryWorker:
         self.holds_shard: Callable[[str], bool] | None = None
         # Outcomes known here that the store was unreachable to record (record_unrecorded).
         self.unrecorded: list[DeliveryResult] = []
+        # What this shell's runner wrote, given to each claim so that it is not decoded again.
+        self.written = written
 
     def run_due(self, limit: int | None = None) -> list[DeliveryResult]:
         """One batch: claim what is due now, send it, record each outcome."""
         self.progress_at = time.monotonic()
         now = self.clock.now()
+        size = limit or self.batch_size
+        written = self.written
         records = self.store.claim_due_deliveries(
-            now, limit or self.batch_size, worker=self.worker, lease_until=now + self.lease
+            now,
+            size,
+            worker=self.worker,
+            lease_until=now + self.lease,
+            known=written.records if written is not None else NOTHING_KNOWN,
         )
+        if written is not None and len(written):
+            written.claimed(records, all_due=len(records) < size)
         if not records:
             return []
         contacts = self.store.get_contacts([r.contact_id for r in records])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from journey.clock import Clock
 from journey.engine.actions import CallWebhook, Convert, Exit, Record, Send, SkipSend, Transition
 from journey.engine.context import EngineSettings
+from journey.engine.handoff import WrittenDeliveries
 from journey.engine.perform import (
     Happening,
     Listener,
@@ -53,6 +54,7 @@ class PerformingMixin:
     worker: str
     lease: timedelta
     listener: Listener | None
+    written: WrittenDeliveries | None  # handed to the delivery worker of the same shell
 
     def plan_for(self, enrollment: Enrollment) -> Plan | None:
         raise NotImplementedError
@@ -125,6 +127,8 @@ class PerformingMixin:
             now=now,
         )
         if self.store.add_delivery(record):
+            if self.written is not None:
+                self.written.written(record)
             self._emit(
                 "send",
                 enrollment,

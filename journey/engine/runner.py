@@ -22,6 +22,7 @@ from journey.engine.actions import (
 from journey.engine.context import EngineSettings, History
 from journey.engine.driving import DrivingMixin
 from journey.engine.events import on_contact_change, on_event
+from journey.engine.handoff import WrittenDeliveries
 from journey.engine.interest import interesting_events, union
 from journey.engine.perform import Listener, Renders
 from journey.engine.state import Enrollment, Entry
@@ -110,8 +111,10 @@ class Runner(DrivingMixin):
         claims: Claims = DEFAULT_CLAIMS,
         *,
         listener: Listener | None = None,
+        written: WrittenDeliveries | None = None,
     ) -> None:
         self.store = store
+        self.written = written
         self.clock = clock
         self.renderer = parts.renderer
         self.settings = parts.settings
@@ -305,9 +308,16 @@ class Runner(DrivingMixin):
                     for enrollment in batch:
                         self._run_claimed(enrollment, contacts, now)
             except LeaseLost:  # another worker took the batch over: undone here, done there
+                self.writes_undone()
                 break
             done += len(batch)
         return self.transitions - before + looked
+
+    def writes_undone(self) -> None:
+        """The store undid some of this runner's writes (a rolled-back batch or item): the
+        deliveries it wrote are claimed back from the store alone, without the handoff."""
+        if self.written is not None:
+            self.written.forget()
 
     def _run_claimed(
         self, enrollment: Enrollment, contacts: dict[str, Contact], now: datetime

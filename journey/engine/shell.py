@@ -31,6 +31,7 @@ from journey.daemon.delivery import DeliveryWorker
 from journey.daemon.delivery_links import UnsubscribeLinks
 from journey.daemon.delivery_results import DeliveryResult
 from journey.daemon.logs import StateLog
+from journey.engine.handoff import WrittenDeliveries
 from journey.engine.perform import Listener
 from journey.engine.runner import DEFAULT_CLAIMS, Claims, Runner, StepParts
 from journey.ingest import apply_contact_change, parse_contact
@@ -123,6 +124,13 @@ class Shell:
         return len(items)
 
     def _process_batch(self, items: list[InboxItem]) -> None:
+        try:
+            self._process_items(items)
+        except BaseException:  # the whole batch undone
+            self.runner.writes_undone()
+            raise
+
+    def _process_items(self, items: list[InboxItem]) -> None:
         with self.store.transaction():
             self._read_ahead(items)
             for item in items:
@@ -133,6 +141,7 @@ class Shell:
                 except StoreUnavailable:  # not the item: every one after it would fail too
                     raise
                 except Exception as exc:  # one bad item must not block the inbox
+                    self.runner.writes_undone()  # the item's writes were
                     kept = self._keep_data(item)
                     self.log.emit("error", item=inbox.describe(item), error=str(exc), kept=kept)
                 finally:
@@ -209,9 +218,15 @@ def build_shell(
     on_result: Callable[[DeliveryResult], None] | None = None,
     after_erasure: Callable[[], None] | None = None,
     stopping: threading.Event | None = None,
+    delivers: bool = True,
 ) -> Shell:
-    """The only place a Runner and a DeliveryWorker are made: every shell is this one."""
-    runner = Runner(store, plans, clock, parts, claims, listener=listener)
+    """The only place a Runner and a DeliveryWorker are made: every shell is this one.
+
+    `delivers=False`: this shell's worker never runs (`journey ingest` without a daemon
+    leaves the deliveries pending for one), so its runner hands it nothing."""
+    # the runner's new deliveries, for the worker's claims (journey.engine.handoff)
+    written = WrittenDeliveries(kept=claims.batch_size) if delivers else None
+    runner = Runner(store, plans, clock, parts, claims, listener=listener, written=written)
     log = log or StateLog(now=clock.now, enabled=False)
     worker = DeliveryWorker(
         store=store,
@@ -231,6 +246,7 @@ def build_shell(
         reacts_to=runner.matters,
         on_webhook_outcome=runner.webhook_outcome,
         stopping=stopping,
+        written=written,
     )
     return Shell(
         store=store,

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from journey.model import Contact, Event, Plan
@@ -52,6 +53,9 @@ from journey.records import (
 from journey.store.abc_events import EventHistory
 from journey.store.abc_fires import ShardFires
 from journey.store.abc_results import ResultReads
+
+# `claim_due_deliveries` without records the caller already holds.
+NOTHING_KNOWN: Mapping[str, DeliveryRecord] = MappingProxyType({})
 
 # In store_keys: the store's random id (journey.channels.mime.message_id_for hashes it in).
 DATABASE_ID_KEY = "database-id"
@@ -213,9 +217,21 @@ class StateStore(EventHistory, ShardFires, ResultReads, ABC):
 
     @abstractmethod
     def claim_due_deliveries(
-        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        known: Mapping[str, DeliveryRecord] = NOTHING_KNOWN,
     ) -> list[DeliveryRecord]:
-        """Pending deliveries whose next attempt is due, not claimed by a live lease (with it)."""
+        """Pending deliveries whose next attempt is due, not claimed by a live lease (with it).
+
+        `known`: records the caller wrote itself (`add_delivery`), by key. The claim is
+        the same with or without them; a claimed row whose key is known and whose state
+        (status, attempts, created_at, next_attempt_at, last_error, sent_at) is still the
+        known record's comes back as that record with the claim's lease, undecoded.
+        """
 
     @abstractmethod
     def release_claims(self, worker: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +40,37 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
     )
 
 
+# A contact read again soon after (the delivery worker reads the contacts the runner
+# read or wrote moments before) is decoded once: kept by id with the row it was decoded
+# from, and given again only for an equal row, so the answer is what decoding gives.
+# Contacts are frozen and never changed in place, so one object serves equal rows. The
+# oldest go first, big ones are not kept, and an erased contact's is forgotten at once.
+_CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
+_CONTACTS_KEPT = 2048  # two claimed batches
+_KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
+
+
 def contact_from_row(row: tuple[Any, ...]) -> Contact:
+    kept = _CONTACTS.get(row[0])
+    if kept is not None and kept[0] == row:
+        return kept[1]
+    contact = _decode_contact(row)
+    if len(row[7]) > _KEPT_ATTRIBUTES:
+        return contact
+    if kept is None and len(_CONTACTS) >= _CONTACTS_KEPT:
+        # another thread may have taken the oldest first
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _CONTACTS[next(iter(_CONTACTS))]
+    _CONTACTS[row[0]] = (tuple(row), contact)
+    return contact
+
+
+def forget_contact(contact_id: str) -> None:
+    """The contact was erased: nothing decoded from its rows is kept."""
+    _CONTACTS.pop(contact_id, None)
+
+
+def _decode_contact(row: tuple[Any, ...]) -> Contact:
     return Contact(
         id=row[0],
         email=row[1],
@@ -311,6 +342,38 @@ def delivery_row(d: DeliveryRecord) -> tuple[Any, ...]:
         d.last_error,
         ts(d.sent_at),
     )
+
+
+# What a claim given known records returns for each row before its lease: the key and
+# what a delivery's life changes (created_at tells two writes of one key apart).
+DELIVERY_STATE_COLUMNS = (
+    "delivery_key, status, attempts, created_at, next_attempt_at, last_error, sent_at"
+)
+
+
+def delivery_state(d: DeliveryRecord) -> tuple[Any, ...]:
+    """A record's DELIVERY_STATE_COLUMNS after its key, as the row holds them."""
+    return (
+        d.status,
+        d.attempts,
+        ts(d.created_at),
+        ts(d.next_attempt_at),
+        d.last_error,
+        ts(d.sent_at),
+    )
+
+
+def with_lease(record: DeliveryRecord, lease: Lease) -> DeliveryRecord:
+    """`dataclasses.replace(record, lease=lease)` without going through `fields()`."""
+    copy = object.__new__(DeliveryRecord)
+    for name in _DELIVERY_FIELDS:
+        _set(copy, name, getattr(record, name))
+    _set(copy, "lease", lease)
+    return copy
+
+
+_DELIVERY_FIELDS = tuple(f.name for f in fields(DeliveryRecord) if f.name != "lease")
+_set = object.__setattr__
 
 
 def delivery_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> DeliveryRecord:

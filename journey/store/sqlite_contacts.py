@@ -41,6 +41,7 @@ class SQLiteContacts(SQLiteErasure):
 
     def delete_contact(self, contact_id: str) -> bool:
         """Erase: every row about the contact, a tombstone, free space scrubbed after commit."""
+        codec.forget_contact(contact_id)
         with self.transaction():
             self._forget(contact_id)
             self._flush_steps()

@@ -7,20 +7,46 @@ was away) and `unconfirmed` (two sends without an answer) are not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from journey.instants import from_ts
-from journey.records import DeliveryRecord, LeaseLost
+from journey.records import DeliveryRecord, Lease, LeaseLost
 from journey.shards import shard_of
 from journey.store import codec
+from journey.store.abc import NOTHING_KNOWN
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
 # States the worker claims when due; the others wait for an operator or are final.
 CLAIMABLE = "('pending', 'uncertain')"
 # What `journey deliveries requeue` may put back: never `sent` or `suppressed`.
 REQUEUEABLE = frozenset({"parked", "dead", "unconfirmed"})
+
+
+_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
+    " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
+    " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?"
+)
+# The same, and for a leased record only while its lease holds (the check, in the write).
+_MARK_SENT_FENCED = (
+    _MARK_SENT + " AND (? OR (claim_epoch = ? AND (claimed_by IS NULL OR claimed_by = ?)))"
+)
+
+
+def _fenced_rows(
+    sent: Sequence[tuple[DeliveryRecord | str, int]], stamp: str | None
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for d, attempts in sent:
+        lease = None if isinstance(d, str) else d.lease
+        key = d if isinstance(d, str) else d.delivery_key
+        if lease is None:
+            rows.append((attempts, stamp, True, key, True, None, None))
+        else:
+            rows.append((attempts, stamp, False, key, False, lease.epoch, lease.worker))
+    return rows
 
 
 class SQLiteDeliveries(SQLiteConnection):
@@ -74,12 +100,20 @@ class SQLiteDeliveries(SQLiteConnection):
     def mark_sent(self, sent: Sequence[tuple[DeliveryRecord | str, int]], at: datetime) -> None:
         stamp = codec.ts(at)
         with self.transaction():  # BEGIN IMMEDIATE: no claim can change between check and write
+            # Each leased row is written only if its lease still holds: when every row was,
+            # no lease was lost and nothing needs reading first. Otherwise undone, and
+            # checked first as below.
+            self._conn.execute("SAVEPOINT mark_sent")
+            cursor = self._conn.executemany(_MARK_SENT_FENCED, _fenced_rows(sent, stamp))
+            if cursor.rowcount == len(sent):
+                self._conn.execute("RELEASE mark_sent")
+                return
+            self._conn.execute("ROLLBACK TO mark_sent")
+            self._conn.execute("RELEASE mark_sent")
             self._check_delivery_leases([d for d, _ in sent if not isinstance(d, str)])
             # by key (no lease) over a live claim, the epoch moves on: its holder is fenced out
             self._conn.executemany(
-                "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
-                " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
-                " claimed_by = NULL, claim_expires_at = NULL WHERE delivery_key = ?",
+                _MARK_SENT,
                 [
                     (
                         attempts,
@@ -107,9 +141,16 @@ class SQLiteDeliveries(SQLiteConnection):
                     raise LeaseLost(f"delivery {key}", lease)
 
     def claim_due_deliveries(
-        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        known: Mapping[str, DeliveryRecord] = NOTHING_KNOWN,
     ) -> list[DeliveryRecord]:
         now_text = codec.ts(now)
+        returning = codec.DELIVERY_STATE_COLUMNS if known else codec.DELIVERY_COLUMNS
         with self.transaction():
             rows = self._all(
                 "UPDATE deliveries SET claimed_by = ?, claim_expires_at = ?,"
@@ -117,11 +158,36 @@ class SQLiteDeliveries(SQLiteConnection):
                 f" SELECT delivery_key FROM deliveries WHERE status IN {CLAIMABLE}"
                 " AND next_attempt_at <= ? AND (claimed_by IS NULL OR claim_expires_at < ?)"
                 " ORDER BY next_attempt_at LIMIT ?)"
-                f" RETURNING {codec.DELIVERY_COLUMNS}, {codec.CLAIM_COLUMNS}",
+                f" RETURNING {returning}, {codec.CLAIM_COLUMNS}",
                 (worker, codec.ts(lease_until), now_text, now_text, limit),
             )
-        found = [codec.delivery_from_row(row, codec.lease_from_row(row)) for row in rows]
+            if known:
+                found = self._known_or_read(rows, known)
+            else:
+                found = [codec.delivery_from_row(row, codec.lease_from_row(row)) for row in rows]
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
+        return found
+
+    def _known_or_read(
+        self, rows: Sequence[tuple[Any, ...]], known: Mapping[str, DeliveryRecord]
+    ) -> list[DeliveryRecord]:
+        """Claimed rows (DELIVERY_STATE_COLUMNS and a lease): a known record still in the
+        row's state with its lease, every other row read whole (inside the claim's
+        transaction, so as claimed)."""
+        found: list[DeliveryRecord] = []
+        unknown: dict[str, Lease] = {}
+        for row in rows:
+            lease = codec.lease_from_row(row)
+            record = known.get(row[0])
+            if record is not None and row[1:7] == codec.delivery_state(record):
+                found.append(codec.with_lease(record, lease))
+            else:
+                unknown[row[0]] = lease
+        for chunk in chunks(list(unknown)):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {codec.DELIVERY_COLUMNS} FROM deliveries WHERE delivery_key IN ({marks})"
+            rows = self._all(sql, chunk)
+            found += [codec.delivery_from_row(row, unknown[row[0]]) for row in rows]
         return found
 
     def release_claims(self, worker: str) -> int:

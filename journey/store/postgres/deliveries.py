@@ -10,12 +10,13 @@ them all, so it marks every one or none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from journey.records import DeliveryRecord, LeaseLost
+from journey.records import DeliveryRecord, Lease, LeaseLost
 from journey.store import codec
+from journey.store.abc import NOTHING_KNOWN
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
 from journey.store.postgres.dedupe import DELIVERY_KEYS
@@ -26,6 +27,23 @@ _INSERT_DELIVERY = DELIVERY_KEYS.insert(codec.DELIVERY_COLUMNS, ", ".join(["%s"]
 _CREATED_AT = [c.strip() for c in codec.DELIVERY_COLUMNS.split(",")].index("created_at")
 # every table whose rows are handed out by claims (release_claims hands them back)
 CLAIMED_TABLES = ("enrollments", "deliveries", "trigger_state", "inbox")
+
+
+def _state(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A claimed row's DELIVERY_STATE_COLUMNS after its key, instants in UTC."""
+    status, attempts, created_at, next_attempt_at, last_error, sent_at = row[1:7]
+    return (
+        status,
+        attempts,
+        pg.utc(created_at),
+        pg.utc(next_attempt_at),
+        last_error,
+        pg.utc(sent_at),
+    )
+
+
+def _known_state(d: DeliveryRecord) -> tuple[Any, ...]:
+    return (d.status, d.attempts, d.created_at, d.next_attempt_at, d.last_error, d.sent_at)
 
 
 def _leased(delivery: DeliveryRecord | str) -> bool:
@@ -112,9 +130,16 @@ class PostgresDeliveries(PostgresConnection):
                 raise LeaseLost(f"delivery {key} (its shard)", lease)
 
     def claim_due_deliveries(
-        self, now: datetime, limit: int, *, worker: str, lease_until: datetime
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        worker: str,
+        lease_until: datetime,
+        known: Mapping[str, DeliveryRecord] = NOTHING_KNOWN,
     ) -> list[DeliveryRecord]:
         fence, fenced = self._own_shards(worker)
+        returning = codec.DELIVERY_STATE_COLUMNS if known else codec.DELIVERY_COLUMNS
         with self.transaction():
             rows = self._all(
                 "WITH due AS (SELECT delivery_key FROM deliveries"
@@ -124,12 +149,36 @@ class PostgresDeliveries(PostgresConnection):
                 " UPDATE deliveries AS d SET claimed_by = %s, claim_expires_at = %s,"
                 " claim_epoch = d.claim_epoch + 1 FROM due"
                 " WHERE d.delivery_key = due.delivery_key"
-                f" RETURNING {pg.qualified('d', codec.DELIVERY_COLUMNS)},"
+                f" RETURNING {pg.qualified('d', returning)},"
                 f" {pg.qualified('d', codec.CLAIM_COLUMNS)}",
                 (now, now, *fenced, limit, worker, lease_until),
             )
-        found = [pg.delivery_from_row(row, pg.lease_from_row(row)) for row in rows]
+            if known:
+                found = self._known_or_read(rows, known)
+            else:
+                found = [pg.delivery_from_row(row, pg.lease_from_row(row)) for row in rows]
         found.sort(key=lambda d: (d.next_attempt_at or d.created_at, d.delivery_key))
+        return found
+
+    def _known_or_read(
+        self, rows: Sequence[tuple[Any, ...]], known: Mapping[str, DeliveryRecord]
+    ) -> list[DeliveryRecord]:
+        """As the SQLite store's: known records still in their row's state, the rest read."""
+        found: list[DeliveryRecord] = []
+        unknown: dict[str, Lease] = {}
+        for row in rows:
+            lease = pg.lease_from_row(row)
+            record = known.get(row[0])
+            if record is not None and _state(row) == _known_state(record):
+                found.append(codec.with_lease(record, lease))
+            else:
+                unknown[row[0]] = lease
+        if unknown:
+            rows = self._all(
+                f"SELECT {codec.DELIVERY_COLUMNS} FROM deliveries WHERE delivery_key = ANY(%s)",
+                (list(unknown),),
+            )
+            found += [pg.delivery_from_row(row, unknown[row[0]]) for row in rows]
         return found
 
     def release_claims(self, worker: str) -> int:

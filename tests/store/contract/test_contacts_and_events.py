@@ -40,6 +40,23 @@ def test_contacts_are_read_in_bulk_and_iterated_in_batches(store: StateStore) ->
     assert store.count_contacts() == 5
 
 
+def test_a_contact_read_again_after_another_worker_changed_it_is_read_as_changed(
+    store_factory: OpenStores,
+) -> None:
+    """The runner reads a contact, the delivery worker reads it again moments later: the
+    second read answers what the row holds now, however recently the first one decoded it."""
+    ours, theirs = store_factory(), store_factory()
+    ours.put_contact(contact("c1", consent={"email": True}, attributes={"plan": "trial"}))
+    first = ours.get_contacts(["c1"])["c1"]
+    assert ours.get_contacts(["c1"])["c1"] == first == ours.get_contact("c1")
+    theirs.put_contact(contact("c1", consent={"email": False}, attributes={"plan": "trial"}))
+    again = ours.get_contacts(["c1"])["c1"]
+    assert again.consent == {"email": False} and not again.has_consent("email")
+    assert first.consent == {"email": True}  # what was read before is left as it was
+    ours.put_contact(contact("c1", consent={"email": True}, attributes={"plan": "trial"}))
+    assert ours.get_contact("c1") == first
+
+
 def test_deleting_a_contact_forgets_it_and_says_whether_it_existed(store: StateStore) -> None:
     store.put_contact(contact("c1"))
     store.add_event(event("e1"))

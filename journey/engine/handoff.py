@@ -1,0 +1,73 @@
+"""Deliveries the runner has just written, handed to the delivery worker of the same shell.
+
+The runner writes every delivery to the store before anything is sent
+(`add_delivery`), and the worker claims due deliveries back from the store.
+What this process wrote it still holds, as written: the worker passes these
+records to its claim (`StateStore.claim_due_deliveries(known=...)`), so the
+store claims exactly what it would have claimed — the same query, the same
+leases, the same order, other workers' deliveries included — and hands the
+known records back with their lease instead of decoding their rows again. A
+known record whose row changed since it was written (another worker tried
+it, an operator requeued it) is decoded as before; one the claim did not
+take (another worker holds it, the contact was erased) is not attempted here.
+
+Only records that decode to themselves are kept: pending email, sms and push
+deliveries (their payload is text, lists and dicts of text) stamped in UTC.
+A webhook's body may hold anything JSON turns into something else, so
+webhooks are read back. At most one claim's batch is kept — the first written,
+which a claim (due order) takes first; the rest are read back as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+
+from journey.records import DeliveryRecord
+
+# A claim takes at most its batch: more kept would only be memory (rendered payloads).
+KEPT = 500
+
+
+class WrittenDeliveries:
+    """Pending deliveries this process wrote and no claim has taken yet, by key."""
+
+    __slots__ = ("_records", "kept")
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self._records: dict[str, DeliveryRecord] = {}
+        self.kept = kept
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def records(self) -> Mapping[str, DeliveryRecord]:
+        return self._records
+
+    def written(self, record: DeliveryRecord) -> None:
+        """`record` was just inserted (`add_delivery` said so)."""
+        if (
+            record.status != "pending"
+            or record.kind == "webhook"
+            or record.created_at.tzinfo is not UTC
+            or (record.next_attempt_at is not None and record.next_attempt_at.tzinfo is not UTC)
+        ):
+            return
+        records = self._records
+        if len(records) < self.kept:  # the oldest: what the next claim takes first
+            records[record.delivery_key] = record
+
+    def claimed(self, records: Sequence[DeliveryRecord], *, all_due: bool) -> None:
+        """After a claim: what it took is no longer pending here. When it took every
+        claimable due delivery (`all_due`), the known ones it left are not claimable now
+        (another worker holds them, or they are gone): forgotten."""
+        if all_due:
+            self._records.clear()
+            return
+        for record in records:
+            self._records.pop(record.delivery_key, None)
+
+    def forget(self) -> None:
+        """Writes were undone (a rolled-back batch): what they wrote may not be stored."""
+        self._records.clear()
