@@ -337,16 +337,17 @@ def test_a_date_and_a_wrong_type_compare_as_the_sandbox_compares_them() -> None:
     assert scope().holds("now.year == 2026 and days_since('2026-03-01') == 1") is True
 
 
-def test_a_declared_property_the_event_lacks_reads_as_absent_as_in_the_sandbox() -> None:
-    order = Event(
-        id="e1", name="order", contact_id="c1", timestamp=NOW, properties={"get": "x"}
-    )  # `when` is declared for orders and missing here
+def _scope_of_an_order_without_when() -> EvalScope:
+    """An order event with `get` but without `when`, which the workspace declares."""
+    order = Event(id="e1", name="order", contact_id="c1", timestamp=NOW, properties={"get": "x"})
+    return EvalScope(
+        contact=Contact(id="c1"), history=_History({}), now=NOW, zone=ZoneInfo("UTC"),
+        settings=SETTINGS, event=order,
+    )  # type: ignore[arg-type]  # fmt: skip
 
-    def scope() -> EvalScope:
-        return EvalScope(
-            contact=Contact(id="c1"), history=_History({}), now=NOW, zone=ZoneInfo("UTC"),
-            settings=SETTINGS, event=order,
-        )  # type: ignore[arg-type]  # fmt: skip
+
+def test_a_declared_property_the_event_lacks_reads_as_absent_as_in_the_sandbox() -> None:
+    scope = _scope_of_an_order_without_when
 
     assert scope().holds("event.properties.when is defined") is False
     assert scope().holds("event.properties.when is none") is False  # absent, not none
@@ -361,15 +362,7 @@ def test_a_declared_property_the_event_lacks_reads_as_absent_as_in_the_sandbox()
 def test_comparing_a_declared_property_the_event_lacks_fails_as_in_the_sandbox() -> None:
     """loyalty's `event.properties.total > 0` on an order without a total: the closure's
     comparison raises what the sandbox's raises, and holds says so without the sandbox."""
-    order = Event(
-        id="e1", name="order", contact_id="c1", timestamp=NOW, properties={"get": "x"}
-    )  # `when` is declared for orders and missing here
-
-    def scope() -> EvalScope:
-        return EvalScope(
-            contact=Contact(id="c1"), history=_History({}), now=NOW, zone=ZoneInfo("UTC"),
-            settings=SETTINGS, event=order,
-        )  # type: ignore[arg-type]  # fmt: skip
+    scope = _scope_of_an_order_without_when
 
     for source in ("event.properties.when > 0", "0 < event.properties.when",
                    "-event.properties.when == 1", "event.properties.get == 'x' and "
