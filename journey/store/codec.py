@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from journey.instants import from_ts, ts
-from journey.model import Contact, Event
+from journey.model import Event
 from journey.records import (
     DeliveryRecord,
     Enrollment,
@@ -17,108 +16,26 @@ from journey.records import (
     Lease,
     TriggerState,
 )
+from journey.store.contact_rows import (
+    CONTACT_COLUMNS,
+    contact_from_row,
+    contact_row,
+    forget_contact,
+)
 from journey.store.json_text import dumps, loads
+from journey.store.memo import drop_oldest
 
-# the instant and JSON codecs, re-exported for the stores' modules
-__all__ = ["dumps", "from_ts", "loads", "ts"]
-
-
-CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes, topics"
-
-
-def contact_row(contact: Contact) -> tuple[Any, ...]:
-    return (
-        contact.id,
-        contact.email,
-        contact.phone,
-        contact.locale,
-        contact.timezone,
-        ts(contact.created_at),
-        dumps(contact.consent),
-        dumps(contact.attributes),
-        dumps(contact.topics),
-    )
-
-
-# A contact read again soon after (the delivery worker reads the contacts the runner
-# read or wrote moments before) is decoded once: kept by id with the row it was decoded
-# from, and given again only for an equal row, so the answer is what decoding gives.
-# Contacts are frozen and never changed in place, so one object serves equal rows. The
-# oldest go first, big ones are not kept, and an erased contact's is forgotten at once.
-_CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
-_CONTACTS_KEPT = 2048  # two claimed batches
-_KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
-
-
-def contact_from_row(row: tuple[Any, ...]) -> Contact:
-    kept = _CONTACTS.get(row[0])
-    if kept is not None and kept[0] == row:
-        return kept[1]
-    contact = _decode_contact(row)
-    if len(row[7]) > _KEPT_ATTRIBUTES:
-        return contact
-    if kept is None and len(_CONTACTS) >= _CONTACTS_KEPT:
-        # another thread may have taken the oldest first
-        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-            del _CONTACTS[next(iter(_CONTACTS))]
-    _CONTACTS[row[0]] = (tuple(row), contact)
-    return contact
-
-
-def forget_contact(contact_id: str) -> None:
-    """The contact was erased: nothing decoded from its rows is kept."""
-    _CONTACTS.pop(contact_id, None)
-
-
-def _decode_contact(row: tuple[Any, ...]) -> Contact:
-    return Contact(
-        id=row[0],
-        email=row[1],
-        phone=row[2],
-        locale=row[3],
-        timezone=row[4],
-        created_at=from_ts(row[5]),
-        consent=_choices(row[6]),
-        attributes=loads(row[7]),
-        topics=_choices(row[8]),
-    )
-
-
-# Consent and topics texts repeat from contact to contact (a few opt-in patterns): each
-# distinct text is decoded once and every contact gets its own copy of the result.
-_CHOICES: dict[str, tuple[dict[str, Any], bool]] = {}  # text -> (value, flat)
-_CHOICES_KEPT = 4096
-
-
-def _choices(text: str) -> Any:
-    """A contact's consent ({kind: bool}) or topics ({topic: {kind: bool}}), decoded."""
-    kept = _CHOICES.get(text)
-    if kept is None:
-        value = loads(text)
-        shape = _choices_shape(value)
-        if len(_CHOICES) >= _CHOICES_KEPT or shape is None:
-            return value
-        _CHOICES[text] = kept = (value, shape)
-    value, flat = kept
-    if flat:  # booleans only (consent, or no topics): a shallow copy is a whole copy
-        return value.copy()
-    return {k: dict(v) if type(v) is dict else v for k, v in value.items()}
-
-
-def _choices_shape(value: Any) -> bool | None:
-    """True for a dict of booleans, False for a dict of dicts of booleans (both copied
-    whole by `_choices`), None for anything else (not kept)."""
-    if type(value) is not dict:
-        return None
-    flat = True
-    for inner in value.values():
-        if type(inner) is dict:
-            flat = False
-            if any(type(v) is not bool for v in inner.values()):
-                return None
-        elif type(inner) is not bool:
-            return None
-    return flat
+# the instant, JSON and contact-row codecs, re-exported for the stores' modules
+__all__ = [
+    "CONTACT_COLUMNS",
+    "contact_from_row",
+    "contact_row",
+    "dumps",
+    "forget_contact",
+    "from_ts",
+    "loads",
+    "ts",
+]
 
 
 def event_row(event: Event) -> tuple[Any, ...]:
@@ -245,7 +162,7 @@ def _read_entry(text: str) -> Entry:
     if entry is None:
         entry = entry_from_json(loads(text))
         if len(_ENTRIES) >= _ENTRIES_KEPT:
-            _drop_oldest(_ENTRIES)
+            drop_oldest(_ENTRIES)
         _ENTRIES[text] = entry  # only what decoding gives: a new Entry may hold other types
         _remember_entry(entry, text)
     elif id(entry) not in _ENTRY_TEXTS:
@@ -255,14 +172,8 @@ def _read_entry(text: str) -> Entry:
 
 def _remember_entry(entry: Entry, text: str) -> None:
     if len(_ENTRY_TEXTS) >= _ENTRIES_KEPT:
-        _drop_oldest(_ENTRY_TEXTS)
+        drop_oldest(_ENTRY_TEXTS)
     _ENTRY_TEXTS[id(entry)] = (entry, text)
-
-
-def _drop_oldest(kept: dict[Any, Any]) -> None:
-    # another thread may have taken the oldest first
-    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-        del kept[next(iter(kept))]
 
 
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from journey.model import Contact
-from journey.store import codec
+from journey.store import codec, contact_rows
 from journey.store.url import open_store
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -37,9 +37,9 @@ def test_the_same_row_is_decoded_once_and_a_changed_one_again() -> None:
 
 
 def test_what_is_kept_is_bounded_in_contacts_and_in_size() -> None:
-    for number in range(codec._CONTACTS_KEPT + 10):
+    for number in range(contact_rows._CONTACTS_KEPT + 10):
         codec.contact_from_row(row('{"email":true}', contact_id=f"c{number}"))
-    assert len(codec._CONTACTS) <= codec._CONTACTS_KEPT
+    assert len(contact_rows._CONTACTS) <= contact_rows._CONTACTS_KEPT
     big = (*row('{"email":true}', "big")[:7], '{"notes":"' + "x" * 5000 + '"}', "{}")
     assert codec.contact_from_row(big) is not codec.contact_from_row(big)
     assert codec.contact_from_row(big) == codec.contact_from_row(big)
@@ -50,9 +50,9 @@ def test_an_erased_contact_leaves_nothing_decoded_in_the_process(tmp_path: Path)
     try:
         store.put_contact(codec.contact_from_row(row('{"email":true}', "c-erased")))
         assert store.get_contact("c-erased") is not None
-        assert "c-erased" in codec._CONTACTS
+        assert "c-erased" in contact_rows._CONTACTS
         assert store.delete_contact("c-erased")
-        assert "c-erased" not in codec._CONTACTS
+        assert "c-erased" not in contact_rows._CONTACTS
         assert store.get_contact("c-erased") is None
     finally:
         store.close()
