@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from journey.engine.context import EvalScope, contact_zone
-from journey.engine.segment_change import EVERY_TICK, EveryTick, next_change
+from journey.engine.segment_change import EVERY_TICK, EveryTick, depends_on_time, next_change
 from journey.engine.state import TriggerState
 from journey.engine.trigger_batch import TriggerBatch
 from journey.engine.triggers import (
@@ -31,7 +31,6 @@ from journey.engine.triggers import (
     trigger_entry,
 )
 from journey.errors import ExpressionError
-from journey.expressions import ExpressionSyntaxError, called_functions, referenced_names
 from journey.localtime import UTC_ZONE, add_duration, next_cron_time, subtract_duration
 from journey.model import (
     Contact,
@@ -288,32 +287,6 @@ def _next_tick(
 
 # ------------------------------------------------------------------------ scans
 
-_CLOCK_NAMES = frozenset({"now", "days_since"})
-_COUNTING = frozenset({"has_event", "event_count"})
-
-
-@lru_cache(maxsize=256)
-def depends_on_time(condition: str) -> bool:
-    """Can the condition change with nothing but time passing?
-
-    `now`, `days_since(...)` and `has_event`/`event_count` with a `within`
-    window can; conditions on contact attributes and on all-time event counts
-    change only when the contact or its events do, and those paths re-check
-    the segment already, so no contact gets a periodic re-check. Those that
-    time can change get one at the tick when they can next change
-    (`journey.engine.segment_change`).
-    (All-time counts can drop as `event_retention` forgets old events; that
-    slow drift is not re-checked periodically.)
-    """
-    try:
-        names = {name.split(".", 1)[0] for name in referenced_names(condition)}
-        calls = called_functions(condition)
-    except ExpressionSyntaxError:
-        return True  # cannot tell: keep scanning
-    if names & _CLOCK_NAMES:
-        return True
-    return any(name in _COUNTING and len(args) > 1 for name, args in calls)
-
 
 def scan_time_triggers(runner: Runner, now: datetime) -> int:
     """Fire the per-contact triggers due at `now` (journey clocks: journey.engine.journey_clock)."""
@@ -397,15 +370,5 @@ def _recheck_contact(
             runner, plan, contact, now, baseline=False, known=known, lease=state.lease, batch=batch
         )
     nxt = _next_tick(runner, plan, trigger, now, now) if plan.status == "paused" else None
-    batch.write(
-        TriggerState(
-            journey_id=plan.journey_id,
-            contact_id=contact.id,
-            next_fire_at=nxt,
-            last_fired_at=state.last_fired_at,
-            segment_match=state.segment_match,
-            lease=state.lease,
-        ),
-        enters=False,
-    )
+    batch.write(replace(state, next_fire_at=nxt), enters=False)  # under the claim's lease
     return 0

@@ -36,7 +36,14 @@ from jinja2 import nodes
 from journey.durations import parse_duration
 from journey.engine.context import EvalScope, days_since_origin
 from journey.errors import ExpressionError
-from journey.expressions import CompiledExpression, ExpressionSyntaxError, compile_node, syntax_tree
+from journey.expressions import (
+    CompiledExpression,
+    ExpressionSyntaxError,
+    called_functions,
+    compile_node,
+    referenced_names,
+    syntax_tree,
+)
 from journey.localtime import add_duration, subtract_duration
 from journey.model import Duration
 
@@ -271,3 +278,30 @@ def _window_change(part: _Window, scope: EvalScope, name: Any) -> datetime | Non
     if not later and inside is not None and instants:
         return now + timedelta(microseconds=1)  # on the edge right now: look again next tick
     return min(later, default=None)
+
+
+_CLOCK_NAMES = frozenset({"now", "days_since"})
+_COUNTING = frozenset({"has_event", "event_count"})
+
+
+@lru_cache(maxsize=256)
+def depends_on_time(condition: str) -> bool:
+    """Can the condition change with nothing but time passing?
+
+    `now`, `days_since(...)` and `has_event`/`event_count` with a `within`
+    window can; conditions on contact attributes and on all-time event counts
+    change only when the contact or its events do, and those paths re-check
+    the segment already, so no contact gets a periodic re-check. Those that
+    time can change get one at the tick when they can next change
+    (`journey.engine.segment_change`).
+    (All-time counts can drop as `event_retention` forgets old events; that
+    slow drift is not re-checked periodically.)
+    """
+    try:
+        names = {name.split(".", 1)[0] for name in referenced_names(condition)}
+        calls = called_functions(condition)
+    except ExpressionSyntaxError:
+        return True  # cannot tell: keep scanning
+    if names & _CLOCK_NAMES:
+        return True
+    return any(name in _COUNTING and len(args) > 1 for name, args in calls)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from journey.engine.scheduling import depends_on_time
+from journey.engine.segment_change import depends_on_time
 from journey.localtime import parse_instant
 from journey.model import Contact, Duration, SegmentTrigger
 from journey.records import TriggerState
