@@ -35,10 +35,10 @@ from journey.results.programme import programme_lift
 from journey.results.split_inputs import (
     SplitInputs,
     journey_splits,
+    split_events,
     split_inputs,
     with_lifetime_events,
 )
-from journey.results.variants import experiment_steps
 from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome, MessageTouch
 
@@ -351,7 +351,7 @@ def journey_split_inputs(
     touches = store.message_touches()
     names = _event_names({plan.journey_id: plan}, settings)
     outcomes = store.enrollment_outcomes(plan.journey_id)
-    events = _split_events(store, plan, names, outcomes)
+    events = split_events(store, plan, names, outcomes)
     last_event_at = store.last_event_named_at(names)  # all of them: the data's end
     engagement = Engagement.from_events(events, touches)
     sent = [t for t in touches if t.journey_id == plan.journey_id and t.reached_contact]
@@ -367,23 +367,6 @@ def journey_split_inputs(
     with_lifetime_events(inputs, events, settings, end)
     decisions = {(d.journey_id, d.step_id): d for d in store.split_decisions()}
     return inputs, decisions
-
-
-def _split_events(
-    store: StateStore, plan: Plan, names: set[str], outcomes: list[EnrollmentOutcome]
-) -> list[Event]:
-    """The events a journey's splits are computed from, oldest first: every engagement
-    event (its delivery key ties it to a message) and the other named events of the
-    contacts in an arm. The rest (the contacts who never reached a split) cannot change
-    a split's figures, and `journey simulate` would otherwise hold every contact's
-    entry event here when the trigger event is also a conversion."""
-    steps = [step.id for step in experiment_steps(plan)]
-    in_arms = {o.contact_id for o in outcomes if any(step in o.arms for step in steps)}
-    engagement = names & set(ENGAGEMENT_EVENTS)
-    found = store.events_named(engagement) if engagement else []
-    if in_arms and names - engagement:
-        found += store.events_named(names - engagement, contact_ids=in_arms)
-    return sorted(found, key=lambda e: (e.timestamp, e.id))
 
 
 def _later(moment: datetime | None, other: datetime | None) -> datetime | None:

@@ -19,8 +19,10 @@ from journey.model import Event, Plan, SplitStep
 from journey.records import SplitDecision
 from journey.results.activity import arm_starts, lifetime_value
 from journey.results.conversions import ConversionSettings
+from journey.results.engagement import ENGAGEMENT_EVENTS
 from journey.results.experiments import Converts, split_results
 from journey.results.variants import experiment_steps
+from journey.store.abc import StateStore
 from journey.store.result_rows import EnrollmentOutcome
 
 Conversion = tuple[datetime, list[tuple[float, str]]] | None
@@ -138,3 +140,20 @@ def _converts_at(step: SplitStep, inputs: SplitInputs) -> Callable[..., Conversi
         return inputs.conversions[(outcome.enrollment_id, step.id)]
 
     return converts
+
+
+def split_events(
+    store: StateStore, plan: Plan, names: set[str], outcomes: list[EnrollmentOutcome]
+) -> list[Event]:
+    """The events a journey's splits are computed from, oldest first: every engagement
+    event (its delivery key ties it to a message) and the other named events of the
+    contacts in an arm. The rest (the contacts who never reached a split) cannot change
+    a split's figures, and `journey simulate` would otherwise hold every contact's
+    entry event here when the trigger event is also a conversion."""
+    steps = [step.id for step in experiment_steps(plan)]
+    in_arms = {o.contact_id for o in outcomes if any(step in o.arms for step in steps)}
+    engagement = names & set(ENGAGEMENT_EVENTS)
+    found = store.events_named(engagement) if engagement else []
+    if in_arms and names - engagement:
+        found += store.events_named(names - engagement, contact_ids=in_arms)
+    return sorted(found, key=lambda e: (e.timestamp, e.id))
