@@ -388,9 +388,8 @@ def _play(
         with shell.store.transaction():
             # the group's contacts and enrollments in two reads, not three per event
             shell.runner.read_ahead(group)
-            # One instant: what an event writes is due at it or later, so the work due
-            # before it was all run above, not once more before each event (one query each)
             for event in group:
+                run_until(shell, clock, event.timestamp, inclusive=False)
                 shell.runner.handle_event(event)
         tick()
     while clock.now() < end:
