@@ -85,18 +85,44 @@ def _spec_number(text: str | None, positional: list[Any], index: int) -> tuple[i
     return (int(text) if len(text) < 10 else 10**10), index
 
 
+# `%` format strings repeat (a catalog's copy, a template's literals): what
+# `_surely_small` reads from the text alone is kept for the short ones, and the
+# dict starts over when this full (a left operand can be contact data).
+_SHAPES_LIMIT = 4_096
+_SHAPE_TEXT = 2_000  # longer strings are looked at every time
+_shapes: dict[str, int] = {}
+
+
+def _spec_count(template: str) -> int:
+    """The number of `%` in `template`, or -1 when it has a `*` or a width or
+    precision of 4 digits (then every spec must be read)."""
+    shape = _shapes.get(template)
+    if shape is None:
+        wide = "*" in template or _WIDE_SPEC.search(template) is not None
+        shape = -1 if wide else template.count("%")
+        if len(template) <= _SHAPE_TEXT:
+            if len(_shapes) >= _SHAPES_LIMIT:
+                _shapes.clear()
+            _shapes[template] = shape
+    return shape
+
+
 def _surely_small(template: str, positional: list[Any], mapping: Mapping[Any, Any] | None) -> bool:
     """The common case, decided cheaply: no `*` and no width or precision of 4
     digits, so each spec adds at most 1,998 characters of padding plus its
     largest argument."""
-    specs = template.count("%")
-    if not specs:
+    if "%" not in template:
         return True
-    if "*" in template or _WIDE_SPEC.search(template):
+    specs = _spec_count(template)
+    if specs < 0:
         return False
-    values = list(mapping.values()) if mapping is not None else positional
+    values = mapping.values() if mapping is not None else positional
     limits = budget.current().limits
-    largest = max((budget.printed_size(value, limits) for value in values), default=0)
+    largest = 0
+    for value in values:
+        size = len(value) if type(value) is str else budget.printed_size(value, limits)
+        if size > largest:
+            largest = size
     bound = len(template) + specs * (1_998 + max(largest, 310))
     return bound <= limits.string
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from jinja2 import Template, TemplateNotFound
 
 from journey import budget
@@ -28,7 +29,7 @@ from journey.renderer.catalogs import CatalogError, CatalogStore
 from journey.renderer.contact import contact_view
 from journey.renderer.environment import TEMPLATE_CACHE_SIZE, build_environment
 from journey.renderer.failures import describe_failure
-from journey.renderer.locale import formatting_locale, negotiate_locale
+from journey.renderer.locale import formatting_locale, locale_id, negotiate_locale
 
 MessageKind = Literal["email", "sms", "push"]
 
@@ -60,6 +61,20 @@ class RenderedMessage:
     format_locale: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _LocaleSetup:
+    """A contact locale's settings for one journey's locales (Renderer._locale_setup)."""
+
+    copy_locale: str
+    translations: gettext.NullTranslations
+    locale: Locale
+    locale_id: str
+    printed: dict[tuple[str, bool], str]
+
+
+_SETUPS_LIMIT = 4_096  # contact locales are data: the cache starts over when this full
+
+
 @lru_cache(maxsize=512)
 def _zone(name: str | None) -> tzinfo | None:
     if not name:
@@ -89,6 +104,9 @@ class Renderer:
         self._absent: set[str] = set()
         self._strings: dict[tuple[str, bool], Template] = {}
         self._templates: dict[str, Template] = {}
+        self._setups: dict[tuple[str | None, tuple[str, ...]], _LocaleSetup] = {}
+        self._printed: dict[str, tuple[gettext.NullTranslations, dict[tuple[str, bool], str]]] = {}
+        self._untranslated = gettext.NullTranslations()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
@@ -115,9 +133,16 @@ class Renderer:
         if now.tzinfo is None:
             raise RenderError("the render time must be timezone-aware")
         requested = locale if locale is not None else contact.locale
-        copy_locale = negotiate_locale(requested, locales)
-        render_state = self._state(requested, copy_locale, locales, contact.timezone, timezone)
-        render_state.now = now
+        setup = self._locale_setup(requested, locales)
+        render_state = state.RenderState(
+            translations=setup.translations,
+            locale=setup.locale,
+            tz=_zone(contact.timezone) or _zone(timezone) or self.default_zone,
+            now=now,
+            locale_id=setup.locale_id,
+            printed=setup.printed,
+        )
+        copy_locale = setup.copy_locale
         variables = self._variables(context)
         variables.update(
             contact=contact_view(contact, self.declared_attributes), now=now, locale=copy_locale
@@ -139,7 +164,7 @@ class Renderer:
             text=parts.get("text") or "",
             html=parts.get("html"),
             title=parts.get("title"),
-            format_locale=str(render_state.locale),
+            format_locale=setup.locale_id,
         )
 
     def render_string(
@@ -168,30 +193,53 @@ class Renderer:
             self._absent.clear()
             self._strings.clear()
             self._templates.clear()
+            self._setups.clear()
+            self._printed.clear()
 
     # ---------------------------------------------------------------- internals
 
-    def _state(
-        self,
-        requested: str | None,
-        copy_locale: str,
-        locales: Sequence[str],
-        contact_zone: str | None,
-        journey_zone: str | None,
-    ) -> state.RenderState:
-        try:
-            fmt = formatting_locale(requested, copy_locale)
-        except ValueError as exc:
-            raise RenderError(f"cannot format for locale {copy_locale!r}: {exc}") from exc
-        zone = _zone(contact_zone) or _zone(journey_zone) or self.default_zone
-        return state.RenderState(
-            translations=self._translations(copy_locale, locales), locale=fmt, tz=zone
-        )
+    def _locale_setup(self, requested: str | None, locales: Sequence[str]) -> _LocaleSetup:
+        """What a contact's locale settles for every message of a journey (copy
+        locale, catalog, formatting locale), worked out once per pair until
+        `reload()`; a failure is not kept, so it is raised for every message."""
+        key = (requested, tuple(locales))
+        setup = self._setups.get(key)
+        if setup is None:
+            copy_locale = negotiate_locale(requested, locales)
+            try:
+                fmt = formatting_locale(requested, copy_locale)
+            except ValueError as exc:
+                raise RenderError(f"cannot format for locale {copy_locale!r}: {exc}") from exc
+            translations = self._translations(copy_locale, locales)
+            setup = _LocaleSetup(
+                copy_locale=copy_locale,
+                translations=translations,
+                locale=fmt,
+                locale_id=locale_id(fmt),
+                printed=self._printed_for(copy_locale, translations),
+            )
+            with self._lock:
+                if len(self._setups) >= _SETUPS_LIMIT:
+                    self._setups.clear()
+                self._setups[key] = setup
+        return setup
+
+    def _printed_for(
+        self, copy_locale: str, translations: gettext.NullTranslations
+    ) -> dict[tuple[str, bool], str]:
+        """The one dict of printed copy (journey.renderer.translate) for this
+        catalog: every contact reading `copy_locale` shares it, no other locale does."""
+        with self._lock:
+            kept = self._printed.get(copy_locale)
+            if kept is None or kept[0] is not translations:
+                kept = (translations, {})
+                self._printed[copy_locale] = kept
+            return kept[1]
 
     def _translations(self, copy_locale: str, locales: Sequence[str]) -> gettext.NullTranslations:
         is_fallback = not locales or copy_locale == locales[0]
         if is_fallback and not self.catalogs.has(copy_locale):
-            return gettext.NullTranslations()
+            return self._untranslated
         try:
             return self.catalogs.get(copy_locale).translations
         except CatalogError as exc:

@@ -28,6 +28,7 @@ from jinja2.visitor import NodeTransformer
 from journey import budget
 from journey.event_properties import EventProperties
 from journey.renderer import guards, safe_filters
+from journey.renderer.compiled import MessageTemplate
 from journey.renderer.contact import ContactView
 
 LOOP_GUARD = "journey_loop_guard"
@@ -195,7 +196,10 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
 class JourneySandbox(BudgetedSandbox):
     """The message templates' sandbox: the budget plus trusted gettext callables."""
 
-    _trusted: dict[int, Any] = {}  # noqa: RUF012 - replaced per instance by trust_callables
+    template_class = MessageTemplate
+
+    # id -> (the callable, whether it reads its block's and loop's variables)
+    _trusted: dict[int, tuple[Any, bool]] = {}  # noqa: RUF012 - replaced by trust_callables
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`entry.properties.total`: a mapping's own keys first, without the failed
@@ -209,20 +213,29 @@ class JourneySandbox(BudgetedSandbox):
                 pass
         return super().getattr(obj, attribute)
 
-    def trust_callables(self, *functions: Any) -> None:
+    def trust_callables(self, *functions: Any, scoped: Iterable[Any] = ()) -> None:
         """Our own globals (the gettext family) skip the per-call safety checks.
 
         They must take the template context first and need nothing of it but
         its eval context, so they are called directly: no `Context.call`
         dispatch, no derived context for `_block_vars`/`_loop_vars` (a derived
-        context shares the eval context anyway). They check their own results."""
-        self._trusted = {id(f): f for f in functions}
+        context shares the eval context anyway). Those in `scoped` read
+        variables too and get the derived context, as `Context.call` makes it.
+        They check their own results."""
+        trusted = {id(f): (f, False) for f in functions}
+        trusted.update({id(f): (f, True) for f in scoped})
+        self._trusted = trusted
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         trusted = __self._trusted.get(id(__obj))
-        if trusted is not None and trusted is __obj:
+        if trusted is not None and trusted[0] is __obj:
             budget.current().charge(budget.CALL_COST)
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-            return trusted(__context, *args, **kwargs)
+            block_vars = kwargs.pop("_block_vars", None)
+            loop_vars = kwargs.pop("_loop_vars", None)
+            if trusted[1]:
+                if loop_vars:
+                    __context = __context.derived(loop_vars)
+                if block_vars:
+                    __context = __context.derived(block_vars)
+            return __obj(__context, *args, **kwargs)
         return super().call(__context, __obj, *args, **kwargs)

@@ -26,12 +26,18 @@ class RenderState:
     locale: Locale = field(default_factory=lambda: Locale("en"))
     tz: tzinfo = UTC
     now: datetime | None = None
-    # The filters' cache key for `locale`; derived here, so never assign `locale`
-    # on a live state (a state is made per render).
-    locale_id: str = field(init=False, default="")
+    # The filters' cache key for `locale`: derived here unless the renderer passes
+    # the one it keeps beside the locale, so never assign `locale` on a live state
+    # (a state is made per render).
+    locale_id: str = ""
+    # What a `gettext` without variables printed for `translations` (keyed by
+    # message and autoescape; journey.renderer.translate): the Renderer shares one
+    # dict per copy locale across renders, anywhere else a state has its own.
+    printed: dict[tuple[str, bool], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.locale_id = locale_id(self.locale)
+        if not self.locale_id:
+            self.locale_id = locale_id(self.locale)
 
 
 CURRENT: ContextVar[RenderState | None] = ContextVar("journey_render_state", default=None)

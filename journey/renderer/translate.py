@@ -8,7 +8,12 @@ message is always treated as a format string (so `%%` reads `%`), `num` and
 `context` default to the count and the message context, and in an autoescaped
 part the translation is Markup so the variables are escaped, not the copy.
 
-All four take the template context first; the sandbox calls them directly
+A `gettext` without variables prints the same for every contact of a copy
+locale, so its result is kept in the render state's `printed` (one dict per
+copy locale, shared across renders by the Renderer) instead of being looked up,
+wrapped and %-formatted again in every part of every message.
+
+All of them take the template context first; the sandbox calls them directly
 (see `JourneySandbox.trust_callables`), without the per-call safety checks.
 """
 
@@ -33,9 +38,38 @@ def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
     return budget.check_value(text % variables)  # type: ignore[no-any-return]
 
 
+# Kept results per copy locale: template messages are few, but `_(name)` can
+# translate contact data, so the dict starts over when it is this full.
+PRINTED_LIMIT = 4_096
+
+
 @pass_context
 def gettext(context: Context, message: str, /, **variables: Any) -> str:
-    return _fill(context, state.current().translations.gettext(message), variables)
+    current = state.current()
+    if variables or type(message) is not str:
+        return _fill(context, current.translations.gettext(message), variables)
+    key = (message, context.eval_ctx.autoescape)
+    printed = current.printed.get(key)
+    if printed is None:
+        printed = _fill(context, current.translations.gettext(message), variables)
+        # Only values the budget's size check lets by without a look at the clock
+        # are kept, so a kept one skips nothing but work (renders run under the
+        # default limits: journey.renderer.render).
+        if len(printed) <= budget.BIG:
+            if len(current.printed) >= PRINTED_LIMIT:
+                current.printed.clear()
+            current.printed[key] = printed
+    return printed
+
+
+@pass_context
+def gettext_alias(context: Context, /, *args: Any, **kwargs: Any) -> Any:
+    """`_()`: whatever `gettext` names where it is called, as in Jinja's i18n
+    extension (its alias goes through a second `Context.call`); ours directly."""
+    found = context.resolve("gettext")
+    if found is gettext:
+        return gettext(context, *args, **kwargs)
+    return budget.check_value(context.call(found, *args, **kwargs))
 
 
 @pass_context
@@ -69,3 +103,5 @@ def npgettext(
 
 
 CALLABLES = {"gettext": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
+# `_` needs the variables of its block or loop (to find `gettext`); the others do not.
+SCOPED_CALLABLES = {"_": gettext_alias}
