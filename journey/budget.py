@@ -16,9 +16,8 @@ evaluation, on whatever thread, and the compiled templates stay shared.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,15 +89,28 @@ def current() -> Budget:
     return CURRENT.get() or Budget()
 
 
-@contextmanager
-def running(limits: Limits = LIMITS) -> Iterator[Budget]:
-    """Run one message or evaluation under a new budget."""
-    budget = Budget(limits)
-    token = CURRENT.set(budget)
-    try:
-        yield budget
-    finally:
-        CURRENT.reset(token)
+class _Running:
+    """What `running()` returns: a class, as a generator-based context manager
+    costs a handful of Python calls more, once per message."""
+
+    __slots__ = ("_token", "budget")
+
+    def __init__(self, limits: Limits) -> None:
+        self.budget = Budget(limits)
+        self._token: Token[Budget | None] | None = None
+
+    def __enter__(self) -> Budget:
+        self._token = CURRENT.set(self.budget)
+        return self.budget
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._token is not None:
+            CURRENT.reset(self._token)
+
+
+def running(limits: Limits = LIMITS) -> AbstractContextManager[Budget]:
+    """Run one message or evaluation under a new budget: `with running() as budget:`."""
+    return _Running(limits)
 
 
 # ------------------------------------------------------------------ measuring

@@ -157,8 +157,16 @@ def format_relative(value: Any) -> str:
         if current.now is None:
             raise ValueError("format_relative needs the render time")
         delta = _as_datetime(value, "format_relative") - current.now
+    return _relative(delta, current.locale_id)
+
+
+# Sends follow the same schedule, so the same distances from the entry recur.
+@functools.lru_cache(maxsize=4096)
+def _relative(delta: timedelta, locale: str) -> str:
     return str(
-        dates.format_timedelta(delta, add_direction=True, format="long", locale=current.locale)
+        dates.format_timedelta(
+            delta, add_direction=True, format="long", locale=locale_by_id(locale)
+        )
     )
 
 

@@ -13,7 +13,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2.exceptions import SecurityError
 
@@ -85,26 +85,50 @@ def _spec_number(text: str | None, positional: list[Any], index: int) -> tuple[i
     return (int(text) if len(text) < 10 else 10**10), index
 
 
-# `%` format strings repeat (a catalog's copy, a template's literals): what
-# `_surely_small` reads from the text alone is kept for the short ones, and the
-# dict starts over when this full (a left operand can be contact data).
+# `%` format strings repeat (a catalog's copy, a template's literals): what is
+# read from the text alone is kept for the short ones, and the dict starts over
+# when this full (a left operand can be contact data).
 _SHAPES_LIMIT = 4_096
 _SHAPE_TEXT = 2_000  # longer strings are looked at every time
-_shapes: dict[str, int] = {}
+_NAMED_SPEC = re.compile(r"%(?:%|\(([^()%]*)\)s)")
 
 
-def _spec_count(template: str) -> int:
-    """The number of `%` in `template`, or -1 when it has a `*` or a width or
-    precision of 4 digits (then every spec must be read)."""
+class _Shape(NamedTuple):
+    specs: int  # the number of `%`, or -1 with a `*` or a 4-digit width or precision
+    names: tuple[str, ...] | None  # the keys, when every spec is `%(key)s` or `%%`
+
+
+_shapes: dict[str, _Shape] = {}
+
+
+def _shape(template: str) -> _Shape:
     shape = _shapes.get(template)
     if shape is None:
         wide = "*" in template or _WIDE_SPEC.search(template) is not None
-        shape = -1 if wide else template.count("%")
+        shape = _Shape(-1 if wide else template.count("%"), _names(template))
         if len(template) <= _SHAPE_TEXT:
             if len(_shapes) >= _SHAPES_LIMIT:
                 _shapes.clear()
             _shapes[template] = shape
     return shape
+
+
+def _names(template: str) -> tuple[str, ...] | None:
+    names: list[str] = []
+    signs = 0
+    for match in _NAMED_SPEC.finditer(template):
+        if match.group(1) is None:
+            signs += 2
+        else:
+            signs += 1
+            names.append(match.group(1))
+    return tuple(names) if signs == template.count("%") else None
+
+
+def named_fields(template: str) -> tuple[str, ...] | None:
+    """The keys of `template`'s `%(key)s` specs when those and `%%` are all it has
+    (so `template % mapping` only ever prints `str()` of those values), else None."""
+    return _shape(template).names
 
 
 def _surely_small(template: str, positional: list[Any], mapping: Mapping[Any, Any] | None) -> bool:
@@ -113,7 +137,7 @@ def _surely_small(template: str, positional: list[Any], mapping: Mapping[Any, An
     largest argument."""
     if "%" not in template:
         return True
-    specs = _spec_count(template)
+    specs = _shape(template).specs
     if specs < 0:
         return False
     values = mapping.values() if mapping is not None else positional
@@ -130,8 +154,11 @@ def _surely_small(template: str, positional: list[Any], mapping: Mapping[Any, An
 def check_printf(template: str, args: Any) -> None:
     """Refuse `template % args` before it runs when a width or precision is over
     the limit or the result would be over the string limit."""
-    positional = list(args) if isinstance(args, tuple) else [args]
-    mapping = args if isinstance(args, Mapping) else None
+    if type(args) is dict:  # the gettext family's variables; the ABC check is slow
+        positional, mapping = [args], args
+    else:
+        positional = list(args) if isinstance(args, tuple) else [args]
+        mapping = args if isinstance(args, Mapping) else None
     if _surely_small(template, positional, mapping):
         return
     total = len(template)

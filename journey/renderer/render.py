@@ -188,7 +188,7 @@ class Renderer:
         """Forget compiled templates, catalogs and missing parts: call it after
         templates/ or locales/ changed on disk (the daemon's hot reload does)."""
         self.catalogs.reload()
-        self.environment.cache.clear()  # type: ignore[union-attr]
+        self.environment.forget_templates()
         with self._lock:
             self._absent.clear()
             self._strings.clear()
@@ -317,4 +317,8 @@ class Renderer:
 def _one_line(text: str) -> str:
     """Header-like parts: whitespace (newlines included) collapses, so contact data
     can never inject a header line."""
+    # A printable string has no whitespace but the space (str.isprintable is false
+    # for every other character `\s` matches): most subjects are one line already.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return _WHITESPACE.sub(" ", text).strip()

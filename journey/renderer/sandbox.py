@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import Template, nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -36,6 +36,7 @@ CONCAT_GUARD = "journey_concat_guard"
 VALUE_GUARD = "journey_value_guard"
 _BLOCKED_STR_ATTRIBUTES = frozenset({"format", "format_map", "translate", "maketrans"})
 _BLOCKED_INT_ATTRIBUTES = frozenset({"to_bytes"})
+_LOADED_LIMIT = 2_000  # templates kept by name (JourneySandbox._load_template)
 
 
 @pass_context  # never evaluated at compile time
@@ -197,9 +198,29 @@ class JourneySandbox(BudgetedSandbox):
     """The message templates' sandbox: the budget plus trusted gettext callables."""
 
     template_class = MessageTemplate
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._loaded: dict[str, Template] = {}  # by name, without auto-reload only
 
-    # id -> (the callable, whether it reads its block's and loop's variables)
-    _trusted: dict[int, tuple[Any, bool]] = {}  # noqa: RUF012 - replaced by trust_callables
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        """Jinja's cache lookup takes a lock and builds a weak reference, for every
+        `{% extends %}` of every part: without auto-reload (a Renderer, which
+        calls `forget_templates` instead) a loaded template is kept in a plain dict too."""
+        if globals or self.auto_reload or self.cache is None:
+            return super()._load_template(name, globals)
+        loaded = self._loaded.get(name)
+        if loaded is None:
+            loaded = super()._load_template(name, globals)
+            if len(self._loaded) >= _LOADED_LIMIT:
+                self._loaded.clear()
+            self._loaded[name] = loaded
+        return loaded
+
+    def forget_templates(self) -> None:
+        """Drop every loaded template (after templates changed on disk)."""
+        self._loaded.clear()
+        if self.cache is not None:
+            self.cache.clear()
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`entry.properties.total`: a mapping's own keys first, without the failed

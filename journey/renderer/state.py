@@ -9,9 +9,8 @@ each render - on any thread - sees its own contact's settings.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -48,10 +47,24 @@ def current() -> RenderState:
     return CURRENT.get() or RenderState()
 
 
-@contextmanager
-def active(state: RenderState) -> Iterator[RenderState]:
-    token = CURRENT.set(state)
-    try:
-        yield state
-    finally:
-        CURRENT.reset(token)
+class _Active:
+    """What `active()` returns: a class, cheaper per render than a generator."""
+
+    __slots__ = ("_token", "state")
+
+    def __init__(self, state: RenderState) -> None:
+        self.state = state
+        self._token: Token[RenderState | None] | None = None
+
+    def __enter__(self) -> RenderState:
+        self._token = CURRENT.set(self.state)
+        return self.state
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._token is not None:
+            CURRENT.reset(self._token)
+
+
+def active(state: RenderState) -> AbstractContextManager[RenderState]:
+    """Make `state` the active render's state inside a `with`."""
+    return _Active(state)

@@ -23,7 +23,7 @@ from typing import Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from journey import budget
 from journey.renderer import guards, state
@@ -34,8 +34,17 @@ def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
     if variables:
         guards.check_printf(text, variables)
     if context.eval_ctx.autoescape:
-        return budget.check_value(Markup(text) % variables)  # type: ignore[no-any-return]
+        return budget.check_value(_escaped_fill(text, variables))  # type: ignore[no-any-return]
     return budget.check_value(text % variables)  # type: ignore[no-any-return]
+
+
+def _escaped_fill(text: str, variables: dict[str, Any]) -> Markup:
+    """`Markup(text) % variables`. When `text` only has `%(key)s` specs, that is
+    the text filled with the escaped values, without Markup's per-value wrappers."""
+    names = guards.named_fields(text) if type(text) is str else None
+    if names is None:
+        return Markup(text) % variables
+    return Markup(text % {name: escape(variables[name]) for name in names})
 
 
 # Kept results per copy locale: template messages are few, but `_(name)` can
