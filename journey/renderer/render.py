@@ -69,7 +69,7 @@ class _LocaleSetup:
     translations: gettext.NullTranslations
     locale: Locale
     locale_id: str
-    printed: dict[tuple[str, bool], str]
+    printed: dict[state.PrintedKey, str]
 
 
 _SETUPS_LIMIT = 4_096  # contact locales are data: the cache starts over when this full
@@ -105,7 +105,7 @@ class Renderer:
         self._strings: dict[tuple[str, bool], Template] = {}
         self._templates: dict[str, Template] = {}
         self._setups: dict[tuple[str | None, tuple[str, ...]], _LocaleSetup] = {}
-        self._printed: dict[str, tuple[gettext.NullTranslations, dict[tuple[str, bool], str]]] = {}
+        self._printed: dict[str, tuple[gettext.NullTranslations, dict[state.PrintedKey, str]]] = {}
         self._untranslated = gettext.NullTranslations()
         self._lock = threading.Lock()
 
@@ -226,7 +226,7 @@ class Renderer:
 
     def _printed_for(
         self, copy_locale: str, translations: gettext.NullTranslations
-    ) -> dict[tuple[str, bool], str]:
+    ) -> dict[state.PrintedKey, str]:
         """The one dict of printed copy (journey.renderer.translate) for this
         catalog: every contact reading `copy_locale` shares it, no other locale does."""
         with self._lock:

@@ -13,10 +13,15 @@ from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from babel import Locale
 
 from journey.renderer.locale import locale_id
+
+
+# (message, autoescape, *variables): the variables' (name, value) pairs
+PrintedKey = tuple[Any, ...]
 
 
 @dataclass(slots=True)
@@ -29,10 +34,10 @@ class RenderState:
     # the one it keeps beside the locale, so never assign `locale` on a live state
     # (a state is made per render).
     locale_id: str = ""
-    # What a `gettext` without variables printed for `translations` (keyed by
-    # message and autoescape; journey.renderer.translate): the Renderer shares one
-    # dict per copy locale across renders, anywhere else a state has its own.
-    printed: dict[tuple[str, bool], str] = field(default_factory=dict)
+    # What a `gettext` printed for `translations` (journey.renderer.translate):
+    # the Renderer shares one dict per copy locale across renders, anywhere else
+    # a state has its own.
+    printed: dict[PrintedKey, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.locale_id:

@@ -8,10 +8,11 @@ message is always treated as a format string (so `%%` reads `%`), `num` and
 `context` default to the count and the message context, and in an autoescaped
 part the translation is Markup so the variables are escaped, not the copy.
 
-A `gettext` without variables prints the same for every contact of a copy
-locale, so its result is kept in the render state's `printed` (one dict per
-copy locale, shared across renders by the Renderer) instead of being looked up,
-wrapped and %-formatted again in every part of every message.
+A `gettext` without variables (or with plain strings only: a brand, a name)
+prints the same for every contact of a copy locale, so its result is kept in
+the render state's `printed` (one dict per copy locale, shared across renders
+by the Renderer) instead of being looked up, wrapped, checked and %-formatted
+again in every part of every message.
 
 All of them take the template context first; the sandbox calls them directly
 (see `JourneySandbox.trust_callables`), without the per-call safety checks.
@@ -27,6 +28,7 @@ from markupsafe import Markup, escape
 
 from journey import budget
 from journey.renderer import guards, state
+from journey.renderer.state import PrintedKey
 
 
 def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
@@ -50,14 +52,15 @@ def _escaped_fill(text: str, variables: dict[str, Any]) -> Markup:
 # Kept results per copy locale: template messages are few, but `_(name)` can
 # translate contact data, so the dict starts over when it is this full.
 PRINTED_LIMIT = 4_096
+_KEPT_VALUE = 1_000  # longer variables are not kept in a key (nor what they print)
 
 
 @pass_context
 def gettext(context: Context, message: str, /, **variables: Any) -> str:
     current = state.current()
-    if variables or type(message) is not str:
+    key = _printed_key(message, context.eval_ctx.autoescape, variables)
+    if key is None:
         return _fill(context, current.translations.gettext(message), variables)
-    key = (message, context.eval_ctx.autoescape)
     printed = current.printed.get(key)
     if printed is None:
         printed = _fill(context, current.translations.gettext(message), variables)
@@ -69,6 +72,19 @@ def gettext(context: Context, message: str, /, **variables: Any) -> str:
                 current.printed.clear()
             current.printed[key] = printed
     return printed
+
+
+def _printed_key(message: str, autoescape: bool, variables: dict[str, Any]) -> PrintedKey | None:
+    """What a `gettext` prints depends on this alone (given the catalog) when the
+    message and every variable is a plain string (`brand="Fika & Co."`, a name)."""
+    if type(message) is not str:
+        return None
+    if not variables:
+        return (message, autoescape)
+    for value in variables.values():
+        if type(value) is not str or len(value) > _KEPT_VALUE:
+            return None
+    return (message, autoescape, *variables.items())
 
 
 @pass_context
