@@ -61,8 +61,6 @@ def build_environment(
     # newstyle callables in place of the extension's wrappers around plain ones.
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(translate.CALLABLES, **translate.SCOPED_CALLABLES)
-    env.trust_callables(
-        *translate.CALLABLES.values(), scoped=translate.SCOPED_CALLABLES.values()
-    )
+    env.trust_callables(*translate.CALLABLES.values(), scoped=translate.SCOPED_CALLABLES.values())
     env.add_filters(filters.FILTERS)
     return env

@@ -154,6 +154,7 @@ def _surely_small(template: str, positional: list[Any], mapping: Mapping[Any, An
 def check_printf(template: str, args: Any) -> None:
     """Refuse `template % args` before it runs when a width or precision is over
     the limit or the result would be over the string limit."""
+    mapping: Mapping[Any, Any] | None
     if type(args) is dict:  # the gettext family's variables; the ABC check is slow
         positional, mapping = [args], args
     else:

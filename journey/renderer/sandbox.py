@@ -27,8 +27,8 @@ from jinja2.visitor import NodeTransformer
 
 from journey import budget
 from journey.event_properties import EventProperties
-from journey.renderer import guards, safe_filters
-from journey.renderer.compiled import MessageTemplate
+from journey.renderer import guards, safe_filters, translate
+from journey.renderer.compiled import MessageCodeGenerator, MessageTemplate
 from journey.renderer.contact import ContactView
 
 LOOP_GUARD = "journey_loop_guard"
@@ -198,6 +198,8 @@ class JourneySandbox(BudgetedSandbox):
     """The message templates' sandbox: the budget plus trusted gettext callables."""
 
     template_class = MessageTemplate
+    code_generator_class = MessageCodeGenerator
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._loaded: dict[str, Template] = {}  # by name, without auto-reload only
@@ -260,3 +262,40 @@ class JourneySandbox(BudgetedSandbox):
                     __context = __context.derived(block_vars)
             return __obj(__context, *args, **kwargs)
         return super().call(__context, __obj, *args, **kwargs)
+
+    def call_copy(
+        __self,
+        __context: Context,
+        __obj: Any,
+        __message: str,
+        __loop_vars: dict[str, Any] | None,
+        __block_vars: dict[str, Any] | None,
+        /,
+        **variables: Any,
+    ) -> Any:
+        """What MessageCodeGenerator writes for `gettext('…', …)` and `_('…', …)`.
+        When the name means our gettext there, it prints directly (charged as a
+        call, like `call`); anything else goes through `call` as Jinja's code would."""
+        if __obj is translate.gettext or (
+            __obj is translate.gettext_alias
+            and _names_our_gettext(__context, __loop_vars, __block_vars)
+        ):
+            budget.current().charge(budget.CALL_COST)
+            return translate.print_message(__context, __message, variables)
+        if __loop_vars is not None:
+            variables["_loop_vars"] = __loop_vars
+        if __block_vars is not None:
+            variables["_block_vars"] = __block_vars
+        return __self.call(__context, __obj, __message, **variables)
+
+
+def _names_our_gettext(
+    context: Context, loop_vars: dict[str, Any] | None, block_vars: dict[str, Any] | None
+) -> bool:
+    """Whether `gettext` is ours where `_` is called: `_` resolves it in the context
+    derived from the loop's and block's variables (a `{% set gettext %}` there is
+    left to the general path)."""
+    for scope in (loop_vars, block_vars):
+        if scope and "gettext" in scope:
+            return False
+    return context.resolve_or_missing("gettext") is translate.gettext

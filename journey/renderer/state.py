@@ -19,7 +19,6 @@ from babel import Locale
 
 from journey.renderer.locale import locale_id
 
-
 # (message, autoescape, *variables): the variables' (name, value) pairs
 PrintedKey = tuple[Any, ...]
 

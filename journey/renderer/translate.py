@@ -57,10 +57,19 @@ _KEPT_VALUE = 1_000  # longer variables are not kept in a key (nor what they pri
 
 @pass_context
 def gettext(context: Context, message: str, /, **variables: Any) -> str:
+    return print_message(context, message, variables)
+
+
+def print_message(context: Context, message: str, variables: dict[str, Any]) -> str:
+    """`gettext(message, **variables)`, kept in the render state's `printed` when
+    what it prints depends on the message, catalog and autoescape alone."""
     current = state.current()
-    key = _printed_key(message, context.eval_ctx.autoescape, variables)
-    if key is None:
-        return _fill(context, current.translations.gettext(message), variables)
+    if variables or type(message) is not str:
+        key = _printed_key(message, context.eval_ctx.autoescape, variables)
+        if key is None:
+            return _fill(context, current.translations.gettext(message), variables)
+    else:
+        key = (message, context.eval_ctx.autoescape)
     printed = current.printed.get(key)
     if printed is None:
         printed = _fill(context, current.translations.gettext(message), variables)

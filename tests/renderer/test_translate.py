@@ -25,6 +25,13 @@ TEMPLATES = [
     '{% trans "cart" count=n %}{{ count }} item{% pluralize %}{{ count }} items{% endtrans %}',
     "{% for i in [1, 2] %}{% trans i=i %}row {{ i }}{% endtrans %}{% endfor %}",
     "{% set who = 'inner <b>' %}{% trans name=who %}Hi {{ name }}{% endtrans %}",
+    # `gettext` and `_` call whatever the name means where they are called
+    '{% macro gettext(m) %}[{{ m }}]{% endmacro %}{{ gettext("Hi") }} {{ _("Hi") }}',
+    '{% macro m(x) %}<{{ x }}>{% endmacro %}{% block b %}{% set gettext = m %}{{ _("Hi") }}'
+    "{% endblock %}",
+    '{% macro m(x) %}<{{ x }}>{% endmacro %}{% for gettext in [m] %}{{ _("Hi") }}{% endfor %}',
+    '{% for i in [1, 2] %}{{ _("Hi") }}{{ gettext("Hi %(name)s", name=who) }}{% endfor %}',
+    '{% block b %}{% set x = 1 %}{{ _("Hi") }}{% trans %}Yo{% endtrans %}{% endblock %}',
 ]
 
 
