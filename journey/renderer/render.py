@@ -1,8 +1,11 @@
 """The render stage: (template, contact, journey context, time) -> message parts.
 
-One Renderer per workspace builds the sandbox once; compiled templates and
-loaded catalogs are cached, and each message only sets its contact's locale,
-zone and clock in the render state.
+One Renderer per workspace builds the sandbox once; compiled templates,
+loaded catalogs, what a contact locale settles for a journey's locales and the
+copy each catalog printed (journey.renderer.translate) are cached, and each
+message only sets its contact's locale, zone and clock in the render state.
+Every render runs under the default budget limits, which that kept copy
+relies on.
 """
 
 from __future__ import annotations
@@ -300,6 +303,7 @@ class Renderer:
         env = self.environment
         context = env.context_class(env, variables, template.name, template.blocks, env.globals)
         chunks: list[str] = []
+        keep = chunks.append
         size = 0
         limit = budget.current().limits.output
         try:
@@ -307,7 +311,7 @@ class Renderer:
                 size += len(chunk)
                 if size > limit:
                     raise budget.exceeded(f"the output is over {limit:,} characters")
-                chunks.append(chunk)
+                keep(chunk)
         except Exception as exc:
             folder = self.templates_dir if template.name else None
             raise RenderError(describe_failure(exc, folder, template.name or "<string>")) from exc
