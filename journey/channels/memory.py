@@ -34,18 +34,20 @@ class MemoryChannel:
 
     def deliver(self, message: Message) -> DeliveryReceipt:
         self._check(message)
-        if self.keep:
-            self.messages.append(message)
-        return DeliveryReceipt(message_id=message.delivery_key, accepted_at=self.now())
+        return self._accept(message, self.now())
 
     def deliver_many(self, messages: list[Message]) -> list[DeliveryReceipt | DeliveryError]:
-        """A batch at once, as the outbox takes it: one store write for the batch's outcomes."""
+        """A batch at once, as the outbox takes it (accepted at one instant, one store write
+        for the batch's outcomes); a message the failure rule refuses is answered alone."""
+        at = self.now()
         answers: list[DeliveryReceipt | DeliveryError] = []
         for message in messages:
             try:
-                answers.append(self.deliver(message))
+                self._check(message)
             except DeliveryError as exc:
                 answers.append(exc)
+            else:
+                answers.append(self._accept(message, at))
         return answers
 
     def call_webhook(self, request: WebhookRequest) -> DeliveryReceipt:
@@ -56,6 +58,11 @@ class MemoryChannel:
 
     def close(self) -> None:
         return None
+
+    def _accept(self, message: Message, at: datetime) -> DeliveryReceipt:
+        if self.keep:
+            self.messages.append(message)
+        return DeliveryReceipt(message_id=message.delivery_key, accepted_at=at)
 
     def _check(self, item: Message | WebhookRequest) -> None:
         if self.fail is not None and (error := self.fail(item)) is not None:

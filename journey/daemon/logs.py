@@ -52,8 +52,7 @@ class StateLog:
 
     def emit(self, event: str, **fields: Any) -> None:
         if not self.enabled:
-            with self._lock:
-                self.counts[event] = self.counts.get(event, 0) + 1
+            self.count(event)
             return
         record = {"ts": self._now().isoformat(), "event": event}
         record.update({k: v for k, v in fields.items() if v is not None})
@@ -64,6 +63,11 @@ class StateLog:
             stream.write(line + "\n")
             if not self.buffered:
                 stream.flush()
+
+    def count(self, event: str, times: int = 1) -> None:
+        """`event` happened `times` times: counted, no line written (a disabled log's emit)."""
+        with self._lock:
+            self.counts[event] = self.counts.get(event, 0) + times
 
     def flush(self) -> None:
         """Buffered logs (the daemon's) are flushed once per tick, not once per line."""

@@ -7,13 +7,14 @@ import email.policy
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey.channels import read_outbox
-from journey.channels.checks import message_problem
+from journey.channels.checks import _first_problem, message_problem
 from journey.channels.mime import EmailIdentity, build_email, email_bytes
 from journey.clock import VirtualClock
 from journey.errors import DeliveryError
@@ -133,3 +134,81 @@ def test_no_text_in_any_field_can_add_a_header_to_the_email(
         # the words come back; whitespace at either end may or may not survive folding
         assert str(parsed["Subject"]).strip() == subject.strip()
         assert str(parsed["X-Campaign"]).strip() == header.strip()
+
+
+def _answer(message: Message) -> str:
+    try:
+        return repr(message_problem(message))
+    except Exception as exc:  # a field that is not text raises as it always did
+        return f"raises {type(exc).__name__}"
+
+
+def _answer_in_full(message: Message) -> str:
+    try:
+        return repr(_first_problem(message))
+    except Exception as exc:
+        return f"raises {type(exc).__name__}"
+
+
+field_value = st.one_of(
+    st.none(),
+    any_text,
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2030), min_size=60),
+    st.sampled_from([0, 7, b"bytes", ["a"], {"k": "v"}]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    to=st.one_of(any_text, st.emails()),
+    subject=field_value,
+    preheader=field_value,
+    title=field_value,
+    key=field_value,
+    text=field_value,
+    html=field_value,
+    headers=st.dictionaries(any_text, st.one_of(any_text, st.integers()), max_size=2),
+)
+def test_the_quick_check_answers_what_the_field_by_field_check_answers(
+    to: str,
+    subject: Any,
+    preheader: Any,
+    title: Any,
+    key: Any,
+    text: Any,
+    html: Any,
+    headers: dict[str, Any],
+) -> None:
+    message = Message(
+        delivery_key=key,
+        channel="email",
+        message="email",
+        to=to,
+        locale="en",
+        subject=subject,
+        preheader=preheader,
+        title=title,
+        text=text,
+        html=html,
+        headers=headers,
+    )
+    assert _answer(message) == _answer_in_full(message)
+
+
+LONG_BODY = "<p>Hej Åsa, long enough for the quick check's byte path</p>\n\t" * 3
+
+
+@pytest.mark.parametrize("poison", [*HEADER_POISON, "\x0b", "\x7f", "\x9f", "\t"], ids=repr)
+@pytest.mark.parametrize("where", ["short", "long", "long\u00a0"])
+@pytest.mark.parametrize(
+    "field", ["to", "subject", "preheader", "title", "delivery_key", "text", "html", "header"]
+)
+def test_one_hostile_field_is_found_by_the_quick_check_as_by_the_full_one(
+    make_message: Callable[..., Message], field: str, where: str, poison: str
+) -> None:
+    value = ("x" if where == "short" else LONG_BODY + where[4:]) + poison + "y"
+    if field == "header":
+        message = make_message(headers={"X-Campaign": value})
+    else:
+        message = make_message(**{field: value})
+    assert _answer(message) == _answer_in_full(message)
