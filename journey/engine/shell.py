@@ -225,7 +225,7 @@ def build_shell(
     `delivers=False`: this shell's worker never runs (`journey ingest` without a daemon
     leaves the deliveries pending for one), so its runner hands it nothing."""
     # the runner's new deliveries, for the worker's claims (journey.engine.handoff)
-    written = WrittenDeliveries(kept=claims.batch_size) if delivers else None
+    written = WrittenDeliveries() if delivers else None
     runner = Runner(store, plans, clock, parts, claims, listener=listener, written=written)
     log = log or StateLog(now=clock.now, enabled=False)
     worker = DeliveryWorker(

@@ -5,10 +5,12 @@ another worker claimed first stays theirs, and a crash cannot send one twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from journey.channels import read_outbox
+from journey.engine.handoff import WrittenDeliveries
+from journey.records import DeliveryRecord
 from tests.daemon.conftest import DaemonHarness
 from tests.daemon.workspace_factory import make_workspace
 
@@ -55,3 +57,36 @@ def test_the_worker_sends_what_the_runner_wrote_as_it_would_read_it_back(
     assert len(handed_records) == 4
     assert [r["delivery_key"] for r in handed_records] == [r["delivery_key"] for r in read_records]
     assert [r["subject"] for r in handed_records] == [r["subject"] for r in read_records]
+
+
+def _pending(number: int, html: str) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_key=f"k{number}",
+        enrollment_id=f"e{number}",
+        journey_id="j",
+        step_id="welcome",
+        contact_id=f"c{number}",
+        channel="email",
+        kind="email",
+        category="marketing",
+        payload={"subject": "Hi", "text": "Hello", "html": html},
+        created_at=datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
+    )
+
+
+def test_the_handoff_keeps_the_first_written_within_its_count_and_text_bounds() -> None:
+    """A population's first sends are kept for the worker's claims (many batches), but
+    rendered copy is kilobytes a message: what is held is bounded by its text too."""
+    by_count = WrittenDeliveries(kept=3, kept_chars=10**9)
+    by_text = WrittenDeliveries(kept=1000, kept_chars=2500)
+    for number in range(10):
+        by_count.written(_pending(number, "<p>short</p>"))
+        by_text.written(_pending(number, "x" * 1000))
+    assert list(by_count.records) == ["k0", "k1", "k2"]
+    assert list(by_text.records) == ["k0", "k1", "k2"]  # the third crosses the bound
+    by_text.claimed([by_text.records["k0"]], all_due=False)
+    by_text.written(_pending(10, "x" * 1000))  # still over: nothing more until emptied
+    assert list(by_text.records) == ["k1", "k2"]
+    by_text.claimed(list(by_text.records.values()), all_due=False)
+    by_text.written(_pending(11, "x" * 1000))
+    assert list(by_text.records) == ["k11"]
