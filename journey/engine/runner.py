@@ -25,6 +25,7 @@ from journey.engine.events import on_contact_change, on_event
 from journey.engine.handoff import WrittenDeliveries
 from journey.engine.interest import interesting_events, union
 from journey.engine.perform import Listener, Renders
+from journey.engine.sends_ahead import SendTimesAhead
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
@@ -51,18 +52,24 @@ PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
 
 
 class StoreHistory:
-    """A contact's past, read from the store on demand."""
+    """A contact's past, read from the store on demand (marketing sends from the claimed
+    batch's read, while there is one: journey.engine.sends_ahead)."""
 
-    __slots__ = ("contact_id", "store")
+    __slots__ = ("contact_id", "sends", "store")
 
-    def __init__(self, store: StateStore, contact_id: str) -> None:
+    def __init__(
+        self, store: StateStore, contact_id: str, sends: SendTimesAhead | None = None
+    ) -> None:
         self.store = store
         self.contact_id = contact_id
+        self.sends = sends
 
     def count_events(self, name: str, since: datetime | None, until: datetime) -> int:
         return self.store.count_events(self.contact_id, name, since, until)
 
     def marketing_send_times(self, since: datetime) -> list[datetime]:
+        if self.sends is not None:
+            return self.sends.send_times(self.contact_id, since)
         return self.store.marketing_send_times(self.contact_id, since)
 
     def last_event_at(self, name: str, until: datetime) -> datetime | None:
@@ -124,6 +131,7 @@ class Runner(DrivingMixin):
         self.batch_size = claims.batch_size
         self.listener = listener
         self.transitions = 0
+        self.sends_ahead: SendTimesAhead | None = None
         self.plans: dict[str, Plan] = {}
         self.set_plans(plans)
 
@@ -173,7 +181,7 @@ class Runner(DrivingMixin):
         return self.store.next_due_at([j for j, p in self.plans.items() if p.status == "active"])
 
     def history(self, contact_id: str) -> History:
-        return StoreHistory(self.store, contact_id)
+        return StoreHistory(self.store, contact_id, self.sends_ahead)
 
     # --------------------------------------------------------------- contacts
     def upsert_contact(self, patch: Mapping[str, Any], now: datetime | None = None) -> Contact:
@@ -302,7 +310,9 @@ class Runner(DrivingMixin):
             )
             if not batch:
                 break
-            contacts = self.store.get_contacts([e.contact_id for e in batch])
+            contact_ids = [e.contact_id for e in batch]
+            contacts = self.store.get_contacts(contact_ids)
+            self.sends_ahead = SendTimesAhead(self.store, contact_ids)
             try:
                 with self.store.transaction():
                     for enrollment in batch:
@@ -310,6 +320,8 @@ class Runner(DrivingMixin):
             except LeaseLost:  # another worker took the batch over: undone here, done there
                 self.writes_undone()
                 break
+            finally:  # read in the batch's transaction: no answer for what comes after it
+                self.sends_ahead = None
             done += len(batch)
         return self.transitions - before + looked
 
