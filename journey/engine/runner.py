@@ -34,7 +34,6 @@ from journey.engine.triggers import (
 )
 from journey.errors import ExpressionError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
-from journey.localtime import UTC_ZONE, add_duration
 from journey.model import (
     Contact,
     Event,
@@ -270,7 +269,9 @@ class Runner(DrivingMixin):
 
     def _too_late(self, event: Event, plan: Plan) -> bool:
         received = event.received_at or event.timestamp
-        return received > add_duration(event.timestamp, plan.max_trigger_age, UTC_ZONE)
+        # `add_duration(timestamp, age, UTC)`, asked of every event: a UTC day is 24 hours
+        age = plan.max_trigger_age
+        return received - event.timestamp > timedelta(days=age.calendar_days, seconds=age.seconds)
 
     def _late_conversions(self, event: Event, contact: Contact, now: datetime) -> None:
         """A goal counts within `within` of entry even after the enrollment ended."""
