@@ -9,7 +9,8 @@ does, in every shell (journey.engine.shell). Time comes from the caller
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -313,18 +314,25 @@ class Runner(DrivingMixin):
                 break
             contact_ids = [e.contact_id for e in batch]
             contacts = self.store.get_contacts(contact_ids)
-            self.sends_ahead = SendTimesAhead(self.store, contact_ids)
             try:
-                with self.store.transaction():
+                with self.store.transaction(), self.sends_read_ahead(contact_ids):
                     for enrollment in batch:
                         self._run_claimed(enrollment, contacts, now)
             except LeaseLost:  # another worker took the batch over: undone here, done there
                 self.writes_undone()
                 break
-            finally:  # read in the batch's transaction: no answer for what comes after it
-                self.sends_ahead = None
             done += len(batch)
         return self.transitions - before + looked
+
+    @contextmanager
+    def sends_read_ahead(self, contact_ids: Sequence[str]) -> Iterator[None]:
+        """Inside the caller's transaction, for a batch of contacts: their marketing send
+        times read once (journey.engine.sends_ahead); no answer outlives the transaction."""
+        self.sends_ahead = SendTimesAhead(self.store, contact_ids)
+        try:
+            yield
+        finally:  # not the one this may have replaced: it missed the writes made since
+            self.sends_ahead = None
 
     def writes_undone(self) -> None:
         """The store undid some of this runner's writes (a rolled-back batch or item): the

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journey.engine.context import EngineSettings
-from journey.model import END, Duration, EventTrigger, FrequencyCap, Plan, SendStep, WaitStep
+from journey.model import (
+    END,
+    DateTrigger,
+    Duration,
+    EventTrigger,
+    FrequencyCap,
+    Plan,
+    ScheduleTrigger,
+    SendStep,
+    Trigger,
+    WaitStep,
+)
 from tests.engine.engine_world import World
 
 DAY = Duration(calendar_days=1)
@@ -66,3 +77,34 @@ def test_a_wider_cap_window_than_the_batch_read_reads_again(world: World) -> Non
     # a day's window holds none of the three-day-old send, a week's holds it
     assert len(sent_by(world)) == 2
     assert world.kinds("skip") == [("hello", "capped")]
+
+
+def sends_at_once(journey_id: str, trigger: Trigger) -> Plan:
+    return Plan(
+        journey_id=journey_id,
+        name=journey_id,
+        kind="engagement",
+        trigger=trigger,
+        steps=(SendStep(id="hello", next=END, channel="email", template="t/x", message="email"),),
+        reentry="always",
+        audience="true",
+    )
+
+
+def test_contacts_a_trigger_fires_for_together_count_the_sends_of_their_batch(
+    world: World,
+) -> None:
+    world.settings = EngineSettings(frequency_cap=FrequencyCap(max=1, per=WEEK))
+    renewal = DateTrigger(attribute="renewal", at="09:00")
+    digest = ScheduleTrigger(cron="0 9 * * *")
+    world.load(
+        sends_at_once("a", renewal),
+        sends_at_once("b", renewal),
+        sends_at_once("c", digest),
+        sends_at_once("d", digest),
+    )
+    world.contact(id="c1", renewal="2026-03-02")
+    world.finish(timedelta(hours=2))
+    # four journeys fire at 09:00: date triggers claimed per contact, schedules as shard fires
+    assert len(sent_by(world)) == 1
+    assert len(world.kinds("skip")) == 3
