@@ -9,8 +9,10 @@ from typing import Any
 
 from journey.engine.state import Enrollment, StepOutcome
 from journey.model import Contact, SendStep, SendVariant, WebhookStep
+from journey.slotted import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
     """Render the step's template and write a pending delivery under `delivery_key`."""
@@ -23,6 +25,7 @@ class Send:
     events: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SkipSend:
     """Record a send that did not go out (`suppressed` or `capped`) under its key."""
@@ -33,6 +36,7 @@ class SkipSend:
     detail: str = ""  # why: "no sms consent", "unsubscribed from product_news"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallWebhook:
     step: WebhookStep
@@ -40,6 +44,7 @@ class CallWebhook:
     events: Mapping[str, Any] = field(default_factory=dict, hash=False)  # as Send's
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
     """A line of step history."""
@@ -49,16 +54,19 @@ class Record:
     detail: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exit:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Convert:
     at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Enter:
     """A new enrollment was created (by a trigger)."""
@@ -69,6 +77,7 @@ class Enter:
 Action = Send | SkipSend | CallWebhook | Record | Exit | Convert | Enter
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transition:
     """The new enrollment, the contact if a step changed it, and what to perform."""

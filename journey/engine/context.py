@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from journey.durations import parse_duration
+from journey.engine.moments import window_start
 from journey.engine.state import Enrollment, Entry
 from journey.errors import ExpressionError
 from journey.event_properties import (
@@ -25,7 +26,7 @@ from journey.event_properties import (
 from journey.expression_closures import MISSING
 from journey.expressions import compile_expression
 from journey.holdout import Holdout
-from journey.localtime import parse_date_value, resolve_zone, subtract_duration
+from journey.localtime import parse_date_value, resolve_zone
 from journey.model import (
     Contact,
     Duration,
@@ -144,12 +145,6 @@ def _parsed_within(text: str) -> Duration:
     return parse_duration(text)
 
 
-@lru_cache(maxsize=1024)
-def _window_start(now: datetime, duration: Duration, zone: ZoneInfo) -> datetime:
-    # the same for every contact of one zone at one moment (a batch of trigger fires)
-    return subtract_duration(now, duration, zone)
-
-
 def days_since_origin(value: Any) -> datetime | date | None:
     """What `days_since(value)` counts from: an aware instant, a calendar day, or nothing."""
     if value is None:
@@ -199,7 +194,7 @@ class EvalScope:
 
     def retention_start(self) -> datetime:
         """How far back history reaches: `has_event` and the latest events look no further."""
-        return _window_start(self.now, self.settings.event_retention, self.zone)
+        return window_start(self.now, self.settings.event_retention, self.zone)
 
     def event_data(self) -> dict[str, dict[str, Any] | None]:
         """`events` as expressions, templates and webhook bodies read it: each latest
@@ -259,7 +254,7 @@ class EvalScope:
         duration = _within(within)
         if duration is None:
             return retention_start
-        return max(retention_start, _window_start(self.now, duration, self.zone))
+        return max(retention_start, window_start(self.now, duration, self.zone))
 
     def has_event(self, name: str, within: Any = None) -> bool:
         return self.history.count_events(name, self._since(within), self.now) > 0

@@ -98,7 +98,8 @@ def _next_batch(runner: Runner, fire: ShardFire, now: datetime) -> int | None:
             fires = plan is not None and plan.status == "active" and plan.trigger.kind == fire.kind
             if fires and contacts:
                 assert plan is not None
-                _apply(runner, plan, stored, contacts, now)
+                with runner.sends_read_ahead([c.id for c in contacts]):
+                    _apply(runner, plan, stored, contacts, now)
             finished = not fires or len(contacts) < runner.batch_size
             store.save_shard_fire(
                 replace(

@@ -25,10 +25,12 @@ from journey.model import (
     WebhookStep,
     variant_context,
 )
+from journey.slotted import quick_init
 
 HappeningKind = Literal["enter", "send", "skip", "exit", "convert", "fail", "webhook"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Happening:
     """Something a contact experienced; simulate and test build their reports from these."""

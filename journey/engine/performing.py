@@ -25,6 +25,7 @@ from journey.engine.perform import (
     render_message,
     webhook_request,
 )
+from journey.engine.sends_ahead import SendTimesAhead
 from journey.engine.state import DeliveryRecord, Enrollment, StepRecord
 from journey.engine.steps import exited, fail
 from journey.errors import RenderError
@@ -55,6 +56,7 @@ class PerformingMixin:
     lease: timedelta
     listener: Listener | None
     written: WrittenDeliveries | None  # handed to the delivery worker of the same shell
+    sends_ahead: SendTimesAhead | None  # the claimed batch's marketing send times
 
     def plan_for(self, enrollment: Enrollment) -> Plan | None:
         raise NotImplementedError
@@ -126,7 +128,7 @@ class PerformingMixin:
             payload=payload_of(message),
             now=now,
         )
-        if self.store.add_delivery(record):
+        if self._add_delivery(record):
             if self.written is not None:
                 self.written.written(record)
             self._emit(
@@ -174,7 +176,7 @@ class PerformingMixin:
             payload=payload_of(request),
             now=now,
         )
-        if self.store.add_delivery(record):
+        if self._add_delivery(record):
             self._emit("webhook", enrollment, now, step_id=step.id)
         return transition  # the outcome is recorded when the worker knows it
 
@@ -200,7 +202,7 @@ class PerformingMixin:
                         "fail", enrollment, now, step_id=action.step_id, reason=action.detail
                     )
             elif isinstance(action, SkipSend):
-                self.store.add_delivery(
+                self._add_delivery(
                     pending_delivery(
                         key=action.delivery_key,
                         enrollment=enrollment,
@@ -230,6 +232,13 @@ class PerformingMixin:
                 self._emit("convert", enrollment, action.at)
         if records:
             self.store.add_step_records(records)
+
+    def _add_delivery(self, record: DeliveryRecord) -> bool:
+        """Write `record` (False: its key was written before); the batch's send times learn it."""
+        added = self.store.add_delivery(record)
+        if added and self.sends_ahead is not None:
+            self.sends_ahead.written(record)
+        return added
 
     def _emit(self, kind: Any, enrollment: Enrollment, at: datetime, **fields: Any) -> None:
         if self.listener is not None:

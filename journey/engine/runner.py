@@ -9,7 +9,8 @@ does, in every shell (journey.engine.shell). Time comes from the caller
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from journey.engine.events import on_contact_change, on_event
 from journey.engine.handoff import WrittenDeliveries
 from journey.engine.interest import interesting_events, union
 from journey.engine.perform import Listener, Renders
+from journey.engine.sends_ahead import SendTimesAhead
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
@@ -33,7 +35,6 @@ from journey.engine.triggers import (
 )
 from journey.errors import ExpressionError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
-from journey.localtime import UTC_ZONE, add_duration
 from journey.model import (
     Contact,
     Event,
@@ -51,18 +52,24 @@ PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
 
 
 class StoreHistory:
-    """A contact's past, read from the store on demand."""
+    """A contact's past, read from the store on demand (marketing sends from the claimed
+    batch's read, while there is one: journey.engine.sends_ahead)."""
 
-    __slots__ = ("contact_id", "store")
+    __slots__ = ("contact_id", "sends", "store")
 
-    def __init__(self, store: StateStore, contact_id: str) -> None:
+    def __init__(
+        self, store: StateStore, contact_id: str, sends: SendTimesAhead | None = None
+    ) -> None:
         self.store = store
         self.contact_id = contact_id
+        self.sends = sends
 
     def count_events(self, name: str, since: datetime | None, until: datetime) -> int:
         return self.store.count_events(self.contact_id, name, since, until)
 
     def marketing_send_times(self, since: datetime) -> list[datetime]:
+        if self.sends is not None:
+            return self.sends.send_times(self.contact_id, since)
         return self.store.marketing_send_times(self.contact_id, since)
 
     def last_event_at(self, name: str, until: datetime) -> datetime | None:
@@ -124,6 +131,7 @@ class Runner(DrivingMixin):
         self.batch_size = claims.batch_size
         self.listener = listener
         self.transitions = 0
+        self.sends_ahead: SendTimesAhead | None = None
         self.plans: dict[str, Plan] = {}
         self.set_plans(plans)
 
@@ -173,7 +181,7 @@ class Runner(DrivingMixin):
         return self.store.next_due_at([j for j, p in self.plans.items() if p.status == "active"])
 
     def history(self, contact_id: str) -> History:
-        return StoreHistory(self.store, contact_id)
+        return StoreHistory(self.store, contact_id, self.sends_ahead)
 
     # --------------------------------------------------------------- contacts
     def upsert_contact(self, patch: Mapping[str, Any], now: datetime | None = None) -> Contact:
@@ -262,7 +270,9 @@ class Runner(DrivingMixin):
 
     def _too_late(self, event: Event, plan: Plan) -> bool:
         received = event.received_at or event.timestamp
-        return received > add_duration(event.timestamp, plan.max_trigger_age, UTC_ZONE)
+        # `add_duration(timestamp, age, UTC)`, asked of every event: a UTC day is 24 hours
+        age = plan.max_trigger_age
+        return received - event.timestamp > timedelta(days=age.calendar_days, seconds=age.seconds)
 
     def _late_conversions(self, event: Event, contact: Contact, now: datetime) -> None:
         """A goal counts within `within` of entry even after the enrollment ended."""
@@ -302,9 +312,10 @@ class Runner(DrivingMixin):
             )
             if not batch:
                 break
-            contacts = self.store.get_contacts([e.contact_id for e in batch])
+            contact_ids = [e.contact_id for e in batch]
+            contacts = self.store.get_contacts(contact_ids)
             try:
-                with self.store.transaction():
+                with self.store.transaction(), self.sends_read_ahead(contact_ids):
                     for enrollment in batch:
                         self._run_claimed(enrollment, contacts, now)
             except LeaseLost:  # another worker took the batch over: undone here, done there
@@ -312,6 +323,16 @@ class Runner(DrivingMixin):
                 break
             done += len(batch)
         return self.transitions - before + looked
+
+    @contextmanager
+    def sends_read_ahead(self, contact_ids: Sequence[str]) -> Iterator[None]:
+        """Inside the caller's transaction, for a batch of contacts: their marketing send
+        times read once (journey.engine.sends_ahead); no answer outlives the transaction."""
+        self.sends_ahead = SendTimesAhead(self.store, contact_ids)
+        try:
+            yield
+        finally:  # not the one this may have replaced: it missed the writes made since
+            self.sends_ahead = None
 
     def writes_undone(self) -> None:
         """The store undid some of this runner's writes (a rolled-back batch or item): the

@@ -302,10 +302,11 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         )
         if not due:
             break
-        contacts = runner.store.get_contacts([s.contact_id for s in due])
+        ids = [s.contact_id for s in due]
+        contacts = runner.store.get_contacts(ids)
         try:
-            with runner.store.transaction():
-                batch = TriggerBatch(runner, [s.contact_id for s in due])
+            with runner.store.transaction(), runner.sends_read_ahead(ids):
+                batch = TriggerBatch(runner, ids)
                 for state in due:
                     contact = contacts.get(state.contact_id)
                     fired += _fire_contact(runner, state, contact, now, batch)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 from journey.engine.buckets import split_bucket
 from journey.engine.sends import address_for
 from journey.model import Contact, Plan, SendStep, SendVariant
+from journey.slotted import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelChoice:
     step: SendStep | None  # the step as sent on the chosen channel; None: none receivable

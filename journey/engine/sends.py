@@ -12,15 +12,21 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from journey.engine.context import EngineSettings, History
-from journey.localtime import add_duration, quiet_until, subtract_duration
+from journey.engine.moments import quiet_end, window_end, window_start
+from journey.localtime import add_duration
 from journey.model import Contact, FrequencyCap, Plan, QuietHours, SendStep
+from journey.slotted import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Gate:
     verdict: Literal["send", "suppressed", "capped", "defer"]
     until: datetime | None = None
     detail: str = ""
+
+
+SEND = Gate(verdict="send")  # the usual verdict, made once
 
 
 def address_for(contact: Contact, message: str) -> str | None:
@@ -55,7 +61,7 @@ def cap_allows_at(
     """None when every cap has room now, else the earliest moment all of them do."""
     if not caps:
         return None
-    starts = {id(cap): subtract_duration(now, cap.per, zone) for cap in caps}
+    starts = {id(cap): window_start(now, cap.per, zone) for cap in caps}
     sent = history.marketing_send_times(min(starts.values()))
     allowed: datetime | None = None
     for cap in caps:
@@ -88,16 +94,16 @@ def gate_send(
         return Gate(verdict="suppressed", detail=f"no {step.message} consent")
     quiet = quiet_hours_for(plan, settings)
     if quiet is not None:
-        until = quiet_until(now, quiet, zone)
+        until = quiet_end(now, quiet, zone)
         if until is not None:
             return Gate(verdict="defer", until=until, detail="quiet hours")
     caps, governing = caps_for(plan, settings)
     allowed = cap_allows_at(caps, history, now, zone)
     if allowed is None or governing is None:
-        return Gate(verdict="send")
+        return SEND
     if governing.on_cap == "skip":
         return Gate(verdict="capped", detail="frequency cap")
     started = defer_since or now
-    if allowed > add_duration(started, governing.max_defer, zone):
+    if allowed > window_end(started, governing.max_defer, zone):
         return Gate(verdict="capped", detail="frequency cap: deferred past max_defer")
     return Gate(verdict="defer", until=allowed, detail="frequency cap")

@@ -22,11 +22,11 @@ from journey.engine.actions import (
 )
 from journey.engine.buckets import split_bucket
 from journey.engine.context import EngineSettings, EvalScope, History, enrollment_scope
+from journey.engine.moments import wall_time_after, window_end
 from journey.engine.send_choice import choose_channel, variant_for
 from journey.engine.sends import Gate, gate_send
 from journey.engine.state import Enrollment, StepOutcome, delivery_key, evolve
 from journey.errors import ExpressionError
-from journey.localtime import add_duration, next_wall_time
 from journey.model import (
     END,
     BranchStep,
@@ -154,14 +154,14 @@ def _run(plan: Plan, step: Step, enrollment: Enrollment, scope: EvalScope) -> Tr
     if isinstance(step, SendStep):
         return _send(plan, step, enrollment, scope)
     if isinstance(step, WaitStep):
-        return _waiting(enrollment, step, add_duration(now, step.duration, scope.zone))
+        return _waiting(enrollment, step, window_end(now, step.duration, scope.zone))
     if isinstance(step, WaitUntilStep):
-        due = next_wall_time(now, step.time, step.days, scope.zone)
+        due = wall_time_after(now, step.time, step.days, scope.zone)
         if due <= now:
             return _done(enrollment, step, step.next, now)
         return _waiting(enrollment, step, due)
     if isinstance(step, WaitForStep):
-        return _waiting(enrollment, step, add_duration(now, step.timeout, scope.zone))
+        return _waiting(enrollment, step, window_end(now, step.timeout, scope.zone))
     if isinstance(step, BranchStep):
         target = next((arm.goto for arm in step.arms if scope.holds(arm.condition)), step.next)
         return _done(enrollment, step, target, now, detail=target)

@@ -254,6 +254,14 @@ class StateStore(EventHistory, ShardFires, ResultReads, ABC):
     def marketing_send_times(self, contact_id: str, since: datetime) -> list[datetime]:
         """When marketing messages (any journey) went to the contact after `since`, oldest first."""
 
+    def marketing_send_times_of(
+        self, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[datetime]]:
+        """`marketing_send_times` for many contacts at once: contact id -> times, oldest
+        first, for those with at least one (a contact left out has none)."""
+        found = {c: self.marketing_send_times(c, since) for c in dict.fromkeys(contact_ids)}
+        return {contact_id: times for contact_id, times in found.items() if times}
+
     # ------------------------------------------------------------------- inbox
     # What the daemon acknowledged (HTTP ingest) but has not processed yet; the
     # daemon drains it in order and removes items in the transaction that

@@ -228,6 +228,23 @@ class SQLiteDeliveries(SQLiteConnection):
         )
         return [datetime.fromisoformat(row[0]) for row in rows]
 
+    def marketing_send_times_of(
+        self, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[datetime]]:
+        found: dict[str, list[datetime]] = {}
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT contact_id, created_at FROM deliveries WHERE contact_id IN ({marks})"
+                " AND category = 'marketing' AND kind != 'webhook'"
+                " AND status NOT IN ('dead', 'suppressed', 'capped', 'failed')"
+                " AND created_at > ? ORDER BY created_at",
+                (*chunk, codec.ts(since)),
+            )
+            for contact_id, created_at in rows:
+                found.setdefault(contact_id, []).append(datetime.fromisoformat(created_at))
+        return found
+
     def requeue_deliveries(self, statuses: Sequence[str], *, channel: str | None = None) -> int:
         """Parked, dead or unconfirmed deliveries due again at once, with a fresh retry schedule.
 

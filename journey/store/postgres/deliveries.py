@@ -214,6 +214,24 @@ class PostgresDeliveries(PostgresConnection):
         )
         return [pg.instant(row[0]) for row in rows]
 
+    def marketing_send_times_of(
+        self, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[datetime]]:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return {}
+        rows = self._all(
+            "SELECT contact_id, created_at FROM deliveries WHERE contact_id = ANY(%s)"
+            " AND category = 'marketing' AND kind <> 'webhook'"
+            " AND status NOT IN ('dead', 'suppressed', 'capped', 'failed')"
+            " AND created_at > %s ORDER BY created_at",
+            (wanted, since),
+        )
+        found: dict[str, list[datetime]] = {}
+        for contact_id, created_at in rows:
+            found.setdefault(str(contact_id), []).append(pg.instant(created_at))
+        return found
+
     def requeue_deliveries(self, statuses: Sequence[str], *, channel: str | None = None) -> int:
         """Parked, dead or unconfirmed deliveries due again at once (see the SQLite store)."""
         wrong = set(statuses) - REQUEUEABLE
