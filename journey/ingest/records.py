@@ -32,6 +32,7 @@ from journey.ingest.values import (
 )
 from journey.localtime import parse_instant, zone
 from journey.model import MESSAGE_KINDS, Contact, Event
+from journey.slotted import quick_init
 from journey.text import visible
 
 _EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
@@ -47,6 +48,7 @@ class RecordError(ValueError):
     """A contact or event that breaks the spec; the message names the key at fault."""
 
 
+@quick_init  # one per contact a file loads
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactChange:
     """An upsert (or, with `delete`, an erasure) of one contact.
