@@ -40,10 +40,17 @@ def plain_email(value: str) -> bool:
     local, _, domain = value.rpartition("@")
     if len(local) > 64:
         return False
-    return not any(
-        domain == name or domain.endswith("." + name)
-        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
-    )
+    names = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)  # a list callers may change
+    if domain.rpartition(".")[2] not in _last_labels(names):
+        return True  # no special-use name ends as this domain does (`.com`, `.se`)
+    return not any(domain == name or domain.endswith("." + name) for name in names)
+
+
+@lru_cache(maxsize=8)
+def _last_labels(names: tuple[str, ...]) -> frozenset[str]:
+    """The top-level labels of these domain names: a domain matches one of the names
+    (is it or ends in `.` and it) only if it ends in the same label."""
+    return frozenset(name.rpartition(".")[2] for name in names)
 
 
 @lru_cache(maxsize=65536)  # a contact gets several messages; only good answers are kept

@@ -55,3 +55,31 @@ def test_anything_else_still_goes_to_email_validator(value: str) -> None:
     except AddressError:
         answer = None
     assert (answer == value) == (_validated(value) is not None)
+
+
+def _plain_email_by_every_name(value: str) -> bool:
+    """`plain_email` as it was first written: every special-use name tried in turn."""
+    if len(value) > 200 or "--" in value or not _PLAIN_EMAIL.fullmatch(value):
+        return False
+    local, _, domain = value.rpartition("@")
+    if len(local) > 64:
+        return False
+    return not any(
+        domain == name or domain.endswith("." + name)
+        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
+    )
+
+
+@settings(max_examples=1000)
+@given(value=st.one_of(shaped, st.from_regex(_PLAIN_EMAIL, fullmatch=True), st.text(max_size=30)))
+def test_the_top_label_shortcut_answers_as_trying_every_special_name(value: str) -> None:
+    assert plain_email(value) == _plain_email_by_every_name(value)
+
+
+def test_special_names_added_by_the_caller_are_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [*email_validator.SPECIAL_USE_DOMAIN_NAMES, "corp.example", "intranet"]
+    monkeypatch.setattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", names)
+    for value in ["ana@corp.example", "ana@mail.corp.example", "ana@wiki.intranet"]:
+        assert not plain_email(value)
+        assert plain_email(value) == _plain_email_by_every_name(value)
+    assert plain_email("ana@other.example")

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from journey.addresses import AddressError, check_email, check_phone
 from journey.ingest.values import (
+    MAX_INT,
+    MAX_KEY_CHARS,
+    MAX_TEXT_CHARS,
     ValueProblem,
     checked_event_name,
     checked_key,
@@ -28,6 +32,7 @@ from journey.ingest.values import (
 )
 from journey.localtime import parse_instant, zone
 from journey.model import MESSAGE_KINDS, Contact, Event
+from journey.slotted import quick_init
 from journey.text import visible
 
 _EVENT_KEYS = frozenset({"id", "name", "contact_id", "timestamp", "properties"})
@@ -43,6 +48,7 @@ class RecordError(ValueError):
     """A contact or event that breaks the spec; the message names the key at fault."""
 
 
+@quick_init  # one per contact a file loads
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactChange:
     """An upsert (or, with `delete`, an erasure) of one contact.
@@ -66,7 +72,8 @@ def parse_contact(obj: Any) -> ContactChange:
     record = _mapping(obj, "a contact")
     contact_id = _identifier(record.get("id"), "id")
     for key in record:
-        _checked(checked_key, key, "")
+        if not _plain_line(key, MAX_KEY_CHARS):
+            _checked(checked_key, key, "")
     if "delete" in record:
         if record["delete"] is not True:
             raise RecordError(
@@ -86,6 +93,9 @@ def parse_contact(obj: Any) -> ContactChange:
         if key in _ADDRESS_CHECKS:
             fields[key] = _address(value, key)
         elif key == "locale":
+            if _plain_line(value, _MAX_LOCALE_LENGTH):
+                fields[key] = value
+                continue
             text = _optional_text(value, key)
             fields[key] = None if text is None else _checked(_one_line, text, key)
         elif key == "timezone":
@@ -96,6 +106,8 @@ def parse_contact(obj: Any) -> ContactChange:
             fields[key] = _consent(value)
         elif key == "topics":
             fields[key] = _topics(value)
+        elif _plain_scalar(value):
+            attributes[key] = value
         else:
             attributes[key] = _checked(checked_value, value, key)
     return ContactChange(id=contact_id, fields=fields, attributes=attributes)
@@ -111,7 +123,7 @@ def apply_contact_change(
     """
     if change.delete:
         return None
-    base = existing if existing is not None else Contact(id=change.id, created_at=now)
+    base = existing if existing is not None else _NOBODY
     updates: dict[str, Any] = {}
     for key, value in change.fields.items():
         if key == "consent":
@@ -122,7 +134,13 @@ def apply_contact_change(
             updates[key] = value
     if change.attributes:
         updates["attributes"] = _merge(base.attributes, change.attributes)
+    if existing is None:  # built once, not built and then replaced
+        return Contact(**{"id": change.id, "created_at": now, **updates})
     return replace(base, **updates) if updates else base
+
+
+# What a new contact's consent, topics and attributes are merged into: nothing.
+_NOBODY = Contact(id="")
 
 
 def contact_from_record(obj: Any, *, now: datetime | None = None) -> Contact:
@@ -150,7 +168,8 @@ def _consent(value: Any) -> dict[str, bool | None] | None:
         return None
     consent = _mapping(value, "`consent`")
     for channel, granted in consent.items():
-        _checked(checked_key, channel, "consent")
+        if not _plain_line(channel, MAX_KEY_CHARS):
+            _checked(checked_key, channel, "consent")
         if granted is not None and not isinstance(granted, bool):
             raise RecordError(
                 f"`consent.{channel}` must be true or false, not {_describe(granted)}"
@@ -307,6 +326,33 @@ def event_fingerprint(
 
 # ------------------------------------------------------------------------- helpers
 
+# The common valid record is answered by the fast checks below, without building a
+# location or calling the checks of journey.ingest.values; whatever they do not
+# vouch for goes the full way, which raises the same errors as before. `isprintable`
+# refuses every character the one-line rule refuses (journey.text.text_clean), and
+# the one-line rule refuses every character the free-text rule does.
+
+
+def _plain_line(value: Any, limit: int) -> TypeGuard[str]:
+    """A non-empty one-line string of at most `limit` characters (with MAX_KEY_CHARS:
+    a key `checked_key` passes as it is)."""
+    return type(value) is str and 0 < len(value) <= limit and value.isprintable()
+
+
+def _plain_scalar(value: Any) -> bool:
+    """A value `checked_value` gives back as it is: null, a boolean, a 64-bit integer,
+    a finite number or printable text."""
+    kind = type(value)
+    if kind is str:
+        return len(value) <= MAX_TEXT_CHARS and value.isprintable()
+    if kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-MAX_INT <= value <= MAX_INT)
+    if kind is float:
+        return math.isfinite(value)
+    return False
+
 
 def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
     """Run a check of journey.ingest.values; its problem becomes this record's RecordError."""
@@ -323,6 +369,8 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any]:
 
 
 def _identifier(value: Any, key: str) -> str:
+    if _plain_line(value, _MAX_ID_LENGTH) and not value.isspace():
+        return value
     if value is None:
         raise RecordError(f"`{key}` is required")
     if not isinstance(value, str):

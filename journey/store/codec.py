@@ -20,6 +20,7 @@ from journey.store.contact_rows import (
     CONTACT_COLUMNS,
     contact_from_row,
     contact_row,
+    contacts_from_rows,
     forget_contact,
 )
 from journey.store.json_text import dumps, loads
@@ -30,6 +31,7 @@ __all__ = [
     "CONTACT_COLUMNS",
     "contact_from_row",
     "contact_row",
+    "contacts_from_rows",
     "dumps",
     "forget_contact",
     "from_ts",

@@ -49,6 +49,17 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
     return contact
 
 
+def contacts_from_rows(rows: list[Any]) -> list[Contact]:
+    """A scan's rows decoded, none kept: a scan of every contact (a journey's
+    activation) would push out every kept one in turn, each read once."""
+    kept = _CONTACTS
+    contacts = []
+    for row in rows:
+        found = kept.get(row[0])
+        contacts.append(found[1] if found is not None and found[0] == row else _decode_contact(row))
+    return contacts
+
+
 def forget_contact(contact_id: str) -> None:
     """The contact was erased: nothing decoded from its rows is kept."""
     _CONTACTS.pop(contact_id, None)

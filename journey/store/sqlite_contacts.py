@@ -11,6 +11,10 @@ from journey.store import codec
 from journey.store.sqlite_connection import chunks
 from journey.store.sqlite_erasure import ContactErased, SQLiteErasure
 
+_PUT_CONTACT = (
+    f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}, shard) VALUES (?,?,?,?,?,?,?,?,?,?)"
+)
+
 
 class SQLiteContacts(SQLiteErasure):
     # ---------------------------------------------------------------- contacts
@@ -30,14 +34,11 @@ class SQLiteContacts(SQLiteErasure):
         return found
 
     def put_contact(self, contact: Contact) -> None:
-        if self.is_erased(contact.id):
+        # a scratch store known to hold no tombstone skips the call (one per contact loaded)
+        if not self._nobody_erased and self.is_erased(contact.id):
             raise ContactErased(f"contact {contact.id} was erased; it is not recreated")
         self._forget(contact.id)
-        self._conn.execute(
-            f"INSERT OR REPLACE INTO contacts ({codec.CONTACT_COLUMNS}, shard)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (*codec.contact_row(contact), shard_of(contact.id)),
-        )
+        self._conn.execute(_PUT_CONTACT, (*codec.contact_row(contact), shard_of(contact.id)))
 
     def delete_contact(self, contact_id: str) -> bool:
         """Erase: every row about the contact, a tombstone, free space scrubbed after commit."""
@@ -57,7 +58,7 @@ class SQLiteContacts(SQLiteErasure):
             if not rows:
                 return
             last = rows[-1][0]
-            yield [codec.contact_from_row(row) for row in rows]
+            yield codec.contacts_from_rows(rows)
 
     def count_contacts(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM contacts")[0])

@@ -56,3 +56,16 @@ def test_an_erased_contact_leaves_nothing_decoded_in_the_process(tmp_path: Path)
         assert store.get_contact("c-erased") is None
     finally:
         store.close()
+
+
+def test_a_scan_decodes_without_keeping_and_gives_what_decoding_gives() -> None:
+    contact_rows._CONTACTS.clear()
+    kept = codec.contact_from_row(row('{"email":true}', "c-kept"))
+    changed = row('{"email":false}', "c-kept")  # the kept contact's row, changed since
+    rows = [row('{"email":true}', "c-kept"), row('{"sms":true}', "c-new"), changed]
+    scanned = codec.contacts_from_rows(rows)
+    assert set(contact_rows._CONTACTS) == {"c-kept"}
+    assert contact_rows._CONTACTS["c-kept"][1] is kept
+    assert scanned[0] is kept
+    assert not scanned[2].has_consent("email")
+    assert scanned == [codec.contact_from_row(r) for r in rows]
