@@ -45,8 +45,11 @@ _OPTIONS = (
 def dumps(value: Any) -> str:
     """`value` as compact JSON text with sorted keys."""
     try:
-        if _plain_floats(value):
-            return orjson.dumps(value, default=_json_default, option=_OPTIONS).decode()
+        text = orjson.dumps(value, default=_json_default, option=_OPTIONS)
+        # orjson writes a non-finite float as null and one of 2**63 or more with an
+        # exponent (`1e+19`): a text with neither holds no float to look at.
+        if (b"null" not in text and b"e+" not in text) or _plain_floats(value):
+            return text.decode()
     except (TypeError, RecursionError):  # TypeError: orjson.JSONEncodeError
         pass  # json writes it, or raises its own error
     return _ENCODER.encode(value)
