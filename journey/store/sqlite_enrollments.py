@@ -21,14 +21,13 @@ def _sets(*, but: str = "") -> str:
 
 class SQLiteEnrollments(SQLiteConnection):
     # ------------------------------------------------------------- enrollments
+    # built once: the per-transition statements are module text, not formatted per call
+    _INSERT = f"INSERT INTO enrollments ({codec.ENROLLMENT_COLUMNS}) VALUES ({','.join('?' * 15)})"
+
     def insert_enrollment(self, enrollment: Enrollment) -> bool:
         self._forget(enrollment.contact_id)
-        marks = ",".join("?" * 15)
         try:
-            self._conn.execute(
-                f"INSERT INTO enrollments ({codec.ENROLLMENT_COLUMNS}) VALUES ({marks})",
-                codec.enrollment_row(enrollment),
-            )
+            self._conn.execute(self._INSERT, codec.enrollment_row(enrollment))
         except sqlite3.IntegrityError:
             return False
         return True
