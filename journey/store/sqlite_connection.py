@@ -40,7 +40,8 @@ SCRATCH_CACHE_KIB = 64 * 1024  # the page cache of a scratch store: bounded, wha
 # A checkpoint copies the latest version of each page once, so a longer interval copies a
 # page rewritten by many commits (an index's, the enrollments' due pages) fewer times:
 # 1000 pages put a third of a daemon's commit CPU into checkpoints (bench.engine). What
-# a crash keeps is the same whatever the interval; the WAL file is kept at most this size.
+# a crash keeps is the same whatever the interval; a checkpoint truncates the WAL
+# file back to this size (journal_size_limit) when it grew beyond.
 WAL_CHECKPOINT_PAGES = 8192
 
 
