@@ -178,8 +178,24 @@ def _remember_entry(entry: Entry, text: str) -> None:
     _ENTRY_TEXTS[id(entry)] = (entry, text)
 
 
+# What enrollment_update_row holds, in its order (then the id).
+UPDATED_COLUMNS = (
+    "entry",
+    "status",
+    "step_id",
+    "step_entered_at",
+    "due_at",
+    "split_arm",
+    "exit_reason",
+    "exited_at",
+    "converted_at",
+    "state",
+)
+
+
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
-    """The columns that change after insertion (identity never does; the entry on `refresh`)."""
+    """The UPDATED_COLUMNS, then the id: what changes after insertion (identity never does;
+    the entry on `refresh`)."""
     state = _state(e)
     return (
         _entry_text(e.entry),

@@ -24,6 +24,7 @@ CLAIMABLE = "('pending', 'uncertain')"
 REQUEUEABLE = frozenset({"parked", "dead", "unconfirmed"})
 
 
+_ADD = f"INSERT OR IGNORE INTO deliveries ({codec.DELIVERY_COLUMNS}) VALUES ({','.join('?' * 15)})"
 _MARK_SENT = (
     "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?,"
     " last_error = NULL, claim_epoch = claim_epoch + (? AND claimed_by IS NOT NULL),"
@@ -52,11 +53,7 @@ def _fenced_rows(
 class SQLiteDeliveries(SQLiteConnection):
     # -------------------------------------------------------------- deliveries
     def add_delivery(self, delivery: DeliveryRecord) -> bool:
-        cursor = self._conn.execute(
-            f"INSERT OR IGNORE INTO deliveries ({codec.DELIVERY_COLUMNS})"
-            f" VALUES ({','.join('?' * 15)})",
-            codec.delivery_row(delivery),
-        )
+        cursor = self._conn.execute(_ADD, codec.delivery_row(delivery))
         return cursor.rowcount == 1
 
     def get_delivery(self, key: str) -> DeliveryRecord | None:

@@ -93,6 +93,24 @@ def test_an_expired_lease_nobody_took_still_lets_its_holder_write(store: StateSt
     assert found is not None and found.step_id == "later"
 
 
+def test_an_active_version_saved_over_a_row_no_longer_active_is_written_whole(
+    store: StateStore,
+) -> None:
+    """Status and all, with or without a lease: a save writes the version it is given."""
+    store.insert_enrollment(enrollment())
+    [claimed] = store.claim_due_enrollments(T0, 10, worker="a", lease_until=T0 + MINUTE)
+    store.save_enrollment(exited(claimed))
+    store.save_enrollment(replace(claimed, step_id="again"))  # the claim still holds
+    found = store.get_enrollment(claimed.id)
+    assert found is not None and found.is_active and found.step_id == "again"
+    assert found.exit_reason is None and found.due_at == claimed.due_at
+    store.save_enrollment(exited(replace(found, lease=None)))
+    store.save_enrollment(replace(found, lease=None, step_id="once more"))
+    found = store.get_enrollment(claimed.id)
+    assert found is not None and found.is_active and found.step_id == "once more"
+    assert [e.id for e in store.active_enrollments("c1")] == [claimed.id]
+
+
 def test_saving_releases_the_claim(store_factory: OpenStores) -> None:
     a, b = store_factory(), store_factory()
     a.insert_enrollment(enrollment())
