@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 from contextlib import AbstractContextManager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
+from journey.context_setting import Setting
 from journey.errors import BudgetExceeded
 
 
@@ -89,28 +90,9 @@ def current() -> Budget:
     return CURRENT.get() or Budget()
 
 
-class _Running:
-    """What `running()` returns: a class, as a generator-based context manager
-    costs a handful of Python calls more, once per message."""
-
-    __slots__ = ("_token", "budget")
-
-    def __init__(self, limits: Limits) -> None:
-        self.budget = Budget(limits)
-        self._token: Token[Budget | None] | None = None
-
-    def __enter__(self) -> Budget:
-        self._token = CURRENT.set(self.budget)
-        return self.budget
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._token is not None:
-            CURRENT.reset(self._token)
-
-
 def running(limits: Limits = LIMITS) -> AbstractContextManager[Budget]:
     """Run one message or evaluation under a new budget: `with running() as budget:`."""
-    return _Running(limits)
+    return Setting(CURRENT, Budget(limits))
 
 
 # ------------------------------------------------------------------ measuring

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gettext
 from contextlib import AbstractContextManager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from babel import Locale
 
+from journey.context_setting import Setting
 from journey.renderer.locale import locale_id
 
 # (message, autoescape, *variables): the variables' (name, value) pairs
@@ -51,24 +52,6 @@ def current() -> RenderState:
     return CURRENT.get() or RenderState()
 
 
-class _Active:
-    """What `active()` returns: a class, cheaper per render than a generator."""
-
-    __slots__ = ("_token", "state")
-
-    def __init__(self, state: RenderState) -> None:
-        self.state = state
-        self._token: Token[RenderState | None] | None = None
-
-    def __enter__(self) -> RenderState:
-        self._token = CURRENT.set(self.state)
-        return self.state
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._token is not None:
-            CURRENT.reset(self._token)
-
-
 def active(state: RenderState) -> AbstractContextManager[RenderState]:
     """Make `state` the active render's state inside a `with`."""
-    return _Active(state)
+    return Setting(CURRENT, state)
