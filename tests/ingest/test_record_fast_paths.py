@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journey.ingest import RecordError, apply_contact_change, parse_contact
+from journey.ingest import RecordError, apply_contact_change, parse_contact, record_fields
 from journey.ingest import records as records_module
 from journey.model import Contact
 
@@ -58,8 +58,9 @@ def _outcome(record: dict[str, Any]) -> Any:
 def test_fast_checks_answer_as_the_full_checks(record: dict[str, Any]) -> None:
     fast = _outcome(record)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(records_module, "_plain_line", lambda value, limit: False)
-        patch.setattr(records_module, "_plain_scalar", lambda value: False)
+        for module in (records_module, record_fields):  # every place that takes a fast path
+            patch.setattr(module, "plain_line", lambda value, limit: False)
+        patch.setattr(records_module, "plain_scalar", lambda value: False)
         full = _outcome(record)
     assert fast == full
 
