@@ -10,7 +10,7 @@ re-exported here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from journey.traffic import Contact as Contact
 from journey.traffic import Event as Event
@@ -19,14 +19,7 @@ from journey.traffic import Message as Message
 JourneyKind = Literal[
     "onboarding", "engagement", "churn_prevention", "reactivation", "referral", "loyalty"
 ]
-JOURNEY_KINDS: tuple[str, ...] = (
-    "onboarding",
-    "engagement",
-    "churn_prevention",
-    "reactivation",
-    "referral",
-    "loyalty",
-)
+JOURNEY_KINDS: tuple[str, ...] = get_args(JourneyKind)
 RESERVED_EXIT_REASONS: frozenset[str] = frozenset(
     {
         "completed",
