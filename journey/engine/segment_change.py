@@ -66,6 +66,7 @@ EVERY_TICK: Final = EveryTick()
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
@@ -183,6 +184,20 @@ def _value(part: CompiledExpression, scope: EvalScope) -> Any:
             if not isinstance(value, Undefined):
                 return value
     return part.evaluate(scope.variables())
+
+
+def recheck_tick(
+    recheck: Duration, at: datetime | EveryTick, now: datetime, anchor: datetime
+) -> datetime:
+    """A segment's re-check ticks are anchor + k × recheck: the first after `now`, at or
+    after `at` (EVERY_TICK: the next one)."""
+    step = max(1, recheck.approx_seconds())  # in UTC a calendar day is 86,400 s
+    target = max(at, now + ONE_MICROSECOND) if isinstance(at, datetime) else now
+    ticks = max(0, math.ceil((target - anchor).total_seconds() / step))
+    tick = anchor + timedelta(seconds=ticks * step)
+    while tick <= now:
+        tick += timedelta(seconds=step)
+    return tick
 
 
 # ------------------------------------------------------------------- analysis
