@@ -140,9 +140,14 @@ def compile_expression(source: str) -> CompiledExpression:
 
 
 def compile_node(expr: nodes.Expr) -> CompiledExpression:
-    """A part of a parsed expression compiled on its own (to evaluate an argument)."""
+    """A part of a parsed expression compiled on its own (to evaluate an argument), with its
+    closure when it is in the closures' subset."""
     part = copy.deepcopy(expr)  # compiling weaves guards into the tree it is given
-    return _compile(part, f"<part of an expression at line {expr.lineno}>")
+    closure = compile_closure(part, _ENV)  # before _compile weaves the budget's guards in
+    compiled = _compile(part, f"<part of an expression at line {expr.lineno}>")
+    if closure is None:
+        return compiled
+    return CompiledExpression(compiled.source, compiled._template, closure=closure)
 
 
 def _compile(expr: nodes.Expr, source: str) -> CompiledExpression:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from journey.engine.scheduling import has_journey_clock, rechecked, segment_edge
+from journey.engine.scheduling import has_journey_clock, rechecked, segment_edge, ticks_from
 from journey.engine.trigger_batch import TriggerBatch
 from journey.engine.triggers import next_schedule_fire, schedule_zone, trigger_entry
 from journey.localtime import UTC_ZONE, add_duration
@@ -126,6 +126,9 @@ def _apply(
                 runner.try_enroll(plan, contact, entry, now)
         return
     known = runner.store.get_trigger_states(plan.journey_id, ids)
+    anchor = ticks_from(runner, plan, now)
     for contact in contacts:
-        segment_edge(runner, plan, contact, now, baseline=False, known=known, batch=batch)
+        segment_edge(
+            runner, plan, contact, now, baseline=False, known=known, batch=batch, anchor=anchor
+        )
     batch.flush()

@@ -10,14 +10,13 @@ journey.engine.journey_clock.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from journey.engine.context import EvalScope, contact_zone
-from journey.engine.segment_change import EVERY_TICK, EveryTick, depends_on_time, next_change
+from journey.engine.segment_change import EVERY_TICK, depends_on_time, next_change, recheck_tick
 from journey.engine.state import TriggerState
 from journey.engine.trigger_batch import TriggerBatch
 from journey.engine.triggers import (
@@ -93,13 +92,21 @@ def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
     )
     if isinstance(trigger, SegmentTrigger):
         baseline = not trigger.include_existing
+        anchor = ticks_from(runner, plan, now)
         for contacts in runner.store.iter_contacts():
             ids = [c.id for c in contacts]
             states = runner.store.get_trigger_states(plan.journey_id, ids)
             batch = TriggerBatch(runner, ids)
             for contact in contacts:
                 segment_edge(
-                    runner, plan, contact, now, baseline=baseline, known=states, batch=batch
+                    runner,
+                    plan,
+                    contact,
+                    now,
+                    baseline=baseline,
+                    known=states,
+                    batch=batch,
+                    anchor=anchor,
                 )
             batch.flush()
     elif _per_contact(plan):
@@ -203,6 +210,7 @@ def segment_edge(
     known: Mapping[str, TriggerState] | None = None,
     lease: Lease | None = None,
     batch: TriggerBatch | None = None,
+    anchor: datetime | None = None,
 ) -> int:
     """Enter when the condition goes from false to true (a new contact starts at false).
 
@@ -211,7 +219,8 @@ def segment_edge(
     next re-check tick at which it can (`next_fire_at`); `lease`: the claim on
     the state being fired, released by this write. `batch`: the batch of contacts this
     one is looked at with (their writes together, their audiences with the batch's event
-    counts). Returns 1 when the contact entered.
+    counts). `anchor`: `ticks_from(runner, plan, now)`, read once for a batch (else here).
+    Returns 1 when the contact entered.
     """
     trigger = plan.trigger
     assert isinstance(trigger, SegmentTrigger)
@@ -224,7 +233,7 @@ def segment_edge(
         matches = scope.holds(trigger.condition)
     except ExpressionError:
         matches = False
-    recheck = _segment_recheck_at(runner, plan, scope, now)
+    recheck = _segment_recheck_at(runner, plan, scope, now, anchor)
     was = bool(previous.segment_match) if previous is not None else False
     entry = trigger_entry("segment", now)
     enters = matches and not was and not baseline and plan.status == "active"
@@ -256,7 +265,7 @@ def segment_edge(
 
 
 def _segment_recheck_at(
-    runner: Runner, plan: Plan, scope: EvalScope, now: datetime
+    runner: Runner, plan: Plan, scope: EvalScope, now: datetime, anchor: datetime | None
 ) -> datetime | None:
     """The first re-check tick after `now` at which the condition can have changed."""
     trigger = plan.trigger
@@ -266,23 +275,15 @@ def _segment_recheck_at(
     change = next_change(trigger.condition, scope)
     if change is None:
         return None
-    return _next_tick(runner, plan, trigger, now if change is EVERY_TICK else change, now)
+    if anchor is None:
+        anchor = ticks_from(runner, plan, now)
+    return recheck_tick(trigger.recheck, now if change is EVERY_TICK else change, now, anchor)
 
 
-def _next_tick(
-    runner: Runner, plan: Plan, trigger: SegmentTrigger, at: datetime | EveryTick, now: datetime
-) -> datetime:
-    """The journey's re-check ticks are activation + k × recheck: the first after `now`, at or
-    after `at`."""
+def ticks_from(runner: Runner, plan: Plan, now: datetime) -> datetime:
+    """Where the journey's re-check ticks count from: its activation (else `now`)."""
     state = runner.store.get_journey_state(plan.journey_id)
-    anchor = state.activated_at if state is not None and state.activated_at else now
-    step = max(1, trigger.recheck.approx_seconds())  # in UTC a calendar day is 86,400 s
-    target = max(at, now + ONE_MICROSECOND) if isinstance(at, datetime) else now
-    ticks = max(0, math.ceil((target - anchor).total_seconds() / step))
-    tick = anchor + timedelta(seconds=ticks * step)
-    while tick <= now:
-        tick += timedelta(seconds=step)
-    return tick
+    return state.activated_at if state is not None and state.activated_at else now
 
 
 # ------------------------------------------------------------------------ scans
@@ -307,9 +308,10 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
         try:
             with runner.store.transaction(), runner.sends_read_ahead(ids):
                 batch = TriggerBatch(runner, ids)
+                anchors: dict[str, datetime] = {}  # a segment's, read once for the batch
                 for state in due:
                     contact = contacts.get(state.contact_id)
-                    fired += _fire_contact(runner, state, contact, now, batch)
+                    fired += _fire_contact(runner, state, contact, now, batch, anchors)
                 batch.flush()
         except LeaseLost:  # taken over by another worker: this batch is undone, theirs now
             break
@@ -317,7 +319,12 @@ def scan_time_triggers(runner: Runner, now: datetime) -> int:
 
 
 def _fire_contact(
-    runner: Runner, state: TriggerState, contact: Contact | None, now: datetime, batch: TriggerBatch
+    runner: Runner,
+    state: TriggerState,
+    contact: Contact | None,
+    now: datetime,
+    batch: TriggerBatch,
+    anchors: dict[str, datetime],
 ) -> int:
     plan = runner.plans.get(state.journey_id)
     if plan is None or contact is None or state.next_fire_at is None:
@@ -325,7 +332,10 @@ def _fire_contact(
     fire_at = state.next_fire_at
     trigger = plan.trigger
     if isinstance(trigger, SegmentTrigger):
-        return _recheck_contact(runner, plan, trigger, state, contact, now, batch)
+        anchor = anchors.get(plan.journey_id)
+        if anchor is None:
+            anchor = anchors[plan.journey_id] = ticks_from(runner, plan, now)
+        return _recheck_contact(runner, plan, trigger, state, contact, now, batch, anchor)
     zone = contact_zone(contact, plan, runner.settings)
     nxt: datetime | None
     fire = True
@@ -363,13 +373,22 @@ def _recheck_contact(
     contact: Contact,
     now: datetime,
     batch: TriggerBatch,
+    anchor: datetime,
 ) -> int:
     """A contact's own segment re-check; a paused journey looks again at its next tick."""
     if plan.status == "active":
         known = {contact.id: state}
         return segment_edge(
-            runner, plan, contact, now, baseline=False, known=known, lease=state.lease, batch=batch
+            runner,
+            plan,
+            contact,
+            now,
+            baseline=False,
+            known=known,
+            lease=state.lease,
+            batch=batch,
+            anchor=anchor,
         )
-    nxt = _next_tick(runner, plan, trigger, now, now) if plan.status == "paused" else None
+    nxt = recheck_tick(trigger.recheck, now, now, anchor) if plan.status == "paused" else None
     batch.write(replace(state, next_fire_at=nxt), enters=False)  # under the claim's lease
     return 0

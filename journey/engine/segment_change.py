@@ -19,6 +19,13 @@ Until the earliest of these instants the condition keeps its value, so the
 contact needs no re-check before the first re-check tick at or after it.
 Anything else that reads `now` cannot be decided this way: `EVERY_TICK`.
 Events and contact changes re-check the segment on their own path.
+
+`g and rest` and `g or rest` whose `g` reads nothing but the contact's
+attributes: while `g` alone gives the value of the whole (false for `and`,
+true for `or`, or failing), only a change of the contact can change it, so the
+parts of `rest` count only for the contacts `g` lets through. A churn segment
+`contact.plan in [...] and days_since(contact.last_order_at) >= 45` re-checks
+no contact off those plans when their last order turns 45 days old.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
-from jinja2 import nodes
+from jinja2 import Undefined, nodes
 
 from journey.durations import parse_duration
 from journey.engine.context import EvalScope, days_since_origin
@@ -59,6 +66,7 @@ EVERY_TICK: Final = EveryTick()
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
@@ -98,15 +106,28 @@ class _Window:
 _Part = _DaysSince | _NowCompared | _Window
 
 
+@dataclass(frozen=True, slots=True)
+class _Guarded:
+    """`guard and rest` (`rest_when` True) or `guard or rest` (False), `guard` reading only
+    the contact's attributes: `rest`'s parts count while the guard's truth is `rest_when`."""
+
+    guard: CompiledExpression
+    rest_when: bool
+    rest: tuple[_Item, ...]
+
+
+_Item = _Part | _Guarded
+
+
 class _Undecidable(Exception):
     pass
 
 
 @lru_cache(maxsize=256)
-def clock_parts(condition: str) -> tuple[_Part, ...] | None:
+def clock_parts(condition: str) -> tuple[_Item, ...] | None:
     """The parts of the condition that move with time (None: some part cannot be decided)."""
     try:
-        parts: list[_Part] = []
+        parts: list[_Item] = []
         _walk(syntax_tree(condition), parts)
         return tuple(parts)
     except (_Undecidable, ExpressionSyntaxError):
@@ -122,22 +143,74 @@ def next_change(condition: str, scope: EvalScope) -> datetime | EveryTick | None
     parts = clock_parts(condition)
     if parts is None:
         return EVERY_TICK
-    variables = scope.variables()
+    return _soonest(parts, scope)
+
+
+def _soonest(items: tuple[_Item, ...], scope: EvalScope) -> datetime | None:
     soonest: datetime | None = None
-    for part in parts:
-        try:
-            instant = _part_change(part, scope, variables)
-        except ExpressionError:
-            instant = None  # the part fails now and keeps failing until the contact changes
+    for item in items:
+        if isinstance(item, _Guarded):
+            if not _lets_through(item, scope):
+                continue
+            instant = _soonest(item.rest, scope)
+        else:
+            try:
+                instant = _part_change(item, scope)
+            except ExpressionError:
+                instant = None  # the part fails now and keeps failing until the contact changes
         if instant is not None and (soonest is None or instant < soonest):
             soonest = instant
     return soonest
 
 
+def _lets_through(item: _Guarded, scope: EvalScope) -> bool:
+    """Does the guard leave the value of the whole to `rest`? Not when it fails: the whole
+    then fails, as the guard is looked at first."""
+    try:
+        return bool(_value(item.guard, scope)) is item.rest_when
+    except Exception:
+        return False
+
+
+def _value(part: CompiledExpression, scope: EvalScope) -> Any:
+    """The part's value as the sandbox gives it: its closure's, when that answers with a
+    plain value (an undefined one may carry the sandbox's hint, so the sandbox says)."""
+    if part.closure is not None:
+        try:
+            value = part.closure(scope)
+        except Exception:  # the sandbox below answers, value or ExpressionError
+            pass
+        else:
+            if not isinstance(value, Undefined):
+                return value
+    return part.evaluate(scope.variables())
+
+
+def recheck_tick(
+    recheck: Duration, at: datetime | EveryTick, now: datetime, anchor: datetime
+) -> datetime:
+    """A segment's re-check ticks are anchor + k × recheck: the first after `now`, at or
+    after `at` (EVERY_TICK: the next one)."""
+    step = max(1, recheck.approx_seconds())  # in UTC a calendar day is 86,400 s
+    target = max(at, now + ONE_MICROSECOND) if isinstance(at, datetime) else now
+    ticks = max(0, math.ceil((target - anchor).total_seconds() / step))
+    tick = anchor + timedelta(seconds=ticks * step)
+    while tick <= now:
+        tick += timedelta(seconds=step)
+    return tick
+
+
 # ------------------------------------------------------------------- analysis
 
 
-def _walk(node: nodes.Node, parts: list[_Part]) -> None:
+def _walk(node: nodes.Node, parts: list[_Item]) -> None:
+    if isinstance(node, nodes.And | nodes.Or) and _reads_only_the_contact(node.left):
+        guard = compile_node(node.left)
+        if guard.closure is not None:  # in the closures' subset: no filters, nothing random
+            inner: list[_Item] = []
+            _walk(node.right, inner)
+            parts.append(_Guarded(guard, isinstance(node, nodes.And), tuple(inner)))
+            return
     if isinstance(node, nodes.Compare) and len(node.ops) == 1:
         found = _compared(node.expr, node.ops[0].op, node.ops[0].expr)
         if found is not None:
@@ -170,6 +243,13 @@ def _compared(left: nodes.Expr, op: str, right: nodes.Expr) -> tuple[_Part, node
         if isinstance(this, nodes.Name) and this.name == "now":
             return _NowCompared(compile_node(other)), other
     return None
+
+
+def _reads_only_the_contact(node: nodes.Node) -> bool:
+    """No call and no name but `contact`: the value moves only when the contact changes."""
+    inside = [node, *node.find_all((nodes.Name, nodes.Call))]
+    named = [n for n in inside if isinstance(n, nodes.Name | nodes.Call)]
+    return all(isinstance(n, nodes.Name) and n.name == "contact" for n in named)
 
 
 def _is_days_since(node: nodes.Node) -> bool:
@@ -219,16 +299,16 @@ def _window(call: nodes.Call, *, last_only: bool) -> _Window | None:
 # --------------------------------------------------------------------- instants
 
 
-def _part_change(part: _Part, scope: EvalScope, variables: dict[str, Any]) -> datetime | None:
+def _part_change(part: _Part, scope: EvalScope) -> datetime | None:
     now = scope.now
     if isinstance(part, _DaysSince):
-        return _days_since_change(part, days_since_origin(part.arg.evaluate(variables)), now)
+        return _days_since_change(part, days_since_origin(_value(part.arg, scope)), now)
     if isinstance(part, _NowCompared):
-        other = part.other.evaluate(variables)
+        other = _value(part.other, scope)
         if isinstance(other, datetime) and other.tzinfo is not None and other >= now:
             return max(other, now + timedelta(microseconds=1))
         return None
-    return _window_change(part, scope, part.name.evaluate(variables))
+    return _window_change(part, scope, _value(part.name, scope))
 
 
 def _days_since_change(

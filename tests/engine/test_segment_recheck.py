@@ -109,3 +109,60 @@ def test_a_store_from_before_per_contact_rechecks_arms_them_in_one_pass(world: W
     world.finish(timedelta(days=5))
     assert world.sends("c1") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
     assert rechecks[0] == 1  # armed by the one pass, then fired once
+
+
+def test_a_contact_the_segment_shuts_out_by_attribute_waits_for_its_change_not_the_clock(
+    world: World,
+) -> None:
+    rechecks = _count_rechecks(world)
+    condition = "contact.plan == 'paid' and days_since(contact.trial_started) >= 3"
+    world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
+    world.contact(id="free", plan="free", trial_started="2026-03-01")
+    world.contact(id="paid", plan="paid", trial_started="2026-03-01")
+    world.finish(timedelta(days=5))
+    # three days on (2026-03-04) the paying contact is looked at and enters; the free one,
+    # whom only a change of plan can let in, is not looked at
+    assert rechecks[0] == 1
+    assert world.sends("paid") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
+    assert world.sends("free") == []
+    world.contact(id="free", plan="paid")
+    assert world.sends("free") == [("hello", parse_instant("2026-03-07T08:00:00Z"))]
+
+
+def test_a_contact_the_segment_lets_in_by_attribute_is_not_rechecked_either(
+    world: World,
+) -> None:
+    rechecks = _count_rechecks(world)
+    condition = "(contact.vip or false) or days_since(contact.trial_started) >= 3"
+    world.load(plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600))))
+    world.contact(id="vip", vip=True, trial_started="2026-03-01")
+    world.contact(id="other", vip=False, trial_started="2026-03-01")
+    world.finish(timedelta(days=5))
+    assert rechecks[0] == 1  # the other one's, when its three days are up
+    assert world.sends("vip") == [("hello", parse_instant("2026-03-02T08:00:00Z"))]
+    assert world.sends("other") == [("hello", parse_instant("2026-03-04T00:00:00Z"))]
+
+
+def test_arming_and_rechecking_a_batch_reads_the_journeys_ticks_once(world: World) -> None:
+    reads = [0]
+    original = world.store.get_journey_state
+
+    def counting(journey_id: str) -> Any:
+        reads[0] += 1
+        return original(journey_id)
+
+    world.store.get_journey_state = counting  # type: ignore[method-assign]
+    condition = "days_since(contact.trial_started) >= 3"
+    segment = plan(SegmentTrigger(condition=condition, recheck=Duration(seconds=3600)))
+    for number in range(20):  # stored before the journey is seen: armed in one pass
+        attributes = {"trial_started": "2026-03-01"}
+        email, consent = f"c{number}@example.com", {"email": True}
+        world.store.put_contact(
+            Contact(id=f"c{number}", email=email, consent=consent, attributes=attributes)
+        )
+    world.load(segment)
+    assert reads[0] <= 3  # the activation's own look, its write, the ticks for all 20
+    armed = world.store.get_trigger_states("j", [f"c{n}" for n in range(20)])
+    assert {s.next_fire_at for s in armed.values()} == {parse_instant("2026-03-04T00:00:00Z")}
+    world.finish(timedelta(days=3))
+    assert sorted(world.sends()) == [("hello", parse_instant("2026-03-04T00:00:00Z"))] * 20
