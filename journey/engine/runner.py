@@ -31,6 +31,7 @@ from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
     event_fires,
+    listens_to,
     scope_for,
 )
 from journey.errors import ExpressionError
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
+HISTORY_BATCH = 1000  # past events stored in one statement (journey simulate's history)
 
 
 class StoreHistory:
@@ -231,6 +233,30 @@ class Runner(DrivingMixin):
                 self._process_event(event, now)
         return True
 
+    def store_history(self, events: Iterator[Event], until: datetime) -> Event | None:
+        """`handle_event(event, history_only=True)` for each event before `until`, stored a
+        batch at a time; returns the first event at or after `until` (read, not stored)."""
+        now = self.clock.now()
+        batch: list[Event] = []
+        for event in events:
+            if event.timestamp >= until:
+                self._store_events(batch)
+                return event
+            batch.append(
+                event if event.received_at is not None else replace(event, received_at=now)
+            )
+            if len(batch) >= HISTORY_BATCH:
+                batch = self._store_events(batch)
+        self._store_events(batch)
+        return None
+
+    def _store_events(self, batch: list[Event]) -> list[Event]:
+        # nothing reads the store in between: one statement, one transaction per batch
+        if batch:
+            with self.store.transaction():
+                self.store.add_events(batch)
+        return []
+
     def read_ahead(self, events: Sequence[Event]) -> None:
         """Inside the caller's transaction: the contacts of a batch of events, read at once."""
         self.store.read_ahead([e.contact_id for e in events if self.matters(e)])
@@ -254,7 +280,12 @@ class Runner(DrivingMixin):
             contact = self._apply_and_drive(plan, transition, contact, now)
         self._late_conversions(event, contact, now)
         for plan in self.plans.values():
-            if plan.status != "active" or self._too_late(event, plan):
+            # a journey not listening to this event is skipped before its scope is built
+            if (
+                plan.status != "active"
+                or not listens_to(plan, event)
+                or self._too_late(event, plan)
+            ):
                 continue
             scope = scope_for(plan, contact, history, now, self.settings, event=event)
             try:

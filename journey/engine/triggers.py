@@ -75,6 +75,12 @@ def audience_holds(
         return False
 
 
+def listens_to(plan: Plan, event: Event) -> bool:
+    """An event trigger of this name: `event_fires` may hold (asked before building a scope)."""
+    trigger = plan.trigger
+    return isinstance(trigger, EventTrigger) and trigger.event == event.name
+
+
 def event_fires(plan: Plan, event: Event, scope: EvalScope) -> bool:
     """An event trigger with this name whose `where` holds (raises ExpressionError)."""
     trigger = plan.trigger

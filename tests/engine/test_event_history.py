@@ -1,0 +1,109 @@
+"""The past a simulation starts from: events before the start are stored as history, a
+batch at a time, exactly as one `handle_event(event, history_only=True)` each stores
+them; and a journey that does not listen to an event is not asked whether it fires."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from journey.engine.context import EngineSettings
+from journey.engine.runner import HISTORY_BATCH, StoreHistory
+from journey.engine.triggers import event_fires, listens_to, scope_for
+from journey.model import Contact, DateTrigger, Event, EventTrigger, SegmentTrigger
+from tests.engine.engine_world import World
+from tests.engine.test_triggers import plan
+
+START = datetime.fromisoformat("2026-03-02T08:00:00+00:00")
+
+
+def _past(count: int) -> list[Event]:
+    """Sorted past events: repeated ids, some received already, one erased contact's."""
+    events = []
+    for number in range(count):
+        at = START - timedelta(days=30) + timedelta(minutes=number)
+        received = at + timedelta(seconds=5) if number % 3 == 0 else None
+        events.append(
+            Event(
+                id=f"e{number % (count - 40)}",  # the last 40 ids were seen before
+                name=("order_placed", "signed_up", "opened")[number % 3],
+                contact_id=("ana", "bo", "gone")[number % 7 % 3],
+                timestamp=at,
+                properties={"n": number},
+                received_at=received,
+            )
+        )
+    return events
+
+
+def _world(tmp_path: Path, name: str) -> World:
+    (tmp_path / name).mkdir()
+    world = World(tmp_path / name, START)
+    world.load(plan(EventTrigger(event="signed_up")))
+    for contact_id in ("ana", "bo", "gone"):
+        world.contact(id=contact_id)
+    assert world.store.delete_contact("gone")
+    return world
+
+
+def _events_table(world: World) -> list[tuple[object, ...]]:
+    with sqlite3.connect(world.tmp / "state.db") as conn:
+        return conn.execute("SELECT rowid, * FROM events ORDER BY rowid").fetchall()
+
+
+def test_past_events_are_stored_in_batches_as_one_by_one_and_enter_nobody(
+    tmp_path: Path,
+) -> None:
+    past = _past(2 * HISTORY_BATCH + 123)
+    later = [
+        Event(id="now", name="signed_up", contact_id="ana", timestamp=START),
+        Event(id="after", name="signed_up", contact_id="bo", timestamp=START),
+    ]
+    batched, one_by_one = _world(tmp_path, "batched"), _world(tmp_path, "one_by_one")
+    assert batched.runner is not None and one_by_one.runner is not None
+
+    playing = iter(past + later)
+    upcoming = batched.runner.store_history(playing, START)
+    for event in past:
+        one_by_one.runner.handle_event(event, history_only=True)
+
+    assert upcoming == later[0]
+    assert list(playing) == later[1:]  # the rest are left for the caller to play
+    assert _events_table(batched) == _events_table(one_by_one)
+    assert len(_events_table(batched)) == len({e.id for e in past if e.contact_id != "gone"})
+    assert batched.store.latest_enrollment("j", "bo") is None  # history enters nobody
+
+
+def test_no_event_before_the_start_stores_nothing(tmp_path: Path) -> None:
+    world = _world(tmp_path, "world")
+    assert world.runner is not None
+    assert world.runner.store_history(iter([]), START) is None
+    first = Event(id="e1", name="signed_up", contact_id="ana", timestamp=START)
+    assert world.runner.store_history(iter([first]), START) == first
+    assert _events_table(world) == []
+
+
+def test_a_journey_not_listening_to_an_event_never_fires_on_it(tmp_path: Path) -> None:
+    world = _world(tmp_path, "world")
+    contact = Contact(id="ana", timezone="Europe/Stockholm")
+    history = StoreHistory(world.store, "ana")
+    triggers = (
+        EventTrigger(event="signed_up"),
+        EventTrigger(event="signed_up", where="event.properties.plan == 'trial'"),
+        EventTrigger(event="opened", where="true"),
+        SegmentTrigger(condition="true"),
+        DateTrigger(attribute="birthday"),
+    )
+    for trigger in triggers:
+        journey = plan(trigger)
+        for name in ("signed_up", "opened", "order_placed"):
+            for properties in ({"plan": "trial"}, {"plan": "pro"}):
+                event = Event(
+                    id="e", name=name, contact_id="ana", timestamp=START, properties=properties
+                )
+                scope = scope_for(journey, contact, history, START, EngineSettings(), event=event)
+                if event_fires(journey, event, scope):
+                    assert listens_to(journey, event)
+                if not listens_to(journey, event):
+                    assert not event_fires(journey, event, scope)
