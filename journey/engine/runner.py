@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
@@ -38,6 +39,7 @@ from journey.errors import ExpressionError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.model import (
     Contact,
+    Duration,
     Event,
     Plan,
     SplitStep,
@@ -51,6 +53,13 @@ if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
 HISTORY_BATCH = 1000  # past events stored in one statement (journey simulate's history)
+
+
+@lru_cache(maxsize=64)
+def _utc_length(age: Duration) -> timedelta:
+    """`add_duration(timestamp, age, UTC)` as a length (a UTC day is 24 hours), asked of
+    every event: made once per duration."""
+    return timedelta(days=age.calendar_days, seconds=age.seconds)
 
 
 class StoreHistory:
@@ -301,9 +310,7 @@ class Runner(DrivingMixin):
 
     def _too_late(self, event: Event, plan: Plan) -> bool:
         received = event.received_at or event.timestamp
-        # `add_duration(timestamp, age, UTC)`, asked of every event: a UTC day is 24 hours
-        age = plan.max_trigger_age
-        return received - event.timestamp > timedelta(days=age.calendar_days, seconds=age.seconds)
+        return received - event.timestamp > _utc_length(plan.max_trigger_age)
 
     def _late_conversions(self, event: Event, contact: Contact, now: datetime) -> None:
         """A goal counts within `within` of entry even after the enrollment ended."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from journey.engine.context import EngineSettings
 from journey.engine.runner import HISTORY_BATCH, StoreHistory
 from journey.engine.triggers import event_fires, listens_to, scope_for
-from journey.model import Contact, DateTrigger, Event, EventTrigger, SegmentTrigger
+from journey.model import Contact, DateTrigger, Duration, Event, EventTrigger, SegmentTrigger
 from tests.engine.engine_world import World
 from tests.engine.test_triggers import plan
 
@@ -107,3 +107,25 @@ def test_a_journey_not_listening_to_an_event_never_fires_on_it(tmp_path: Path) -
                     assert listens_to(journey, event)
                 if not listens_to(journey, event):
                     assert not event_fires(journey, event, scope)
+
+
+def test_an_event_received_later_than_the_max_trigger_age_enters_nobody(tmp_path: Path) -> None:
+    """Two calendar days are 48 hours of a UTC clock, whatever the contact's zone."""
+    world = World(tmp_path, START)
+    journey = plan(EventTrigger(event="signed_up"), max_trigger_age=Duration(calendar_days=2))
+    world.load(journey)
+    ages = {"ana": timedelta(hours=48), "bo": timedelta(hours=48, seconds=1), "cy": timedelta()}
+    for contact_id, age in ages.items():
+        world.contact(id=contact_id, timezone="Europe/Stockholm")
+        assert world.runner is not None
+        world.runner.handle_event(
+            Event(
+                id=f"e-{contact_id}",
+                name="signed_up",
+                contact_id=contact_id,
+                timestamp=START - age,
+                received_at=START,
+            )
+        )
+    entered = {c for c in ages if world.store.latest_enrollment("j", c) is not None}
+    assert entered == {"ana", "cy"}
