@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
@@ -31,8 +31,7 @@ from journey.engine.sends_ahead import SendTimesAhead
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
-    event_fires,
-    listens_to,
+    fires_on,
     scope_for,
 )
 from journey.errors import ExpressionError
@@ -289,16 +288,11 @@ class Runner(DrivingMixin):
             contact = self._apply_and_drive(plan, transition, contact, now)
         self._late_conversions(event, contact, now)
         for plan in self.plans.values():
-            # a journey not listening to this event is skipped before its scope is built
-            if (
-                plan.status != "active"
-                or not listens_to(plan, event)
-                or self._too_late(event, plan)
-            ):
+            if plan.status != "active" or self._too_late(event, plan):
                 continue
-            scope = scope_for(plan, contact, history, now, self.settings, event=event)
+            scope = partial(scope_for, plan, contact, history, now, self.settings, event=event)
             try:
-                fires = event_fires(plan, event, scope)
+                fires = fires_on(plan, event, scope)
             except ExpressionError:
                 fires = False
             if fires:

@@ -1,17 +1,29 @@
 """The past a simulation starts from: events before the start are stored as history, a
 batch at a time, exactly as one `handle_event(event, history_only=True)` each stores
-them; and a journey that does not listen to an event is not asked whether it fires."""
+them; and whether an event enters a journey is answered without building the scope of
+its expressions when there is no expression to evaluate."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from journey.engine.context import EngineSettings
+from journey.engine.context import EngineSettings, EvalScope
 from journey.engine.runner import HISTORY_BATCH, StoreHistory
-from journey.engine.triggers import event_fires, listens_to, scope_for
-from journey.model import Contact, DateTrigger, Duration, Event, EventTrigger, SegmentTrigger
+from journey.engine.state import Entry
+from journey.engine.triggers import audience_holds, event_fires, fires_on, scope_for
+from journey.errors import ExpressionError
+from journey.model import (
+    Contact,
+    DateTrigger,
+    Duration,
+    Event,
+    EventTrigger,
+    Plan,
+    SegmentTrigger,
+)
 from tests.engine.engine_world import World
 from tests.engine.test_triggers import plan
 
@@ -84,13 +96,16 @@ def test_no_event_before_the_start_stores_nothing(tmp_path: Path) -> None:
     assert _events_table(world) == []
 
 
-def test_a_journey_not_listening_to_an_event_never_fires_on_it(tmp_path: Path) -> None:
+def test_a_trigger_fires_as_event_fires_says_and_builds_a_scope_only_for_a_where(
+    tmp_path: Path,
+) -> None:
     world = _world(tmp_path, "world")
     contact = Contact(id="ana", timezone="Europe/Stockholm")
     history = StoreHistory(world.store, "ana")
     triggers = (
         EventTrigger(event="signed_up"),
         EventTrigger(event="signed_up", where="event.properties.plan == 'trial'"),
+        EventTrigger(event="signed_up", where="event.properties.missing.deeper"),  # raises
         EventTrigger(event="opened", where="true"),
         SegmentTrigger(condition="true"),
         DateTrigger(attribute="birthday"),
@@ -102,11 +117,46 @@ def test_a_journey_not_listening_to_an_event_never_fires_on_it(tmp_path: Path) -
                 event = Event(
                     id="e", name=name, contact_id="ana", timestamp=START, properties=properties
                 )
-                scope = scope_for(journey, contact, history, START, EngineSettings(), event=event)
-                if event_fires(journey, event, scope):
-                    assert listens_to(journey, event)
-                if not listens_to(journey, event):
-                    assert not event_fires(journey, event, scope)
+                fired, scopes_built = _both_ways(journey, event, contact, history)
+                assert fired[0] == fired[1]
+                where = getattr(trigger, "where", None)
+                listening = getattr(trigger, "event", None) == name
+                assert scopes_built == (1 if where and listening else 0)
+
+
+def _both_ways(
+    journey: Plan, event: Event, contact: Contact, history: StoreHistory
+) -> tuple[tuple[bool | str, bool | str], int]:
+    """(fires_on's answer, event_fires' answer), and how many scopes fires_on built."""
+    built: list[EvalScope] = []
+
+    def scope() -> EvalScope:
+        made = scope_for(journey, contact, history, START, EngineSettings(), event=event)
+        built.append(made)
+        return made
+
+    lazy = _answer(lambda: fires_on(journey, event, scope))
+    count = len(built)
+    return (lazy, _answer(lambda: event_fires(journey, event, scope()))), count
+
+
+def _answer(ask: Callable[[], bool]) -> bool | str:
+    try:
+        return ask()
+    except ExpressionError:
+        return "error"
+
+
+def test_a_journey_without_an_audience_lets_everyone_in(tmp_path: Path) -> None:
+    world = _world(tmp_path, "world")
+    history = StoreHistory(world.store, "ana")
+    entry = Entry(name="signed_up", timestamp=START, properties={})
+    for audience, expected in ((None, True), ("", True), ("contact.plan == 'pro'", False)):
+        journey = plan(EventTrigger(event="signed_up"), audience=audience)
+        who = Contact(id="ana", attributes={"plan": "trial"})
+        assert (
+            audience_holds(journey, who, history, START, EngineSettings(), entry=entry) is expected
+        )
 
 
 def test_an_event_received_later_than_the_max_trigger_age_enters_nobody(tmp_path: Path) -> None:
