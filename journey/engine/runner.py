@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
@@ -30,13 +31,14 @@ from journey.engine.sends_ahead import SendTimesAhead
 from journey.engine.state import Enrollment, Entry
 from journey.engine.steps import exited
 from journey.engine.triggers import (
-    event_fires,
+    fires_on,
     scope_for,
 )
 from journey.errors import ExpressionError
 from journey.ingest import ContactChange, apply_contact_change, parse_contact
 from journey.model import (
     Contact,
+    Duration,
     Event,
     Plan,
     SplitStep,
@@ -49,6 +51,14 @@ if TYPE_CHECKING:  # the engine depends on the contract's shape, not on a store
 
 # simulate and test sign links with this; only the daemon's secret makes them work.
 PREVIEW_SECRET = b"journey-preview-secret-not-for-production"
+HISTORY_BATCH = 1000  # past events stored in one statement (journey simulate's history)
+
+
+@lru_cache(maxsize=64)
+def _utc_length(age: Duration) -> timedelta:
+    """`add_duration(timestamp, age, UTC)` as a length (a UTC day is 24 hours), asked of
+    every event: made once per duration."""
+    return timedelta(days=age.calendar_days, seconds=age.seconds)
 
 
 class StoreHistory:
@@ -231,6 +241,30 @@ class Runner(DrivingMixin):
                 self._process_event(event, now)
         return True
 
+    def store_history(self, events: Iterator[Event], until: datetime) -> Event | None:
+        """`handle_event(event, history_only=True)` for each event before `until`, stored a
+        batch at a time; returns the first event at or after `until` (read, not stored)."""
+        now = self.clock.now()
+        batch: list[Event] = []
+        for event in events:
+            if event.timestamp >= until:
+                self._store_events(batch)
+                return event
+            batch.append(
+                event if event.received_at is not None else replace(event, received_at=now)
+            )
+            if len(batch) >= HISTORY_BATCH:
+                batch = self._store_events(batch)
+        self._store_events(batch)
+        return None
+
+    def _store_events(self, batch: list[Event]) -> list[Event]:
+        # nothing reads the store in between: one statement, one transaction per batch
+        if batch:
+            with self.store.transaction():
+                self.store.add_events(batch)
+        return []
+
     def read_ahead(self, events: Sequence[Event]) -> None:
         """Inside the caller's transaction: the contacts of a batch of events, read at once."""
         self.store.read_ahead([e.contact_id for e in events if self.matters(e)])
@@ -256,9 +290,9 @@ class Runner(DrivingMixin):
         for plan in self.plans.values():
             if plan.status != "active" or self._too_late(event, plan):
                 continue
-            scope = scope_for(plan, contact, history, now, self.settings, event=event)
+            scope = partial(scope_for, plan, contact, history, now, self.settings, event=event)
             try:
-                fires = event_fires(plan, event, scope)
+                fires = fires_on(plan, event, scope)
             except ExpressionError:
                 fires = False
             if fires:
@@ -270,9 +304,7 @@ class Runner(DrivingMixin):
 
     def _too_late(self, event: Event, plan: Plan) -> bool:
         received = event.received_at or event.timestamp
-        # `add_duration(timestamp, age, UTC)`, asked of every event: a UTC day is 24 hours
-        age = plan.max_trigger_age
-        return received - event.timestamp > timedelta(days=age.calendar_days, seconds=age.seconds)
+        return received - event.timestamp > _utc_length(plan.max_trigger_age)
 
     def _late_conversions(self, event: Event, contact: Contact, now: datetime) -> None:
         """A goal counts within `within` of entry even after the enrollment ended."""

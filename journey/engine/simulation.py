@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from journey.clock import VirtualClock
 from journey.engine.context import EngineSettings
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from journey.store.url import SQLStore
 
 Progress = Callable[[int], None]
+_Record = TypeVar("_Record")
 RENDER_SAMPLE = 200
 TIMELINE_CONTACTS = 1000  # whose rows the timeline keeps; the rest are counted
 CONTACT_BATCH = 1000
@@ -275,13 +276,13 @@ def _simulate(
     for batch in _batches(contacts, CONTACT_BATCH):
         with store.transaction():
             changes = [r if isinstance(r, ContactChange) else parse_contact(r) for r in batch]
-            # one read per batch: none are stored, unless an earlier line had the same id
+            # one read, one write per batch: none are stored unless an earlier line had its id
             stored = store.get_contacts([change.id for change in changes])
+            loaded = []
             for change in changes:
-                old = stored.get(change.id)
-                contact = apply_contact_change(old, change, now=start)
+                contact = apply_contact_change(old := stored.get(change.id), change, now=start)
                 assert contact is not None
-                store.put_contact(contact)
+                loaded.append(contact)
                 stored[contact.id] = contact
                 if old is None:
                     count += 1
@@ -290,15 +291,11 @@ def _simulate(
                         shown.add(contact.id)
                 if shown is None or contact.id in shown:
                     collector.zones[contact.id] = contact.timezone
+            store.put_contacts(loaded)
         if progress:
             progress(len(batch))
     playing = iter(events)
-    upcoming = None
-    for event in playing:
-        if event.timestamp >= start:
-            upcoming = event
-            break
-        runner.handle_event(event, history_only=True)
+    upcoming = runner.store_history(playing, start)
     runner.activate(start)
     matched = 0
     if isinstance(plan.trigger, SegmentTrigger) and not plan.trigger.include_existing:
@@ -350,9 +347,7 @@ def simulation_splits(
     return splits
 
 
-def _batches(
-    records: Iterable[Mapping[str, Any] | ContactChange], size: int
-) -> Iterator[list[Mapping[str, Any] | ContactChange]]:
+def _batches(records: Iterable[_Record], size: int) -> Iterator[list[_Record]]:
     iterator = iter(records)
     while batch := list(itertools.islice(iterator, size)):
         yield batch

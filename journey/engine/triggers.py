@@ -6,6 +6,7 @@ shell only looks at what is due instead of scanning every contact every tick.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,8 @@ def audience_holds(
     event: Event | None = None,
 ) -> bool:
     """May this contact enter by its attributes and history? An error is a no."""
+    if not plan.audience:  # holds, as EvalScope.holds says of an absent expression
+        return True
     scope = scope_for(plan, contact, history, now, settings, event=event, entry=entry)
     try:
         return scope.holds(plan.audience)
@@ -83,6 +86,15 @@ def event_fires(plan: Plan, event: Event, scope: EvalScope) -> bool:
         and trigger.event == event.name
         and scope.holds(trigger.where)
     )
+
+
+def fires_on(plan: Plan, event: Event, scope: Callable[[], EvalScope]) -> bool:
+    """`event_fires`, the scope built only when a `where` is to be evaluated: most events
+    of a big run reach journeys that do not listen to them, or listen without a `where`."""
+    trigger = plan.trigger
+    if not isinstance(trigger, EventTrigger) or trigger.event != event.name:
+        return False
+    return not trigger.where or scope().holds(trigger.where)
 
 
 def reentry_allows(plan: Plan, latest: Enrollment | None, now: datetime, zone: ZoneInfo) -> bool:

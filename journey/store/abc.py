@@ -112,6 +112,12 @@ class StateStore(EventHistory, ShardFires, ResultReads, ABC):
     def put_contact(self, contact: Contact) -> None:
         """Insert or replace the whole contact (merging is the caller's job)."""
 
+    def put_contacts(self, contacts: Sequence[Contact]) -> None:
+        """`put_contact` for many at once, in order (of equal ids the last one stays);
+        an erased contact among them raises ContactErased before any is written."""
+        for contact in contacts:
+            self.put_contact(contact)
+
     @abstractmethod
     def delete_contact(self, contact_id: str) -> bool:
         """Remove every row about the contact; True if it existed."""

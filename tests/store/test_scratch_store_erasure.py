@@ -22,7 +22,7 @@ def _event(number: int, contact_id: str) -> Event:
 def test_an_erased_contact_stays_erased_in_a_scratch_store(tmp_path: Path) -> None:
     store = scratch_store(tmp_path / "simulation.db")
     try:
-        store.put_contact(Contact(id="ana", email="ana@example.com"))
+        store.put_contacts([Contact(id="ana", email="ana@example.com")])
         assert store.add_event(_event(1, "ana"))
         assert store.erased_among(["ana", "bo"]) == set()
 
@@ -32,6 +32,9 @@ def test_an_erased_contact_stays_erased_in_a_scratch_store(tmp_path: Path) -> No
         assert not store.add_event(_event(2, "ana"))
         with pytest.raises(ContactErased):
             store.put_contact(Contact(id="ana", email="ana@example.com"))
+        with pytest.raises(ContactErased):
+            store.put_contacts([Contact(id="cy"), Contact(id="ana")])
+        assert store.get_contact("cy") is None  # refused before any was written
         store.put_contact(Contact(id="bo"))  # others are not affected
     finally:
         store.close()

@@ -53,6 +53,14 @@ class PostgresContacts(PostgresErasure):
         self._forget(contact.id)
         self._run(_UPSERT_CONTACT, codec.contact_row(contact))
 
+    def put_contacts(self, contacts: Sequence[Contact]) -> None:
+        erased = self.erased_among(contact.id for contact in contacts)
+        if erased:
+            raise ContactErased(f"contact {min(erased)} was erased; it is not recreated")
+        for contact in contacts:
+            self._forget(contact.id)
+        self._many(_UPSERT_CONTACT, [codec.contact_row(contact) for contact in contacts])
+
     def delete_contact(self, contact_id: str) -> bool:
         """Erase: every row about the contact, a tombstone, dead rows vacuumed after commit."""
         with self.transaction():
