@@ -59,7 +59,7 @@ def loads(text: str | bytes) -> Any:
     """The value of a JSON text, as `json.loads` gives it."""
     try:
         value = orjson.loads(text)
-        data = text.encode() if type(text) is str else bytes(text)
+        data = text.encode() if isinstance(text, str) else bytes(text)
         if data.translate(_DIGITS_AS_ZEROS).find(_DIGIT_RUN) < 0 or _plain_floats(value):
             return value
     except (orjson.JSONDecodeError, RecursionError):
