@@ -7,7 +7,7 @@ from typing import Any
 from journey.instants import from_ts, ts
 from journey.model import Contact
 from journey.store.json_text import dumps, loads
-from journey.store.memo import drop_oldest
+from journey.store.memo import Bound
 
 CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes, topics"
 
@@ -30,9 +30,11 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
 # read or wrote moments before) is decoded once: kept by id with the row it was decoded
 # from, and given again only for an equal row, so the answer is what decoding gives.
 # Contacts are frozen and never changed in place, so one object serves equal rows. The
-# oldest go first, big ones are not kept, and an erased contact's is forgotten at once.
+# oldest go first (a simulation's: journey.store.memo.SCALED_ENTRIES), big ones are not
+# kept, and an erased contact's is forgotten at once.
 _CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
 _CONTACTS_KEPT = 2048  # two claimed batches
+_BOUND = Bound(_CONTACTS, _CONTACTS_KEPT)
 _KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
 
 
@@ -41,11 +43,11 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
     if kept is not None and kept[0] == row:
         return kept[1]
     contact = _decode_contact(row)
-    if len(row[7]) > _KEPT_ATTRIBUTES:
-        return contact
-    if kept is None and len(_CONTACTS) >= _CONTACTS_KEPT:
-        drop_oldest(_CONTACTS)
-    _CONTACTS[row[0]] = (tuple(row), contact)
+    size = len(row[7])
+    if size <= _KEPT_ATTRIBUTES and _BOUND.room(size, kept is None):
+        _CONTACTS[row[0]] = (tuple(row), contact)
+    elif kept is not None:  # what is kept is not what is stored any more
+        _CONTACTS.pop(row[0], None)
     return contact
 
 
