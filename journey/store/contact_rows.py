@@ -34,7 +34,7 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
 # kept, and an erased contact's is forgotten at once.
 _CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
 _CONTACTS_KEPT = 2048  # two claimed batches
-_BOUND = Bound(_CONTACTS, _CONTACTS_KEPT)
+_BOUND = Bound(_CONTACTS, _CONTACTS_KEPT, second_sight=True)
 _KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
 
 
@@ -44,7 +44,7 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
         return kept[1]
     contact = _decode_contact(row)
     size = len(row[7])
-    if size <= _KEPT_ATTRIBUTES and _BOUND.room(size, kept is None):
+    if size <= _KEPT_ATTRIBUTES and _BOUND.room(size, kept is None, row[0]):
         _CONTACTS[row[0]] = (tuple(row), contact)
     elif kept is not None:  # what is kept is not what is stored any more
         _CONTACTS.pop(row[0], None)

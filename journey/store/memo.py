@@ -31,27 +31,40 @@ def drop_oldest(kept: dict[Any, Any]) -> None:
 # for a decoded contact: at most ~150 MiB a memo), and once it has, it keeps what it holds
 # instead of dropping the oldest: a cycle over more than it holds still finds the part it
 # holds every time round. Closing the last scratch store trims the memos back.
+#
+# Each decoded object kept costs at every full collection of the garbage collector (about
+# 1 us a contact: 65,536 of them added a third to a 100k simulation's collections), so
+# a memo told `second_sight` keeps only what is read a second time: a simulation first
+# reads every contact once (the entry events' batches) and most never again.
 SCALED_ENTRIES = 65_536
 SCALED_CHARACTERS = 16 * 1024 * 1024
+SCALED_SEEN = 4 * SCALED_ENTRIES  # keys read once, remembered until this many
 
 
 class Bound:
     """What one memo (a dict, oldest first) may hold."""
 
-    __slots__ = ("characters", "entries", "kept", "memo")
+    __slots__ = ("characters", "entries", "kept", "memo", "seen")
 
-    def __init__(self, memo: dict[Any, Any], kept: int) -> None:
+    def __init__(self, memo: dict[Any, Any], kept: int, *, second_sight: bool = False) -> None:
         self.memo = memo
         self.kept = kept  # a daemon's bound: the oldest go first beyond it
         self.entries = 0  # taken in, and characters of their texts, while scaled
         self.characters = 0
+        self.seen: set[Any] | None = set() if second_sight else None
         _BOUNDS.append(self)
 
-    def room(self, size: int, new: bool) -> bool:
+    def room(self, size: int, new: bool, key: Any = None) -> bool:
         """Whether the memo may keep one more entry (`new`: not replacing one) of a text of
-        `size` characters; beyond a daemon's bound the oldest are dropped to make room."""
+        `size` characters under `key`; beyond a daemon's bound the oldest are dropped."""
         if _scaled:
             if self.entries >= SCALED_ENTRIES or self.characters + size > SCALED_CHARACTERS:
+                return False
+            seen = self.seen
+            if seen is not None and new and key not in seen:
+                if len(seen) >= SCALED_SEEN:
+                    seen.clear()
+                seen.add(key)
                 return False
             self.entries += 1
             self.characters += size
@@ -66,6 +79,8 @@ class Bound:
             for key in list(islice(self.memo, max(0, len(self.memo) - self.kept))):
                 self.memo.pop(key, None)
         self.entries = self.characters = 0
+        if self.seen is not None:
+            self.seen.clear()
 
 
 _BOUNDS: list[Bound] = []

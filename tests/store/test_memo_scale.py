@@ -1,8 +1,9 @@
 """A simulation reads every waiting contact and enrollment again at each of its steps, with
 all the others in between. While its scratch store is open the decode memos keep that many
 (bounded in entries and in characters taken in), and keep what they hold once full: a
-population larger than a memo still finds the part it holds every time round. Closing the
-store trims them back to a daemon's few claimed batches."""
+population larger than a memo still finds the part it holds every time round. A contact
+is kept when read a second time (most are read once, as the entry events arrive).
+Closing the store trims the memos back to a daemon's few claimed batches."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def test_a_simulation_decodes_each_waiting_contact_and_entry_once(
     waiting = range(3 * contact_rows._CONTACTS_KEPT)  # more than a daemon keeps
     store = open_scratch_store(tmp_path / "simulation.db")
     try:
+        once = [codec.contact_from_row(row(n)) for n in waiting]
+        assert contact_rows._CONTACTS == {}  # read once: not kept
         first = [codec.contact_from_row(row(n)) for n in waiting]
+        assert first == once
         entries = [codec._read_entry(entry_text(n)) for n in waiting]
         # the next step: every one read again, each answered by what was decoded
         assert all(codec.contact_from_row(row(n)) is first[n] for n in waiting)
@@ -98,8 +102,9 @@ def test_what_a_simulation_keeps_is_bounded_in_characters_too(
     monkeypatch.setattr(memo, "SCALED_CHARACTERS", 100_000)
     store = open_scratch_store(tmp_path / "simulation.db")
     try:
-        for n in range(100):
-            codec.contact_from_row(row(n, notes="x" * 3000))
+        for _step in range(2):
+            for n in range(100):
+                codec.contact_from_row(row(n, notes="x" * 3000))
         kept = len(contact_rows._CONTACTS)
         assert 30 <= kept <= 33
         assert sum(len(r[7]) for r, _ in contact_rows._CONTACTS.values()) <= 100_000
@@ -111,7 +116,7 @@ def test_a_scratch_store_never_closed_stops_scaling_the_memos_once_collected(
     tmp_path: Path, empty_memos: None
 ) -> None:
     store = open_scratch_store(tmp_path / "simulation.db")
-    for n in range(3 * contact_rows._CONTACTS_KEPT):
+    for n in [*range(3 * contact_rows._CONTACTS_KEPT)] * 2:
         codec.contact_from_row(row(n))
     assert len(contact_rows._CONTACTS) > contact_rows._CONTACTS_KEPT
     del store
@@ -127,8 +132,24 @@ def test_two_scratch_stores_keep_the_memos_scaled_until_both_are_closed(
     second = open_scratch_store(tmp_path / "two.db")
     first.close()
     first.close()  # closing twice counts once
-    for n in range(3 * contact_rows._CONTACTS_KEPT):
+    for n in [*range(3 * contact_rows._CONTACTS_KEPT)] * 2:
         codec.contact_from_row(row(n))
     assert len(contact_rows._CONTACTS) > contact_rows._CONTACTS_KEPT
     second.close()
     assert len(contact_rows._CONTACTS) <= contact_rows._CONTACTS_KEPT
+
+
+def test_what_is_remembered_of_contacts_read_once_is_bounded(
+    tmp_path: Path, empty_memos: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo, "SCALED_SEEN", 50)
+    store = open_scratch_store(tmp_path / "simulation.db")
+    try:
+        for n in range(500):
+            codec.contact_from_row(row(n))
+        seen = contact_rows._BOUND.seen
+        assert seen is not None and 0 < len(seen) <= 50
+        assert contact_rows._CONTACTS == {}
+    finally:
+        store.close()
+    assert contact_rows._BOUND.seen == set()
