@@ -145,9 +145,9 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
 # while it is kept; enrollments reading the same text share the Entry, as the versions
 # of one enrollment always do), and the text by the Entry (`_ENTRY_TEXTS`: saving does
 # not encode it again; keyed by the object's id, with the Entry itself kept so that the
-# id is not reused while it is there). The oldest go first. A simulation's memo of Entries
-# keeps more (journey.store.memo.SCALED_ENTRIES); the texts by Entry need not: a claim
-# remembers the text of each Entry it read, for the saves that follow.
+# id is not reused while it is there). The oldest go first; in a simulation the memo of
+# Entries keeps the first it holds (journey.store.memo), the texts by Entry need not: a
+# claim remembers the text of each Entry it read, for the saves that follow.
 _ENTRIES: dict[str, Entry] = {}
 _ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
 _ENTRIES_KEPT = 4096  # a few claimed batches: an enrollment is claimed at each of its steps
@@ -166,7 +166,7 @@ def _read_entry(text: str) -> Entry:
     entry = _ENTRIES.get(text)
     if entry is None:
         entry = entry_from_json(loads(text))
-        if _ENTRIES_BOUND.room(len(text), True):
+        if _ENTRIES_BOUND.room(True):
             _ENTRIES[text] = entry  # only what decoding gives: a new Entry may hold other types
         _remember_entry(entry, text)
     elif id(entry) not in _ENTRY_TEXTS:

@@ -1,4 +1,4 @@
-"""Bounded memos of decoded rows: the oldest entries go first, and a simulation's keep more."""
+"""Bounded memos of decoded rows: the oldest entries go first, a simulation's keep theirs."""
 
 from __future__ import annotations
 
@@ -22,65 +22,50 @@ def drop_oldest(kept: dict[Any, Any]) -> None:
             kept.pop(key, None)
 
 
-# A daemon's memo holds a few claimed batches: what is read again soon after. A simulation
-# (a scratch store: one process, one run) reads every waiting contact and enrollment again
-# at each of its steps, with all the others in between; a memo smaller than them forgets
-# each before it is asked again, so it never answers and only costs its inserts. While a
-# scratch store is open, a memo may take in up to SCALED_ENTRIES entries and
-# SCALED_CHARACTERS characters of their texts (about 1.2 KiB + 4.2 bytes a character
-# for a decoded contact: at most ~150 MiB a memo), and once it has, it keeps what it holds
-# instead of dropping the oldest: a cycle over more than it holds still finds the part it
-# holds every time round. Closing the last scratch store trims the memos back.
+# A daemon's memo holds a few claimed batches: what is read again soon after; the oldest go
+# first. A simulation (a scratch store: one process, one run) reads every waiting contact
+# and enrollment again at each of its steps, with all the others in between: past a few
+# thousand of them, dropping the oldest forgets each before it is asked again, and the
+# memo only costs its inserts and drops. So while a scratch store is open a full memo keeps
+# what it holds (a cycle over more than it holds still finds that part every time round),
+# and a memo told `second_sight` keeps only what is read a second time: a simulation first
+# reads every contact once, as the entry events arrive, and most never again.
 #
-# Each decoded object kept costs at every full collection of the garbage collector (about
-# 1 us a contact: 65,536 of them added a third to a 100k simulation's collections), so
-# a memo told `second_sight` keeps only what is read a second time: a simulation first
-# reads every contact once (the entry events' batches) and most never again.
-SCALED_ENTRIES = 65_536
-SCALED_CHARACTERS = 16 * 1024 * 1024
-SCALED_SEEN = 4 * SCALED_ENTRIES  # keys read once, remembered until this many
+# The memos keep a daemon's bounds even then: each decoded object kept costs at every full
+# collection of the garbage collector (65,536 contacts and their entries took a 100k
+# abandoned_cart's from 5.4 s to 8.3 s and its peak RSS from 205 to 437 MiB, more than
+# decoding them again costs: 2.7 us a contact).
+SEEN_SHARE = 4  # keys read once remembered (then forgotten at once): this many times `kept`
 
 
 class Bound:
     """What one memo (a dict, oldest first) may hold."""
 
-    __slots__ = ("characters", "entries", "kept", "memo", "seen")
+    __slots__ = ("kept", "memo", "seen")
 
     def __init__(self, memo: dict[Any, Any], kept: int, *, second_sight: bool = False) -> None:
         self.memo = memo
-        self.kept = kept  # a daemon's bound: the oldest go first beyond it
-        self.entries = 0  # taken in, and characters of their texts, while scaled
-        self.characters = 0
+        self.kept = kept  # beyond it the oldest go first (a daemon's) or nothing is added
         self.seen: set[Any] | None = set() if second_sight else None
         _BOUNDS.append(self)
 
-    def room(self, size: int, new: bool, key: Any = None) -> bool:
-        """Whether the memo may keep one more entry (`new`: not replacing one) of a text of
-        `size` characters under `key`; beyond a daemon's bound the oldest are dropped."""
-        if _scaled:
-            if self.entries >= SCALED_ENTRIES or self.characters + size > SCALED_CHARACTERS:
-                return False
-            seen = self.seen
-            if seen is not None and new and key not in seen:
-                if len(seen) >= SCALED_SEEN:
-                    seen.clear()
-                seen.add(key)
-                return False
-            self.entries += 1
-            self.characters += size
+    def room(self, new: bool, key: Any = None) -> bool:
+        """Whether the memo may keep one more entry under `key` (`new`: not replacing one)."""
+        if not new:
             return True
-        if new and len(self.memo) >= self.kept:
-            drop_oldest(self.memo)
+        if not _scaled:
+            if len(self.memo) >= self.kept:
+                drop_oldest(self.memo)
+            return True
+        if len(self.memo) >= self.kept:
+            return False
+        seen = self.seen
+        if seen is not None and key not in seen:
+            if len(seen) >= SEEN_SHARE * self.kept:
+                seen.clear()
+            seen.add(key)
+            return False
         return True
-
-    def trim(self) -> None:
-        """Back to a daemon's bound: the oldest go."""
-        with contextlib.suppress(RuntimeError):
-            for key in list(islice(self.memo, max(0, len(self.memo) - self.kept))):
-                self.memo.pop(key, None)
-        self.entries = self.characters = 0
-        if self.seen is not None:
-            self.seen.clear()
 
 
 _BOUNDS: list[Bound] = []
@@ -90,7 +75,7 @@ _lock = threading.Lock()
 
 
 def scratch_store_opened() -> None:
-    """The memos may keep a simulation's contacts and enrollments (see SCALED_ENTRIES)."""
+    """A simulation runs in this process: the memos keep what they hold once full."""
     global _scratch_stores, _scaled
     with _lock:
         _scratch_stores += 1
@@ -98,7 +83,7 @@ def scratch_store_opened() -> None:
 
 
 def scratch_store_closed() -> None:
-    """With the last scratch store closed, the memos are trimmed to a daemon's bounds."""
+    """With the last scratch store closed, the memos drop their oldest again."""
     global _scratch_stores, _scaled
     with _lock:
         _scratch_stores -= 1
@@ -106,4 +91,5 @@ def scratch_store_closed() -> None:
             return
         _scaled = False
         for bound in _BOUNDS:
-            bound.trim()
+            if bound.seen is not None:
+                bound.seen.clear()
