@@ -24,7 +24,7 @@ from journey.store.contact_rows import (
     forget_contact,
 )
 from journey.store.json_text import dumps, loads
-from journey.store.memo import Bound, drop_oldest
+from journey.store.memo import drop_oldest
 
 # the instant, JSON and contact-row codecs, re-exported for the stores' modules
 __all__ = [
@@ -145,13 +145,10 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
 # while it is kept; enrollments reading the same text share the Entry, as the versions
 # of one enrollment always do), and the text by the Entry (`_ENTRY_TEXTS`: saving does
 # not encode it again; keyed by the object's id, with the Entry itself kept so that the
-# id is not reused while it is there). The oldest go first; in a simulation the memo of
-# Entries keeps the first it holds (journey.store.memo), the texts by Entry need not: a
-# claim remembers the text of each Entry it read, for the saves that follow.
+# id is not reused while it is there). The oldest go first.
 _ENTRIES: dict[str, Entry] = {}
 _ENTRY_TEXTS: dict[int, tuple[Entry, str]] = {}
 _ENTRIES_KEPT = 4096  # a few claimed batches: an enrollment is claimed at each of its steps
-_ENTRIES_BOUND = Bound(_ENTRIES, _ENTRIES_KEPT)
 
 
 def _entry_text(entry: Entry) -> str:
@@ -166,8 +163,9 @@ def _read_entry(text: str) -> Entry:
     entry = _ENTRIES.get(text)
     if entry is None:
         entry = entry_from_json(loads(text))
-        if _ENTRIES_BOUND.room(True):
-            _ENTRIES[text] = entry  # only what decoding gives: a new Entry may hold other types
+        if len(_ENTRIES) >= _ENTRIES_KEPT:
+            drop_oldest(_ENTRIES)
+        _ENTRIES[text] = entry  # only what decoding gives: a new Entry may hold other types
         _remember_entry(entry, text)
     elif id(entry) not in _ENTRY_TEXTS:
         _remember_entry(entry, text)

@@ -7,7 +7,7 @@ from typing import Any
 from journey.instants import from_ts, ts
 from journey.model import Contact
 from journey.store.json_text import dumps, loads
-from journey.store.memo import Bound
+from journey.store.memo import drop_oldest
 
 CONTACT_COLUMNS = "id, email, phone, locale, timezone, created_at, consent, attributes, topics"
 
@@ -30,11 +30,9 @@ def contact_row(contact: Contact) -> tuple[Any, ...]:
 # read or wrote moments before) is decoded once: kept by id with the row it was decoded
 # from, and given again only for an equal row, so the answer is what decoding gives.
 # Contacts are frozen and never changed in place, so one object serves equal rows. The
-# oldest go first (in a simulation, the first read twice stay: journey.store.memo), big
-# ones are not kept, and an erased contact's is forgotten at once.
+# oldest go first, big ones are not kept, and an erased contact's is forgotten at once.
 _CONTACTS: dict[str, tuple[tuple[Any, ...], Contact]] = {}
 _CONTACTS_KEPT = 2048  # two claimed batches
-_BOUND = Bound(_CONTACTS, _CONTACTS_KEPT, second_sight=True)
 _KEPT_ATTRIBUTES = 4096  # characters: a contact with more is decoded at every read
 
 
@@ -43,10 +41,11 @@ def contact_from_row(row: tuple[Any, ...]) -> Contact:
     if kept is not None and kept[0] == row:
         return kept[1]
     contact = _decode_contact(row)
-    if len(row[7]) <= _KEPT_ATTRIBUTES and _BOUND.room(kept is None, row[0]):
-        _CONTACTS[row[0]] = (tuple(row), contact)
-    elif kept is not None:  # what is kept is not what is stored any more
-        _CONTACTS.pop(row[0], None)
+    if len(row[7]) > _KEPT_ATTRIBUTES:
+        return contact
+    if kept is None and len(_CONTACTS) >= _CONTACTS_KEPT:
+        drop_oldest(_CONTACTS)
+    _CONTACTS[row[0]] = (tuple(row), contact)
     return contact
 
 

@@ -21,7 +21,6 @@ import sqlite_utils
 
 from journey.errors import StoreError
 from journey.model import Plan
-from journey.store import memo
 from journey.store.identity import (
     APPLICATION_ID,
     FileIdentity,
@@ -72,8 +71,6 @@ class SQLiteConnection:
             if scratch:
                 self._conn.execute("PRAGMA journal_mode = OFF")
                 self._conn.execute(f"PRAGMA cache_size = -{SCRATCH_CACHE_KIB}")
-                memo.scratch_store_opened()  # once closed, or collected unclosed: closed
-                self._let_go = weakref.finalize(self, memo.scratch_store_closed)
             elif self.path != ":memory:":
                 self.identity = FileIdentity.of(self._where)
                 hold(self.identity)  # before anything can fail: let go below if it does
