@@ -118,3 +118,47 @@ def test_text_in_any_script_is_written_as_utf8_and_erasing_finds_it_in_the_file(
     assert store.delete_contact("zo")
     store.close()
     assert "Øberg".encode() not in path.read_bytes()
+
+
+# Integers about the edges of 64 bits (orjson holds -2**63 .. 2**64-1, reads the rest as
+# floats) and floats about 2**63, in every spelling a text may hold.
+edge_ints = st.builds(
+    lambda edge, step, sign: sign * (edge + step),
+    st.sampled_from([2**63, 2**64, 10**18, 10**19]),
+    st.integers(min_value=-3, max_value=3),
+    st.sampled_from([1, -1]),
+) | st.integers(min_value=-(10**19), max_value=-(2**63))
+edge_floats = st.floats(min_value=1e17, max_value=1e20) | st.sampled_from([1e18, 9.2e18, 9.3e18])
+number_texts = st.from_regex(r"\A-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,22})?([eE][+-]?[0-9]{1,2})?\Z")
+
+
+@given(
+    json_values(st.text(alphabet='0123456789ab"\\ ', max_size=30), edge_floats)
+    | json_values(st.text(max_size=5), any_floats).map(lambda v: [v, 2**70]),
+    st.lists(edge_ints | number_texts | st.sampled_from(["NaN", "-Infinity", "1e400"])),
+    st.booleans(),
+)
+def test_numbers_beyond_64_bits_or_near_them_read_as_json_reads_them(
+    value: Any, numbers: list[Any], spaced: bool
+) -> None:
+    """A text with 19 digits in a row (an integer orjson cannot hold, or digits in a string)
+    is looked at closer; one without is taken as orjson reads it: both give json's value."""
+    texts = [
+        json.dumps(value, separators=(", ", ": ") if spaced else (",", ":")),
+        "[" + ",".join(str(n) for n in numbers) + "]",
+        '{"n": ' + (str(numbers[0]) if numbers else "1e18") + "}",
+    ]
+    for text in texts:
+        assert _same(json_text.loads(text), json.loads(text)), text
+        assert _same(json_text.loads(text.encode()), json.loads(text)), text
+
+
+def test_an_integer_beyond_64_bits_is_kept_whole_and_a_big_float_stays_a_float() -> None:
+    assert json_text.loads('{"n":18446744073709551616}') == {"n": 2**64}
+    assert json_text.loads("[-9223372036854775809]") == [-(2**63) - 1]
+    assert json_text.loads('{"f":9.3e18,"g":1e19}') == {"f": 9.3e18, "g": 1e19}
+    assert type(json_text.loads("[9.3e18]")[0]) is float
+    assert json_text.loads('{"id":"1234567890123456789012","n":1.5}') == {
+        "id": "1234567890123456789012",
+        "n": 1.5,
+    }
