@@ -222,7 +222,9 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 
 
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
-    state = loads(row[14])
+    """A row of ENROLLMENT_COLUMNS (anything after them is left alone)."""
+    phase, visits, defer_since, arms, events = _read_state(row[14])
+    due_at, exited_at, converted_at = row[7], row[12], row[13]
     return Enrollment(
         id=row[0],
         journey_id=row[1],
@@ -230,21 +232,51 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         plan_hash=row[3],
         status=row[4],
         step_id=row[5],
-        step_entered_at=datetime.fromisoformat(row[6]),
-        due_at=from_ts(row[7]),
-        entered_at=datetime.fromisoformat(row[8]),
+        step_entered_at=_instant(row[6]),
+        due_at=None if due_at is None else _instant(due_at),
+        entered_at=_instant(row[8]),
         entry=_read_entry(row[9]),
         split_arm=row[10],
         exit_reason=row[11],
-        exited_at=from_ts(row[12]),
-        converted_at=from_ts(row[13]),
-        phase=state.get("phase", "enter"),
-        visits=state.get("visits") or {},
-        defer_since=from_ts(state.get("defer_since")),
+        exited_at=None if exited_at is None else _instant(exited_at),
+        converted_at=None if converted_at is None else _instant(converted_at),
+        phase=phase,
+        visits=visits,
+        defer_since=defer_since,
         lease=lease,
-        arms=state.get("arms") or {},
-        events=kept_events(state),
+        arms=arms,
+        events=events,
     )
+
+
+_instant = datetime.fromisoformat
+
+# An enrollment's state as decoded: phase, visits, defer_since, arms, events.
+_State = tuple[Any, dict[str, int], datetime | None, dict[str, str], dict[str, Entry]]
+
+# Decoded states by their text. A claim decodes the state of every row it takes, and the
+# rows at one step of one journey mostly hold the same text (the same visits, no
+# deferral): a few distinct texts per journey. Enrollments decoded from one text share
+# its dicts, as versions of one enrollment do: the engine copies them to change them.
+_STATES: dict[str, _State] = {}
+_STATES_KEPT = 4096
+
+
+def _read_state(text: str) -> _State:
+    found = _STATES.get(text)
+    if found is None:
+        state = loads(text)
+        found = (
+            state.get("phase", "enter"),
+            state.get("visits") or {},
+            from_ts(state.get("defer_since")),
+            state.get("arms") or {},
+            kept_events(state),
+        )
+        if len(_STATES) >= _STATES_KEPT:
+            drop_oldest(_STATES)
+        _STATES[text] = found
+    return found
 
 
 DELIVERY_COLUMNS = (
