@@ -6,6 +6,8 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from journey.instants import from_ts, ts
 from journey.model import Event
 from journey.records import (
@@ -94,6 +96,30 @@ def _state(e: Enrollment) -> dict[str, Any]:
     return state
 
 
+# The types `_state_text` writes with orjson alone: no float (nor a container holding one).
+_FLOATLESS = frozenset({str, int, bool, type(None)})
+
+
+def _state_text(e: Enrollment) -> str:
+    """`dumps(_state(e))`, without its walk over the tree for floats when there is none.
+
+    A state without kept events holds the phase, the visits (counts), the deferral's
+    text and the arms (names): no float, so `dumps` would write orjson's text as it is
+    (when orjson refuses a value, `dumps` decides, as before)."""
+    state = _state(e)
+    if (
+        not e.events
+        and type(e.phase) is str
+        and _FLOATLESS.issuperset(map(type, e.visits.values()))
+        and _FLOATLESS.issuperset(map(type, e.arms.values()))
+    ):
+        try:
+            return orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError: a key that is not a string, a huge int
+            pass
+    return dumps(state)
+
+
 def entry_json(entry: Entry) -> dict[str, Any]:
     """An entry (or a kept event) as the store's JSON."""
     return {
@@ -119,7 +145,6 @@ def kept_events(state: dict[str, Any]) -> dict[str, Entry]:
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     entry = dumps(entry_json(e.entry))
     _remember_entry(e.entry, entry)
-    state = _state(e)
     return (
         e.id,
         e.journey_id,
@@ -135,7 +160,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
         e.exit_reason,
         ts(e.exited_at),
         ts(e.converted_at),
-        dumps(state),
+        _state_text(e),
     )
 
 
@@ -196,7 +221,6 @@ UPDATED_COLUMNS = (
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     """The UPDATED_COLUMNS, then the id: what changes after insertion (identity never does;
     the entry on `refresh`)."""
-    state = _state(e)
     return (
         _entry_text(e.entry),
         e.status,
@@ -207,7 +231,7 @@ def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
         e.exit_reason,
         ts(e.exited_at),
         ts(e.converted_at),
-        dumps(state),
+        _state_text(e),
         e.id,
     )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,3 +110,60 @@ def test_the_memo_of_states_stays_bounded() -> None:
     for number in range(codec._STATES_KEPT + 100):
         codec._read_state(f'{{"phase":"wait","visits":{{"s{number}":1}}}}')
     assert len(codec._STATES) <= codec._STATES_KEPT
+
+
+# what a state may hold when a caller breaks the types: floats orjson and json spell
+# differently (non-finite, 2**63 and above, just below it), huge ints, keys that are not
+# strings, nested lists
+ODD = st.one_of(
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e19, 9.21e18, 1e16, 0.5, 2**70]),
+    st.floats(),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    NAMES,
+    st.lists(st.floats(), max_size=2),
+)
+ODD_KEYS = st.one_of(NAMES, st.integers(0, 3))
+KEPT = [
+    {"order": Entry(name="ordered", timestamp=T0, properties={"total": total})}
+    for total in (1.5, math.nan, 1e19)
+]
+
+
+def outcome(write: Any, e: Enrollment) -> str:
+    try:
+        return str(write(e))
+    except (TypeError, ValueError) as error:
+        return type(error).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    visits=st.dictionaries(ODD_KEYS, ODD, max_size=3),
+    arms=st.dictionaries(ODD_KEYS, ODD, max_size=2),
+    defer_since=st.none() | INSTANTS,
+    events=st.sampled_from([{}, *KEPT]),
+)
+def test_the_state_is_written_as_dumps_writes_it(
+    visits: dict[Any, Any],
+    arms: dict[Any, Any],
+    defer_since: datetime | None,
+    events: dict[str, Entry],
+) -> None:
+    e = Enrollment(
+        id="j1:c1:1",
+        journey_id="j1",
+        contact_id="c1",
+        plan_hash="h",
+        entered_at=T0,
+        entry=Entry(name="signed_up", timestamp=T0),
+        step_id="welcome",
+        step_entered_at=T0,
+        due_at=T0,
+        visits=visits,
+        arms=arms,
+        defer_since=defer_since,
+        events=events,
+    )
+    assert outcome(codec._state_text, e) == outcome(lambda e: codec.dumps(codec._state(e)), e)
