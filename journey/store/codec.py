@@ -96,26 +96,17 @@ def _state(e: Enrollment) -> dict[str, Any]:
     return state
 
 
-# The types `_state_text` writes with orjson alone: no float (nor a container holding one).
-_FLOATLESS = frozenset({str, int, bool, type(None)})
+_FLOATLESS = frozenset({str, int, bool, type(None)})  # what orjson writes as `json` does
 
 
 def _state_text(e: Enrollment) -> str:
-    """`dumps(_state(e))`, without its walk over the tree for floats when there is none.
-
-    A state without kept events holds the phase, the visits (counts), the deferral's
-    text and the arms (names): no float, so `dumps` would write orjson's text as it is
-    (when orjson refuses a value, `dumps` decides, as before)."""
+    """`dumps(_state(e))`: without its walk for floats where none can be (no kept events)."""
     state = _state(e)
-    if (
-        not e.events
-        and type(e.phase) is str
-        and _FLOATLESS.issuperset(map(type, e.visits.values()))
-        and _FLOATLESS.issuperset(map(type, e.arms.values()))
-    ):
+    plain = _FLOATLESS.issuperset(map(type, (e.phase, *e.visits.values(), *e.arms.values())))
+    if plain and not e.events:
         try:
             return orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
-        except TypeError:  # orjson.JSONEncodeError: a key that is not a string, a huge int
+        except TypeError:  # orjson.JSONEncodeError (a key not a string, a huge int): dumps says
             pass
     return dumps(state)
 
@@ -248,7 +239,6 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
     """A row of ENROLLMENT_COLUMNS (anything after them is left alone)."""
     phase, visits, defer_since, arms, events = _read_state(row[14])
-    due_at, exited_at, converted_at = row[7], row[12], row[13]
     return Enrollment(
         id=row[0],
         journey_id=row[1],
@@ -256,14 +246,14 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         plan_hash=row[3],
         status=row[4],
         step_id=row[5],
-        step_entered_at=_instant(row[6]),
-        due_at=None if due_at is None else _instant(due_at),
-        entered_at=_instant(row[8]),
+        step_entered_at=datetime.fromisoformat(row[6]),
+        due_at=from_ts(row[7]),
+        entered_at=datetime.fromisoformat(row[8]),
         entry=_read_entry(row[9]),
         split_arm=row[10],
         exit_reason=row[11],
-        exited_at=None if exited_at is None else _instant(exited_at),
-        converted_at=None if converted_at is None else _instant(converted_at),
+        exited_at=from_ts(row[12]),
+        converted_at=from_ts(row[13]),
         phase=phase,
         visits=visits,
         defer_since=defer_since,
@@ -273,15 +263,11 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
     )
 
 
-_instant = datetime.fromisoformat
-
-# An enrollment's state as decoded: phase, visits, defer_since, arms, events.
+# Decoded states (phase, visits, defer_since, arms, events) by their text. A claim decodes
+# the state of every row it takes, and most rows at one step of a journey hold the same
+# text. Enrollments decoded from one text share its dicts, as versions of one enrollment
+# do: the engine copies them to change them.
 _State = tuple[Any, dict[str, int], datetime | None, dict[str, str], dict[str, Entry]]
-
-# Decoded states by their text. A claim decodes the state of every row it takes, and the
-# rows at one step of one journey mostly hold the same text (the same visits, no
-# deferral): a few distinct texts per journey. Enrollments decoded from one text share
-# its dicts, as versions of one enrollment do: the engine copies them to change them.
 _STATES: dict[str, _State] = {}
 _STATES_KEPT = 4096
 
@@ -290,13 +276,9 @@ def _read_state(text: str) -> _State:
     found = _STATES.get(text)
     if found is None:
         state = loads(text)
-        found = (
-            state.get("phase", "enter"),
-            state.get("visits") or {},
-            from_ts(state.get("defer_since")),
-            state.get("arms") or {},
-            kept_events(state),
-        )
+        visits, arms = state.get("visits") or {}, state.get("arms") or {}
+        since = from_ts(state.get("defer_since"))
+        found = (state.get("phase", "enter"), visits, since, arms, kept_events(state))
         if len(_STATES) >= _STATES_KEPT:
             drop_oldest(_STATES)
         _STATES[text] = found

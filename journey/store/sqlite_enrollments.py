@@ -219,11 +219,13 @@ class SQLiteEnrollments(SQLiteConnection):
         assert until_text is not None
         alone = self._depth == 0  # committed below, not undone with an outer transaction
         with self.transaction():
-            # the holder and the expiry are the ones set here: only the epoch is read back
+            # The holder and the expiry are the ones set here: only the epoch is read back.
+            # Rows are taken by rowid, which the due index holds: by id, each was looked up
+            # in the primary key's index first.
             rows = self._all(
                 "UPDATE enrollments SET claimed_by = ?, claim_expires_at = ?,"
-                " claim_epoch = claim_epoch + 1 WHERE id IN ("
-                f" SELECT id FROM enrollments WHERE status = 'active' AND due_at <= ?{skip_sql}"
+                " claim_epoch = claim_epoch + 1 WHERE rowid IN ("
+                f" SELECT rowid FROM enrollments WHERE status = 'active' AND due_at <= ?{skip_sql}"
                 " AND (claimed_by IS NULL OR claim_expires_at < ?) ORDER BY due_at LIMIT ?)"
                 f" RETURNING {codec.ENROLLMENT_COLUMNS}, claim_epoch",
                 (worker, until_text, now_text, *skip, now_text, limit),
