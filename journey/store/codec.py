@@ -6,6 +6,8 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from journey.instants import from_ts, ts
 from journey.model import Event
 from journey.records import (
@@ -94,6 +96,21 @@ def _state(e: Enrollment) -> dict[str, Any]:
     return state
 
 
+_FLOATLESS = frozenset({str, int, bool, type(None)})  # what orjson writes as `json` does
+
+
+def _state_text(e: Enrollment) -> str:
+    """`dumps(_state(e))`: without its walk for floats where none can be (no kept events)."""
+    state = _state(e)
+    plain = _FLOATLESS.issuperset(map(type, (e.phase, *e.visits.values(), *e.arms.values())))
+    if plain and not e.events:
+        try:
+            return orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError (a key not a string, a huge int): dumps says
+            pass
+    return dumps(state)
+
+
 def entry_json(entry: Entry) -> dict[str, Any]:
     """An entry (or a kept event) as the store's JSON."""
     return {
@@ -119,7 +136,6 @@ def kept_events(state: dict[str, Any]) -> dict[str, Entry]:
 def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
     entry = dumps(entry_json(e.entry))
     _remember_entry(e.entry, entry)
-    state = _state(e)
     return (
         e.id,
         e.journey_id,
@@ -135,7 +151,7 @@ def enrollment_row(e: Enrollment) -> tuple[Any, ...]:
         e.exit_reason,
         ts(e.exited_at),
         ts(e.converted_at),
-        dumps(state),
+        _state_text(e),
     )
 
 
@@ -196,7 +212,6 @@ UPDATED_COLUMNS = (
 def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
     """The UPDATED_COLUMNS, then the id: what changes after insertion (identity never does;
     the entry on `refresh`)."""
-    state = _state(e)
     return (
         _entry_text(e.entry),
         e.status,
@@ -207,7 +222,7 @@ def enrollment_update_row(e: Enrollment) -> tuple[Any, ...]:
         e.exit_reason,
         ts(e.exited_at),
         ts(e.converted_at),
-        dumps(state),
+        _state_text(e),
         e.id,
     )
 
@@ -222,7 +237,8 @@ def lease_from_row(row: tuple[Any, ...]) -> Lease:
 
 
 def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enrollment:
-    state = loads(row[14])
+    """A row of ENROLLMENT_COLUMNS (anything after them is left alone)."""
+    phase, visits, defer_since, arms, events = _read_state(row[14])
     return Enrollment(
         id=row[0],
         journey_id=row[1],
@@ -238,13 +254,35 @@ def enrollment_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Enr
         exit_reason=row[11],
         exited_at=from_ts(row[12]),
         converted_at=from_ts(row[13]),
-        phase=state.get("phase", "enter"),
-        visits=state.get("visits") or {},
-        defer_since=from_ts(state.get("defer_since")),
+        phase=phase,
+        visits=visits,
+        defer_since=defer_since,
         lease=lease,
-        arms=state.get("arms") or {},
-        events=kept_events(state),
+        arms=arms,
+        events=events,
     )
+
+
+# Decoded states (phase, visits, defer_since, arms, events) by their text. A claim decodes
+# the state of every row it takes, and most rows at one step of a journey hold the same
+# text. Enrollments decoded from one text share its dicts, as versions of one enrollment
+# do: the engine copies them to change them.
+_State = tuple[Any, dict[str, int], datetime | None, dict[str, str], dict[str, Entry]]
+_STATES: dict[str, _State] = {}
+_STATES_KEPT = 4096
+
+
+def _read_state(text: str) -> _State:
+    found = _STATES.get(text)
+    if found is None:
+        state = loads(text)
+        visits, arms = state.get("visits") or {}, state.get("arms") or {}
+        since = from_ts(state.get("defer_since"))
+        found = (state.get("phase", "enter"), visits, since, arms, kept_events(state))
+        if len(_STATES) >= _STATES_KEPT:
+            drop_oldest(_STATES)
+        _STATES[text] = found
+    return found
 
 
 DELIVERY_COLUMNS = (
