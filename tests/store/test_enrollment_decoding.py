@@ -78,21 +78,25 @@ def test_a_row_decodes_alike_the_first_time_and_from_the_memo(enrollment: Enroll
     assert first.visits == written.visits and first.arms == written.arms
 
 
+def _welcome_enrollment(**state: Any) -> Enrollment:
+    """A contact's enrollment at its first step, with the kept `state` given."""
+    return Enrollment(
+        id="j1:c1:1",
+        journey_id="j1",
+        contact_id="c1",
+        plan_hash="h",
+        entered_at=T0,
+        entry=Entry(name="signed_up", timestamp=T0),
+        step_id="welcome",
+        step_entered_at=T0,
+        due_at=T0,
+        **state,
+    )
+
+
 def test_a_row_written_before_the_engine_kept_a_state_decodes_as_a_new_enrollment() -> None:
     row = (
-        *codec.enrollment_row(
-            Enrollment(
-                id="j1:c1:1",
-                journey_id="j1",
-                contact_id="c1",
-                plan_hash="h",
-                entered_at=T0,
-                entry=Entry(name="signed_up", timestamp=T0),
-                step_id="welcome",
-                step_entered_at=T0,
-                due_at=T0,
-            )
-        )[:14],
+        *codec.enrollment_row(_welcome_enrollment())[:14],
         "{}",
     )
     for _ in range(2):  # decoded, then from the memo
@@ -151,16 +155,7 @@ def test_the_state_is_written_as_dumps_writes_it(
     defer_since: datetime | None,
     events: dict[str, Entry],
 ) -> None:
-    e = Enrollment(
-        id="j1:c1:1",
-        journey_id="j1",
-        contact_id="c1",
-        plan_hash="h",
-        entered_at=T0,
-        entry=Entry(name="signed_up", timestamp=T0),
-        step_id="welcome",
-        step_entered_at=T0,
-        due_at=T0,
+    e = _welcome_enrollment(
         visits=visits,
         arms=arms,
         defer_since=defer_since,
