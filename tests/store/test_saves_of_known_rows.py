@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from journey.records import Enrollment, Entry, LeaseLost
 from journey.store.sqlite import SQLiteStore
+from tests.store.contract.records import T0
+from tests.store.contract.records import enrollment as contract_enrollment
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 # how the statements begin (as traced: with their values)
 SHORT = "UPDATE enrollments SET step_id="
@@ -28,18 +29,8 @@ WHOLE = "UPDATE enrollments SET entry="
 
 
 def enrollment(number: int = 1) -> Enrollment:
-    return Enrollment(
-        id=f"j1:c{number}:1",
-        journey_id="j1",
-        contact_id=f"c{number}",
-        plan_hash="h",
-        entered_at=T0,
-        entry=Entry(name="signed_up", timestamp=T0, properties={"plan": "trial"}),
-        step_id="welcome",
-        step_entered_at=T0,
-        due_at=T0,
-        visits={"welcome": 1},
-    )
+    """Contact `number`'s first enrollment, at its first step."""
+    return contract_enrollment(f"c{number}")
 
 
 def open_store(path: Path, *, shortcut: bool, scratch: bool = True) -> SQLiteStore:
