@@ -193,6 +193,9 @@ class JourneyState:
     activated_at: datetime | None = None
     next_fire_at: datetime | None = None
     last_fired_at: datetime | None = None
+    # The trigger's definition it was armed with (journey.compiler.serialize.trigger_hash);
+    # None in a store written before it was kept.
+    trigger_hash: str | None = None
 
 
 @quick_init

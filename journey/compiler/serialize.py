@@ -130,6 +130,15 @@ def plan_hash(plan: Plan) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def trigger_hash(plan: Plan) -> str:
+    """SHA-256 of the canonical JSON of what arms the plan's trigger for each contact: the
+    trigger and the plan's timezone (a date or schedule trigger's fallback zone). A new
+    version with another one re-arms the stored contacts (journey.engine.scheduling)."""
+    data = {"trigger": _plain(plan.trigger), "timezone": plan.timezone}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 # Keys added after plans were first stored, at their default: left out of the hash so
 # that a journey which does not use them keeps its version (and its contacts in flight).
 _PLAN_DEFAULTS_ADDED: dict[str, Any] = {

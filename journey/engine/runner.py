@@ -17,7 +17,7 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from journey.clock import Clock
-from journey.engine import journey_clock, scheduling
+from journey.engine import activation, journey_clock, scheduling
 from journey.engine.actions import (
     Exit,
 )
@@ -167,7 +167,7 @@ class Runner(DrivingMixin):
                 if plan.status == "archived":
                     self._exit_all(plan, "archived", now)
                 else:
-                    scheduling.activate_journey(self, plan, now)
+                    activation.activate_journey(self, plan, now)
 
     def _exit_all(self, plan: Plan, reason: str, now: datetime) -> None:
         while batch := self.store.active_enrollments_in(plan.journey_id, self.batch_size):

@@ -24,13 +24,11 @@ from journey.engine.triggers import (
     date_window_start,
     inactivity_fire,
     next_date_fire,
-    next_schedule_fire,
-    schedule_zone,
     scope_for,
     trigger_entry,
 )
 from journey.errors import ExpressionError
-from journey.localtime import UTC_ZONE, add_duration, next_cron_time, subtract_duration
+from journey.localtime import next_cron_time, subtract_duration
 from journey.model import (
     Contact,
     DateTrigger,
@@ -40,13 +38,15 @@ from journey.model import (
     ScheduleTrigger,
     SegmentTrigger,
 )
-from journey.records import JourneyState, Lease, LeaseLost
+from journey.records import Lease, LeaseLost
 
 if TYPE_CHECKING:
     from journey.engine.runner import Runner
 
 
-def _per_contact(plan: Plan) -> bool:
+def has_contact_clock(plan: Plan) -> bool:
+    """A trigger armed per contact (a next fire each): date, inactivity, a schedule in the
+    contact's zone."""
     trigger = plan.trigger
     return isinstance(trigger, DateTrigger | InactivityTrigger) or (
         isinstance(trigger, ScheduleTrigger) and trigger.timezone == "contact"
@@ -66,59 +66,6 @@ def has_journey_clock(plan: Plan) -> bool:
     )
 
 
-# ------------------------------------------------------------------- activation
-
-
-def activate_journey(runner: Runner, plan: Plan, now: datetime) -> None:
-    """The first time a journey is seen: arm triggers for contacts already in the store."""
-    known = runner.store.get_journey_state(plan.journey_id)
-    if known is not None and known.trigger == plan.trigger.kind:
-        return
-    trigger = plan.trigger
-    fire: datetime | None = None
-    if isinstance(trigger, ScheduleTrigger) and trigger.timezone != "contact":
-        fire = next_schedule_fire(trigger, now, schedule_zone(plan, trigger, runner.settings))
-    if isinstance(trigger, SegmentTrigger):
-        fire = add_duration(now, trigger.recheck, UTC_ZONE)
-    runner.store.put_journey_state(
-        JourneyState(
-            journey_id=plan.journey_id,
-            trigger=trigger.kind,
-            activated_at=now,
-            next_fire_at=fire,
-            # a segment's contacts get their own re-checks from now on
-            last_fired_at=now if isinstance(trigger, SegmentTrigger) else None,
-        )
-    )
-    if isinstance(trigger, SegmentTrigger):
-        baseline = not trigger.include_existing
-        anchor = ticks_from(runner, plan, now)
-        for contacts in runner.store.iter_contacts():
-            ids = [c.id for c in contacts]
-            states = runner.store.get_trigger_states(plan.journey_id, ids)
-            batch = TriggerBatch(runner, ids)
-            for contact in contacts:
-                segment_edge(
-                    runner,
-                    plan,
-                    contact,
-                    now,
-                    baseline=baseline,
-                    known=states,
-                    batch=batch,
-                    anchor=anchor,
-                )
-            batch.flush()
-    elif _per_contact(plan):
-        for contacts in runner.store.iter_contacts():
-            last: Mapping[str, datetime] | None = None
-            if isinstance(trigger, InactivityTrigger):  # one read for the batch, not one each
-                last = runner.store.last_events_at_of([c.id for c in contacts], trigger.event, now)
-            runner.store.put_trigger_states(
-                [s for c in contacts if (s := _armed(runner, plan, c, now, None, last)) is not None]
-            )
-
-
 # --------------------------------------------------------------- contact changes
 
 
@@ -129,9 +76,9 @@ def contact_changed(runner: Runner, contact: Contact, now: datetime, *, is_new: 
             continue
         if isinstance(plan.trigger, SegmentTrigger):
             segment_edge(runner, plan, contact, now, baseline=False, is_new=is_new)
-        elif _per_contact(plan):
+        elif has_contact_clock(plan):
             previous = runner.store.get_trigger_state(plan.journey_id, contact.id)
-            state = _armed(runner, plan, contact, now, previous)
+            state = armed(runner, plan, contact, now, previous)
             if state is not None and state != previous:
                 runner.store.put_trigger_states([state])
 
@@ -155,7 +102,7 @@ def event_seen(runner: Runner, contact: Contact, event: Event, now: datetime) ->
             segment_edge(runner, plan, contact, now, baseline=False)
 
 
-def _armed(
+def armed(
     runner: Runner,
     plan: Plan,
     contact: Contact,
@@ -292,7 +239,9 @@ def ticks_from(runner: Runner, plan: Plan, now: datetime) -> datetime:
 def scan_time_triggers(runner: Runner, now: datetime) -> int:
     """Fire the per-contact triggers due at `now` (journey clocks: journey.engine.journey_clock)."""
     fired = 0
-    per_contact = [p.journey_id for p in runner.plans.values() if _per_contact(p) or rechecked(p)]
+    per_contact = [
+        p.journey_id for p in runner.plans.values() if has_contact_clock(p) or rechecked(p)
+    ]
     while True:
         due = runner.store.claim_due_trigger_states(
             now,

@@ -380,11 +380,20 @@ def trigger_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Trigge
     )
 
 
-JOURNEY_STATE_COLUMNS = "journey_id, trigger, activated_at, next_fire_at, last_fired_at"
+JOURNEY_STATE_COLUMNS = (
+    "journey_id, trigger, activated_at, next_fire_at, last_fired_at, trigger_hash"
+)
 
 
 def journey_state_row(s: JourneyState) -> tuple[Any, ...]:
-    return (s.journey_id, s.trigger, ts(s.activated_at), ts(s.next_fire_at), ts(s.last_fired_at))
+    return (
+        s.journey_id,
+        s.trigger,
+        ts(s.activated_at),
+        ts(s.next_fire_at),
+        ts(s.last_fired_at),
+        s.trigger_hash,
+    )
 
 
 def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
@@ -394,4 +403,5 @@ def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
         activated_at=from_ts(row[2]),
         next_fire_at=from_ts(row[3]),
         last_fired_at=from_ts(row[4]),
+        trigger_hash=row[5],
     )

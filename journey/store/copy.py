@@ -90,7 +90,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "journey_state",
-        "journey_id, trigger, activated_at, next_fire_at, last_fired_at",
+        "journey_id, trigger, activated_at, next_fire_at, last_fired_at, trigger_hash",
         "rowid",
     ),
     Table("inbox", "kind, body, received_at", "seq"),

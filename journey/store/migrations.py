@@ -185,6 +185,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX deliveries_created ON deliveries (created_at)",
         ],
     ),
+    (
+        12,
+        "edited triggers: the definition each journey's trigger was armed with",
+        ["ALTER TABLE journey_state ADD COLUMN trigger_hash TEXT"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -226,7 +226,7 @@ class SQLiteQueues(SQLiteConnection):
     def put_journey_state(self, state: JourneyState) -> None:
         self._conn.execute(
             f"INSERT OR REPLACE INTO journey_state ({codec.JOURNEY_STATE_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?)",
             codec.journey_state_row(state),
         )
 

@@ -327,6 +327,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             *(t.fill() for t in KEY_TABLES),
         ],
     ),
+    (
+        11,
+        "edited triggers: the definition each journey's trigger was armed with",
+        ["ALTER TABLE journey_state ADD COLUMN trigger_hash text"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -130,4 +130,5 @@ def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
         activated_at=utc(row[2]),
         next_fire_at=utc(row[3]),
         last_fired_at=utc(row[4]),
+        trigger_hash=row[5],
     )

@@ -137,15 +137,17 @@ class PostgresTriggers(PostgresConnection):
     def put_journey_state(self, state: JourneyState) -> None:
         self._run(
             f"INSERT INTO journey_state ({codec.JOURNEY_STATE_COLUMNS})"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (journey_id) DO UPDATE SET"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (journey_id) DO UPDATE SET"
             " trigger = EXCLUDED.trigger, activated_at = EXCLUDED.activated_at,"
-            " next_fire_at = EXCLUDED.next_fire_at, last_fired_at = EXCLUDED.last_fired_at",
+            " next_fire_at = EXCLUDED.next_fire_at, last_fired_at = EXCLUDED.last_fired_at,"
+            " trigger_hash = EXCLUDED.trigger_hash",
             (
                 state.journey_id,
                 state.trigger,
                 state.activated_at,
                 state.next_fire_at,
                 state.last_fired_at,
+                state.trigger_hash,
             ),
         )
 

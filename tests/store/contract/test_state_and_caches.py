@@ -18,6 +18,7 @@ def test_journey_state_round_trips_as_a_record(store: StateStore) -> None:
         activated_at=T0,
         next_fire_at=T0 + timedelta(days=7),
         last_fired_at=T0 - timedelta(days=7),
+        trigger_hash="5e" * 32,
     )
     store.put_journey_state(state)
     assert store.get_journey_state("weekly") == state
