@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from journey.compiler import format_duration, plan_to_dict
+from journey.compiler.serialize import trigger_hash
 from journey.model import Duration, Plan
 
 # Describe the journey to people; not part of the plan hash.
@@ -53,6 +54,9 @@ class PlanDiff:
     new_first_step: str
     old_step_count: int
     new_step_count: int
+    # The trigger kind when the new version's trigger is armed again for the contacts
+    # already stored (the same kind defined otherwise: journey.engine.activation), else "".
+    rearmed: str = ""
 
     @property
     def behaviour_changed(self) -> bool:
@@ -89,7 +93,35 @@ def diff_plans(old: Plan, new: Plan) -> PlanDiff:
         new_first_step=new.first_step,
         old_step_count=len(old.steps),
         new_step_count=len(new.steps),
+        rearmed=_rearmed(old, new),
     )
+
+
+# Triggers with a state per stored contact, which a new definition arms again.
+_REARMED = {
+    "segment": (
+        "the segment is evaluated again for every contact already stored when this version "
+        "is deployed: who matches only the new condition enters with `include_existing: true` "
+        "(else is counted a member, and enters only after leaving and matching again); "
+        "a member under both does not enter twice"
+    ),
+    "date": (
+        "each stored contact's next fire is computed again from the new definition, after "
+        "the last one fired (`reentry` decides about the same date at a new offset)"
+    ),
+    "inactivity": (
+        "each stored contact's inactivity counts again from their last event; "
+        "one it already reached waits for their next"
+    ),
+    "schedule": "the next fire is the new definition's (the journey's, or each contact's)",
+}
+
+
+def _rearmed(old: Plan, new: Plan) -> str:
+    kind = new.trigger.kind
+    if kind not in _REARMED or old.trigger.kind != kind:
+        return ""
+    return kind if trigger_hash(old) != trigger_hash(new) else ""
 
 
 def _step_changes(
@@ -239,11 +271,15 @@ def _status_notes(diff: PlanDiff) -> list[str]:
 
 def entry_notes(diff: PlanDiff) -> list[str]:
     """Changes that only matter to contacts who enter from now on."""
+    rearming = [c for c in diff.rules if _top(c.field) in ("trigger", "timezone")]
     notes = [
         f"`{change.field}` applies to new entrants only."
         for change in diff.rules
-        if _top(change.field) in ENTRY_RULES
+        if _top(change.field) in ENTRY_RULES and not (diff.rearmed and change in rearming)
     ]
+    if diff.rearmed:
+        fields = ", ".join(f"`{change.field}`" for change in rearming)
+        notes.append(f"{fields}: {_REARMED[diff.rearmed]}.")
     if diff.old_first_step != diff.new_first_step:
         notes.append(
             f"New entrants start at `{diff.new_first_step}` (was `{diff.old_first_step}`)."

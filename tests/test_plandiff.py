@@ -7,10 +7,12 @@ from dataclasses import replace
 from journey.compiler.serialize import with_hash
 from journey.model import (
     END,
+    DateTrigger,
     Duration,
     EventTrigger,
     Goal,
     Plan,
+    SegmentTrigger,
     SendStep,
     WaitForStep,
     WaitStep,
@@ -146,3 +148,32 @@ def test_archiving_is_reported_although_the_hash_stays() -> None:
 def test_a_new_journey_id_is_a_different_journey() -> None:
     notes = in_flight_consequences(diff_plans(plan(), plan(journey_id="welcome-v2")))
     assert "exit with `journey_removed`" in notes[0]
+
+
+def test_a_segment_defined_otherwise_says_the_stored_contacts_are_evaluated_again() -> None:
+    old = plan(trigger=SegmentTrigger(condition="contact.plan == 'trial'"))
+    new = plan(trigger=SegmentTrigger(condition="contact.plan in ['trial', 'pro']"))
+    diff = diff_plans(old, new)
+    assert diff.rearmed == "segment"
+    (note,) = entry_notes(diff)
+    assert note.startswith("`trigger.condition`: the segment is evaluated again for every")
+    assert "a member under both does not enter twice" in note
+
+
+def test_a_date_triggers_zone_moved_by_the_journeys_timezone_is_armed_again() -> None:
+    birthday = DateTrigger(attribute="birthday", offset=Duration(calendar_days=-7))
+    old = plan(trigger=birthday, timezone="Europe/Stockholm")
+    new = plan(trigger=birthday, timezone="Asia/Shanghai")
+    diff = diff_plans(old, new)
+    assert diff.rearmed == "date"
+    assert entry_notes(diff) == [
+        "`timezone`: each stored contact's next fire is computed again from the new "
+        "definition, after the last one fired (`reentry` decides about the same date at a "
+        "new offset)."
+    ]
+
+
+def test_a_trigger_of_another_kind_or_an_event_trigger_concerns_new_entrants_only() -> None:
+    segment = plan(trigger=SegmentTrigger(condition="contact.plan == 'trial'"))
+    assert diff_plans(plan(), segment).rearmed == ""
+    assert diff_plans(plan(), plan(audience="true")).rearmed == ""
