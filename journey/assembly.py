@@ -56,7 +56,7 @@ def open_workspace_store(workspace: Workspace, database: str | Path | None = Non
 
 
 def scratch_store(path: Path) -> SQLStore:
-    """A store for one process and one run (`journey simulate`): a file without journal or fsync."""
+    """A store for one process and one run (`journey simulate`): a file, journal in memory."""
     return open_scratch_store(path)
 
 

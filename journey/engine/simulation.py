@@ -203,7 +203,7 @@ def simulate(
     caller that has checked them already passes the parsed `ContactChange`s.
 
     Contacts and events stream: the store is a scratch file on disk (the same
-    store as `journey run`'s, without journal or fsync), the timeline keeps the
+    store as `journey run`'s, journal in memory, no fsync), the timeline keeps the
     rows of the first `timeline_contacts` contacts and of those in `show`
     (None: everyone's), and everything else is counted as it happens.
     `events_in_order`: the events come sorted by timestamp and are read as they

@@ -51,8 +51,9 @@ class SQLiteConnection:
     def __init__(
         self, path: str | Path, *, busy_timeout_ms: int = 10_000, scratch: bool = False
     ) -> None:
-        """`scratch`: a throw-away file for one process (a simulation): no journal, no
-        fsync, no zeroing of freed pages; a crash loses it, which is all it may do."""
+        """`scratch`: a throw-away file for one process (a simulation): its rollback journal
+        in memory, no fsync, no zeroing of freed pages; a crash loses it, which is all it
+        may do."""
         self.path = str(path)
         self.identity: FileIdentity | None = None
         self._let_go: Callable[[], object] = lambda: None
@@ -69,7 +70,9 @@ class SQLiteConnection:
             self._db = sqlite_utils.Database(self._conn)
             legacy = False
             if scratch:
-                self._conn.execute("PRAGMA journal_mode = OFF")
+                # the rollback journal in memory: no file, but savepoints and rollbacks
+                # still undo (with journal_mode OFF, `ROLLBACK TO` leaves the writes)
+                self._conn.execute("PRAGMA journal_mode = MEMORY")
                 self._conn.execute(f"PRAGMA cache_size = -{SCRATCH_CACHE_KIB}")
             elif self.path != ":memory:":
                 self.identity = FileIdentity.of(self._where)

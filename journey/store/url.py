@@ -78,7 +78,7 @@ def open_store(url: str | Path, *, session: WorkerSession | None = None) -> SQLS
 
 def open_scratch_store(path: Path) -> SQLStore:
     """A throw-away SQLite file for one process (a simulation over a large population):
-    the same store on disk instead of in memory, without journal or fsync."""
+    the same store on disk instead of in memory, its journal in memory, without fsync."""
     from journey.store.sqlite import SQLiteStore
 
     return SQLiteStore(path, scratch=True)
