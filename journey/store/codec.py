@@ -14,7 +14,6 @@ from journey.records import (
     DeliveryRecord,
     Enrollment,
     Entry,
-    JourneyState,
     Lease,
     TriggerState,
 )
@@ -377,31 +376,4 @@ def trigger_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Trigge
         last_fired_at=from_ts(row[3]),
         segment_match=None if row[4] is None else bool(row[4]),
         lease=lease,
-    )
-
-
-JOURNEY_STATE_COLUMNS = (
-    "journey_id, trigger, activated_at, next_fire_at, last_fired_at, trigger_hash"
-)
-
-
-def journey_state_row(s: JourneyState) -> tuple[Any, ...]:
-    return (
-        s.journey_id,
-        s.trigger,
-        ts(s.activated_at),
-        ts(s.next_fire_at),
-        ts(s.last_fired_at),
-        s.trigger_hash,
-    )
-
-
-def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
-    return JourneyState(
-        journey_id=row[0],
-        trigger=row[1],
-        activated_at=from_ts(row[2]),
-        next_fire_at=from_ts(row[3]),
-        last_fired_at=from_ts(row[4]),
-        trigger_hash=row[5],
     )

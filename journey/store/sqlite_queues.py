@@ -9,6 +9,11 @@ from typing import Any
 from journey.model import Event
 from journey.records import InboxItem, JourneyState, LeaseLost, TriggerState
 from journey.store import codec
+from journey.store.journey_state_rows import (
+    JOURNEY_STATE_COLUMNS,
+    journey_state_from_row,
+    journey_state_row,
+)
 from journey.store.migrations import INBOX_EVENT_ID
 from journey.store.sqlite_connection import SQLiteConnection, chunks
 
@@ -218,16 +223,16 @@ class SQLiteQueues(SQLiteConnection):
     # ----------------------------------------------------------- journey state
     def get_journey_state(self, journey_id: str) -> JourneyState | None:
         row = self._one(
-            f"SELECT {codec.JOURNEY_STATE_COLUMNS} FROM journey_state WHERE journey_id = ?",
+            f"SELECT {JOURNEY_STATE_COLUMNS} FROM journey_state WHERE journey_id = ?",
             (journey_id,),
         )
-        return codec.journey_state_from_row(row) if row else None
+        return journey_state_from_row(row) if row else None
 
     def put_journey_state(self, state: JourneyState) -> None:
         self._conn.execute(
-            f"INSERT OR REPLACE INTO journey_state ({codec.JOURNEY_STATE_COLUMNS})"
+            f"INSERT OR REPLACE INTO journey_state ({JOURNEY_STATE_COLUMNS})"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            codec.journey_state_row(state),
+            journey_state_row(state),
         )
 
     def claim_journey_fire(

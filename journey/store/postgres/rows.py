@@ -123,7 +123,7 @@ def trigger_from_row(row: tuple[Any, ...], lease: Lease | None = None) -> Trigge
 
 
 def journey_state_from_row(row: tuple[Any, ...]) -> JourneyState:
-    """A row of `codec.JOURNEY_STATE_COLUMNS`."""
+    """A row of `journey_state_rows.JOURNEY_STATE_COLUMNS`."""
     return JourneyState(
         journey_id=row[0],
         trigger=row[1],

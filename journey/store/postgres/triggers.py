@@ -15,6 +15,7 @@ from datetime import datetime
 
 from journey.records import JourneyState, LeaseLost, TriggerState
 from journey.store import codec
+from journey.store.journey_state_rows import JOURNEY_STATE_COLUMNS
 from journey.store.postgres import rows as pg
 from journey.store.postgres.connection import PostgresConnection
 
@@ -129,14 +130,14 @@ class PostgresTriggers(PostgresConnection):
     # ----------------------------------------------------------- journey state
     def get_journey_state(self, journey_id: str) -> JourneyState | None:
         row = self._one(
-            f"SELECT {codec.JOURNEY_STATE_COLUMNS} FROM journey_state WHERE journey_id = %s",
+            f"SELECT {JOURNEY_STATE_COLUMNS} FROM journey_state WHERE journey_id = %s",
             (journey_id,),
         )
         return pg.journey_state_from_row(row) if row else None
 
     def put_journey_state(self, state: JourneyState) -> None:
         self._run(
-            f"INSERT INTO journey_state ({codec.JOURNEY_STATE_COLUMNS})"
+            f"INSERT INTO journey_state ({JOURNEY_STATE_COLUMNS})"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (journey_id) DO UPDATE SET"
             " trigger = EXCLUDED.trigger, activated_at = EXCLUDED.activated_at,"
             " next_fire_at = EXCLUDED.next_fire_at, last_fired_at = EXCLUDED.last_fired_at,"
